@@ -1,0 +1,32 @@
+"""SQS → here: validate and load one chunk of an inbound file; the last chunk finishes the file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables import bootstrap
+from receivables.loading.service import ChunkMessage
+from receivables.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def load_chunk(record: SQSRecord) -> None:
+    message = ChunkMessage.model_validate_json(record.body)
+    file = bootstrap.chunk_loader_service().load_chunk(message)
+    logger.info("loaded chunk", extra={"key": message.key, "chunk": message.index, "of": message.chunk_count,
+                                       "chunks_done": file.chunks_done})
+    metrics.add_metric(name="ChunksLoaded", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=load_chunk, processor=processor, context=context)

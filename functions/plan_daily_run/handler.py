@@ -1,0 +1,55 @@
+"""EventBridge Scheduler → here, once per business day: select the accounts whose next action is due.
+
+Idempotent per business date (Powertools Idempotency), so a schedule that fires twice plans once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables import bootstrap
+from receivables.observability import logger, tracer
+
+settings = bootstrap.daily_run_settings()
+persistence = DynamoDBPersistenceLayer(
+    table_name=settings.table_name, key_attr="pk", sort_key_attr="sk",
+    static_pk_value="IDEMPOTENCY#plan_daily_run", expiry_attr="expires_at",
+    boto3_client=bootstrap.aws_client("dynamodb"),
+)
+idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
+
+
+def business_date_of(event: dict[str, Any]) -> date:
+    """The date to plan: given by a replay, or the scheduled time in the business zone."""
+    if event.get("business_date"):
+        return date.fromisoformat(event["business_date"])
+    scheduled = event.get("scheduled_time", "")
+    if scheduled and not scheduled.startswith("<"):
+        zone = ZoneInfo(settings.business_timezone)
+        return datetime.fromisoformat(scheduled.replace("Z", "+00:00")).astimezone(zone).date()
+    return settings.business_date or datetime.now(ZoneInfo(settings.business_timezone)).date()
+
+
+@idempotent_function(data_keyword_argument="business_date", persistence_store=persistence, config=idempotency)
+def plan(business_date: str) -> dict[str, Any]:
+    summary = bootstrap.daily_run_planner().plan(date.fromisoformat(business_date))
+    return {"business_date": business_date, "dates": [d.isoformat() for d in summary.dates],
+            "accounts_due": summary.accounts_due}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    result = plan(business_date=business_date_of(event).isoformat())
+    logger.info("daily run planned", extra=result)
+    return result

@@ -1,0 +1,39 @@
+"""S3 → SQS → here: recognise each dropped file and split it into chunks (or reject it whole)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables import bootstrap
+from receivables.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def plan_notification(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":  # S3 sends this once when the notification is configured
+        return
+    for s3_record in S3Event(body).records:
+        bucket = s3_record.s3.bucket.name
+        key = unquote_plus(s3_record.s3.get_object.key)  # keys arrive URL-encoded
+        outcome = bootstrap.planner_service().plan(bucket, key)
+        logger.info("planned inbound file", extra={"key": key, "status": outcome.status, "detail": outcome.detail})
+        metrics.add_metric(name=f"Files{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=plan_notification, processor=processor,
+                                    context=context)

@@ -1,0 +1,385 @@
+"""The ledger in one DynamoDB table (design and costs: docs/dynamodb.md).
+
+Records are built as low-level attribute maps by hand: this runs for every loaded row, and boto3's TypeSerializer
+costs more per item than all our validation. Money is stored as DynamoDB numbers (exact decimals), never floats.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put
+from receivables.domain.billing import AccountRef, ExistingInvoice
+from receivables.domain.ledger import AccountView, CustomerView, ItemView, SourceRef, account_balance, item_status
+from receivables.domain.money import format_money
+from receivables.domain.records import Customer, Invoice
+
+NEXT_ACTION_SHARDS = 16  # spreads one busy date over 16 index partitions (see docs/dynamodb.md)
+
+
+def customer_key(customer_id: str) -> AttributeMap:
+    return {"pk": {"S": f"CUST#{customer_id}"}, "sk": {"S": "CUSTOMER"}}
+
+
+def account_key(account_id: str) -> AttributeMap:
+    return {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+
+
+def item_key(item_id: str) -> AttributeMap:
+    return {"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}}
+
+
+def subscription_key(account_id: str, subscription_id: str) -> AttributeMap:
+    return {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": f"SUB#{subscription_id}"}}
+
+
+def next_action_partition(day: date, account_id: str) -> str:
+    shard = zlib.crc32(account_id.encode()) % NEXT_ACTION_SHARDS
+    return f"NEXT#{day.isoformat()}#{shard:02d}"
+
+
+def next_action_partitions(day: date) -> list[str]:
+    return [f"NEXT#{day.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _text(record: AttributeMap, name: str) -> str | None:
+    value = record.get(name)
+    return value["S"] if value else None
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date) -> AttributeMap:
+    amount = {"N": format_money(invoice.amount)}
+    record: AttributeMap = {
+        "pk": {"S": "ITEM#" + invoice.invoice_id},
+        "sk": {"S": "ITEM"},
+        "entity": {"S": "item"},
+        "kind": {"S": "invoice"},
+        "item_id": {"S": invoice.invoice_id},
+        "account_id": {"S": invoice.account_id},
+        "customer_id": {"S": invoice.customer_id},
+        "issue_date": {"S": invoice.issue_date.isoformat()},
+        "due_date": {"S": invoice.due_date.isoformat()},
+        "amount": amount,
+        "open_amount": amount,
+        "currency": {"S": invoice.currency},
+        "version": {"N": "1"},
+        "source_file_id": {"S": file_id},
+        "source_line": {"N": str(line)},
+        "loaded_on": {"S": loaded_on.isoformat()},
+        "gsi1pk": {"S": "ACCT#" + invoice.account_id},
+        "gsi1sk": {"S": f"ITEM#{invoice.due_date.isoformat()}#{invoice.invoice_id}"},
+    }
+    if invoice.subscription_id:
+        record["subscription_id"] = {"S": invoice.subscription_id}
+    if invoice.description:
+        record["description"] = {"S": invoice.description}
+    return record
+
+
+def invoice_from_record(record: AttributeMap) -> Invoice:
+    return Invoice(
+        invoice_id=record["item_id"]["S"],
+        customer_id=record["customer_id"]["S"],
+        account_id=record["account_id"]["S"],
+        issue_date=date.fromisoformat(record["issue_date"]["S"]),
+        due_date=date.fromisoformat(record["due_date"]["S"]),
+        amount=Decimal(record["amount"]["N"]),
+        currency=record["currency"]["S"],
+        subscription_id=_text(record, "subscription_id"),
+        description=_text(record, "description"),
+    )
+
+
+def _existing(record: AttributeMap) -> ExistingInvoice:
+    source = None
+    if "source_file_id" in record and "source_line" in record:
+        source = (record["source_file_id"]["S"], int(record["source_line"]["N"]))
+    return ExistingInvoice(invoice_from_record(record), fingerprint="", source=source)
+
+
+def item_view(record: AttributeMap) -> ItemView:
+    amount = Decimal(record["amount"]["N"])
+    open_amount = Decimal(record["open_amount"]["N"])
+    source = None
+    if "source_file_id" in record:
+        source = SourceRef(file=record["source_file_id"]["S"], line=int(record["source_line"]["N"]))
+    return ItemView(
+        item_id=record["item_id"]["S"],
+        account_id=record["account_id"]["S"],
+        customer_id=record["customer_id"]["S"],
+        subscription_id=_text(record, "subscription_id"),
+        issue_date=date.fromisoformat(record["issue_date"]["S"]),
+        due_date=date.fromisoformat(record["due_date"]["S"]),
+        amount=amount,
+        open_amount=open_amount,
+        currency=record["currency"]["S"],
+        status=item_status(amount, open_amount),
+        description=_text(record, "description"),
+        source=source,
+    )
+
+
+def customer_record(customer: Customer, source_file: str, line: int, now: datetime) -> AttributeMap:
+    record: AttributeMap = {
+        **customer_key(customer.customer_id),
+        "entity": _s("customer"),
+        "customer_id": _s(customer.customer_id),
+        "name": _s(customer.name),
+        "type": _s(customer.type),
+        "city": _s(customer.city),
+        "phone": _s(customer.phone),
+        "language": _s(customer.language),
+        "vip": {"BOOL": customer.vip},
+        "attributes": {"M": {k: _s(v) for k, v in customer.attributes.items()}},
+        "fingerprint": _s(customer.fingerprint()),
+        "source_file": _s(source_file),
+        "source_line": {"N": str(line)},
+        "updated_at": _s(now.isoformat()),
+    }
+    if customer.email:
+        record["email"] = _s(customer.email)
+    if customer.iban:
+        record["iban"] = _s(customer.iban)
+    if customer.risk_score is not None:
+        record["risk_score"] = {"N": str(customer.risk_score)}
+    return record
+
+
+def _account_ref(record: AttributeMap) -> AccountRef:
+    next_action = _text(record, "next_action_on")
+    return AccountRef(
+        account_id=record["account_id"]["S"],
+        customer_id=record["customer_id"]["S"],
+        currency=record["currency"]["S"],
+        next_action_on=date.fromisoformat(next_action) if next_action else None,
+    )
+
+
+class LedgerTable:
+    """Reads and writes of customers, accounts, subscriptions and items."""
+
+    def __init__(self, client: Any, table_name: str, *, clock: Any, write_workers: int = 8) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=write_workers, thread_name_prefix="ddb-write")
+
+    # -- customers ----------------------------------------------------------------------------------------------
+    def known_customers(self, customer_ids: Iterable[str]) -> set[str]:
+        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids),
+                          projection="customer_id")
+        return {record["customer_id"]["S"] for record in found}
+
+    def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]:
+        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids),
+                          projection="customer_id, fingerprint")
+        return {r["customer_id"]["S"]: r.get("fingerprint", {}).get("S", "") for r in found}
+
+    def save_customers(self, customers: Sequence[tuple[Customer, str, int]]) -> None:
+        now = self._clock.now()
+        batch_put(self._client, self._table, [customer_record(c, f, line, now) for c, f, line in customers])
+
+    def get_customer(self, customer_id: str) -> CustomerView | None:
+        record = self._client.get_item(TableName=self._table, Key=customer_key(customer_id),
+                                       ConsistentRead=True).get("Item")
+        if record is None:
+            return None
+        account_ids = [
+            r["gsi1sk"]["S"].removeprefix("ACCT#")
+            for r in self._query_index("by_account", "gsi1pk", f"CUST#{customer_id}", "ACCT#")
+        ]
+        return CustomerView(
+            customer_id=record["customer_id"]["S"], name=record["name"]["S"], type=record["type"]["S"],
+            city=record["city"]["S"], phone=record["phone"]["S"], language=record["language"]["S"],
+            email=_text(record, "email"), iban=_text(record, "iban"), vip=record["vip"]["BOOL"],
+            risk_score=int(record["risk_score"]["N"]) if "risk_score" in record else None,
+            attributes={k: v["S"] for k, v in record.get("attributes", {}).get("M", {}).items()},
+            account_ids=sorted(account_ids),
+            source=SourceRef(file=record["source_file"]["S"], line=int(record["source_line"]["N"])),
+            updated_at=datetime.fromisoformat(record["updated_at"]["S"]),
+        )
+
+    # -- accounts -----------------------------------------------------------------------------------------------
+    def accounts(self, account_ids: Iterable[str]) -> dict[str, AccountRef]:
+        found = batch_get(self._client, self._table, (account_key(a) for a in account_ids),
+                          projection="account_id, customer_id, currency, next_action_on")
+        return {r["account_id"]["S"]: _account_ref(r) for r in found}
+
+    def create_account(self, account: AccountRef, source_file: str) -> AccountRef | None:
+        record = {
+            **account_key(account.account_id),
+            "entity": _s("account"),
+            "account_id": _s(account.account_id),
+            "customer_id": _s(account.customer_id),
+            "currency": _s(account.currency),
+            "account_type": _s("standard"),
+            "opened_on": _s(self._clock.today().isoformat()),
+            "source_file": _s(source_file),
+            "gsi1pk": _s(f"CUST#{account.customer_id}"),
+            "gsi1sk": _s(f"ACCT#{account.account_id}"),
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=record,
+                                  ConditionExpression="attribute_not_exists(pk)")
+            return None
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+        stored = self._client.get_item(TableName=self._table, Key=account_key(account.account_id),
+                                       ConsistentRead=True)["Item"]
+        return _account_ref(stored)
+
+    def get_account(self, account_id: str) -> AccountView | None:
+        record = self._client.get_item(TableName=self._table, Key=account_key(account_id),
+                                       ConsistentRead=True).get("Item")
+        if record is None:
+            return None
+        keys = [item_key(r["pk"]["S"].removeprefix("ITEM#"))
+                for r in self._query_index("by_account", "gsi1pk", f"ACCT#{account_id}", "ITEM#")]
+        items = sorted((item_view(r) for r in batch_get(self._client, self._table, keys)),
+                       key=lambda item: (item.due_date, item.issue_date, item.item_id))
+        ref = _account_ref(record)
+        return AccountView(
+            account_id=ref.account_id, customer_id=ref.customer_id, currency=ref.currency,
+            balance=account_balance(items), open_items=sum(1 for i in items if i.open_amount > 0),
+            next_action_on=ref.next_action_on, items=items,
+        )
+
+    def advance_next_action(self, earliest: Mapping[str, date]) -> None:
+        def advance(account_id: str, day: date) -> None:
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=account_key(account_id),
+                    UpdateExpression="SET next_action_on = :d, gsi2pk = :p, gsi2sk = :s",
+                    ConditionExpression="attribute_exists(pk) AND "
+                    "(attribute_not_exists(next_action_on) OR next_action_on > :d)",
+                    ExpressionAttributeValues={
+                        ":d": _s(day.isoformat()),
+                        ":p": _s(next_action_partition(day, account_id)),
+                        ":s": _s(f"ACCT#{account_id}"),
+                    },
+                )
+            except ClientError as error:
+                if not _is_condition_failure(error):  # an earlier date is already set: nothing to do
+                    raise
+
+        list(self._pool.map(lambda pair: advance(*pair), earliest.items()))
+
+    def accounts_due(self, day: date) -> Iterator[str]:
+        """Accounts whose next action falls on ``day``: reads only the sparse index partitions for that date."""
+        for partition in next_action_partitions(day):
+            for record in self._query_index("next_action", "gsi2pk", partition, None, key_sk="gsi2sk"):
+                yield record["gsi2sk"]["S"].removeprefix("ACCT#")
+
+    # -- subscriptions ------------------------------------------------------------------------------------------
+    def ensure_subscriptions(self, pairs: Iterable[tuple[str, str]]) -> None:
+        wanted = {(a, s) for a, s in pairs}
+        if not wanted:
+            return
+        existing = {
+            (r["pk"]["S"].removeprefix("ACCT#"), r["sk"]["S"].removeprefix("SUB#"))
+            for r in batch_get(self._client, self._table, (subscription_key(a, s) for a, s in wanted),
+                               projection="pk, sk")
+        }
+        today = self._clock.today().isoformat()
+        batch_put(self._client, self._table, [
+            {**subscription_key(a, s), "entity": _s("subscription"), "account_id": _s(a),
+             "subscription_id": _s(s), "first_billed_on": _s(today)}
+            for a, s in sorted(wanted - existing)
+        ])
+
+    # -- items --------------------------------------------------------------------------------------------------
+    def existing_invoices(self, invoice_ids: Iterable[str]) -> dict[str, ExistingInvoice]:
+        found = batch_get(self._client, self._table, (item_key(i) for i in invoice_ids))
+        return {r["item_id"]["S"]: _existing(r) for r in found}
+
+    def create_items(
+        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date
+    ) -> dict[str, ExistingInvoice]:
+        def create(row: tuple[Invoice, str, int]) -> tuple[str, ExistingInvoice] | None:
+            invoice, file_id, line = row
+            try:
+                # One conditional write per invoice: the id is claimed atomically, so two files racing with the
+                # same invoice id can never overwrite each other.
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=invoice_record(invoice, file_id, line, loaded_on),
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return None
+            except ClientError as error:
+                if not _is_condition_failure(error):
+                    raise
+                stored = error.response.get("Item") or self._client.get_item(
+                    TableName=self._table, Key=item_key(invoice.invoice_id), ConsistentRead=True)["Item"]
+                return invoice.invoice_id, _existing(stored)
+
+        return dict(result for result in self._pool.map(create, rows) if result is not None)
+
+    def get_item(self, item_id: str) -> ItemView | None:
+        record = self._client.get_item(TableName=self._table, Key=item_key(item_id), ConsistentRead=True).get("Item")
+        return item_view(record) if record else None
+
+    # -- queries ------------------------------------------------------------------------------------------------
+    def _query_index(
+        self, index: str, key_pk: str, value: str, sk_prefix: str | None, *, key_sk: str = "gsi1sk"
+    ) -> Iterator[AttributeMap]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk" + (" AND begins_with(#sk, :prefix)" if sk_prefix else ""),
+            "ExpressionAttributeNames": {"#pk": key_pk, **({"#sk": key_sk} if sk_prefix else {})},
+            "ExpressionAttributeValues": {":pk": _s(value), **({":prefix": _s(sk_prefix)} if sk_prefix else {})},
+        }
+        while True:
+            response = self._client.query(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class LedgerExport:
+    """A full dump of accounts and items, for `simulate`'s STATE.json and BI export only: it scans the table, which
+    no production path does (see docs/dynamodb.md)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _scan(self, entity: str) -> Iterator[AttributeMap]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "entity = :e",
+            "ExpressionAttributeValues": {":e": _s(entity)},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.scan(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def accounts(self) -> Iterator[AccountRef]:
+        return (_account_ref(r) for r in self._scan("account"))
+
+    def items(self) -> Iterator[ItemView]:
+        return (item_view(r) for r in self._scan("item"))

@@ -1,0 +1,55 @@
+"""SQS and EventBridge publishers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SQS_BATCH = 10
+EVENTS_BATCH = 10
+
+
+class PublishError(RuntimeError):
+    """The service refused some messages or events even after a retry."""
+
+
+class SqsChunkQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send_chunks(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        for start in range(0, len(messages), SQS_BATCH):
+            entries = [
+                {"Id": str(n), "MessageBody": json.dumps(message, sort_keys=True)}
+                for n, message in enumerate(messages[start : start + SQS_BATCH])
+            ]
+            for _attempt in range(3):
+                failed = self._client.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed", [])
+                if not failed:
+                    break
+                retry = {f["Id"] for f in failed}
+                entries = [e for e in entries if e["Id"] in retry]
+            else:
+                raise PublishError(f"SQS refused {len(entries)} chunk messages: {failed}")
+
+
+class EventBridgePublisher:
+    def __init__(self, client: Any, bus_name: str, source: str) -> None:
+        self._client = client
+        self._bus = bus_name
+        self._source = source
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        entry = {
+            "EventBusName": self._bus,
+            "Source": self._source,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str, sort_keys=True),
+        }
+        for _attempt in range(3):
+            response = self._client.put_events(Entries=[entry])
+            if not response.get("FailedEntryCount"):
+                return
+        raise PublishError(f"EventBridge refused {detail_type}: {response.get('Entries')}")

@@ -1,0 +1,30 @@
+"""The daily run's own record: which business date it last planned."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+_KEY = {"pk": {"S": "RUN#daily"}, "sk": {"S": "STATE"}}
+
+
+class RunLogTable:
+    def __init__(self, client: Any, table_name: str, *, clock: Any) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def last_planned(self) -> date | None:
+        item = self._client.get_item(TableName=self._table, Key=_KEY, ConsistentRead=True).get("Item")
+        return date.fromisoformat(item["last_planned"]["S"]) if item else None
+
+    def record_planned(self, business_date: date, accounts: int) -> None:
+        self._client.update_item(
+            TableName=self._table, Key=_KEY,
+            UpdateExpression="SET entity = :e, last_planned = :d, last_accounts = :n, planned_at = :at",
+            ConditionExpression="attribute_not_exists(last_planned) OR last_planned < :d",
+            ExpressionAttributeValues={
+                ":e": {"S": "run"}, ":d": {"S": business_date.isoformat()}, ":n": {"N": str(accounts)},
+                ":at": {"S": self._clock.now().isoformat()},
+            },
+        )

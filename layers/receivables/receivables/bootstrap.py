@@ -1,0 +1,89 @@
+"""Composition roots: each function's dependencies, built once per cold start from validated settings.
+
+Tests and the local runtime call :func:`reset` to force the next invocation to build afresh (a new cold start),
+e.g. after changing the business date.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from receivables.adapters.clock import BusinessClock
+from receivables.adapters.ledger_table import LedgerTable
+from receivables.adapters.load_registry import LoadRegistryTable
+from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
+from receivables.adapters.run_log import RunLogTable
+from receivables.adapters.s3_files import S3FileStore
+from receivables.collections.daily_run import DailyRunPlanner
+from receivables.loading.service import EVENT_SOURCE, LoadingService
+from receivables.settings import DailyRunSettings, LoaderSettings, PlannerSettings, TableSettings
+
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
+
+
+@cache
+def aws_client(service: str) -> Any:
+    return boto3.client(service, config=_BOTO_CONFIG)  # type: ignore[call-overload]
+
+
+def _clock(settings: TableSettings) -> BusinessClock:
+    return BusinessClock(settings.business_timezone, settings.business_date)
+
+
+def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> LoadingService:
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    return LoadingService(
+        files=S3FileStore(aws_client("s3")),
+        registry=LoadRegistryTable(dynamodb, settings.table_name, clock=clock),
+        ledger=LedgerTable(dynamodb, settings.table_name, clock=clock),
+        chunks=SqsChunkQueue(aws_client("sqs"), chunk_queue_url) if chunk_queue_url else None,
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, EVENT_SOURCE),
+        clock=clock,
+        rows_per_chunk=settings.rows_per_chunk,
+    )
+
+
+@cache
+def planner_service() -> LoadingService:
+    settings = PlannerSettings.from_environment()
+    return _loading_service(settings, settings.file_chunks_queue_url)
+
+
+@cache
+def chunk_loader_service() -> LoadingService:
+    return _loading_service(LoaderSettings.from_environment(), None)
+
+
+@cache
+def ledger_reader() -> LedgerTable:
+    settings = TableSettings.from_environment()
+    return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+
+
+@cache
+def daily_run_settings() -> DailyRunSettings:
+    return DailyRunSettings.from_environment()
+
+
+@cache
+def daily_run_planner() -> DailyRunPlanner:
+    settings = daily_run_settings()
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    return DailyRunPlanner(
+        accounts_due=LedgerTable(dynamodb, settings.table_name, clock=clock).accounts_due,
+        log=RunLogTable(dynamodb, settings.table_name, clock=clock),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, "receivables.collections"),
+    )
+
+
+def reset() -> None:
+    """Forget every composition root (and boto3 client): the next invocation is a cold start."""
+    for factory in (aws_client, planner_service, chunk_loader_service, ledger_reader, daily_run_settings,
+                    daily_run_planner):
+        factory.cache_clear()

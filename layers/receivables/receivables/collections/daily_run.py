@@ -1,0 +1,74 @@
+"""The daily run's planner: find the accounts whose next action falls due, without touching any other account.
+
+It reads only the sparse next-action index partitions for the dates being planned (cost grows with the accounts due,
+not with the table), and catches up on days a stopped schedule missed, at most ``MAX_CATCH_UP_DAYS`` back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
+
+from receivables.loading.ports import EventPublisher
+
+MAX_CATCH_UP_DAYS = 31
+
+
+class RunLog(Protocol):
+    def last_planned(self) -> date | None: ...
+
+    def record_planned(self, business_date: date, accounts: int) -> None: ...
+
+
+class AccountsDue(Protocol):
+    def __call__(self, day: date) -> Iterable[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRunSummary:
+    business_date: date
+    dates: tuple[date, ...]
+    accounts_due: int
+
+
+def dates_to_plan(last_planned: date | None, business_date: date) -> list[date]:
+    if last_planned is None:
+        return [business_date]
+    if last_planned >= business_date:
+        return []  # already planned (a repeated schedule) or a date in the past: nothing new to select
+    first = max(last_planned + timedelta(days=1), business_date - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    return [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
+
+
+class DailyRunPlanner:
+    def __init__(self, *, accounts_due: AccountsDue | Callable[[date], Iterable[str]], log: RunLog,
+                 events: EventPublisher) -> None:
+        self._accounts_due = accounts_due
+        self._log = log
+        self._events = events
+
+    def plan(self, business_date: date) -> DailyRunSummary:
+        dates = dates_to_plan(self._log.last_planned(), business_date)
+        count = 0
+        for action_date, account_id in self._due(dates):
+            count += 1
+            self._events.publish(
+                "AccountActionDue",
+                {"account_id": account_id, "action_date": action_date.isoformat(),
+                 "business_date": business_date.isoformat()},
+            )
+        summary = DailyRunSummary(business_date, tuple(dates), count)
+        self._events.publish(
+            "DailyRunPlanned",
+            {"business_date": business_date.isoformat(), "dates": [d.isoformat() for d in dates],
+             "accounts_due": count},
+        )
+        self._log.record_planned(business_date, count)
+        return summary
+
+    def _due(self, dates: Iterable[date]) -> Iterator[tuple[date, str]]:
+        for day in dates:
+            for account_id in self._accounts_due(day):
+                yield day, account_id

@@ -1,0 +1,96 @@
+"""The receivables sub-ledger: customers, accounts, subscriptions and receivable items, as the domain sees them.
+
+An item is a debit posting: its ``amount`` never changes once billed. What changes is ``open_amount`` (what is still
+owed), moved only by allocations and reversals, which are themselves append-only postings. Status is derived from the
+two amounts, never stored independently of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from receivables.domain.money import ZERO, format_money
+
+Money = Annotated[Decimal, PlainSerializer(format_money, return_type=str, when_used="json")]
+
+
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
+class ItemKind(StrEnum):
+    INVOICE = "invoice"
+
+
+def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:
+    if open_amount <= ZERO:
+        return ItemStatus.PAID
+    if open_amount < amount:
+        return ItemStatus.PARTIALLY_PAID
+    return ItemStatus.OPEN
+
+
+class SourceRef(BaseModel):
+    """Where a record came from: the file and line an operator can open."""
+
+    model_config = ConfigDict(frozen=True)
+    file: str
+    line: int | None = None
+
+
+class CustomerView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    customer_id: str
+    name: str
+    type: str
+    city: str
+    phone: str
+    language: str
+    email: str | None = None
+    iban: str | None = None
+    vip: bool = False
+    risk_score: int | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    account_ids: list[str] = Field(default_factory=list)
+    source: SourceRef | None = None
+    updated_at: datetime | None = None
+
+
+class ItemView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    item_id: str
+    kind: ItemKind = ItemKind.INVOICE
+    account_id: str
+    customer_id: str
+    subscription_id: str | None = None
+    issue_date: date
+    due_date: date
+    amount: Money
+    open_amount: Money
+    currency: str
+    status: ItemStatus
+    description: str | None = None
+    source: SourceRef | None = None
+
+
+class AccountView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    account_id: str
+    customer_id: str
+    currency: str
+    balance: Money
+    open_items: int
+    next_action_on: date | None = None
+    items: list[ItemView] = Field(default_factory=list)
+
+
+def account_balance(items: list[ItemView]) -> Decimal:
+    """Balance = the sum of open amounts (unapplied credit joins this when payments arrive)."""
+    return sum((item.open_amount for item in items), ZERO)

@@ -1,0 +1,297 @@
+"""Use cases for loading billing/CRM files: plan a dropped file into chunks, load a chunk, finish the file.
+
+A file's identity is the SHA-256 of its bytes plus its kind, so a redelivered S3 event and the same file uploaded again
+(under any name) are both recognised. Each chunk is recorded once, atomically with the file's running tally; the
+invocation that records the last chunk writes the rejection report and announces the file on the bus.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from receivables.domain.billing import conflict_reason, plan_invoice_batch
+from receivables.domain.clock import Clock
+from receivables.domain.records import Customer, FileKind, Invoice, validate_customer, validate_invoice
+from receivables.loading.ports import (
+    ChunkQueue,
+    ChunkTally,
+    EventPublisher,
+    FileRecord,
+    FileStore,
+    Ledger,
+    LoadRegistry,
+    ObjectNotFoundError,
+    StoredObject,
+)
+from receivables.loading.reader import FileFormat, FileRejectedError, plan_file, read_chunk_rows
+
+REJECTED_PREFIX = "rejected/"
+QUARANTINE_PREFIX = "quarantine/"
+PARTS_PREFIX = "tmp/rejections/"
+REPORT_HEADER = ("file", "line", "reason")
+SAMPLE_REJECTIONS = 10
+
+EVENT_SOURCE = "receivables.loading"
+
+
+class ChunkMessage(BaseModel):
+    """The SQS message that carries one chunk of a file to a loader."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    file_id: str
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    kind: FileKind
+    file_format: FileFormat
+    header: tuple[str, ...]
+    index: int
+    chunk_count: int
+    start_byte: int
+    end_byte: int
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    status: Literal["ignored", "gone", "rejected", "duplicate", "planned", "loaded"]
+    detail: str
+    file_id: str | None = None
+    chunks: int = 0
+
+
+def kind_of(key: str) -> FileKind | None:
+    top = key.split("/", 1)[0]
+    try:
+        return FileKind(top)
+    except ValueError:
+        return None
+
+
+def report_key(key: str) -> str:
+    return f"{REJECTED_PREFIX}{key}.errors.csv"
+
+
+def _part_key(file_id: str, index: int) -> str:
+    return f"{PARTS_PREFIX}{file_id}/{index:06d}.csv"
+
+
+def _csv_lines(rows: Sequence[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+class LoadingService:
+    def __init__(
+        self,
+        *,
+        files: FileStore,
+        registry: LoadRegistry,
+        ledger: Ledger,
+        chunks: ChunkQueue | None,
+        events: EventPublisher,
+        clock: Clock,
+        rows_per_chunk: int,
+    ) -> None:
+        self._files = files
+        self._registry = registry
+        self._ledger = ledger
+        self._chunks = chunks
+        self._events = events
+        self._clock = clock
+        self._rows_per_chunk = rows_per_chunk
+
+    # -- planning ------------------------------------------------------------------------------------------------
+    def plan(self, bucket: str, key: str) -> PlanOutcome:
+        kind = kind_of(key)
+        if kind is None:
+            return PlanOutcome("ignored", f"{key} is not under a loading prefix")
+        try:
+            obj = self._files.describe(bucket, key)
+            plan = plan_file(self._files.read(obj), kind, rows_per_chunk=self._rows_per_chunk)
+        except ObjectNotFoundError:
+            return PlanOutcome("gone", f"{key} no longer exists (already quarantined or replaced)")
+        except FileRejectedError as rejection:
+            return self._reject_whole_file(obj, kind, rejection.reason)
+
+        file_id = f"{plan.sha256}-{kind.value}"
+        record = FileRecord(
+            file_id=file_id, bucket=bucket, key=key, kind=kind, status="planned",
+            chunk_count=len(plan.chunks), chunks_done=0, rows=plan.records, loaded=0, skipped=0, rejected=0,
+        )
+        existing = self._registry.register_file(record)
+        if existing is not None and (existing.key != key or existing.status == "loaded"):
+            detail = f"identical content was already received as {existing.key}; nothing changes"
+            self._events.publish("FileSkipped", {"file": key, "file_id": file_id, "reason": detail})
+            return PlanOutcome("duplicate", detail, file_id)
+        # New, or the same object planned before by an invocation that stopped: (re)send every chunk. Loading a
+        # chunk twice is harmless; losing one would leave the file unfinished.
+        if not plan.chunks:
+            self._finish(self._registry.get_file(file_id) or record)
+            return PlanOutcome("loaded", "file has no rows", file_id)
+        assert self._chunks is not None, "planning needs the chunk queue"
+        self._chunks.send_chunks(
+            [
+                ChunkMessage(
+                    file_id=file_id, bucket=bucket, key=key, etag=obj.etag, size=obj.size, kind=kind,
+                    file_format=plan.file_format, header=plan.header, index=chunk.index,
+                    chunk_count=len(plan.chunks), start_byte=chunk.start_byte, end_byte=chunk.end_byte,
+                    first_line=chunk.first_line,
+                ).model_dump(mode="json")
+                for chunk in plan.chunks
+            ]
+        )
+        return PlanOutcome("planned", f"{plan.records} rows in {len(plan.chunks)} chunks", file_id, len(plan.chunks))
+
+    def _reject_whole_file(self, obj: StoredObject, kind: FileKind, reason: str) -> PlanOutcome:
+        quarantined = f"{QUARANTINE_PREFIX}{obj.key}"
+        name = posixpath.basename(obj.key)
+        self._files.write_text(obj.bucket, report_key(obj.key), _csv_lines([REPORT_HEADER, (name, "", reason)]))
+        self._files.move(obj, quarantined)
+        self._events.publish(
+            "FileRejected",
+            {"file": obj.key, "kind": kind.value, "reason": reason, "quarantined_as": quarantined,
+             "report": report_key(obj.key)},
+        )
+        return PlanOutcome("rejected", reason)
+
+    # -- loading a chunk -----------------------------------------------------------------------------------------
+    def load_chunk(self, message: ChunkMessage) -> FileRecord:
+        obj = StoredObject(message.bucket, message.key, message.size, message.etag)
+        name = posixpath.basename(message.key)
+        rows = read_chunk_rows(
+            self._files.read(obj, message.start_byte, message.end_byte),
+            message.file_format, message.header, message.first_line,
+        )
+        if message.kind is FileKind.CUSTOMERS:
+            tally, rejections = self._load_customers(rows, name)
+        else:
+            tally, rejections = self._load_invoices(rows, name, message.file_id)
+        if rejections:
+            rejections.sort()
+            self._files.write_text(
+                message.bucket, _part_key(message.file_id, message.index),
+                _csv_lines([(name, line, reason) for line, reason in rejections]),
+            )
+        record = self._registry.record_chunk(message.file_id, message.index, tally)
+        if record is None:  # a redelivery of a chunk already counted
+            record = self._registry.get_file(message.file_id)
+            assert record is not None, f"file {message.file_id} has chunks but no record"
+        if record.chunks_done >= record.chunk_count and record.status != "loaded":
+            self._finish(record)
+        return record
+
+    def _load_customers(self, rows: Iterator, file_name: str) -> tuple[ChunkTally, list[tuple[int, str]]]:
+        rejections: list[tuple[int, str]] = []
+        latest: dict[str, tuple[Customer, int]] = {}
+        superseded = 0
+        for row in rows:
+            if row.values is None:
+                rejections.append((row.line, row.problem or "unreadable row"))
+                continue
+            result = validate_customer(row.values)
+            if isinstance(result, list):
+                rejections.append((row.line, "; ".join(result)))
+                continue
+            if result.customer_id in latest:
+                superseded += 1  # a later row for the same customer in this chunk wins
+            latest[result.customer_id] = (result, row.line)
+        stored = self._ledger.customer_fingerprints(latest)
+        changed = [
+            (customer, file_name, line)
+            for customer, line in latest.values()
+            if stored.get(customer.customer_id) != customer.fingerprint()
+        ]
+        self._ledger.save_customers(changed)
+        skipped = len(latest) - len(changed)
+        return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
+
+    def _load_invoices(
+        self, rows: Iterator, file_name: str, file_id: str
+    ) -> tuple[ChunkTally, list[tuple[int, str]]]:
+        rejections: list[tuple[int, str]] = []
+        parsed: list[tuple[int, Invoice]] = []
+        for row in rows:
+            if row.values is None:
+                rejections.append((row.line, row.problem or "unreadable row"))
+                continue
+            result = validate_invoice(row.values)
+            if isinstance(result, list):
+                rejections.append((row.line, "; ".join(result)))
+            else:
+                parsed.append((row.line, result))
+        ledger = self._ledger
+        known = ledger.known_customers({invoice.customer_id for _, invoice in parsed})
+        accounts = ledger.accounts({invoice.account_id for _, invoice in parsed})
+        existing = ledger.existing_invoices({invoice.invoice_id for _, invoice in parsed})
+
+        def decide():  # type: ignore[no-untyped-def]
+            return plan_invoice_batch(
+                parsed, known_customers=known, accounts=accounts, existing=existing, file_id=file_id
+            )
+
+        plan = decide()
+        raced = {}
+        for account in plan.new_accounts.values():
+            stored = ledger.create_account(account, file_name)
+            if stored is not None:
+                raced[account.account_id] = stored
+        if raced:  # another loader opened the account first: judge the rows against what it stored
+            accounts = {**accounts, **raced}
+            plan = decide()
+        already = ledger.create_items(
+            [(decision.invoice, file_id, decision.line) for decision in plan.new_items], self._clock.today()
+        )
+        loaded = len(plan.loaded_before)
+        for decision in plan.new_items:
+            stored = already.get(decision.invoice.invoice_id)
+            if stored is None:
+                loaded += 1
+            elif stored.invoice == decision.invoice:
+                plan.skipped.append(decision.line)
+            else:
+                plan.rejected.append((decision.line, conflict_reason(stored.invoice, decision.invoice)))
+        ledger.ensure_subscriptions(
+            {(d.invoice.account_id, d.invoice.subscription_id) for d in plan.new_items if d.invoice.subscription_id}
+        )
+        ledger.advance_next_action(plan.next_action_on)
+        rejections.extend(plan.rejected)
+        return ChunkTally(loaded=loaded, skipped=len(plan.skipped), rejected=len(rejections)), rejections
+
+    # -- finishing a file ----------------------------------------------------------------------------------------
+    def _finish(self, record: FileRecord) -> None:
+        name = posixpath.basename(record.key)
+        report = None
+        samples: list[dict[str, object]] = []
+        if record.rejected:
+            report = report_key(record.key)
+            self._files.write_lines(record.bucket, report, self._report_lines(record, samples))
+        summary = {
+            "file": record.key, "file_id": record.file_id, "kind": record.kind.value, "rows": record.rows,
+            "loaded": record.loaded, "skipped": record.skipped, "rejected": record.rejected, "report": report,
+        }
+        if record.rejected:
+            self._events.publish("RowsRejected", {"file": record.key, "name": name, "rejected": record.rejected,
+                                                  "report": report, "sample": samples})
+        self._events.publish("FileLoaded", summary)
+        self._registry.mark_file_loaded(record.file_id)
+
+    def _report_lines(self, record: FileRecord, samples: list[dict[str, object]]) -> Iterator[str]:
+        yield _csv_lines([REPORT_HEADER])
+        for index in sorted(record.chunks_with_rejections):
+            text = self._files.read_text(record.bucket, _part_key(record.file_id, index))
+            if len(samples) < SAMPLE_REJECTIONS:
+                for file_name, line, reason in csv.reader(io.StringIO(text)):
+                    if len(samples) < SAMPLE_REJECTIONS:
+                        samples.append({"file": file_name, "line": int(line), "reason": reason})
+            yield text

@@ -1,0 +1,59 @@
+"""Per-function settings, read from the environment once at cold start and validated by pydantic.
+
+A missing or malformed variable fails the cold start with a message naming it, not the 10,000th record of a batch.
+Environment variable names come from the topology, so CDK, the local runtime and these models cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+from receivables.topology import TOPOLOGY, env_var
+
+_TABLE = env_var("table", TOPOLOGY.table.name)
+_INBOUND = env_var("bucket", "inbound")
+_CHUNKS = env_var("queue", "file-chunks")
+_BUS = env_var("bus", TOPOLOGY.event_bus)
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    business_timezone: str = Field(default="Europe/Istanbul", validation_alias="BUSINESS_TIMEZONE")
+    # Set only by the local runtime and `simulate`, which replay days; in AWS the business date is the calendar
+    # date in the business time zone.
+    business_date: date | None = Field(default=None, validation_alias="BUSINESS_DATE")
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+        source = os.environ if environ is None else environ
+        return cls.model_validate({k: v for k, v in source.items() if v != ""})
+
+
+class TableSettings(_Settings):
+    table_name: str = Field(validation_alias=AliasChoices(_TABLE))
+
+
+class LoaderSettings(TableSettings):
+    inbound_bucket: str = Field(validation_alias=_INBOUND)
+    event_bus_name: str = Field(validation_alias=_BUS)
+    rows_per_chunk: int = Field(default=5000, ge=1, le=50_000, validation_alias="ROWS_PER_CHUNK")
+
+
+class PlannerSettings(LoaderSettings):
+    file_chunks_queue_url: str = Field(validation_alias=_CHUNKS)
+
+
+class DailyRunSettings(TableSettings):
+    event_bus_name: str = Field(validation_alias=_BUS)

@@ -1,0 +1,303 @@
+"""The system's topology, described once as data.
+
+Two readers build from this and nothing else: ``infra/receivables_infra`` turns it into CDK resources, and
+``infra/receivables_local`` turns it into the embedded runtime (queue pollers, bus routing, schedules, HTTP API).
+Adding a function or a trigger is an edit here, never in either reader.
+
+Logical names (``inbound``, ``file-chunks``…) are stable identifiers; the physical names differ between AWS (CDK
+generates them) and the local stack (``<prefix>-<logical>``) and reach the handlers only through environment variables
+whose names come from :func:`env_var`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+
+class Bucket(_Frozen):
+    name: str
+    purpose: str
+    # Objects under these prefixes expire after the given days (rejection reports, quarantine, chunk parts).
+    expire_prefixes: dict[str, int] = Field(default_factory=dict)
+
+
+class Queue(_Frozen):
+    name: str
+    purpose: str
+    visibility_timeout_seconds: int = 300
+    max_receive_count: int = 3  # deliveries before the message moves to the queue's DLQ
+    retention_days: int = 4
+
+
+class Index(_Frozen):
+    name: str
+    partition_key: str
+    sort_key: str
+    projection: Literal["KEYS_ONLY", "ALL", "INCLUDE"] = "KEYS_ONLY"
+    include: tuple[str, ...] = ()
+
+
+class Table(_Frozen):
+    name: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = "expires_at"
+
+
+class S3Trigger(_Frozen):
+    """Objects created under ``prefixes`` are announced on ``queue`` (S3 → SQS), which then drives the function."""
+
+    kind: Literal["s3"] = "s3"
+    bucket: str
+    prefixes: tuple[str, ...]
+    queue: str
+    batch_size: int = 1
+
+
+class SqsTrigger(_Frozen):
+    kind: Literal["sqs"] = "sqs"
+    queue: str
+    batch_size: int = 10
+    max_batching_window_seconds: int = 0
+    max_concurrency: int | None = None
+
+
+class ScheduleTrigger(_Frozen):
+    """An EventBridge Scheduler schedule. ``input`` is the event the function receives; the local runtime adds
+    ``business_date`` when it fires a day's schedules, AWS fires it from the cron expression."""
+
+    kind: Literal["schedule"] = "schedule"
+    name: str
+    cron: str  # EventBridge cron(...) expression, evaluated in ``timezone``
+    timezone: str = "Europe/Istanbul"
+    input: dict[str, str] = Field(default_factory=dict)
+
+
+class ApiRoute(_Frozen):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str
+
+
+class ApiTrigger(_Frozen):
+    kind: Literal["api"] = "api"
+    routes: tuple[ApiRoute, ...]
+
+
+class BusTrigger(_Frozen):
+    """An EventBridge rule on the system bus whose target is the function."""
+
+    kind: Literal["bus"] = "bus"
+    rule: str
+    sources: tuple[str, ...]
+    detail_types: tuple[str, ...]
+
+
+Trigger = S3Trigger | SqsTrigger | ScheduleTrigger | ApiTrigger | BusTrigger
+
+
+class Grants(_Frozen):
+    """Least privilege: what the function may touch, by logical name."""
+
+    table: Access | None = None
+    buckets: dict[str, Access] = Field(default_factory=dict)
+    send_to_queues: tuple[str, ...] = ()
+    put_events: bool = False
+
+
+class Function(_Frozen):
+    name: str  # also the folder under functions/
+    description: str
+    triggers: tuple[Trigger, ...]
+    grants: Grants
+    memory_mb: int = 512
+    timeout_seconds: int = 60
+    reserved_concurrency: int | None = None
+
+    @property
+    def handler(self) -> str:
+        return f"{self.name}.handler.lambda_handler"
+
+
+class Topology(_Frozen):
+    service: str
+    table: Table
+    buckets: tuple[Bucket, ...]
+    queues: tuple[Queue, ...]
+    event_bus: str
+    event_source_prefix: str
+    functions: tuple[Function, ...]
+
+    def queue(self, name: str) -> Queue:
+        return next(q for q in self.queues if q.name == name)
+
+    def function(self, name: str) -> Function:
+        return next(f for f in self.functions if f.name == name)
+
+    def triggers_of_kind[T](self, kind: type[T]) -> list[tuple[Function, T]]:
+        return [(f, t) for f in self.functions for t in f.triggers if isinstance(t, kind)]
+
+
+ResourceKind = Literal["bucket", "queue", "table", "bus"]
+
+
+def env_var(kind: ResourceKind, logical_name: str) -> str:
+    """The environment variable through which a function learns a resource's physical name (a queue's URL)."""
+    suffix = "URL" if kind == "queue" else "NAME"
+    return f"{kind.upper()}_{logical_name.upper().replace('-', '_')}_{suffix}"
+
+
+def function_environment(
+    topology: Topology, function: Function, physical: Callable[[ResourceKind, str], str]
+) -> dict[str, str]:
+    """The environment a function runs with: the physical names of everything it is granted, and nothing else.
+
+    ``physical(kind, logical_name)`` returns a bucket/table/bus name or a queue URL; CDK passes tokens, the local
+    runtime passes real names.
+    """
+    grants = function.grants
+    env = {
+        "POWERTOOLS_SERVICE_NAME": topology.service,
+        "POWERTOOLS_METRICS_NAMESPACE": "Receivables",
+        "BUSINESS_TIMEZONE": "Europe/Istanbul",
+    }
+    if grants.table is not None:
+        env[env_var("table", topology.table.name)] = physical("table", topology.table.name)
+    for bucket in grants.buckets:
+        env[env_var("bucket", bucket)] = physical("bucket", bucket)
+    for queue in grants.send_to_queues:
+        env[env_var("queue", queue)] = physical("queue", queue)
+    if grants.put_events:
+        env[env_var("bus", topology.event_bus)] = physical("bus", topology.event_bus)
+    return env
+
+
+LOADER_MEMORY_MB = 1024
+
+TOPOLOGY = Topology(
+    service="receivables",
+    table=Table(
+        name="ledger",
+        indexes=(
+            # Items of an account, oldest due first: the account view and (later) allocation read this.
+            Index(name="by_account", partition_key="gsi1pk", sort_key="gsi1sk"),
+            # Sparse: only accounts with a next action carry these keys, so the daily run reads just those due.
+            Index(name="next_action", partition_key="gsi2pk", sort_key="gsi2sk"),
+        ),
+    ),
+    buckets=(
+        Bucket(
+            name="inbound",
+            purpose="Files from billing/CRM systems and banks; rejection reports and quarantine beside them",
+            expire_prefixes={"tmp/": 7},
+        ),
+        Bucket(name="outbound", purpose="Files we send: bank collections, print letters, BI exports"),
+    ),
+    queues=(
+        Queue(name="inbound-files", purpose="S3 ObjectCreated notifications for the inbound bucket",
+              visibility_timeout_seconds=900),
+        Queue(name="file-chunks", purpose="Chunks of a large inbound file, loaded in parallel",
+              visibility_timeout_seconds=360),
+    ),
+    event_bus="receivables",
+    event_source_prefix="receivables",
+    functions=(
+        Function(
+            name="plan_inbound_file",
+            description="Recognise a dropped file, reject or quarantine it, or split it into chunks on SQS",
+            triggers=(
+                S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/"), queue="inbound-files"),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ_WRITE},
+                send_to_queues=("file-chunks",),
+                put_events=True,
+            ),
+            memory_mb=512,
+            timeout_seconds=840,
+        ),
+        Function(
+            name="load_file_chunk",
+            description="Validate and load one chunk of rows; the last chunk of a file writes its report",
+            triggers=(SqsTrigger(queue="file-chunks", batch_size=1, max_concurrency=20),),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ_WRITE}, put_events=True),
+            memory_mb=LOADER_MEMORY_MB,
+            timeout_seconds=300,
+        ),
+        Function(
+            name="api",
+            description="REST API: customers, accounts, items, health",
+            triggers=(
+                ApiTrigger(
+                    routes=(
+                        ApiRoute(method="GET", path="/health"),
+                        ApiRoute(method="GET", path="/customers/{customer_id}"),
+                        ApiRoute(method="GET", path="/accounts/{account_id}"),
+                        ApiRoute(method="GET", path="/items/{item_id}"),
+                    )
+                ),
+            ),
+            grants=Grants(table=Access.READ),
+            memory_mb=512,
+            timeout_seconds=29,
+        ),
+        Function(
+            name="plan_daily_run",
+            description="Each business day: select only accounts whose next action is due, via the sparse index",
+            triggers=(
+                ScheduleTrigger(
+                    name="daily-run",
+                    cron="cron(0 6 * * ? *)",
+                    # Scheduler fills this in; the handler turns it into the business date in the business zone.
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(table=Access.READ, put_events=True),
+            memory_mb=512,
+            timeout_seconds=300,
+        ),
+    ),
+)
+
+
+def create_table_request(table: Table, physical_name: str) -> dict[str, object]:
+    """The DynamoDB CreateTable request for ``table``: what the local stack and the tests create (CDK builds the same
+    keys and indexes from the same ``Table``)."""
+    attributes = {table.partition_key, table.sort_key}
+    indexes = []
+    for index in table.indexes:
+        attributes |= {index.partition_key, index.sort_key}
+        projection: dict[str, object] = {"ProjectionType": index.projection}
+        if index.projection == "INCLUDE":
+            projection["NonKeyAttributes"] = list(index.include)
+        indexes.append({
+            "IndexName": index.name,
+            "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
+                          {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+            "Projection": projection,
+        })
+    request: dict[str, object] = {
+        "TableName": physical_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
+        "KeySchema": [{"AttributeName": table.partition_key, "KeyType": "HASH"},
+                      {"AttributeName": table.sort_key, "KeyType": "RANGE"}],
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    return request

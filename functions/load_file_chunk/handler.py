@@ -13,7 +13,8 @@ from receivables import bootstrap
 from receivables.loading.service import ChunkMessage
 from receivables.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still answered record by record, not with an exception.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -64,7 +64,7 @@ def _no_route(_: Exception) -> Response:
     return _error(404, "not_found", f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
-_NOT_FOUND = {404: {"description": "Unknown id", "content": {"application/json": {"schema": ErrorResponse}}}}
+_NOT_FOUND = {404: {"description": "Unknown id", "content": {"application/json": {"model": ErrorResponse}}}}
 
 
 @app.get("/health", summary="Liveness of the API", responses={200: {"description": "OK"}})

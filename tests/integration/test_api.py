@@ -1,0 +1,71 @@
+"""The REST API handler against moto: the event shapes API Gateway sends, the answers clients rely on."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_loading_pipeline import CUSTOMERS, INVOICES, drop
+
+EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
+
+
+def get(stack, context, resource: str, path: str, params: dict[str, str]) -> tuple[int, dict]:
+    event = copy.deepcopy(EVENT)
+    event.update(resource=resource, path=path, pathParameters=params or None)
+    event["requestContext"].update(resourcePath=resource)
+    response = stack.handler("api")(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.fixture
+def loaded(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES)
+    stack.drain(context)
+    return stack
+
+
+def test_account_shows_balance_and_items_with_open_amounts(loaded, context):
+    status, body = get(loaded, context, "/accounts/{account_id}", "/accounts/A1", {"account_id": "A1"})
+    assert status == 200
+    assert body["balance"] == "200.00" and body["currency"] == "TRY" and body["customer_id"] == "C1"
+    assert [(i["item_id"], i["amount"], i["open_amount"], i["status"]) for i in body["items"]] == [
+        ("INV-1", "100.50", "100.50", "open"),
+        ("INV-2", "99.50", "99.50", "open"),
+    ]
+    assert body["next_action_on"] == "2026-10-16"
+
+
+def test_customer_and_item(loaded, context):
+    status, customer = get(loaded, context, "/customers/{customer_id}", "/customers/C1", {"customer_id": "C1"})
+    assert status == 200 and customer["account_ids"] == ["A1"] and customer["iban"].startswith("TR33")
+    status, item = get(loaded, context, "/items/{item_id}", "/items/INV-3", {"item_id": "INV-3"})
+    assert status == 200 and item["amount"] == "1000.00" and item["currency"] == "EUR"
+    assert item["source"]["line"] == 4
+
+
+def test_unknown_ids_are_404_with_the_error_shape(loaded, context):
+    for resource, path, params in [
+        ("/customers/{customer_id}", "/customers/NOPE", {"customer_id": "NOPE"}),
+        ("/accounts/{account_id}", "/accounts/NOPE", {"account_id": "NOPE"}),
+        ("/items/{item_id}", "/items/NOPE", {"item_id": "NOPE"}),
+    ]:
+        status, body = get(loaded, context, resource, path, params)
+        assert status == 404
+        assert body["error"]["code"] == "not_found" and "NOPE" in body["error"]["message"]
+
+
+def test_malformed_id_is_422(loaded, context):
+    status, body = get(loaded, context, "/items/{item_id}", "/items/%20bad", {"item_id": " bad"})
+    assert status == 422
+    assert body["error"]["code"] == "validation_error" and body["error"]["details"]
+
+
+def test_health(stack, context):
+    status, body = get(stack, context, "/health", "/health", {})
+    assert status == 200 and body["status"] == "ok"

@@ -1,0 +1,34 @@
+"""The daily run selects accounts through the sparse next-action index only."""
+
+from __future__ import annotations
+
+from tests.integration.test_loading_pipeline import CUSTOMERS, INVOICES, drop
+
+
+def test_accounts_due_on_a_date_are_announced_once(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES)
+    stack.drain(context)
+    stack.bus_events()
+    plan = stack.handler("plan_daily_run")
+
+    first = plan({"business_date": "2026-10-16"}, context)
+    again = plan({"business_date": "2026-10-16"}, context)
+
+    assert first == again == {"business_date": "2026-10-16", "dates": ["2026-10-16"], "accounts_due": 1}
+    due = [e["detail"] for e in stack.bus_events() if e["detail-type"] == "AccountActionDue"]
+    assert due == [{"account_id": "A1", "action_date": "2026-10-16", "business_date": "2026-10-16"}]
+
+
+def test_missed_days_are_caught_up(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES)
+    stack.drain(context)
+    plan = stack.handler("plan_daily_run")
+    plan({"business_date": "2026-10-10"}, context)
+    result = plan({"business_date": "2026-12-05"}, context)
+    # A1 falls due 2026-10-16 (INV-1); A2 on 2026-12-01 (INV-3): both inside the catch-up window.
+    assert result["dates"][0] == "2026-11-05" and result["dates"][-1] == "2026-12-05"
+    assert result["accounts_due"] == 1

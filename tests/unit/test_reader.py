@@ -1,0 +1,89 @@
+import csv
+import io
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from receivables.domain.records import FileKind
+from receivables.loading.reader import FileFormat, FileRejectedError, plan_file, read_chunk_rows, sniff_format
+
+HEADER = "invoice_id,customer_id,account_id,issue_date,due_date,amount,currency,description\n"
+
+
+def blocks(data: bytes, size: int = 7):
+    return (data[i : i + size] for i in range(0, len(data), size))
+
+
+def rows_of(data: bytes, kind=FileKind.INVOICES, per_chunk=2):
+    plan = plan_file(blocks(data), kind, rows_per_chunk=per_chunk)
+    out = []
+    for chunk in plan.chunks:
+        out.extend(read_chunk_rows(blocks(data[chunk.start_byte : chunk.end_byte]), plan.file_format, plan.header,
+                                   chunk.first_line))
+    return plan, out
+
+
+@pytest.mark.parametrize(("head", "reason"), [
+    (b"", "empty"), (b"   \n\n", "empty"), (b"%PDF-1.4\n", "PDF"), (b"PK\x03\x04", "ZIP"),
+    (b"<?xml version='1.0'?><Document/>", "XML"), (b"\x00\x01\x02", "binary"), (b"[{\"a\":1}]", "JSON array"),
+    (b"hello world\n", "no comma-separated"), (b"invoice_id,amount\n", "lacks required invoices columns"),
+    (b"\xff\xfe\x00", "binary"),
+])
+def test_files_that_are_not_csv_or_jsonl_are_rejected_whole(head, reason):
+    with pytest.raises(FileRejectedError, match=reason):
+        sniff_format(head, FileKind.INVOICES)
+
+
+def test_bom_crlf_and_quoted_newlines_keep_physical_line_numbers():
+    data = ("\ufeff" + HEADER).encode() + (
+        b'I1,C1,A1,2026-11-01,2026-11-15,1.00,TRY,"two\r\nlines"\r\n'
+        b"I2,C1,A1,2026-11-01,2026-11-15,2.00,TRY,x\r\n"
+        b"\r\n"
+        b"I3,C1,A1,2026-11-01,2026-11-15,3.00,TRY\r\n"
+        b"I4,C1,A1,2026-11-01,2026-11-15,4.00,TRY,\xff\r\n"
+    )
+    plan, rows = rows_of(data)
+    assert plan.file_format is FileFormat.CSV
+    assert [(r.line, r.values and r.values["invoice_id"], r.problem) for r in rows] == [
+        (2, "I1", None), (4, "I2", None), (6, None, "expected 8 columns as in the header, found 7"),
+        (7, None, "not UTF-8 text (the file must be UTF-8 encoded)"),
+    ]
+    assert rows[0].values["description"] == "two\r\nlines"
+
+
+def test_jsonl_numbers_stay_text_and_bad_lines_are_rows_with_problems():
+    data = b'{"invoice_id": "I1", "amount": 0.1}\n\n[1]\n{"invoice_id": {"x": 1}}\n{broken\n'
+    plan, rows = rows_of(data)
+    assert plan.file_format is FileFormat.JSONL and plan.header == ()
+    assert rows[0].line == 1 and rows[0].values == {"invoice_id": "I1", "amount": "0.1"}
+    assert [(r.line, r.problem.split(":")[0]) for r in rows[1:]] == [(3, "not a JSON object"), (4, "invoice_id"),
+                                                                     (5, "not a JSON object")]
+
+
+def test_a_line_without_end_is_not_held_in_memory():
+    with pytest.raises(FileRejectedError, match="longer than"):
+        plan_file(iter([HEADER.encode(), b"x" * (2 << 20)]), FileKind.INVOICES, rows_per_chunk=10)
+
+
+cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(cells, min_size=8, max_size=8), max_size=30), per_chunk=st.integers(1, 7),
+       jsonl=st.booleans())
+def test_chunking_never_loses_splits_or_duplicates_a_row(rows, per_chunk, jsonl):
+    names = HEADER.strip().split(",")
+    if jsonl:
+        data = "".join(json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in rows).encode()
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(names)
+        writer.writerows(rows)
+        data = out.getvalue().encode()
+    if not rows and jsonl:
+        return
+    _, read = rows_of(data, per_chunk=per_chunk)
+    assert [[r.values[n] for n in names] for r in read] == rows

@@ -1,17 +1,19 @@
 """Build the shared Lambda layer without Docker.
 
-The layer holds the runtime dependencies from ``pyproject.toml`` ``[project].dependencies`` plus the ``receivables``
-package, laid out as Lambda expects (``python/`` at the root of the asset, mounted at ``/opt/python``).
+The layer holds the runtime dependencies from ``pyproject.toml`` ``[project].dependencies`` plus the
+``receivables`` package, laid out as Lambda expects (``python/`` at the root of the asset, mounted at
+``/opt/python``).
 
-Instead of building inside a Lambda-like container we ask pip for prebuilt wheels matching the Lambda runtime
-(``manylinux2014_x86_64``, CPython 3.13, binary only). That is reproducible on any host OS and needs no Docker; the
+Instead of building inside a Lambda-like container, pip is asked for prebuilt wheels matching the Lambda
+runtime (``manylinux2014_x86_64``, CPython 3.13, binary only). That works on any host and needs no Docker; the
 price is that a dependency without a compatible wheel fails the build loudly instead of compiling from source.
 
-Installing the dependencies is the slow part, so it is skipped while a stamp (hash of the dependency list and the
-target platform) matches; the ``receivables`` package is recopied on every build because it changes all the time.
+Installing the dependencies is the slow part, so it is skipped while a stamp (hash of the dependency list and
+the target platform) matches; the ``receivables`` package is recopied on every build because it changes all
+the time.
 
-Usable as a script (``python layers/build_layer.py [--force]``) and as a function (:func:`build_layer`), which the
-CDK app calls before synthesizing so that ``cdk synth`` works on a fresh clone.
+Usable as a script (``python layers/build_layer.py [--force]``) and as a function (:func:`build_layer`), which
+the CDK app calls before synthesizing so that ``cdk synth`` works on a fresh clone.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.13"
 IMPLEMENTATION = "cp"
 
-# The Lambda runtime ships boto3/botocore/s3transfer as a matched set. If a dependency (aws-xray-sdk needs botocore)
-# drags a copy of one of them into the layer, that copy shadows the runtime's (/opt/python comes first on sys.path)
-# and can mismatch the runtime's boto3; drop them so the runtime's set is used.
+# The Lambda runtime ships boto3/botocore/s3transfer as a matched set. If a dependency (aws-xray-sdk needs
+# botocore) drags a copy of one of them into the layer, that copy shadows the runtime's (/opt/python comes
+# first on sys.path) and can mismatch the runtime's boto3; drop them so the runtime's set is used.
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
@@ -92,7 +94,7 @@ def _run(command: Sequence[str]) -> None:
     result = subprocess.run(command, check=False)
     if result.returncode != 0:
         raise LayerBuildError(
-            f"pip could not install the layer dependencies for {PLATFORM}/cp{PYTHON_VERSION.replace('.', '')} "
+            f"pip could not install the layer dependencies for {PLATFORM} / CPython {PYTHON_VERSION} "
             f"(exit {result.returncode}). Every runtime dependency needs a binary wheel for that platform."
         )
 
@@ -153,7 +155,9 @@ def build_layer(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--force", action="store_true", help="reinstall the dependencies even if the stamp matches")
+    parser.add_argument(
+        "--force", action="store_true", help="reinstall the dependencies even if the stamp matches"
+    )
     args = parser.parse_args(argv)
     try:
         layer = build_layer(force=args.force)

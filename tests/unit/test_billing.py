@@ -1,4 +1,3 @@
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ def test_first_sight_opens_the_account_and_sets_the_first_overdue_day():
 
 def test_identical_resend_is_skipped_and_changed_resend_is_a_named_conflict():
     stored = {"I1": ExistingInvoice(INV, "", source=("OTHER", 9))}
-    result = plan([(2, INV), (3, replace(INV, amount=Decimal("12.00")))], existing=stored)
+    result = plan([(2, INV), (3, INV._replace(amount=Decimal("12.00")))], existing=stored)
     assert result.skipped == [2]
     assert result.rejected[0][0] == 3 and "I1" in result.rejected[0][1] and "10.00 → 12.00" in result.rejected[0][1]
     assert not result.new_items
@@ -34,17 +33,17 @@ def test_rows_this_file_loaded_before_an_interruption_count_as_loaded():
 
 
 def test_duplicates_inside_one_batch_are_judged_against_the_first():
-    result = plan([(2, INV), (3, INV), (4, replace(INV, due_date=date(2026, 12, 1)))])
+    result = plan([(2, INV), (3, INV), (4, INV._replace(due_date=date(2026, 12, 1)))])
     assert [d.line for d in result.new_items] == [2] and result.skipped == [3] and result.rejected[0][0] == 4
 
 
 def test_account_rules():
     accounts = {"A1": AccountRef("A1", "C1", "TRY", next_action_on=date(2026, 11, 1))}
     result = plan([
-        (2, replace(INV, invoice_id="I2", customer_id="C2")),
-        (3, replace(INV, invoice_id="I3", currency="EUR")),
-        (4, replace(INV, invoice_id="I4", customer_id="C9")),
-        (5, replace(INV, invoice_id="I5")),
+        (2, INV._replace(invoice_id="I2", customer_id="C2")),
+        (3, INV._replace(invoice_id="I3", currency="EUR")),
+        (4, INV._replace(invoice_id="I4", customer_id="C9")),
+        (5, INV._replace(invoice_id="I5")),
     ], accounts=accounts)
     reasons = dict(result.rejected)
     assert "belongs to customer C1" in reasons[2]

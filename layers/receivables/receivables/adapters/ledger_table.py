@@ -63,31 +63,33 @@ def _is_condition_failure(error: ClientError) -> bool:
 
 
 def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date) -> AttributeMap:
-    amount = {"N": format_money(invoice.amount)}
+    # Built once per loaded row: fields are unpacked once (NamedTuple attribute access costs more than locals), and
+    # amounts are already quantized to cents by validation, so str() is their 2-decimal form.
+    invoice_id, customer_id, account_id, issue_date, due_date, amount, currency, subscription_id, description = invoice
+    due = due_date.isoformat()
+    money = {"N": str(amount)}
     record: AttributeMap = {
-        "pk": {"S": "ITEM#" + invoice.invoice_id},
+        "pk": {"S": "ITEM#" + invoice_id},
         "sk": {"S": "ITEM"},
-        "entity": {"S": "item"},
         "kind": {"S": "invoice"},
-        "item_id": {"S": invoice.invoice_id},
-        "account_id": {"S": invoice.account_id},
-        "customer_id": {"S": invoice.customer_id},
-        "issue_date": {"S": invoice.issue_date.isoformat()},
-        "due_date": {"S": invoice.due_date.isoformat()},
-        "amount": amount,
-        "open_amount": amount,
-        "currency": {"S": invoice.currency},
-        "version": {"N": "1"},
+        "item_id": {"S": invoice_id},
+        "account_id": {"S": account_id},
+        "customer_id": {"S": customer_id},
+        "issue_date": {"S": issue_date.isoformat()},
+        "due_date": {"S": due},
+        "amount": money,
+        "open_amount": money,
+        "currency": {"S": currency},
         "source_file_id": {"S": file_id},
         "source_line": {"N": str(line)},
         "loaded_on": {"S": loaded_on.isoformat()},
-        "gsi1pk": {"S": "ACCT#" + invoice.account_id},
-        "gsi1sk": {"S": f"ITEM#{invoice.due_date.isoformat()}#{invoice.invoice_id}"},
+        "gsi1pk": {"S": "ACCT#" + account_id},
+        "gsi1sk": {"S": f"ITEM#{due}#{invoice_id}"},
     }
-    if invoice.subscription_id:
-        record["subscription_id"] = {"S": invoice.subscription_id}
-    if invoice.description:
-        record["description"] = {"S": invoice.description}
+    if subscription_id:
+        record["subscription_id"] = {"S": subscription_id}
+    if description:
+        record["description"] = {"S": description}
     return record
 
 
@@ -233,6 +235,12 @@ class LedgerTable:
             "gsi1pk": _s(f"CUST#{account.customer_id}"),
             "gsi1sk": _s(f"ACCT#{account.account_id}"),
         }
+        if account.next_action_on:
+            record |= {
+                "next_action_on": _s(account.next_action_on.isoformat()),
+                "gsi2pk": _s(next_action_partition(account.next_action_on, account.account_id)),
+                "gsi2sk": _s(f"ACCT#{account.account_id}"),
+            }
         try:
             self._client.put_item(TableName=self._table, Item=record,
                                   ConditionExpression="attribute_not_exists(pk)")
@@ -364,11 +372,11 @@ class LedgerExport:
         self._client = client
         self._table = table_name
 
-    def _scan(self, entity: str) -> Iterator[AttributeMap]:
+    def _scan(self, pk_prefix: str, sk: str) -> Iterator[AttributeMap]:
         request: dict[str, Any] = {
             "TableName": self._table,
-            "FilterExpression": "entity = :e",
-            "ExpressionAttributeValues": {":e": _s(entity)},
+            "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
+            "ExpressionAttributeValues": {":prefix": _s(pk_prefix), ":sk": _s(sk)},
             "ConsistentRead": True,
         }
         while True:
@@ -379,7 +387,7 @@ class LedgerExport:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def accounts(self) -> Iterator[AccountRef]:
-        return (_account_ref(r) for r in self._scan("account"))
+        return (_account_ref(r) for r in self._scan("ACCT#", "ACCOUNT"))
 
     def items(self) -> Iterator[ItemView]:
-        return (item_view(r) for r in self._scan("item"))
+        return (item_view(r) for r in self._scan("ITEM#", "ITEM"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import posixpath
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,7 +19,15 @@ from pydantic import BaseModel, ConfigDict
 
 from receivables.domain.billing import conflict_reason, plan_invoice_batch
 from receivables.domain.clock import Clock
-from receivables.domain.records import Customer, FileKind, Invoice, validate_customer, validate_invoice
+from receivables.domain.records import (
+    INVOICE_COLUMNS,
+    Customer,
+    FileKind,
+    Invoice,
+    clean_invoice,
+    validate_customer,
+    validate_invoice,
+)
 from receivables.loading.ports import (
     ChunkQueue,
     ChunkTally,
@@ -196,10 +205,10 @@ class LoadingService:
         latest: dict[str, tuple[Customer, int]] = {}
         superseded = 0
         for row in rows:
-            if row.values is None:
-                rejections.append((row.line, row.problem or "unreadable row"))
+            if row.problem is not None:
+                rejections.append((row.line, row.problem))
                 continue
-            result = validate_customer(row.values)
+            result = validate_customer(row.values or {})
             if isinstance(result, list):
                 rejections.append((row.line, "; ".join(result)))
                 continue
@@ -222,10 +231,10 @@ class LoadingService:
         rejections: list[tuple[int, str]] = []
         parsed: list[tuple[int, Invoice]] = []
         for row in rows:
-            if row.values is None:
-                rejections.append((row.line, row.problem or "unreadable row"))
+            if row.problem is not None:
+                rejections.append((row.line, row.problem))
                 continue
-            result = validate_invoice(row.values)
+            result = clean_invoice(row.pick(INVOICE_COLUMNS)) or validate_invoice(row.values or {})
             if isinstance(result, list):
                 rejections.append((row.line, "; ".join(result)))
             else:
@@ -243,7 +252,9 @@ class LoadingService:
         plan = decide()
         raced = {}
         for account in plan.new_accounts.values():
-            stored = ledger.create_account(account, file_name)
+            # A new account is written once, already carrying its first next-action date.
+            opening = replace(account, next_action_on=plan.next_action_on.pop(account.account_id, None))
+            stored = ledger.create_account(opening, file_name)
             if stored is not None:
                 raced[account.account_id] = stored
         if raced:  # another loader opened the account first: judge the rows against what it stored

@@ -1,0 +1,58 @@
+"""Counts DynamoDB write requests and the write units DynamoDB reports for them, through botocore's event hooks.
+
+Every write call is made to return its consumed capacity per index, so the count includes what the GSIs cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+@dataclass(frozen=True)
+class Reading:
+    requests: int
+    units: float
+    table_units: float
+    index_units: float
+
+
+class WriteMeter:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.units = 0.0
+        self.table_units = 0.0
+        self.index_units = 0.0
+
+    def snapshot(self) -> Reading:
+        return Reading(self.requests, self.units, self.table_units, self.index_units)
+
+    @classmethod
+    def install(cls) -> WriteMeter:
+        """Hook the default boto3 session, which the handlers' clients are created from."""
+        meter = cls()
+        events = boto3._get_default_session().events  # noqa: SLF001 - the session the handlers use
+        for operation in WRITES:
+            events.register(f"provide-client-params.dynamodb.{operation}", meter._ask_for_capacity)
+            events.register(f"after-call.dynamodb.{operation}", meter._count)
+        return meter
+
+    def _ask_for_capacity(self, params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnConsumedCapacity", "INDEXES")
+
+    def _count(self, parsed: dict[str, Any], **_: Any) -> None:
+        self.requests += 1
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.units += entry.get("CapacityUnits", 0.0)
+            self.table_units += entry.get("Table", {}).get("CapacityUnits", 0.0)
+            self.index_units += sum(i.get("CapacityUnits", 0.0)
+                                    for i in entry.get("GlobalSecondaryIndexes", {}).values())
+
+    # Failed conditional writes raise before after-call's parsed response is useful; they still cost a unit each.

@@ -10,7 +10,8 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 # pyenv puts a python3.13 shim on PATH that fails unless 3.13 is selected, so each candidate is tried for real.
 PYTHON_313 := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13 2>/dev/null) $$(command -v python3.13); do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+# jsii expects the Node major version(s) whose end-of-life banner to silence.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20,22
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: help setup demo test test-unit test-integration test-infra test-e2e bench synth lint layer openapi clean check-tools

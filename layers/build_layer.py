@@ -81,6 +81,7 @@ def pip_install_command(dependencies: Sequence[str], target: Path) -> list[str]:
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",  # bytecode would be compiled by the build host's interpreter; Lambda compiles its own
+        "--no-warn-conflicts",  # pip would check this interpreter's environment, which is not the layer
         "--platform", PLATFORM,
         "--implementation", IMPLEMENTATION,
         "--python-version", PYTHON_VERSION,

@@ -267,7 +267,8 @@ TOPOLOGY = Topology(
                     input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
                 ),
             ),
-            grants=Grants(table=Access.READ, put_events=True),
+            # Writes its own run log and Powertools idempotency records.
+            grants=Grants(table=Access.READ_WRITE, put_events=True),
             memory_mb=512,
             timeout_seconds=300,
         ),

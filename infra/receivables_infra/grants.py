@@ -1,0 +1,138 @@
+"""Least-privilege IAM from a function's :class:`~receivables.topology.Grants`.
+
+Table and bucket permissions are written out instead of using CDK's ``grant_read``/``grant_read_write``, which
+grant wildcard actions (``s3:GetObject*``, ``s3:List*``, ``s3:DeleteObject*``…) and every index
+(``table/index/*``). Here each access level is a short, reviewable action list and the table's indexes are
+named one by one from the topology, so the only wildcard left is "objects in this bucket", which S3 cannot
+express otherwise. Queues and the bus use CDK's grants, which are already exact (one ARN, no wildcard
+actions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from receivables.topology import Access, Grants, ResourceKind, Table
+
+from .nag import acknowledge, arn_finding
+
+_TABLE_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+# TransactWriteItems is authorised through these per-item actions; there is no separate permission for it.
+_TABLE_WRITE = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+TABLE_ACTIONS: Mapping[Access, tuple[str, ...]] = {
+    Access.READ: _TABLE_READ,
+    Access.WRITE: _TABLE_WRITE,
+    Access.READ_WRITE: tuple(dict.fromkeys(_TABLE_READ + _TABLE_WRITE)),
+}
+
+# ListBucket lets a missing key answer 404 rather than 403 and lets a function list a prefix.
+_BUCKET_READ = ("s3:ListBucket",)
+_OBJECT_READ = ("s3:GetObject",)
+# PutObject covers multipart uploads (create/upload part/complete); aborting one is separate.
+_OBJECT_WRITE = ("s3:PutObject", "s3:AbortMultipartUpload")
+# Moving a file (to quarantine, out of an incoming prefix) is copy + delete, so deleting belongs to read-write
+# only.
+_OBJECT_READ_WRITE = (*_OBJECT_READ, *_OBJECT_WRITE, "s3:DeleteObject")
+OBJECT_ACTIONS: Mapping[Access, tuple[str, ...]] = {
+    Access.READ: _OBJECT_READ,
+    Access.WRITE: _OBJECT_WRITE,
+    Access.READ_WRITE: _OBJECT_READ_WRITE,
+}
+BUCKET_ACTIONS: Mapping[Access, tuple[str, ...]] = {
+    Access.READ: _BUCKET_READ,
+    Access.WRITE: (),
+    Access.READ_WRITE: _BUCKET_READ,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantableResources:
+    """The deployed resources a function's grants and environment refer to, by logical name."""
+
+    table_spec: Table
+    table: dynamodb.ITable
+    buckets: Mapping[str, s3.IBucket]
+    queues: Mapping[str, sqs.IQueue]
+    event_bus: events.IEventBus
+
+    def physical(self, kind: ResourceKind, logical_name: str) -> str:
+        """Adapter for :func:`receivables.topology.function_environment`: CDK tokens for names and URLs."""
+        match kind:
+            case "table":
+                return self.table.table_name
+            case "bucket":
+                return self._lookup(self.buckets, "bucket", logical_name).bucket_name
+            case "queue":
+                return self._lookup(self.queues, "queue", logical_name).queue_url
+            case "bus":
+                return self.event_bus.event_bus_name
+        raise ValueError(f"unknown resource kind {kind!r}")
+
+    def bucket(self, name: str) -> s3.IBucket:
+        return self._lookup(self.buckets, "bucket", name)
+
+    def queue(self, name: str) -> sqs.IQueue:
+        return self._lookup(self.queues, "queue", name)
+
+    @staticmethod
+    def _lookup[T](items: Mapping[str, T], kind: str, name: str) -> T:
+        try:
+            return items[name]
+        except KeyError:
+            known = ", ".join(sorted(items)) or "none"
+            raise KeyError(
+                f"topology refers to {kind} {name!r}, which the topology does not define ({known})"
+            ) from None
+
+
+def apply_grants(role: iam.Role, grants: Grants, resources: GrantableResources) -> None:
+    """Give ``role`` exactly what ``grants`` names."""
+    if grants.table is not None:
+        table_arn = resources.table.table_arn
+        index_arns = [f"{table_arn}/index/{index.name}" for index in resources.table_spec.indexes]
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(TABLE_ACTIONS[grants.table]), resources=[table_arn, *index_arns])
+        )
+
+    for name, access in sorted(grants.buckets.items()):
+        bucket = resources.bucket(name)
+        if BUCKET_ACTIONS[access]:
+            role.add_to_policy(
+                iam.PolicyStatement(actions=list(BUCKET_ACTIONS[access]), resources=[bucket.bucket_arn])
+            )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(OBJECT_ACTIONS[access]), resources=[bucket.arn_for_objects("*")])
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            f"Object-level access to the '{name}' bucket: S3 object ARNs need a key pattern; the functions "
+            "work on objects whose keys arrive at runtime, and the actions are an explicit short list.",
+            findings=(arn_finding(bucket, "/*"),),
+        )
+
+    for name in grants.send_to_queues:
+        resources.queue(name).grant_send_messages(role)
+
+    if grants.put_events:
+        resources.event_bus.grant_put_events_to(role)

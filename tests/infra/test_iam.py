@@ -1,0 +1,83 @@
+"""Least privilege: each function's role holds exactly what its topology Grants name, and nothing broader."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from receivables.topology import TOPOLOGY, Access, S3Trigger, SqsTrigger
+from receivables_infra.grants import BUCKET_ACTIONS, OBJECT_ACTIONS, TABLE_ACTIONS
+
+from .cfn import actions, as_list, lambda_functions, ref, resources, role_statements
+
+FUNCTIONS = {f.name: f for f in TOPOLOGY.functions}
+TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+# Wildcard resources no policy can avoid: X-Ray has no resource-level permissions.
+RESOURCE_STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def statements_of(template: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return role_statements(template, lambda_functions(template)[FUNCTIONS[name].description])
+
+
+def test_the_api_function_cannot_write_anything(template: dict[str, Any]) -> None:
+    granted = actions(statements_of(template, "api"))
+    assert not granted & TABLE_WRITES
+    assert not any(a.startswith(("s3:", "sqs:Send", "events:")) for a in granted)
+    assert set(TABLE_ACTIONS[Access.READ]) <= granted
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_grants_match_the_topology(template: dict[str, Any], name: str) -> None:
+    grants = FUNCTIONS[name].grants
+    granted = actions(statements_of(template, name))
+
+    table_actions = {a for a in granted if a.startswith("dynamodb:")}
+    assert table_actions == (set(TABLE_ACTIONS[grants.table]) if grants.table else set())
+
+    s3_actions = {a for a in granted if a.startswith("s3:")}
+    expected_s3 = {
+        a for access in grants.buckets.values() for a in OBJECT_ACTIONS[access] + BUCKET_ACTIONS[access]
+    }
+    assert s3_actions == expected_s3
+
+    sends = "sqs:SendMessage" in granted
+    assert sends == bool(grants.send_to_queues)
+    assert ("events:PutEvents" in granted) == grants.put_events
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_no_wildcard_actions_and_no_star_resources(template: dict[str, Any], name: str) -> None:
+    for statement in statements_of(template, name):
+        statement_actions = as_list(statement["Action"])
+        assert not any(a == "*" or a.endswith(":*") or "*" in a for a in statement_actions), statement
+        if "*" in as_list(statement["Resource"]):
+            assert set(statement_actions) <= RESOURCE_STAR_ACTIONS, statement
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FUNCTIONS.items() if f.grants.table))
+def test_table_access_names_each_index(template: dict[str, Any], name: str) -> None:
+    table_id = next(iter(resources(template, "AWS::DynamoDB::Table")))
+    (statement,) = [s for s in statements_of(template, name) if "dynamodb:GetItem" in as_list(s["Action"])]
+    rendered = json.dumps(statement["Resource"])
+    assert "/index/*" not in rendered
+    for index in TOPOLOGY.table.indexes:
+        assert f"/index/{index.name}" in rendered
+    assert {ref(r) for r in as_list(statement["Resource"])} >= {table_id}
+
+
+def test_each_function_only_consumes_its_own_queue(template: dict[str, Any]) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    consumers: dict[str, set[str]] = {}
+    for name in FUNCTIONS:
+        for statement in statements_of(template, name):
+            if "sqs:ReceiveMessage" in as_list(statement["Action"]):
+                consumers.setdefault(name, set()).update(ref(r) for r in as_list(statement["Resource"]))
+    for name, consumed in consumers.items():
+        assert consumed <= set(queues)
+        assert len(consumed) == 1, f"{name} may receive from {consumed}"
+    queue_driven = {
+        f.name for f, _ in TOPOLOGY.triggers_of_kind(S3Trigger) + TOPOLOGY.triggers_of_kind(SqsTrigger)
+    }
+    assert set(consumers) == queue_driven

@@ -34,7 +34,10 @@ def drop(stack, key: str, body: str | bytes) -> None:
 
 
 def report(stack, key: str) -> list[dict[str, str]]:
-    body = stack.s3.get_object(Bucket=stack.inbound, Key=f"rejected/{key}.errors.csv")["Body"].read().decode()
+    """The one rejection report of the file dropped as ``key``: rejected/<key>.<content id>.errors.csv."""
+    listed = stack.s3.list_objects_v2(Bucket=stack.inbound, Prefix=f"rejected/{key}.")["Contents"]
+    (only,) = [o["Key"] for o in listed if o["Key"].endswith(".errors.csv")]
+    body = stack.s3.get_object(Bucket=stack.inbound, Key=only)["Body"].read().decode()
     return list(csv.DictReader(io.StringIO(body)))
 
 
@@ -99,6 +102,24 @@ def test_a_file_that_is_not_csv_is_quarantined_with_a_reason(stack, context):
     rows = report(stack, "invoices/statement.pdf")
     assert rows == [{"file": "statement.pdf", "line": "", "reason": rows[0]["reason"]}]
     assert "PDF" in rows[0]["reason"]
+
+
+def test_a_daily_file_with_the_same_name_keeps_every_days_report(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/daily.csv", INVOICES.splitlines()[0] + "\nX1,C9,A9,2026-11-01,2026-11-30,1.00,TRY,,\n")
+    stack.drain(context)
+    drop(stack, "invoices/daily.csv", INVOICES.splitlines()[0] + "\nX2,C8,A9,2026-11-02,2026-11-30,1.00,TRY,,\n")
+    stack.drain(context)
+    listed = stack.s3.list_objects_v2(Bucket=stack.inbound, Prefix="rejected/invoices/daily.csv.")["Contents"]
+    assert len(listed) == 2
+
+    drop(stack, "invoices/bad.pdf", b"%PDF-1.4 first")
+    stack.drain(context)
+    drop(stack, "invoices/bad.pdf", b"%PDF-1.4 second")
+    stack.drain(context)
+    quarantined = stack.s3.list_objects_v2(Bucket=stack.inbound, Prefix="quarantine/")["Contents"]
+    assert len(quarantined) == 2 and quarantined[0]["Key"] == "quarantine/invoices/bad.pdf"
 
 
 def test_jsonl_invoices_keep_money_exact(stack, context):

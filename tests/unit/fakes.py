@@ -42,6 +42,9 @@ class MemoryFiles:
         data = self.objects[obj.bucket, obj.key][start:end]
         return (data[i : i + self.block] for i in range(0, len(data), self.block))
 
+    def etag_of(self, bucket: str, key: str) -> str | None:
+        return self.describe(bucket, key).etag if (bucket, key) in self.objects else None
+
     def move(self, obj: StoredObject, new_key: str) -> None:
         self.objects[obj.bucket, new_key] = self.objects.pop((obj.bucket, obj.key))
 
@@ -117,7 +120,9 @@ class MemoryLedger:
     def existing_invoices(self, invoice_ids: Iterable[str]) -> dict[str, ExistingInvoice]:
         return {i: self.items[i] for i in invoice_ids if i in self.items}
 
-    def create_items(self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date) -> dict[str, ExistingInvoice]:
+    def create_items(
+        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
+    ) -> dict[str, ExistingInvoice]:
         already = {}
         for invoice, file_id, line in rows:
             if invoice.invoice_id in self.items:

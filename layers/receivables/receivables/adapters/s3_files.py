@@ -32,6 +32,12 @@ class S3FileStore:
             raise
         return StoredObject(bucket, key, int(head["ContentLength"]), head["ETag"])
 
+    def etag_of(self, bucket: str, key: str) -> str | None:
+        try:
+            return self.describe(bucket, key).etag
+        except ObjectNotFoundError:
+            return None
+
     def read(self, obj: StoredObject, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         stop = obj.size if end is None else end
         if stop <= start:

@@ -33,6 +33,10 @@ class FileStore(Protocol):
         """The object's bytes [start, end) as blocks, pinned to ``obj.etag``."""
         ...
 
+    def etag_of(self, bucket: str, key: str) -> str | None:
+        """The object's ETag, or None when there is no such object."""
+        ...
+
     def move(self, obj: StoredObject, new_key: str) -> None: ...
 
     def write_text(self, bucket: str, key: str, text: str) -> None: ...
@@ -103,9 +107,10 @@ class Ledger(Protocol):
     def existing_invoices(self, invoice_ids: Iterable[str]) -> dict[str, ExistingInvoice]: ...
 
     def create_items(
-        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date
+        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
     ) -> dict[str, ExistingInvoice]:
-        """Create each (invoice, source file, line) unless its id exists; return the ones that already existed."""
+        """Create each (invoice, file id, line) of ``source_file`` unless its id exists; return the ones that
+        already existed."""
         ...
 
     def ensure_subscriptions(self, pairs: Iterable[tuple[str, str]]) -> None: ...

@@ -85,8 +85,14 @@ def kind_of(key: str) -> FileKind | None:
         return None
 
 
-def report_key(key: str) -> str:
-    return f"{REJECTED_PREFIX}{key}.errors.csv"
+def report_key(key: str, token: str) -> str:
+    """Where a file's rejections are reported: beside the input, named after it and after its content, so a
+    billing system that sends ``invoices.csv`` every day gets one report per day's file, none overwritten."""
+    return f"{REJECTED_PREFIX}{key}.{token[:12]}.errors.csv"
+
+
+def _etag_token(obj: StoredObject) -> str:
+    return obj.etag.strip('"').replace("-", "")
 
 
 def _part_key(file_id: str, index: int) -> str:
@@ -163,14 +169,19 @@ class LoadingService:
         return PlanOutcome("planned", f"{plan.records} rows in {len(plan.chunks)} chunks", file_id, len(plan.chunks))
 
     def _reject_whole_file(self, obj: StoredObject, kind: FileKind, reason: str) -> PlanOutcome:
+        token = _etag_token(obj)
         quarantined = f"{QUARANTINE_PREFIX}{obj.key}"
+        held = self._files.etag_of(obj.bucket, quarantined)
+        if held is not None and held != obj.etag:  # never overwrite an earlier, different quarantined file
+            quarantined = f"{quarantined}.{token[:12]}"
+        report = report_key(obj.key, token)
         name = posixpath.basename(obj.key)
-        self._files.write_text(obj.bucket, report_key(obj.key), _csv_lines([REPORT_HEADER, (name, "", reason)]))
+        self._files.write_text(obj.bucket, report, _csv_lines([REPORT_HEADER, (name, "", reason)]))
         self._files.move(obj, quarantined)
         self._events.publish(
             "FileRejected",
             {"file": obj.key, "kind": kind.value, "reason": reason, "quarantined_as": quarantined,
-             "report": report_key(obj.key)},
+             "report": report},
         )
         return PlanOutcome("rejected", reason)
 
@@ -185,7 +196,7 @@ class LoadingService:
         if message.kind is FileKind.CUSTOMERS:
             tally, rejections = self._load_customers(rows, name)
         else:
-            tally, rejections = self._load_invoices(rows, name, message.file_id)
+            tally, rejections = self._load_invoices(rows, message.key, message.file_id)
         if rejections:
             rejections.sort()
             self._files.write_text(
@@ -226,7 +237,7 @@ class LoadingService:
         return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
 
     def _load_invoices(
-        self, rows: Iterator, file_name: str, file_id: str
+        self, rows: Iterator, source_key: str, file_id: str
     ) -> tuple[ChunkTally, list[tuple[int, str]]]:
         rejections: list[tuple[int, str]] = []
         parsed: list[tuple[int, Invoice]] = []
@@ -254,14 +265,15 @@ class LoadingService:
         for account in plan.new_accounts.values():
             # A new account is written once, already carrying its first next-action date.
             opening = replace(account, next_action_on=plan.next_action_on.pop(account.account_id, None))
-            stored = ledger.create_account(opening, file_name)
+            stored = ledger.create_account(opening, source_key)
             if stored is not None:
                 raced[account.account_id] = stored
         if raced:  # another loader opened the account first: judge the rows against what it stored
             accounts = {**accounts, **raced}
             plan = decide()
         already = ledger.create_items(
-            [(decision.invoice, file_id, decision.line) for decision in plan.new_items], self._clock.today()
+            [(decision.invoice, file_id, decision.line) for decision in plan.new_items], self._clock.today(),
+            source_key,
         )
         loaded = len(plan.loaded_before)
         for decision in plan.new_items:
@@ -285,7 +297,7 @@ class LoadingService:
         report = None
         samples: list[dict[str, object]] = []
         if record.rejected:
-            report = report_key(record.key)
+            report = report_key(record.key, record.file_id)
             self._files.write_lines(record.bucket, report, self._report_lines(record, samples))
         summary = {
             "file": record.key, "file_id": record.file_id, "kind": record.kind.value, "rows": record.rows,

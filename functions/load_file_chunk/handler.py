@@ -26,7 +26,7 @@ def load_chunk(record: SQSRecord) -> None:
     metrics.add_metric(name="ChunksLoaded", unit=MetricUnit.Count, value=1)
 
 
-@logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

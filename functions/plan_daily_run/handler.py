@@ -46,7 +46,7 @@ def plan(business_date: str) -> dict[str, Any]:
             "accounts_due": summary.accounts_due}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)

@@ -46,7 +46,7 @@ def test_customer_and_item(loaded, context):
     assert status == 200 and customer["account_ids"] == ["A1"] and customer["iban"].startswith("TR33")
     status, item = get(loaded, context, "/items/{item_id}", "/items/INV-3", {"item_id": "INV-3"})
     assert status == 200 and item["amount"] == "1000.00" and item["currency"] == "EUR"
-    assert item["source"]["line"] == 4
+    assert item["source"] == {"file": "invoices/i.csv", "line": 4}
 
 
 def test_unknown_ids_are_404_with_the_error_shape(loaded, context):

@@ -62,7 +62,7 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date) -> AttributeMap:
+def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date, source_file: str) -> AttributeMap:
     # Built once per loaded row: fields are unpacked once (NamedTuple attribute access costs more than locals), and
     # amounts are already quantized to cents by validation, so str() is their 2-decimal form.
     invoice_id, customer_id, account_id, issue_date, due_date, amount, currency, subscription_id, description = invoice
@@ -81,6 +81,7 @@ def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date) -
         "open_amount": money,
         "currency": {"S": currency},
         "source_file_id": {"S": file_id},
+        "source_file": {"S": source_file},
         "source_line": {"N": str(line)},
         "loaded_on": {"S": loaded_on.isoformat()},
         "gsi1pk": {"S": "ACCT#" + account_id},
@@ -119,7 +120,8 @@ def item_view(record: AttributeMap) -> ItemView:
     open_amount = Decimal(record["open_amount"]["N"])
     source = None
     if "source_file_id" in record:
-        source = SourceRef(file=record["source_file_id"]["S"], line=int(record["source_line"]["N"]))
+        source = SourceRef(file=_text(record, "source_file") or record["source_file_id"]["S"],
+                           line=int(record["source_line"]["N"]))
     return ItemView(
         item_id=record["item_id"]["S"],
         account_id=record["account_id"]["S"],
@@ -318,7 +320,7 @@ class LedgerTable:
         return {r["item_id"]["S"]: _existing(r) for r in found}
 
     def create_items(
-        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date
+        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
     ) -> dict[str, ExistingInvoice]:
         def create(row: tuple[Invoice, str, int]) -> tuple[str, ExistingInvoice] | None:
             invoice, file_id, line = row
@@ -327,7 +329,7 @@ class LedgerTable:
                 # same invoice id can never overwrite each other.
                 self._client.put_item(
                     TableName=self._table,
-                    Item=invoice_record(invoice, file_id, line, loaded_on),
+                    Item=invoice_record(invoice, file_id, line, loaded_on, source_file),
                     ConditionExpression="attribute_not_exists(pk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )

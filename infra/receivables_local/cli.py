@@ -1,0 +1,193 @@
+"""``receivables``: the local stack, the demo and the day-by-day simulator."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from receivables_local.embedded import EmbeddedStack, StackError
+from receivables_local.http_api import ApiGateway, HttpApi
+from receivables_local.scenario import ScenarioError, simulate
+from receivables_local.serve import ServeLoop, business_today
+from receivables_local.session import LocalSession
+
+app = typer.Typer(
+    name="receivables",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Receivables platform on an embedded local AWS (moto server + DynamoDB Local): no account needed.",
+)
+local_app = typer.Typer(no_args_is_help=True, help="The embedded local stack.")
+app.add_typer(local_app, name="local")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@local_app.command("up")
+def up(
+    port: Annotated[int, typer.Option(help="Port of the REST API on 127.0.0.1.")] = 8000,
+    business_date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            show_default=False,
+            help="Pin the business date (default: today in Europe/Istanbul, following the clock).",
+        ),
+    ] = None,
+    fire_schedules: Annotated[
+        bool, typer.Option(help="Fire every schedule once right after start instead of waiting for its time.")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option(help="Level of the handler logs in .local/logs/functions.log.")
+    ] = "INFO",
+) -> None:
+    """Start the stack and the runtime in the foreground: files dropped into the inbound bucket are processed,
+    the API is served, schedules fire at their time. Ctrl-C stops everything."""
+    pinned = _day(business_date)
+    today = pinned or business_today()
+    try:
+        stack = EmbeddedStack()
+    except StackError as exc:  # Java or the DynamoDB Local jar missing
+        raise _fail(str(exc)) from None
+    try:
+        with console.status("Starting moto server and DynamoDB Local…"):
+            stack.start()
+        with LocalSession(stack, today, log_level=log_level) as session:
+            try:
+                api = HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port)
+            except OSError as exc:
+                raise _fail(
+                    f"cannot serve the API on 127.0.0.1:{port} ({exc.strerror}); try --port"
+                ) from None
+            with api:
+                _print_endpoints(session, api.url)
+                loop = ServeLoop(session, pinned_date=pinned, fire_now=fire_schedules, say=_say)
+                try:
+                    loop.run_forever()
+                except KeyboardInterrupt:
+                    console.print("\nstopping…")
+    except StackError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        stack.stop()
+    console.print("stopped")
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]{datetime.now():%H:%M:%S}[/] {message}")
+
+
+def _print_endpoints(session: LocalSession, api_url: str) -> None:
+    endpoints = session.stack.endpoints
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("REST API", api_url)
+    table.add_row("AWS (moto server)", endpoints.aws)
+    table.add_row("DynamoDB Local", endpoints.dynamodb)
+    table.add_row("region", endpoints.region)
+    table.add_row("business date", f"{session.business_date}")
+    for logical, name in session.resources.buckets.items():
+        table.add_row(f"bucket {logical}", name)
+    table.add_row("table", session.resources.table)
+    table.add_row("event bus", session.resources.bus)
+    table.add_row("handler logs", str(session.log_path))
+    console.print(table)
+    inbound = session.inbound_bucket
+    console.print(
+        "\nDrop a file (any credentials work, e.g. AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x):\n"
+        f"  aws --endpoint-url {endpoints.aws} --region {endpoints.region} "
+        f"s3 cp invoices.csv s3://{inbound}/invoices/invoices.csv\n"
+        f"  curl {api_url}/accounts/<account_id>\n"
+        "Ctrl-C to stop.\n"
+    )
+
+
+@app.command()
+def demo(
+    customers: Annotated[
+        int, typer.Option(min=1, max=200_000, help="Customers in the sample portfolio.")
+    ] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the generator: same seed, same files.")] = 7,
+    business_date: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], show_default=False, help="Default: today in Europe/Istanbul."),
+    ] = None,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            show_default=False,
+            help="Keep serving the API after the summary (default: when run in a terminal).",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port of the REST API (0: any free port).")] = 0,
+) -> None:
+    """Generate a sample portfolio (with deliberate mistakes), load it end to end, summarise."""
+    from receivables_local.demo import run_demo  # rich rendering and the generator load only for this command
+
+    try:
+        code = run_demo(
+            console,
+            customers=customers,
+            seed=seed,
+            business_date=_day(business_date) or business_today(),
+            serve=sys.stdout.isatty() if serve is None else serve,
+            port=port,
+        )
+    except StackError as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
+@app.command("simulate")
+def simulate_command(
+    scenario_dir: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="Folders YYYY-MM-DD/<inbound key> of files.")
+    ],
+    until: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last business day to simulate.")],
+    out: Annotated[Path, typer.Option(help="Where to write STATE.json.")],
+) -> None:
+    """Replay a scenario day by day on a fresh embedded stack and write the resulting STATE.json."""
+    try:
+        with console.status("Simulating…") as status:
+            result = simulate(
+                scenario_dir,
+                until.date(),
+                out,
+                on_day=lambda day, files: status.update(f"Simulated {day} ({files} files)"),
+            )
+    except ScenarioError as exc:
+        raise _fail(str(exc), code=2) from None
+    except StackError as exc:
+        raise _fail(str(exc)) from None
+    state = result.state
+    console.print(
+        f"{out}: {len(state['accounts'])} accounts, {len(state['items'])} items, "
+        f"{len(state['rejections'])} rejections as of {state['as_of']} "
+        f"({result.days} days, {result.files} files, {result.invocations} invocations)"
+    )
+    problems = result.failures + [f"{n} message(s) in the DLQ of {q}" for q, n in result.dead_letters.items()]
+    for problem in problems:
+        errors.print(f"[red]failure:[/] {problem}")
+    if problems:
+        errors.print("See .local/logs/functions.log. STATE.json was written anyway.")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,243 @@
+"""``receivables demo``: a sample portfolio loaded end to end on the embedded stack, then a summary of what
+happened.
+
+Everything in the summary is read back from the system the way an operator would in AWS: file outcomes from
+the loader's bus events, rejections from the reports in S3, balances from the ledger table, one account over
+the REST API.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from receivables_local.embedded import EmbeddedStack
+from receivables_local.http_api import ApiGateway, HttpApi
+from receivables_local.outcomes import file_outcomes
+from receivables_local.runtime import Invocation
+from receivables_local.sample_data import Portfolio, generate
+from receivables_local.serve import ServeLoop
+from receivables_local.session import LocalSession
+from receivables_local.state import Rejection, export_ledger, read_rejections
+
+DEMO_PREFIX = "demo"
+REJECTION_SAMPLE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    currency: str
+    accounts: int
+    items: int
+    balance: Decimal
+    overdue: Decimal
+
+
+def currency_totals(
+    accounts: list[dict[str, Any]], items: list[dict[str, Any]], today: date
+) -> list[CurrencyTotals]:
+    currency_of = {a["account_id"]: a["currency"] for a in accounts}
+    counts: dict[str, int] = defaultdict(int)
+    for account in accounts:
+        counts[account["currency"]] += 1
+    item_counts: dict[str, int] = defaultdict(int)
+    balance: dict[str, Decimal] = defaultdict(Decimal)
+    overdue: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items:
+        currency = currency_of.get(item["account_id"], "?")
+        item_counts[currency] += 1
+        balance[currency] += item["open_amount"]
+        if date.fromisoformat(item["due_date"]) < today:
+            overdue[currency] += item["open_amount"]
+    return [
+        CurrencyTotals(c, counts[c], item_counts[c], balance[c], overdue[c])
+        for c in sorted(counts | item_counts)
+    ]
+
+
+def _load(session: LocalSession, portfolio: Portfolio, console: Console) -> float:
+    started = time.perf_counter()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[dim]{task.fields[invocations]} invocations"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("Loading", total=len(portfolio.files), invocations=0)
+
+        def on_invocation(_: Invocation) -> None:
+            progress.update(task, invocations=len(session.runtime.invocations))
+
+        session.runtime.invoker.observers.append(on_invocation)
+        for sample in portfolio.files:
+            progress.update(task, description=f"Loading [bold]{sample.name}[/]")
+            session.upload(sample.key, sample.body)
+            session.runtime.run_until_idle()
+            progress.advance(task)
+        progress.update(task, description="Loaded")
+        session.runtime.invoker.observers.remove(on_invocation)
+    return time.perf_counter() - started
+
+
+def _files_table(session: LocalSession, portfolio: Portfolio) -> Table:
+    outcomes = file_outcomes(session.runtime.bus.events)
+    table = Table(title="Files (from the loader's events)", title_justify="left")
+    table.add_column("file", overflow="fold")
+    table.add_column("status")
+    for column in ("rows", "loaded", "skipped", "rejected"):
+        table.add_column(column, justify="right")
+    for sample in portfolio.files:
+        outcome = outcomes.get(sample.key)
+        name = f"{sample.key}\n[dim]{sample.description}[/]"
+        if outcome is None:
+            table.add_row(name, "[red]no outcome[/]", "", "", "", "")
+        elif outcome.status == "loaded":
+            rejected = f"[yellow]{outcome.rejected}[/]" if outcome.rejected else "0"
+            counts = (str(outcome.rows), str(outcome.loaded), str(outcome.skipped), rejected)
+            table.add_row(name, "[green]loaded[/]", *counts)
+        else:
+            status = "[red]rejected[/]" if outcome.status == "rejected" else "[yellow]skipped[/]"
+            table.add_row(f"{name}\n[dim]{outcome.note}[/]", status, "", "", "", "")
+    return table
+
+
+def _rejections_table(rejections: list[Rejection]) -> Table:
+    shown = rejections[:REJECTION_SAMPLE]
+    title = (
+        f"Rejections ({len(shown)} of {len(rejections)})" if len(rejections) > len(shown) else "Rejections"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("file")
+    table.add_column("line", justify="right")
+    table.add_column("reason", overflow="fold")
+    for rejection in shown:
+        table.add_row(
+            rejection.file, "—" if rejection.line is None else str(rejection.line), rejection.reason
+        )
+    return table
+
+
+def _totals_table(totals: list[CurrencyTotals]) -> Table:
+    table = Table(title="Ledger by currency", title_justify="left")
+    for column in ("currency", "accounts", "items", "open balance", "of which overdue"):
+        table.add_column(column, justify="left" if column == "currency" else "right")
+    for row in totals:
+        table.add_row(
+            row.currency, f"{row.accounts:,}", f"{row.items:,}", f"{row.balance:,.2f}", f"{row.overdue:,.2f}"
+        )
+    return table
+
+
+def _api_sample(api_url: str, account_id: str) -> str:
+    with urllib.request.urlopen(f"{api_url}/accounts/{account_id}", timeout=10) as response:
+        body = json.loads(response.read())
+    items = body.get("items", [])
+    return (
+        f"GET {api_url}/accounts/{account_id} → {response.status}: balance {body.get('balance')} "
+        f"{body.get('currency')}, {len(items)} items, next action on {body.get('next_action_on')}"
+    )
+
+
+def run_demo(
+    console: Console,
+    *,
+    customers: int,
+    seed: int,
+    business_date: date,
+    serve: bool,
+    port: int,
+    stack: EmbeddedStack | None = None,
+) -> int:
+    """0 when every file reached an outcome and nothing was dead-lettered. ``stack``: reuse one (reset)."""
+    with console.status("Generating the sample portfolio…"):
+        portfolio = generate(customers, seed, business_date)
+    own_stack = stack is None
+    stack = stack or EmbeddedStack()
+    try:
+        with console.status("Starting moto server and DynamoDB Local…"):
+            stack.start() if own_stack else stack.reset()
+        with (
+            LocalSession(stack, business_date, prefix=DEMO_PREFIX) as session,
+            HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port) as api,
+        ):
+            elapsed = _load(session, portfolio, console)
+            healthy = _summary(console, session, portfolio, api.url, business_date, elapsed, serve)
+            if serve:
+                console.print("\n[bold]Serving[/] — drop more files or call the API; Ctrl-C to stop.")
+                loop = ServeLoop(session, pinned_date=business_date, fire_now=False, say=console.print)
+                try:
+                    loop.run_forever()
+                except KeyboardInterrupt:
+                    console.print("stopping…")
+    finally:
+        if own_stack:
+            stack.stop()
+    return 0 if healthy else 1
+
+
+def _summary(
+    console: Console,
+    session: LocalSession,
+    portfolio: Portfolio,
+    api_url: str,
+    today: date,
+    elapsed: float,
+    serving: bool,
+) -> bool:
+    runtime = session.runtime
+    accounts, items = export_ledger(session.clients("dynamodb"), session.resources.table)
+    rejections = read_rejections(session.s3(), session.inbound_bucket)
+    console.print()
+    console.print(_files_table(session, portfolio))
+    console.print(_rejections_table(rejections))
+    console.print(_totals_table(currency_totals(accounts, items, today)))
+    bucket = session.inbound_bucket
+    reports = sorted({o.report for o in file_outcomes(runtime.bus.events).values() if o.report})
+    quarantined = [
+        obj["Key"]
+        for obj in session.s3().list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
+    ]
+    dead = {queue: n for queue, n in runtime.dead_letters().items() if n}
+    failed = sum(1 for i in runtime.invocations if i.failed)
+    lines = [
+        f"Loaded in {elapsed:.1f} s: {len(runtime.invocations)} invocations, {failed} with failed records, "
+        f"dead letters: {dead or 'none'}",
+        f"Planted mistakes: {len(portfolio.planted)} — the identical duplicate counts as skipped, "
+        "every other one is a rejection above",
+        "Rejection reports: " + ", ".join(f"s3://{bucket}/{r}" for r in reports),
+        "Quarantine: " + (", ".join(f"s3://{bucket}/{k}" for k in quarantined) or "empty"),
+        f"Handler logs: {session.log_path}",
+    ]
+    if accounts:
+        sample = sorted(accounts, key=lambda a: a["account_id"])[0]["account_id"]
+        lines.append(_api_sample(api_url, sample))
+        if serving:
+            lines.append(
+                f"Try: curl {api_url}/accounts/{sample}  ·  {api_url}/customers/C000001  ·  {api_url}/health"
+            )
+        else:
+            lines.append("The stack stops now: `receivables demo --serve` keeps the API up to try it.")
+    console.print(Panel("\n".join(lines), title="Summary", title_align="left"))
+    outcomes = file_outcomes(runtime.bus.events)
+    return not dead and all(sample.key in outcomes for sample in portfolio.files)

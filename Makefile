@@ -45,6 +45,8 @@ demo: setup
 	$(VENV)/bin/receivables demo
 
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 --cov --cov-report=term --cov-report=xml:build/coverage.xml
 
 test-unit: setup
@@ -57,7 +59,7 @@ test-e2e: setup
 	$(PY) -m pytest tests/e2e
 
 bench: setup
-	$(PY) -m bench.run
+	$(PY) tests/bench/run.py
 
 layer: setup
 	$(PY) layers/build_layer.py

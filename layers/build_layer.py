@@ -156,9 +156,7 @@ def build_layer(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--force", action="store_true", help="reinstall the dependencies even if the stamp matches"
-    )
+    parser.add_argument("--force", action="store_true", help="reinstall the dependencies even if the stamp matches")
     args = parser.parse_args(argv)
     try:
         layer = build_layer(force=args.force)

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from receivables.api.app import handle
 from receivables.observability import logger, tracer
 

@@ -8,7 +8,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from receivables import bootstrap
 from receivables.loading.service import ChunkMessage
 from receivables.observability import logger, metrics, tracer
@@ -21,8 +20,10 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def load_chunk(record: SQSRecord) -> None:
     message = ChunkMessage.model_validate_json(record.body)
     file = bootstrap.chunk_loader_service().load_chunk(message)
-    logger.info("loaded chunk", extra={"key": message.key, "chunk": message.index, "of": message.chunk_count,
-                                       "chunks_done": file.chunks_done})
+    logger.info(
+        "loaded chunk",
+        extra={"key": message.key, "chunk": message.index, "of": message.chunk_count, "chunks_done": file.chunks_done},
+    )
     metrics.add_metric(name="ChunksLoaded", unit=MetricUnit.Count, value=1)
 
 

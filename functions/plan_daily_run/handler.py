@@ -15,14 +15,16 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from receivables import bootstrap
 from receivables.observability import logger, tracer
 
 settings = bootstrap.daily_run_settings()
 persistence = DynamoDBPersistenceLayer(
-    table_name=settings.table_name, key_attr="pk", sort_key_attr="sk",
-    static_pk_value="IDEMPOTENCY#plan_daily_run", expiry_attr="expires_at",
+    table_name=settings.table_name,
+    key_attr="pk",
+    sort_key_attr="sk",
+    static_pk_value="IDEMPOTENCY#plan_daily_run",
+    expiry_attr="expires_at",
     boto3_client=bootstrap.aws_client("dynamodb"),
 )
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
@@ -42,8 +44,11 @@ def business_date_of(event: dict[str, Any]) -> date:
 @idempotent_function(data_keyword_argument="business_date", persistence_store=persistence, config=idempotency)
 def plan(business_date: str) -> dict[str, Any]:
     summary = bootstrap.daily_run_planner().plan(date.fromisoformat(business_date))
-    return {"business_date": business_date, "dates": [d.isoformat() for d in summary.dates],
-            "accounts_due": summary.accounts_due}
+    return {
+        "business_date": business_date,
+        "dates": [d.isoformat() for d in summary.dates],
+        "accounts_due": summary.accounts_due,
+    }
 
 
 @logger.inject_lambda_context(clear_state=True)

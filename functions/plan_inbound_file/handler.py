@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from receivables import bootstrap
 from receivables.observability import logger, metrics, tracer
 
@@ -36,5 +35,4 @@ def plan_notification(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=plan_notification, processor=processor,
-                                    context=context)
+    return process_partial_response(event=event, record_handler=plan_notification, processor=processor, context=context)

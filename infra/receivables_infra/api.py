@@ -93,9 +93,7 @@ class Api(Construct):
                 # (SigV4).
                 authorization_type=apigw.AuthorizationType.IAM,
                 request_validator=validator,
-                request_parameters={
-                    f"method.request.path.{name}": True for name in path_parameters(route.path)
-                },
+                request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
             )
             acknowledge(
                 method,

@@ -117,9 +117,7 @@ def apply_grants(role: iam.Role, grants: Grants, resources: GrantableResources) 
     for name, access in sorted(grants.buckets.items()):
         bucket = resources.bucket(name)
         if BUCKET_ACTIONS[access]:
-            role.add_to_policy(
-                iam.PolicyStatement(actions=list(BUCKET_ACTIONS[access]), resources=[bucket.bucket_arn])
-            )
+            role.add_to_policy(iam.PolicyStatement(actions=list(BUCKET_ACTIONS[access]), resources=[bucket.bucket_arn]))
         role.add_to_policy(
             iam.PolicyStatement(actions=list(OBJECT_ACTIONS[access]), resources=[bucket.arn_for_objects("*")])
         )

@@ -34,9 +34,7 @@ class Monitoring(Construct):
         # Subscriptions (e-mail, chat, pager) are added per environment, outside the stack. Not KMS-encrypted:
         # CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key, and the notifications
         # carry alarm names and metric values only, never customer data.
-        self.alarm_topic = sns.Topic(
-            self, ids.ALARM_TOPIC, display_name=f"{service} alarms", enforce_ssl=True
-        )
+        self.alarm_topic = sns.Topic(self, ids.ALARM_TOPIC, display_name=f"{service} alarms", enforce_ssl=True)
         action = cw_actions.SnsAction(self.alarm_topic)
         self.alarms: list[cloudwatch.Alarm] = []
 
@@ -44,9 +42,7 @@ class Monitoring(Construct):
             # Anything in a DLQ is a message that failed every retry: someone must look at it.
             self._alarm(
                 f"{ids.pascal(name)}DlqNotEmpty",
-                dlq.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
+                dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
                 description=f"Messages in the dead-letter queue of '{name}'",
                 action=action,
             )
@@ -63,25 +59,17 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             _graph("Invocations", [f.metric_invocations(period=PERIOD, label=n) for n, f in fns]),
             _graph("Errors", [f.metric_errors(period=PERIOD, label=n) for n, f in fns]),
-            _graph(
-                "Duration p95", [f.metric_duration(period=PERIOD, statistic="p95", label=n) for n, f in fns]
-            ),
+            _graph("Duration p95", [f.metric_duration(period=PERIOD, statistic="p95", label=n) for n, f in fns]),
             _graph("Throttles", [f.metric_throttles(period=PERIOD, label=n) for n, f in fns]),
         )
         self.dashboard.add_widgets(
             _graph(
                 "Queue depth",
-                [
-                    q.metric_approximate_number_of_messages_visible(period=PERIOD, label=n)
-                    for n, q in queues.items()
-                ],
+                [q.metric_approximate_number_of_messages_visible(period=PERIOD, label=n) for n, q in queues.items()],
             ),
             _graph(
                 "Oldest message age (s)",
-                [
-                    q.metric_approximate_age_of_oldest_message(period=PERIOD, label=n)
-                    for n, q in queues.items()
-                ],
+                [q.metric_approximate_age_of_oldest_message(period=PERIOD, label=n) for n, q in queues.items()],
             ),
             _graph(
                 "Dead-letter depth",

@@ -28,9 +28,7 @@ ACCESS_LOG_RETENTION_DAYS = 365
 class Storage(Construct):
     """DynamoDB ledger table, the data buckets, and the bucket that receives their server access logs."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, table: Table, buckets: tuple[Bucket, ...]
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, table: Table, buckets: tuple[Bucket, ...]) -> None:
         super().__init__(scope, construct_id)
         self.table = _ledger_table(self, table)
         self.access_logs_bucket = _access_logs_bucket(self)

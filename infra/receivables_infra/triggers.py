@@ -149,9 +149,7 @@ class Triggers(Construct):
             ids.bus_rule(trigger.rule),
             description=f"{trigger.rule} → {spec.name}",
             event_bus=self._resources.event_bus,
-            event_pattern=events.EventPattern(
-                source=list(trigger.sources), detail_type=list(trigger.detail_types)
-            ),
+            event_pattern=events.EventPattern(source=list(trigger.sources), detail_type=list(trigger.detail_types)),
             targets=[events_targets.LambdaFunction(self._function(spec))],
         )
 

@@ -70,9 +70,7 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return attribute
 
 
-def sqs_record(
-    message: dict[str, Any], queue_arn: str, region: str, body: str | None = None
-) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str, body: str | None = None) -> dict[str, Any]:
     """One ``Records[]`` entry as the Lambda SQS event source mapping delivers a received message."""
     body = message["Body"] if body is None else body
     record: dict[str, Any] = {
@@ -122,9 +120,7 @@ def complete_s3_notification(body: str, sequence: int) -> str:
             continue
         record.setdefault("userIdentity", {"principalId": "AWS:LOCAL"})
         record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
-        record.setdefault(
-            "responseElements", {"x-amz-request-id": f"LOCAL{sequence:012d}", "x-amz-id-2": "local"}
-        )
+        record.setdefault("responseElements", {"x-amz-request-id": f"LOCAL{sequence:012d}", "x-amz-id-2": "local"})
         s3 = record.get("s3", {})
         s3.get("bucket", {}).setdefault("ownerIdentity", {"principalId": "LOCAL"})
         obj = s3.get("object")

@@ -54,9 +54,7 @@ def up(
     fire_schedules: Annotated[
         bool, typer.Option(help="Fire every schedule once right after start instead of waiting for its time.")
     ] = False,
-    log_level: Annotated[
-        str, typer.Option(help="Level of the handler logs in .local/logs/functions.log.")
-    ] = "INFO",
+    log_level: Annotated[str, typer.Option(help="Level of the handler logs in .local/logs/functions.log.")] = "INFO",
 ) -> None:
     """Start the stack and the runtime in the foreground: files dropped into the inbound bucket are processed,
     the API is served, schedules fire at their time. Ctrl-C stops everything."""
@@ -73,9 +71,7 @@ def up(
             try:
                 api = HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port)
             except OSError as exc:
-                raise _fail(
-                    f"cannot serve the API on 127.0.0.1:{port} ({exc.strerror}); try --port"
-                ) from None
+                raise _fail(f"cannot serve the API on 127.0.0.1:{port} ({exc.strerror}); try --port") from None
             with api:
                 _print_endpoints(session, api.url)
                 loop = ServeLoop(session, pinned_date=pinned, fire_now=fire_schedules, say=_say)
@@ -120,9 +116,7 @@ def _print_endpoints(session: LocalSession, api_url: str) -> None:
 
 @app.command()
 def demo(
-    customers: Annotated[
-        int, typer.Option(min=1, max=200_000, help="Customers in the sample portfolio.")
-    ] = 3000,
+    customers: Annotated[int, typer.Option(min=1, max=200_000, help="Customers in the sample portfolio.")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the generator: same seed, same files.")] = 7,
     business_date: Annotated[
         datetime | None,

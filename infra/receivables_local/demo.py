@@ -51,9 +51,7 @@ class CurrencyTotals:
     overdue: Decimal
 
 
-def currency_totals(
-    accounts: list[dict[str, Any]], items: list[dict[str, Any]], today: date
-) -> list[CurrencyTotals]:
+def currency_totals(accounts: list[dict[str, Any]], items: list[dict[str, Any]], today: date) -> list[CurrencyTotals]:
     currency_of = {a["account_id"]: a["currency"] for a in accounts}
     counts: dict[str, int] = defaultdict(int)
     for account in accounts:
@@ -67,10 +65,7 @@ def currency_totals(
         balance[currency] += item["open_amount"]
         if date.fromisoformat(item["due_date"]) < today:
             overdue[currency] += item["open_amount"]
-    return [
-        CurrencyTotals(c, counts[c], item_counts[c], balance[c], overdue[c])
-        for c in sorted(counts | item_counts)
-    ]
+    return [CurrencyTotals(c, counts[c], item_counts[c], balance[c], overdue[c]) for c in sorted(counts | item_counts)]
 
 
 def _load(session: LocalSession, portfolio: Portfolio, console: Console) -> float:
@@ -124,17 +119,13 @@ def _files_table(session: LocalSession, portfolio: Portfolio) -> Table:
 
 def _rejections_table(rejections: list[Rejection]) -> Table:
     shown = rejections[:REJECTION_SAMPLE]
-    title = (
-        f"Rejections ({len(shown)} of {len(rejections)})" if len(rejections) > len(shown) else "Rejections"
-    )
+    title = f"Rejections ({len(shown)} of {len(rejections)})" if len(rejections) > len(shown) else "Rejections"
     table = Table(title=title, title_justify="left")
     table.add_column("file")
     table.add_column("line", justify="right")
     table.add_column("reason", overflow="fold")
     for rejection in shown:
-        table.add_row(
-            rejection.file, "—" if rejection.line is None else str(rejection.line), rejection.reason
-        )
+        table.add_row(rejection.file, "—" if rejection.line is None else str(rejection.line), rejection.reason)
     return table
 
 
@@ -143,9 +134,7 @@ def _totals_table(totals: list[CurrencyTotals]) -> Table:
     for column in ("currency", "accounts", "items", "open balance", "of which overdue"):
         table.add_column(column, justify="left" if column == "currency" else "right")
     for row in totals:
-        table.add_row(
-            row.currency, f"{row.accounts:,}", f"{row.items:,}", f"{row.balance:,.2f}", f"{row.overdue:,.2f}"
-        )
+        table.add_row(row.currency, f"{row.accounts:,}", f"{row.items:,}", f"{row.balance:,.2f}", f"{row.overdue:,.2f}")
     return table
 
 
@@ -215,8 +204,7 @@ def _summary(
     bucket = session.inbound_bucket
     reports = sorted({o.report for o in file_outcomes(runtime.bus.events).values() if o.report})
     quarantined = [
-        obj["Key"]
-        for obj in session.s3().list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
+        obj["Key"] for obj in session.s3().list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])
     ]
     dead = {queue: n for queue, n in runtime.dead_letters().items() if n}
     failed = sum(1 for i in runtime.invocations if i.failed)
@@ -233,9 +221,7 @@ def _summary(
         sample = sorted(accounts, key=lambda a: a["account_id"])[0]["account_id"]
         lines.append(_api_sample(api_url, sample))
         if serving:
-            lines.append(
-                f"Try: curl {api_url}/accounts/{sample}  ·  {api_url}/customers/C000001  ·  {api_url}/health"
-            )
+            lines.append(f"Try: curl {api_url}/accounts/{sample}  ·  {api_url}/customers/C000001  ·  {api_url}/health")
         else:
             lines.append("The stack stops now: `receivables demo --serve` keeps the API up to try it.")
     console.print(Panel("\n".join(lines), title="Summary", title_align="left"))

@@ -165,9 +165,7 @@ class _ServiceProcess:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.2)
         self.stop()
-        raise StackError(
-            f"{self.name} did not become ready within {_START_TIMEOUT_S:.0f} s; see {self.log_path}"
-        )
+        raise StackError(f"{self.name} did not become ready within {_START_TIMEOUT_S:.0f} s; see {self.log_path}")
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -75,9 +75,7 @@ def _is_text(headers: list[tuple[str, str]]) -> bool:
     return not content_type or content_type.lower().startswith(_TEXT_TYPES)
 
 
-def proxy_event(
-    request: Request, route: Route | None, path_parameters: dict[str, str] | None
-) -> dict[str, Any]:
+def proxy_event(request: Request, route: Route | None, path_parameters: dict[str, str] | None) -> dict[str, Any]:
     """The API Gateway REST proxy integration event (payload format 1.0)."""
     url = urlsplit(request.target)
     path = unquote(url.path) or "/"
@@ -188,9 +186,7 @@ class ApiGateway:
         except Exception as exc:
             log.exception("API handler raised", extra={"fields": {"path": event["path"]}})
             self.invoker.record(
-                Invocation(
-                    function, "api", 1, 1, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
-                )
+                Invocation(function, "api", 1, 1, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
             )
             return _gateway_error(502, "Internal server error")
         self.invoker.record(Invocation(function, "api", 1, 0, None, time.perf_counter() - started))

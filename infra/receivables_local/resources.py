@@ -72,9 +72,7 @@ def provision(topology: Topology, clients: Callable[[str], Any], prefix: str) ->
     _connect_s3_notifications(topology, clients("s3"), clients("sqs"), buckets, queues)
     table = create_table(clients("dynamodb"), physical_name(prefix, topology.table.name), topology.table)
     bus, rules = _create_bus(topology, clients("events"), clients("sqs"), prefix, tap)
-    return Resources(
-        prefix=prefix, buckets=buckets, queues=queues, table=table, bus=bus, tap=tap, bus_rules=rules
-    )
+    return Resources(prefix=prefix, buckets=buckets, queues=queues, table=table, bus=bus, tap=tap, bus_rules=rules)
 
 
 def _create_buckets(topology: Topology, s3: Any, prefix: str) -> dict[str, str]:
@@ -173,9 +171,7 @@ def create_table(dynamodb: Any, name: str, table: Table) -> str:
     return name
 
 
-def _create_bus(
-    topology: Topology, events: Any, sqs: Any, prefix: str, tap: QueueInfo
-) -> tuple[str, dict[str, str]]:
+def _create_bus(topology: Topology, events: Any, sqs: Any, prefix: str, tap: QueueInfo) -> tuple[str, dict[str, str]]:
     bus = physical_name(prefix, topology.event_bus)
     events.create_event_bus(Name=bus)
     rules: dict[str, str] = {}
@@ -191,9 +187,9 @@ def _create_bus(
         rules[trigger.rule] = rule
     tap_rule = physical_name(prefix, TAP_RULE)
     # An empty prefix matches every source, i.e. every event on the bus.
-    rule_arn = events.put_rule(
-        Name=tap_rule, EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]})
-    )["RuleArn"]
+    rule_arn = events.put_rule(Name=tap_rule, EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))[
+        "RuleArn"
+    ]
     events.put_targets(Rule=tap_rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": tap.arn}])
     _allow_service_to_send(sqs, tap, "events.amazonaws.com", [rule_arn])
     return bus, rules

@@ -225,17 +225,13 @@ class _Generator:
         low, high = (5.0, 300.0) if currency == "EUR" else (49.9, 4500.0)
         amount = round(low * (high / low) ** rng.random(), 2)
         period = (issue.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        description = (
-            f"Mobil hat faturası {period}" if customer["language"] == "tr" else f"Mobile plan {period}"
-        )
+        description = f"Mobil hat faturası {period}" if customer["language"] == "tr" else f"Mobile plan {period}"
         has_subscription = rng.random() < 0.7
         return {
             "invoice_id": f"INV-{issue:%Y%m}-{self.invoice_seq:07d}",
             "customer_id": customer["customer_id"],
             "account_id": account_id,
-            "subscription_id": f"SUB-{customer['customer_id'][1:]}-{rng.randint(1, 2)}"
-            if has_subscription
-            else "",
+            "subscription_id": f"SUB-{customer['customer_id'][1:]}-{rng.randint(1, 2)}" if has_subscription else "",
             "issue_date": issue.isoformat(),
             "due_date": due.isoformat(),
             "amount": _money(amount),
@@ -272,16 +268,12 @@ def _plant_invoice_mistakes(
     planted.append((variant(amount="12.345"), "amount with 3 decimals"))
     planted.append((variant(currency="TRL"), "unknown currency TRL"))
     later = (today - timedelta(days=3)).isoformat()
-    planted.append(
-        (variant(issue_date=later, due_date=(today - timedelta(days=10)).isoformat()), "due before issue")
-    )
+    planted.append((variant(issue_date=later, due_date=(today - timedelta(days=10)).isoformat()), "due before issue"))
     planted.append((variant(customer_id="C999999", account_id="A999999"), "unknown customer C999999"))
     # Originals from the first half: mistakes are inserted into the second, so a duplicate follows its
     # original.
     original = rng.choice(rows[: len(rows) // 2])
-    planted.append(
-        (dict(original), f"identical duplicate of {original['invoice_id']} (skipped, not rejected)")
-    )
+    planted.append((dict(original), f"identical duplicate of {original['invoice_id']} (skipped, not rejected)"))
     conflicting = dict(rng.choice(rows[: len(rows) // 2]))
     conflicting["amount"] = _money(float(conflicting["amount"]) + 10)
     planted.append((conflicting, f"conflicting duplicate of {conflicting['invoice_id']} (different amount)"))
@@ -346,9 +338,7 @@ def generate(customers: int, seed: int, business_date: date) -> Portfolio:
             len(invoice_rows),
             f"{len(invoice_rows)} TRY invoices, {len(mistakes)} planted mistakes",
         ),
-        SampleFile(
-            f"invoices/{jsonl_name}", jsonl, len(eur_rows), f"{len(eur_rows)} EUR invoices as JSON Lines"
-        ),
+        SampleFile(f"invoices/{jsonl_name}", jsonl, len(eur_rows), f"{len(eur_rows)} EUR invoices as JSON Lines"),
         SampleFile(f"invoices/{pdf_name}", pdf, 0, "a PDF dropped by mistake"),
     ]
     return Portfolio(files=files, planted=sorted(planted, key=lambda p: (p.file, p.line or 0)))

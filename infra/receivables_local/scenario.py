@@ -115,9 +115,7 @@ def _run(
                 on_day(day, len(days.get(day, [])))
         state = read_state(session.clients, session.resources.table, session.inbound_bucket, until)
         failures = [f"schedule {fn} on {d}: {error}" for fn, d, error in runtime.schedule_failures]
-        failures += [
-            f"bus target {fn} for {e.get('detail-type')}: {error}" for fn, e, error in runtime.bus.failures
-        ]
+        failures += [f"bus target {fn} for {e.get('detail-type')}: {error}" for fn, e, error in runtime.bus.failures]
         result = SimulationResult(
             state=state,
             days=(until - first).days + 1,

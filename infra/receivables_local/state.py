@@ -50,8 +50,7 @@ def export_ledger(dynamodb: Any, table: str) -> tuple[list[dict[str, Any]], list
     """All accounts and items of the table, as plain rows."""
     export = LedgerExport(dynamodb, table)
     accounts = [
-        {"account_id": a.account_id, "customer_id": a.customer_id, "currency": a.currency}
-        for a in export.accounts()
+        {"account_id": a.account_id, "customer_id": a.customer_id, "currency": a.currency} for a in export.accounts()
     ]
     items = [
         {
@@ -122,8 +121,7 @@ def build_state(
         "accounts": sorted(account_rows, key=lambda a: a["account_id"]),
         "items": sorted(item_rows, key=lambda i: i["item_id"]),
         "rejections": [
-            {"file": r.file, "line": r.line, "reason": r.reason}
-            for r in sorted(rejections, key=Rejection.sort_key)
+            {"file": r.file, "line": r.line, "reason": r.reason} for r in sorted(rejections, key=Rejection.sort_key)
         ],
     }
 

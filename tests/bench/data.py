@@ -10,12 +10,13 @@ INVOICE_HEADER = "invoice_id,customer_id,account_id,issue_date,due_date,amount,c
 CUSTOMER_HEADER = "customer_id,name,type,city,phone,language,email,iban,vip,risk_score\n"
 
 
-def write_invoices(path: Path, rows: int, *, customers: int, seed: int = 11) -> Path:
+def write_invoices(
+    path: Path, rows: int, *, customers: int, seed: int = 11, first_id: int = 0, start: date = date(2026, 1, 1)
+) -> Path:
     rng = random.Random(seed)
-    start = date(2026, 1, 1)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(INVOICE_HEADER)
-        for n in range(rows):
+        for n in range(first_id, first_id + rows):
             customer = n % customers
             issue = start + timedelta(days=rng.randrange(300))
             due = issue + timedelta(days=rng.choice((10, 15, 30)))

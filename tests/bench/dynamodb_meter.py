@@ -37,7 +37,7 @@ class WriteMeter:
     def install(cls) -> WriteMeter:
         """Hook the default boto3 session, which the handlers' clients are created from."""
         meter = cls()
-        events = boto3._get_default_session().events  # noqa: SLF001 - the session the handlers use
+        events = boto3._get_default_session().events
         for operation in WRITES:
             events.register(f"provide-client-params.dynamodb.{operation}", meter._ask_for_capacity)
             events.register(f"after-call.dynamodb.{operation}", meter._count)
@@ -52,7 +52,8 @@ class WriteMeter:
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             self.units += entry.get("CapacityUnits", 0.0)
             self.table_units += entry.get("Table", {}).get("CapacityUnits", 0.0)
-            self.index_units += sum(i.get("CapacityUnits", 0.0)
-                                    for i in entry.get("GlobalSecondaryIndexes", {}).values())
+            self.index_units += sum(
+                i.get("CapacityUnits", 0.0) for i in entry.get("GlobalSecondaryIndexes", {}).values()
+            )
 
     # Failed conditional writes raise before after-call's parsed response is useful; they still cost a unit each.

@@ -65,9 +65,7 @@ def test_demo_loads_and_summarises(stack: EmbeddedStack) -> None:
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
 
-    code = run_demo(
-        console, customers=25, seed=3, business_date=BUSINESS_DATE, serve=False, port=0, stack=stack
-    )
+    code = run_demo(console, customers=25, seed=3, business_date=BUSINESS_DATE, serve=False, port=0, stack=stack)
 
     text = out.getvalue()
     assert code == 0, text

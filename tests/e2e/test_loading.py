@@ -103,9 +103,7 @@ def test_a_bad_row_is_rejected_with_its_line_and_reason(session: LocalSession) -
     assert (file, line) == ("billing run 1.csv", "4")
     assert reason.startswith("amount:") and "3 decimals" in reason
     (loaded,) = [
-        e
-        for e in session.runtime.bus.events
-        if e["detail-type"] == "FileLoaded" and "invoices" in e["detail"]["file"]
+        e for e in session.runtime.bus.events if e["detail-type"] == "FileLoaded" and "invoices" in e["detail"]["file"]
     ]
     assert (loaded["detail"]["rows"], loaded["detail"]["loaded"], loaded["detail"]["rejected"]) == (4, 3, 1)
 

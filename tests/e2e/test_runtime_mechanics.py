@@ -48,9 +48,7 @@ def doubles(session: LocalSession) -> dict[str, Recorder]:
     return recorders
 
 
-def test_s3_drop_reaches_function_as_real_sqs_event(
-    session: LocalSession, doubles: dict[str, Recorder]
-) -> None:
+def test_s3_drop_reaches_function_as_real_sqs_event(session: LocalSession, doubles: dict[str, Recorder]) -> None:
     session.upload("customers/März list+1.csv", b"customer_id\n")
     session.upload("elsewhere/ignored.csv", b"x")  # no notification for prefixes outside the trigger
 
@@ -87,9 +85,7 @@ def _send(session: LocalSession, queue: str, bodies: list[str]) -> None:
 
 def _dlq_bodies(session: LocalSession, queue: str) -> list[str]:
     url = session.resources.queues[queue].dlq_url
-    messages = (
-        session.clients("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    )
+    messages = session.clients("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return sorted(m["Body"] for m in messages)
 
 
@@ -113,9 +109,7 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
     max_receives = session.topology.queue("file-chunks").max_receive_count
     assert bodies.count("ok-1") == bodies.count("ok-2") == 1
     assert bodies.count("poison-1") == max_receives
-    receive_counts = [
-        r["attributes"]["ApproximateReceiveCount"] for r in loader.records if r["body"] == "poison-1"
-    ]
+    receive_counts = [r["attributes"]["ApproximateReceiveCount"] for r in loader.records if r["body"] == "poison-1"]
     assert receive_counts == [str(n) for n in range(1, max_receives + 1)]
     assert session.runtime.dead_letters() == {"inbound-files": 0, "file-chunks": 1}
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
@@ -144,9 +138,7 @@ def test_handler_exception_fails_the_whole_batch(session: LocalSession, doubles:
     assert _dlq_bodies(session, "file-chunks") == []
 
 
-def test_invalid_item_identifier_fails_the_whole_batch(
-    session: LocalSession, doubles: dict[str, Recorder]
-) -> None:
+def test_invalid_item_identifier_fails_the_whole_batch(session: LocalSession, doubles: dict[str, Recorder]) -> None:
     loader = doubles["load_file_chunk"]
     calls = {"n": 0}
 
@@ -166,9 +158,7 @@ def bus_session(stack: EmbeddedStack) -> Iterator[LocalSession]:
     audit = Function(
         name="audit_files",
         description="test double",
-        triggers=(
-            BusTrigger(rule="file-events", sources=("receivables.loading",), detail_types=("FileLoaded",)),
-        ),
+        triggers=(BusTrigger(rule="file-events", sources=("receivables.loading",), detail_types=("FileLoaded",)),),
         grants=Grants(),
     )
     topology = TOPOLOGY.model_copy(update={"functions": (*TOPOLOGY.functions, audit)})
@@ -246,9 +236,7 @@ def test_environment_names_every_resource_for_the_handlers(session: LocalSession
     assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == session.stack.endpoints.dynamodb
     assert os.environ["BUSINESS_DATE"] == "2026-11-24"
     table = session.clients("dynamodb").describe_table(TableName=session.resources.table)["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {
-        i.name for i in TOPOLOGY.table.indexes
-    }
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {i.name for i in TOPOLOGY.table.indexes}
 
 
 def _get(url: str) -> tuple[int, dict[str, Any]]:

@@ -18,9 +18,7 @@ LINT_IGNORED = {"W3005"}
 
 
 def _describe(violations: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        f"{v['ruleName']}: {[c['constructPath'] for c in v['violatingConstructs']]}" for v in violations
-    )
+    return "\n".join(f"{v['ruleName']}: {[c['constructPath'] for c in v['violatingConstructs']]}" for v in violations)
 
 
 def test_cdk_nag_reports_nothing_unacknowledged(synthesis: Synthesis) -> None:
@@ -38,9 +36,7 @@ def _acknowledged_rules(template: dict[str, Any]) -> dict[str, str]:
     return acknowledged
 
 
-def test_every_acknowledgment_answers_a_real_finding(
-    synthesis: Synthesis, unacknowledged_synthesis: Synthesis
-) -> None:
+def test_every_acknowledgment_answers_a_real_finding(synthesis: Synthesis, unacknowledged_synthesis: Synthesis) -> None:
     # Without acknowledgments cdk-nag must fail the synth (proof that it runs at all)…
     assert unacknowledged_synthesis.error is not None
     findings = {v["ruleName"] for v in unacknowledged_synthesis.violations()}
@@ -55,6 +51,4 @@ def test_cfn_lint_finds_no_problems(synthesis: Synthesis, tmp_path: Path) -> Non
     template_file.write_text(json.dumps(synthesis.template, indent=1))
     matches = cfnlint.api.lint(template_file.read_text(), regions=LINT_REGIONS)
     problems = [m for m in matches if m.rule.id not in LINT_IGNORED]
-    assert not problems, "\n".join(
-        f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in problems
-    )
+    assert not problems, "\n".join(f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}" for m in problems)

@@ -64,9 +64,7 @@ def test_a_bus_trigger_becomes_a_rule_on_the_system_bus(tmp_path: Path, stub_lay
     listener = Function(
         name="on_file_loaded",
         description="reacts to loaded files",
-        triggers=(
-            BusTrigger(rule="file-loaded", sources=("receivables.loading",), detail_types=("FileLoaded",)),
-        ),
+        triggers=(BusTrigger(rule="file-loaded", sources=("receivables.loading",), detail_types=("FileLoaded",)),),
         grants=Grants(table=Access.READ),
     )
     stack = ReceivablesStack(

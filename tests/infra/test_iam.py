@@ -37,9 +37,7 @@ def test_grants_match_the_topology(template: dict[str, Any], name: str) -> None:
     assert table_actions == (set(TABLE_ACTIONS[grants.table]) if grants.table else set())
 
     s3_actions = {a for a in granted if a.startswith("s3:")}
-    expected_s3 = {
-        a for access in grants.buckets.values() for a in OBJECT_ACTIONS[access] + BUCKET_ACTIONS[access]
-    }
+    expected_s3 = {a for access in grants.buckets.values() for a in OBJECT_ACTIONS[access] + BUCKET_ACTIONS[access]}
     assert s3_actions == expected_s3
 
     sends = "sqs:SendMessage" in granted
@@ -77,7 +75,5 @@ def test_each_function_only_consumes_its_own_queue(template: dict[str, Any]) -> 
     for name, consumed in consumers.items():
         assert consumed <= set(queues)
         assert len(consumed) == 1, f"{name} may receive from {consumed}"
-    queue_driven = {
-        f.name for f, _ in TOPOLOGY.triggers_of_kind(S3Trigger) + TOPOLOGY.triggers_of_kind(SqsTrigger)
-    }
+    queue_driven = {f.name for f, _ in TOPOLOGY.triggers_of_kind(S3Trigger) + TOPOLOGY.triggers_of_kind(SqsTrigger)}
     assert set(consumers) == queue_driven

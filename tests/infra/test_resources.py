@@ -137,9 +137,7 @@ def test_queues_and_buckets_refuse_plain_http(template: dict[str, Any]) -> None:
         )
 
     queue_policies = resources(template, "AWS::SQS::QueuePolicy").values()
-    protected_queues = {
-        ref(q) for p in queue_policies if denies_insecure_transport(p) for q in props(p)["Queues"]
-    }
+    protected_queues = {ref(q) for p in queue_policies if denies_insecure_transport(p) for q in props(p)["Queues"]}
     assert protected_queues == set(resources(template, "AWS::SQS::Queue"))
     bucket_policies = resources(template, "AWS::S3::BucketPolicy").values()
     protected_buckets = {ref(props(p)["Bucket"]) for p in bucket_policies if denies_insecure_transport(p)}

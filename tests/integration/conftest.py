@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from receivables import bootstrap
 from receivables.topology import TOPOLOGY, create_table_request, env_var
 
@@ -41,8 +40,12 @@ class Stack:
         return load_handler(name)
 
     def receive(self, queue: str, max_messages: int = 10) -> list[dict[str, Any]]:
-        response = self.sqs.receive_message(QueueUrl=self.queue_urls[queue], MaxNumberOfMessages=max_messages,
-                                            AttributeNames=["All"], MessageAttributeNames=["All"])
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_urls[queue],
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
         return response.get("Messages", [])
 
     def bus_events(self) -> list[dict[str, Any]]:
@@ -57,8 +60,9 @@ class Stack:
 
     def drain(self, context: Any) -> None:
         """Feed every queue to its function until all are empty, as Lambda's event source mappings would."""
-        triggers = [(f.name, t.queue, t.batch_size) for f in TOPOLOGY.functions for t in f.triggers
-                    if t.kind in ("s3", "sqs")]
+        triggers = [
+            (f.name, t.queue, t.batch_size) for f in TOPOLOGY.functions for t in f.triggers if t.kind in ("s3", "sqs")
+        ]
         progress = True
         while progress:
             progress = False
@@ -75,12 +79,22 @@ class Stack:
 
 
 def sqs_event(messages: list[dict[str, Any]], queue: str) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-        "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:eu-central-1:123456789012:{PREFIX}-{queue}",
-        "awsRegion": "eu-central-1",
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:eu-central-1:123456789012:{PREFIX}-{queue}",
+                "awsRegion": "eu-central-1",
+            }
+            for m in messages
+        ]
+    }
 
 
 _HANDLERS: dict[str, Any] = {}
@@ -127,26 +141,36 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         events = boto3.client("events", region_name=region)
         dynamodb.create_table(**create_table_request(TOPOLOGY.table, physical("table", TOPOLOGY.table.name)))
         for bucket in TOPOLOGY.buckets:
-            s3.create_bucket(Bucket=physical("bucket", bucket.name),
-                             CreateBucketConfiguration={"LocationConstraint": region})
+            s3.create_bucket(
+                Bucket=physical("bucket", bucket.name), CreateBucketConfiguration={"LocationConstraint": region}
+            )
         urls = {q.name: sqs.create_queue(QueueName=physical("queue", q.name))["QueueUrl"] for q in TOPOLOGY.queues}
         events.create_event_bus(Name=physical("bus", TOPOLOGY.event_bus))
         tap = sqs.create_queue(QueueName=f"{PREFIX}-bus-tap")["QueueUrl"]
         tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="tap", EventBusName=physical("bus", TOPOLOGY.event_bus),
-                        EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-        events.put_targets(Rule="tap", EventBusName=physical("bus", TOPOLOGY.event_bus),
-                           Targets=[{"Id": "tap", "Arn": tap_arn}])
+        events.put_rule(
+            Name="tap",
+            EventBusName=physical("bus", TOPOLOGY.event_bus),
+            EventPattern=json.dumps({"source": [{"prefix": ""}]}),
+        )
+        events.put_targets(
+            Rule="tap", EventBusName=physical("bus", TOPOLOGY.event_bus), Targets=[{"Id": "tap", "Arn": tap_arn}]
+        )
         for function, trigger in [(f, t) for f in TOPOLOGY.functions for t in f.triggers if t.kind == "s3"]:
             arn = sqs.get_queue_attributes(QueueUrl=urls[trigger.queue], AttributeNames=["QueueArn"])
             s3.put_bucket_notification_configuration(
                 Bucket=physical("bucket", trigger.bucket),
-                NotificationConfiguration={"QueueConfigurations": [
-                    {"Id": f"{function.name}-{p}", "QueueArn": arn["Attributes"]["QueueArn"],
-                     "Events": ["s3:ObjectCreated:*"],
-                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": p}]}}}
-                    for p in trigger.prefixes
-                ]},
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "Id": f"{function.name}-{p}",
+                            "QueueArn": arn["Attributes"]["QueueArn"],
+                            "Events": ["s3:ObjectCreated:*"],
+                            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": p}]}},
+                        }
+                        for p in trigger.prefixes
+                    ]
+                },
             )
         env = {}
         for function in TOPOLOGY.functions:
@@ -158,8 +182,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         bootstrap.reset()
         _HANDLERS.clear()
         # S3 announces a configured notification with a test event; the planner must ignore it.
-        yield Stack(s3, sqs, dynamodb, events, urls, physical("bucket", "inbound"),
-                    physical("table", TOPOLOGY.table.name), tap)
+        yield Stack(
+            s3, sqs, dynamodb, events, urls, physical("bucket", "inbound"), physical("table", TOPOLOGY.table.name), tap
+        )
         bootstrap.reset()
 
 

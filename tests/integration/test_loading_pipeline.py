@@ -87,6 +87,7 @@ def test_the_same_file_twice_changes_nothing(stack, context):
     stack.drain(context)
 
     after = stack.dynamodb.scan(TableName=stack.table)["Items"]
+
     def canonical(items):
         return sorted(json.dumps(item, sort_keys=True) for item in items)
 
@@ -126,10 +127,24 @@ def test_jsonl_invoices_keep_money_exact(stack, context):
     drop(stack, "customers/c.csv", CUSTOMERS)
     stack.drain(context)
     lines = [
-        {"invoice_id": "J1", "customer_id": "C1", "account_id": "A1", "issue_date": "2026-11-01",
-         "due_date": "2026-11-20", "amount": 0.1, "currency": "TRY"},
-        {"invoice_id": "J2", "customer_id": "C1", "account_id": "A1", "issue_date": "2026-11-01",
-         "due_date": "2026-11-20", "amount": 0.2, "currency": "TRY"},
+        {
+            "invoice_id": "J1",
+            "customer_id": "C1",
+            "account_id": "A1",
+            "issue_date": "2026-11-01",
+            "due_date": "2026-11-20",
+            "amount": 0.1,
+            "currency": "TRY",
+        },
+        {
+            "invoice_id": "J2",
+            "customer_id": "C1",
+            "account_id": "A1",
+            "issue_date": "2026-11-01",
+            "due_date": "2026-11-20",
+            "amount": 0.2,
+            "currency": "TRY",
+        },
     ]
     body = "\n".join(json.dumps(line) for line in lines) + "\n{not json\n"
     drop(stack, "invoices/i.jsonl", body)

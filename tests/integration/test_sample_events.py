@@ -13,9 +13,7 @@ def load(name: str) -> dict:
 
 
 def test_s3_test_event_is_ignored(stack, context):
-    assert stack.handler("plan_inbound_file")(load("s3_test_event_via_sqs.json"), context) == {
-        "batchItemFailures": []
-    }
+    assert stack.handler("plan_inbound_file")(load("s3_test_event_via_sqs.json"), context) == {"batchItemFailures": []}
 
 
 def test_notification_for_an_object_already_gone_is_not_a_failure(stack, context):

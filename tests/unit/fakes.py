@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from receivables.domain.billing import AccountRef, ExistingInvoice
@@ -21,7 +21,7 @@ class FixedClock:
         return self.day
 
     def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, 9, tzinfo=timezone.utc)
+        return datetime(self.day.year, self.day.month, self.day.day, 9, tzinfo=UTC)
 
 
 class MemoryFiles:
@@ -75,7 +75,10 @@ class MemoryRegistry:
         self.chunks.add((file_id, index))
         f = self.files[file_id]
         self.files[file_id] = replace(
-            f, chunks_done=f.chunks_done + 1, loaded=f.loaded + tally.loaded, skipped=f.skipped + tally.skipped,
+            f,
+            chunks_done=f.chunks_done + 1,
+            loaded=f.loaded + tally.loaded,
+            skipped=f.skipped + tally.skipped,
             rejected=f.rejected + tally.rejected,
             chunks_with_rejections=tuple(sorted({*f.chunks_with_rejections, *([index] if tally.rejected else [])})),
         )

@@ -8,8 +8,9 @@ INV = Invoice("I1", "C1", "A1", date(2026, 11, 1), date(2026, 11, 15), Decimal("
 
 
 def plan(rows, *, customers=("C1", "C2"), accounts=None, existing=None, file_id="F"):
-    return plan_invoice_batch(rows, known_customers=set(customers), accounts=accounts or {},
-                              existing=existing or {}, file_id=file_id)
+    return plan_invoice_batch(
+        rows, known_customers=set(customers), accounts=accounts or {}, existing=existing or {}, file_id=file_id
+    )
 
 
 def test_first_sight_opens_the_account_and_sets_the_first_overdue_day():
@@ -39,12 +40,15 @@ def test_duplicates_inside_one_batch_are_judged_against_the_first():
 
 def test_account_rules():
     accounts = {"A1": AccountRef("A1", "C1", "TRY", next_action_on=date(2026, 11, 1))}
-    result = plan([
-        (2, INV._replace(invoice_id="I2", customer_id="C2")),
-        (3, INV._replace(invoice_id="I3", currency="EUR")),
-        (4, INV._replace(invoice_id="I4", customer_id="C9")),
-        (5, INV._replace(invoice_id="I5")),
-    ], accounts=accounts)
+    result = plan(
+        [
+            (2, INV._replace(invoice_id="I2", customer_id="C2")),
+            (3, INV._replace(invoice_id="I3", currency="EUR")),
+            (4, INV._replace(invoice_id="I4", customer_id="C9")),
+            (5, INV._replace(invoice_id="I5")),
+        ],
+        accounts=accounts,
+    )
     reasons = dict(result.rejected)
     assert "belongs to customer C1" in reasons[2]
     assert "kept in TRY" in reasons[3]

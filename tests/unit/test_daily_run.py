@@ -37,5 +37,7 @@ def test_planner_announces_each_due_account_and_records_the_date():
     summary = DailyRunPlanner(accounts_due=lambda d: due.get(d, []), log=log, events=events).plan(date(2026, 11, 24))
     assert summary.accounts_due == 3 and log.last == date(2026, 11, 24)
     assert [d["account_id"] for t, d in events.sent if t == "AccountActionDue"] == ["A1", "A2", "A3"]
-    assert events.sent[-1] == ("DailyRunPlanned", {"business_date": "2026-11-24",
-                                                   "dates": ["2026-11-23", "2026-11-24"], "accounts_due": 3})
+    assert events.sent[-1] == (
+        "DailyRunPlanned",
+        {"business_date": "2026-11-24", "dates": ["2026-11-23", "2026-11-24"], "accounts_due": 3},
+    )

@@ -8,8 +8,8 @@ from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from receivables.loading.service import ChunkMessage, LoadingService
+
 from tests.unit.fakes import FixedClock, MemoryEvents, MemoryFiles, MemoryLedger, MemoryQueue, MemoryRegistry
 
 CUSTOMERS = (
@@ -20,9 +20,17 @@ HEADER = "invoice_id,customer_id,account_id,issue_date,due_date,amount,currency\
 
 
 def service(rows_per_chunk: int):
-    files, registry, ledger, queue, events = MemoryFiles(), MemoryRegistry(), MemoryLedger(), MemoryQueue(), MemoryEvents()
-    svc = LoadingService(files=files, registry=registry, ledger=ledger, chunks=queue, events=events,
-                         clock=FixedClock(date(2026, 11, 24)), rows_per_chunk=rows_per_chunk)
+    files, registry, ledger = MemoryFiles(), MemoryRegistry(), MemoryLedger()
+    queue, events = MemoryQueue(), MemoryEvents()
+    svc = LoadingService(
+        files=files,
+        registry=registry,
+        ledger=ledger,
+        chunks=queue,
+        events=events,
+        clock=FixedClock(date(2026, 11, 24)),
+        rows_per_chunk=rows_per_chunk,
+    )
     return svc, files, ledger, queue, events
 
 

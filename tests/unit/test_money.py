@@ -3,21 +3,31 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from receivables.domain.money import AmountError, format_money, is_currency, parse_positive_amount
 
 
-@pytest.mark.parametrize(("text", "expected"), [("100", "100.00"), ("99.5", "99.50"), ("0.01", "0.01"),
-                                                ("007.10", "7.10"), ("+3", "3.00")])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("100", "100.00"), ("99.5", "99.50"), ("0.01", "0.01"), ("007.10", "7.10"), ("+3", "3.00")]
+)
 def test_valid_amounts(text, expected):
     assert format_money(parse_positive_amount(text)) == expected
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("0", "greater than 0"), ("0.00", "greater than 0"), ("-5", "greater than 0"), ("10.001", "at most 2"),
-    ("10.000", "at most 2"), ("1,50", "'.' as decimal"), ("1e3", "'.' as decimal"), ("abc", "'.' as decimal"),
-    ("1.234,56", "'.' as decimal"), ("NaN", "'.' as decimal"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0", "greater than 0"),
+        ("0.00", "greater than 0"),
+        ("-5", "greater than 0"),
+        ("10.001", "at most 2"),
+        ("10.000", "at most 2"),
+        ("1,50", "'.' as decimal"),
+        ("1e3", "'.' as decimal"),
+        ("abc", "'.' as decimal"),
+        ("1.234,56", "'.' as decimal"),
+        ("NaN", "'.' as decimal"),
+    ],
+)
 def test_invalid_amounts_say_why(text, reason):
     with pytest.raises(AmountError, match=reason):
         parse_positive_amount(text)

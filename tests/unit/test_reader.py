@@ -5,7 +5,6 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from receivables.domain.records import FileKind
 from receivables.loading.reader import FileFormat, FileRejectedError, plan_file, read_chunk_rows, sniff_format
 
@@ -20,17 +19,29 @@ def rows_of(data: bytes, kind=FileKind.INVOICES, per_chunk=2):
     plan = plan_file(blocks(data), kind, rows_per_chunk=per_chunk)
     out = []
     for chunk in plan.chunks:
-        out.extend(read_chunk_rows(blocks(data[chunk.start_byte : chunk.end_byte]), plan.file_format, plan.header,
-                                   chunk.first_line))
+        out.extend(
+            read_chunk_rows(
+                blocks(data[chunk.start_byte : chunk.end_byte]), plan.file_format, plan.header, chunk.first_line
+            )
+        )
     return plan, out
 
 
-@pytest.mark.parametrize(("head", "reason"), [
-    (b"", "empty"), (b"   \n\n", "empty"), (b"%PDF-1.4\n", "PDF"), (b"PK\x03\x04", "ZIP"),
-    (b"<?xml version='1.0'?><Document/>", "XML"), (b"\x00\x01\x02", "binary"), (b"[{\"a\":1}]", "JSON array"),
-    (b"hello world\n", "no comma-separated"), (b"invoice_id,amount\n", "lacks required invoices columns"),
-    (b"\xff\xfe\x00", "binary"),
-])
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"%PDF-1.4\n", "PDF"),
+        (b"PK\x03\x04", "ZIP"),
+        (b"<?xml version='1.0'?><Document/>", "XML"),
+        (b"\x00\x01\x02", "binary"),
+        (b'[{"a":1}]', "JSON array"),
+        (b"hello world\n", "no comma-separated"),
+        (b"invoice_id,amount\n", "lacks required invoices columns"),
+        (b"\xff\xfe\x00", "binary"),
+    ],
+)
 def test_files_that_are_not_csv_or_jsonl_are_rejected_whole(head, reason):
     with pytest.raises(FileRejectedError, match=reason):
         sniff_format(head, FileKind.INVOICES)
@@ -47,7 +58,9 @@ def test_bom_crlf_and_quoted_newlines_keep_physical_line_numbers():
     plan, rows = rows_of(data)
     assert plan.file_format is FileFormat.CSV
     assert [(r.line, r.values and r.values["invoice_id"], r.problem) for r in rows] == [
-        (2, "I1", None), (4, "I2", None), (6, None, "expected 8 columns as in the header, found 7"),
+        (2, "I1", None),
+        (4, "I2", None),
+        (6, None, "expected 8 columns as in the header, found 7"),
         (7, None, "not UTF-8 text (the file must be UTF-8 encoded)"),
     ]
     assert rows[0].values["description"] == "two\r\nlines"
@@ -58,8 +71,11 @@ def test_jsonl_numbers_stay_text_and_bad_lines_are_rows_with_problems():
     plan, rows = rows_of(data)
     assert plan.file_format is FileFormat.JSONL and plan.header == ()
     assert rows[0].line == 1 and rows[0].values == {"invoice_id": "I1", "amount": "0.1"}
-    assert [(r.line, r.problem.split(":")[0]) for r in rows[1:]] == [(3, "not a JSON object"), (4, "invoice_id"),
-                                                                     (5, "not a JSON object")]
+    assert [(r.line, r.problem.split(":")[0]) for r in rows[1:]] == [
+        (3, "not a JSON object"),
+        (4, "invoice_id"),
+        (5, "not a JSON object"),
+    ]
 
 
 def test_a_line_without_end_is_not_held_in_memory():
@@ -71,8 +87,11 @@ cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_c
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.lists(cells, min_size=8, max_size=8), max_size=30), per_chunk=st.integers(1, 7),
-       jsonl=st.booleans())
+@given(
+    rows=st.lists(st.lists(cells, min_size=8, max_size=8), max_size=30),
+    per_chunk=st.integers(1, 7),
+    jsonl=st.booleans(),
+)
 def test_chunking_never_loses_splits_or_duplicates_a_row(rows, per_chunk, jsonl):
     names = HEADER.strip().split(",")
     if jsonl:

@@ -2,32 +2,48 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from receivables.domain.records import Invoice, validate_customer, validate_invoice
 
-GOOD_INVOICE = {"invoice_id": "INV-1", "customer_id": "C1", "account_id": "A1", "issue_date": "2026-11-01",
-                "due_date": "2026-11-15", "amount": "100.5", "currency": "TRY"}
-GOOD_CUSTOMER = {"customer_id": "C1", "name": "Ayşe", "type": "individual", "city": "İstanbul",
-                 "phone": "+905321234567", "language": "tr"}
+GOOD_INVOICE = {
+    "invoice_id": "INV-1",
+    "customer_id": "C1",
+    "account_id": "A1",
+    "issue_date": "2026-11-01",
+    "due_date": "2026-11-15",
+    "amount": "100.5",
+    "currency": "TRY",
+}
+GOOD_CUSTOMER = {
+    "customer_id": "C1",
+    "name": "Ayşe",
+    "type": "individual",
+    "city": "İstanbul",
+    "phone": "+905321234567",
+    "language": "tr",
+}
 
 
 def test_a_good_invoice_row():
     invoice = validate_invoice({**GOOD_INVOICE, "subscription_id": "", "description": " Kasım "})
-    assert invoice == Invoice("INV-1", "C1", "A1", date(2026, 11, 1), date(2026, 11, 15), Decimal("100.50"), "TRY",
-                              None, "Kasım")
+    assert invoice == Invoice(
+        "INV-1", "C1", "A1", date(2026, 11, 1), date(2026, 11, 15), Decimal("100.50"), "TRY", None, "Kasım"
+    )
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"invoice_id": ""}, "invoice_id: missing"),
-    ({"due_date": "15.11.2026"}, "due_date: '15.11.2026' is not an ISO 8601 date"),
-    ({"due_date": "2026-02-30"}, "due_date: '2026-02-30' is not an ISO 8601 date"),
-    ({"issue_date": "20261101"}, "issue_date: '20261101' is not an ISO 8601 date"),
-    ({"amount": "-1"}, "amount: amount must be greater than 0"),
-    ({"amount": "1.005"}, "amount: amount '1.005' has 3 decimals"),
-    ({"currency": "TL"}, "currency: 'TL' is not an ISO 4217 currency code"),
-    ({"due_date": "2026-10-01"}, "due_date: 2026-10-01 is before issue_date 2026-11-01"),
-    ({"account_id": "A#1"}, "account_id: 'A#1' is not a valid identifier"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"invoice_id": ""}, "invoice_id: missing"),
+        ({"due_date": "15.11.2026"}, "due_date: '15.11.2026' is not an ISO 8601 date"),
+        ({"due_date": "2026-02-30"}, "due_date: '2026-02-30' is not an ISO 8601 date"),
+        ({"issue_date": "20261101"}, "issue_date: '20261101' is not an ISO 8601 date"),
+        ({"amount": "-1"}, "amount: amount must be greater than 0"),
+        ({"amount": "1.005"}, "amount: amount '1.005' has 3 decimals"),
+        ({"currency": "TL"}, "currency: 'TL' is not an ISO 4217 currency code"),
+        ({"due_date": "2026-10-01"}, "due_date: 2026-10-01 is before issue_date 2026-11-01"),
+        ({"account_id": "A#1"}, "account_id: 'A#1' is not a valid identifier"),
+    ],
+)
 def test_each_invoice_problem_is_named(change, reason):
     errors = validate_invoice({**GOOD_INVOICE, **change})
     assert isinstance(errors, list) and any(e.startswith(reason) for e in errors), errors
@@ -39,19 +55,36 @@ def test_all_problems_of_a_row_are_reported_together():
 
 
 def test_a_good_customer_keeps_extra_columns_as_attributes():
-    customer = validate_customer({**GOOD_CUSTOMER, "email": "", "iban": "TR33 0006 1005 1978 6457 8413 26",
-                                  "vip": "TRUE", "risk_score": "1000", "region": "Marmara"})
+    customer = validate_customer(
+        {
+            **GOOD_CUSTOMER,
+            "email": "",
+            "iban": "TR33 0006 1005 1978 6457 8413 26",
+            "vip": "TRUE",
+            "risk_score": "1000",
+            "region": "Marmara",
+        }
+    )
     assert not isinstance(customer, list)
     assert customer.iban == "TR330006100519786457841326" and customer.vip and customer.risk_score == 1000
     assert customer.email is None and customer.attributes == {"region": "Marmara"}
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"type": "company"}, "type"), ({"phone": "05321234567"}, "phone"), ({"phone": "+90 532 123 45 67"}, "phone"),
-    ({"language": "de"}, "language"), ({"email": "not-an-email"}, "email"), ({"iban": "TR000000"}, "iban"),
-    ({"vip": "maybe"}, "vip"), ({"risk_score": "1001"}, "risk_score"), ({"risk_score": "-1"}, "risk_score"),
-    ({"name": ""}, "name"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"type": "company"}, "type"),
+        ({"phone": "05321234567"}, "phone"),
+        ({"phone": "+90 532 123 45 67"}, "phone"),
+        ({"language": "de"}, "language"),
+        ({"email": "not-an-email"}, "email"),
+        ({"iban": "TR000000"}, "iban"),
+        ({"vip": "maybe"}, "vip"),
+        ({"risk_score": "1001"}, "risk_score"),
+        ({"risk_score": "-1"}, "risk_score"),
+        ({"name": ""}, "name"),
+    ],
+)
 def test_each_customer_problem_is_named(change, field):
     errors = validate_customer({**GOOD_CUSTOMER, **change})
     assert isinstance(errors, list) and errors[0].startswith(f"{field}:"), errors

@@ -1,11 +1,12 @@
 import pytest
 from pydantic import ValidationError
-
 from receivables.settings import PlannerSettings
 from receivables.topology import TOPOLOGY, env_var, function_environment
 
 NAMES = {
-    env_var("table", "ledger"): "t", env_var("bucket", "inbound"): "b", env_var("bus", "receivables"): "e",
+    env_var("table", "ledger"): "t",
+    env_var("bucket", "inbound"): "b",
+    env_var("bus", "receivables"): "e",
     env_var("queue", "file-chunks"): "https://sqs/q",
 }
 
@@ -22,7 +23,7 @@ def test_a_missing_variable_fails_at_cold_start_naming_it():
 
 
 def test_an_unknown_time_zone_is_refused():
-    with pytest.raises(ValidationError, match="business_timezone|BUSINESS_TIMEZONE"):
+    with pytest.raises(ValidationError, match=r"business_timezone|BUSINESS_TIMEZONE"):
         PlannerSettings.from_environment({**NAMES, "BUSINESS_TIMEZONE": "Mars/Olympus"})
 
 

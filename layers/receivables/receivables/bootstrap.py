@@ -84,6 +84,12 @@ def daily_run_planner() -> DailyRunPlanner:
 
 def reset() -> None:
     """Forget every composition root (and boto3 client): the next invocation is a cold start."""
-    for factory in (aws_client, planner_service, chunk_loader_service, ledger_reader, daily_run_settings,
-                    daily_run_planner):
+    for factory in (
+        aws_client,
+        planner_service,
+        chunk_loader_service,
+        ledger_reader,
+        daily_run_settings,
+        daily_run_planner,
+    ):
         factory.cache_clear()

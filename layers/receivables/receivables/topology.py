@@ -11,8 +11,8 @@ whose names come from :func:`env_var`.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -208,10 +208,16 @@ TOPOLOGY = Topology(
         Bucket(name="outbound", purpose="Files we send: bank collections, print letters, BI exports"),
     ),
     queues=(
-        Queue(name="inbound-files", purpose="S3 ObjectCreated notifications for the inbound bucket",
-              visibility_timeout_seconds=900),
-        Queue(name="file-chunks", purpose="Chunks of a large inbound file, loaded in parallel",
-              visibility_timeout_seconds=360),
+        Queue(
+            name="inbound-files",
+            purpose="S3 ObjectCreated notifications for the inbound bucket",
+            visibility_timeout_seconds=900,
+        ),
+        Queue(
+            name="file-chunks",
+            purpose="Chunks of a large inbound file, loaded in parallel",
+            visibility_timeout_seconds=360,
+        ),
     ),
     event_bus="receivables",
     event_source_prefix="receivables",
@@ -219,9 +225,7 @@ TOPOLOGY = Topology(
         Function(
             name="plan_inbound_file",
             description="Recognise a dropped file, reject or quarantine it, or split it into chunks on SQS",
-            triggers=(
-                S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/"), queue="inbound-files"),
-            ),
+            triggers=(S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/"), queue="inbound-files"),),
             grants=Grants(
                 table=Access.READ_WRITE,
                 buckets={"inbound": Access.READ_WRITE},
@@ -286,18 +290,24 @@ def create_table_request(table: Table, physical_name: str) -> dict[str, object]:
         projection: dict[str, object] = {"ProjectionType": index.projection}
         if index.projection == "INCLUDE":
             projection["NonKeyAttributes"] = list(index.include)
-        indexes.append({
-            "IndexName": index.name,
-            "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
-                          {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
-            "Projection": projection,
-        })
+        indexes.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": projection,
+            }
+        )
     request: dict[str, object] = {
         "TableName": physical_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
-        "KeySchema": [{"AttributeName": table.partition_key, "KeyType": "HASH"},
-                      {"AttributeName": table.sort_key, "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": table.partition_key, "KeyType": "HASH"},
+            {"AttributeName": table.sort_key, "KeyType": "RANGE"},
+        ],
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes

@@ -18,7 +18,6 @@ from botocore.exceptions import ClientError
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.ledger import AccountView, CustomerView, ItemView, SourceRef, account_balance, item_status
-from receivables.domain.money import format_money
 from receivables.domain.records import Customer, Invoice
 
 NEXT_ACTION_SHARDS = 16  # spreads one busy date over 16 index partitions (see docs/dynamodb.md)
@@ -62,7 +61,7 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date, source_file: str) -> AttributeMap:
+def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: str, source_file: str) -> AttributeMap:
     # Built once per loaded row: fields are unpacked once (NamedTuple attribute access costs more than locals), and
     # amounts are already quantized to cents by validation, so str() is their 2-decimal form.
     invoice_id, customer_id, account_id, issue_date, due_date, amount, currency, subscription_id, description = invoice
@@ -83,7 +82,7 @@ def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: date, s
         "source_file_id": {"S": file_id},
         "source_file": {"S": source_file},
         "source_line": {"N": str(line)},
-        "loaded_on": {"S": loaded_on.isoformat()},
+        "loaded_on": {"S": loaded_on},
         "gsi1pk": {"S": "ACCT#" + account_id},
         "gsi1sk": {"S": f"ITEM#{due}#{invoice_id}"},
     }
@@ -120,8 +119,9 @@ def item_view(record: AttributeMap) -> ItemView:
     open_amount = Decimal(record["open_amount"]["N"])
     source = None
     if "source_file_id" in record:
-        source = SourceRef(file=_text(record, "source_file") or record["source_file_id"]["S"],
-                           line=int(record["source_line"]["N"]))
+        source = SourceRef(
+            file=_text(record, "source_file") or record["source_file_id"]["S"], line=int(record["source_line"]["N"])
+        )
     return ItemView(
         item_id=record["item_id"]["S"],
         account_id=record["account_id"]["S"],
@@ -185,13 +185,13 @@ class LedgerTable:
 
     # -- customers ----------------------------------------------------------------------------------------------
     def known_customers(self, customer_ids: Iterable[str]) -> set[str]:
-        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids),
-                          projection="customer_id")
+        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids), projection="customer_id")
         return {record["customer_id"]["S"] for record in found}
 
     def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]:
-        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids),
-                          projection="customer_id, fingerprint")
+        found = batch_get(
+            self._client, self._table, (customer_key(c) for c in customer_ids), projection="customer_id, fingerprint"
+        )
         return {r["customer_id"]["S"]: r.get("fingerprint", {}).get("S", "") for r in found}
 
     def save_customers(self, customers: Sequence[tuple[Customer, str, int]]) -> None:
@@ -199,8 +199,9 @@ class LedgerTable:
         batch_put(self._client, self._table, [customer_record(c, f, line, now) for c, f, line in customers])
 
     def get_customer(self, customer_id: str) -> CustomerView | None:
-        record = self._client.get_item(TableName=self._table, Key=customer_key(customer_id),
-                                       ConsistentRead=True).get("Item")
+        record = self._client.get_item(TableName=self._table, Key=customer_key(customer_id), ConsistentRead=True).get(
+            "Item"
+        )
         if record is None:
             return None
         account_ids = [
@@ -208,9 +209,15 @@ class LedgerTable:
             for r in self._query_index("by_account", "gsi1pk", f"CUST#{customer_id}", "ACCT#")
         ]
         return CustomerView(
-            customer_id=record["customer_id"]["S"], name=record["name"]["S"], type=record["type"]["S"],
-            city=record["city"]["S"], phone=record["phone"]["S"], language=record["language"]["S"],
-            email=_text(record, "email"), iban=_text(record, "iban"), vip=record["vip"]["BOOL"],
+            customer_id=record["customer_id"]["S"],
+            name=record["name"]["S"],
+            type=record["type"]["S"],
+            city=record["city"]["S"],
+            phone=record["phone"]["S"],
+            language=record["language"]["S"],
+            email=_text(record, "email"),
+            iban=_text(record, "iban"),
+            vip=record["vip"]["BOOL"],
             risk_score=int(record["risk_score"]["N"]) if "risk_score" in record else None,
             attributes={k: v["S"] for k, v in record.get("attributes", {}).get("M", {}).items()},
             account_ids=sorted(account_ids),
@@ -220,8 +227,12 @@ class LedgerTable:
 
     # -- accounts -----------------------------------------------------------------------------------------------
     def accounts(self, account_ids: Iterable[str]) -> dict[str, AccountRef]:
-        found = batch_get(self._client, self._table, (account_key(a) for a in account_ids),
-                          projection="account_id, customer_id, currency, next_action_on")
+        found = batch_get(
+            self._client,
+            self._table,
+            (account_key(a) for a in account_ids),
+            projection="account_id, customer_id, currency, next_action_on",
+        )
         return {r["account_id"]["S"]: _account_ref(r) for r in found}
 
     def create_account(self, account: AccountRef, source_file: str) -> AccountRef | None:
@@ -244,30 +255,39 @@ class LedgerTable:
                 "gsi2sk": _s(f"ACCT#{account.account_id}"),
             }
         try:
-            self._client.put_item(TableName=self._table, Item=record,
-                                  ConditionExpression="attribute_not_exists(pk)")
+            self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
             return None
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
-        stored = self._client.get_item(TableName=self._table, Key=account_key(account.account_id),
-                                       ConsistentRead=True)["Item"]
+        stored = self._client.get_item(TableName=self._table, Key=account_key(account.account_id), ConsistentRead=True)[
+            "Item"
+        ]
         return _account_ref(stored)
 
     def get_account(self, account_id: str) -> AccountView | None:
-        record = self._client.get_item(TableName=self._table, Key=account_key(account_id),
-                                       ConsistentRead=True).get("Item")
+        record = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
+            "Item"
+        )
         if record is None:
             return None
-        keys = [item_key(r["pk"]["S"].removeprefix("ITEM#"))
-                for r in self._query_index("by_account", "gsi1pk", f"ACCT#{account_id}", "ITEM#")]
-        items = sorted((item_view(r) for r in batch_get(self._client, self._table, keys)),
-                       key=lambda item: (item.due_date, item.issue_date, item.item_id))
+        keys = [
+            item_key(r["pk"]["S"].removeprefix("ITEM#"))
+            for r in self._query_index("by_account", "gsi1pk", f"ACCT#{account_id}", "ITEM#")
+        ]
+        items = sorted(
+            (item_view(r) for r in batch_get(self._client, self._table, keys)),
+            key=lambda item: (item.due_date, item.issue_date, item.item_id),
+        )
         ref = _account_ref(record)
         return AccountView(
-            account_id=ref.account_id, customer_id=ref.customer_id, currency=ref.currency,
-            balance=account_balance(items), open_items=sum(1 for i in items if i.open_amount > 0),
-            next_action_on=ref.next_action_on, items=items,
+            account_id=ref.account_id,
+            customer_id=ref.customer_id,
+            currency=ref.currency,
+            balance=account_balance(items),
+            open_items=sum(1 for i in items if i.open_amount > 0),
+            next_action_on=ref.next_action_on,
+            items=items,
         )
 
     def advance_next_action(self, earliest: Mapping[str, date]) -> None:
@@ -304,15 +324,25 @@ class LedgerTable:
             return
         existing = {
             (r["pk"]["S"].removeprefix("ACCT#"), r["sk"]["S"].removeprefix("SUB#"))
-            for r in batch_get(self._client, self._table, (subscription_key(a, s) for a, s in wanted),
-                               projection="pk, sk")
+            for r in batch_get(
+                self._client, self._table, (subscription_key(a, s) for a, s in wanted), projection="pk, sk"
+            )
         }
         today = self._clock.today().isoformat()
-        batch_put(self._client, self._table, [
-            {**subscription_key(a, s), "entity": _s("subscription"), "account_id": _s(a),
-             "subscription_id": _s(s), "first_billed_on": _s(today)}
-            for a, s in sorted(wanted - existing)
-        ])
+        batch_put(
+            self._client,
+            self._table,
+            [
+                {
+                    **subscription_key(a, s),
+                    "entity": _s("subscription"),
+                    "account_id": _s(a),
+                    "subscription_id": _s(s),
+                    "first_billed_on": _s(today),
+                }
+                for a, s in sorted(wanted - existing)
+            ],
+        )
 
     # -- items --------------------------------------------------------------------------------------------------
     def existing_invoices(self, invoice_ids: Iterable[str]) -> dict[str, ExistingInvoice]:
@@ -322,6 +352,8 @@ class LedgerTable:
     def create_items(
         self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
     ) -> dict[str, ExistingInvoice]:
+        loaded = loaded_on.isoformat()
+
         def create(row: tuple[Invoice, str, int]) -> tuple[str, ExistingInvoice] | None:
             invoice, file_id, line = row
             try:
@@ -329,7 +361,7 @@ class LedgerTable:
                 # same invoice id can never overwrite each other.
                 self._client.put_item(
                     TableName=self._table,
-                    Item=invoice_record(invoice, file_id, line, loaded_on, source_file),
+                    Item=invoice_record(invoice, file_id, line, loaded, source_file),
                     ConditionExpression="attribute_not_exists(pk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -337,8 +369,12 @@ class LedgerTable:
             except ClientError as error:
                 if not _is_condition_failure(error):
                     raise
-                stored = error.response.get("Item") or self._client.get_item(
-                    TableName=self._table, Key=item_key(invoice.invoice_id), ConsistentRead=True)["Item"]
+                stored = (
+                    error.response.get("Item")
+                    or self._client.get_item(
+                        TableName=self._table, Key=item_key(invoice.invoice_id), ConsistentRead=True
+                    )["Item"]
+                )
                 return invoice.invoice_id, _existing(stored)
 
         return dict(result for result in self._pool.map(create, rows) if result is not None)

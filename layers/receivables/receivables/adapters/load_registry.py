@@ -23,9 +23,16 @@ def _record(item: dict[str, Any]) -> FileRecord:
         return int(item[name]["N"]) if name in item else 0
 
     return FileRecord(
-        file_id=item["file_id"]["S"], bucket=item["bucket"]["S"], key=item["key"]["S"],
-        kind=FileKind(item["kind"]["S"]), status=item["status"]["S"], chunk_count=n("chunk_count"),
-        chunks_done=n("chunks_done"), rows=n("rows"), loaded=n("loaded"), skipped=n("skipped"),
+        file_id=item["file_id"]["S"],
+        bucket=item["bucket"]["S"],
+        key=item["key"]["S"],
+        kind=FileKind(item["kind"]["S"]),
+        status=item["status"]["S"],
+        chunk_count=n("chunk_count"),
+        chunks_done=n("chunks_done"),
+        rows=n("rows"),
+        loaded=n("loaded"),
+        skipped=n("skipped"),
         rejected=n("rejected"),
         chunks_with_rejections=tuple(sorted(int(v) for v in item.get("rejected_chunks", {}).get("NS", []))),
     )
@@ -75,23 +82,39 @@ class LoadRegistryTable:
         try:
             # The chunk marker and the file's tally move together or not at all, so a redelivered chunk can never
             # be counted twice and a crash can never leave a chunk counted but unmarked.
-            self._client.transact_write_items(TransactItems=[
-                {"Put": {
-                    "TableName": self._table,
-                    "Item": {**_chunk_key(file_id, index), "entity": {"S": "chunk"},
-                             "loaded": {"N": str(tally.loaded)}, "skipped": {"N": str(tally.skipped)},
-                             "rejected": {"N": str(tally.rejected)}},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }},
-                {"Update": {
-                    "TableName": self._table, "Key": _file_key(file_id), "UpdateExpression": update,
-                    "ExpressionAttributeValues": values, "ConditionExpression": "attribute_exists(pk)",
-                }},
-            ])
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                **_chunk_key(file_id, index),
+                                "entity": {"S": "chunk"},
+                                "loaded": {"N": str(tally.loaded)},
+                                "skipped": {"N": str(tally.skipped)},
+                                "rejected": {"N": str(tally.rejected)},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _file_key(file_id),
+                            "UpdateExpression": update,
+                            "ExpressionAttributeValues": values,
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             reasons = error.response.get("CancellationReasons") or []
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and reasons and \
-                    reasons[0].get("Code") == "ConditionalCheckFailed":
+            if (
+                error.response["Error"]["Code"] == "TransactionCanceledException"
+                and reasons
+                and reasons[0].get("Code") == "ConditionalCheckFailed"
+            ):
                 return None
             raise
         return self.get_file(file_id)
@@ -103,7 +126,8 @@ class LoadRegistryTable:
     def mark_file_loaded(self, file_id: str) -> bool:
         try:
             self._client.update_item(
-                TableName=self._table, Key=_file_key(file_id),
+                TableName=self._table,
+                Key=_file_key(file_id),
                 UpdateExpression="SET #status = :loaded, loaded_at = :at",
                 ConditionExpression="#status <> :loaded",
                 ExpressionAttributeNames={"#status": "status"},

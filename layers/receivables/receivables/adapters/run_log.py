@@ -20,11 +20,14 @@ class RunLogTable:
 
     def record_planned(self, business_date: date, accounts: int) -> None:
         self._client.update_item(
-            TableName=self._table, Key=_KEY,
+            TableName=self._table,
+            Key=_KEY,
             UpdateExpression="SET entity = :e, last_planned = :d, last_accounts = :n, planned_at = :at",
             ConditionExpression="attribute_not_exists(last_planned) OR last_planned < :d",
             ExpressionAttributeValues={
-                ":e": {"S": "run"}, ":d": {"S": business_date.isoformat()}, ":n": {"N": str(accounts)},
+                ":e": {"S": "run"},
+                ":d": {"S": business_date.isoformat()},
+                ":n": {"N": str(accounts)},
                 ":at": {"S": self._clock.now().isoformat()},
             },
         )

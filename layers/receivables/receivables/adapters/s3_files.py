@@ -15,8 +15,7 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "412",
-                                                            "PreconditionFailed")
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "412", "PreconditionFailed")
 
 
 class S3FileStore:
@@ -58,8 +57,9 @@ class S3FileStore:
         self._client.delete_object(Bucket=obj.bucket, Key=obj.key)
 
     def write_text(self, bucket: str, key: str, text: str) -> None:
-        self._client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"),
-                                ContentType="text/csv; charset=utf-8")
+        self._client.put_object(
+            Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="text/csv; charset=utf-8"
+        )
 
     def write_lines(self, bucket: str, key: str, lines: Iterable[str]) -> None:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:

@@ -54,8 +54,10 @@ def _not_found(error: NotFoundError) -> Response:
 
 @app.exception_handler(RequestValidationError)
 def _invalid(error: RequestValidationError) -> Response:
-    details = [{"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
-               for e in error.errors()]
+    details = [
+        {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in error.errors()
+    ]
     return _error(422, "validation_error", "the request is not valid", details)
 
 
@@ -80,8 +82,7 @@ def get_customer(customer_id: IdParam) -> CustomerView:
     return customer
 
 
-@app.get("/accounts/<account_id>", summary="An account's balance and its items with open amounts",
-         responses=_NOT_FOUND)
+@app.get("/accounts/<account_id>", summary="An account's balance and its items with open amounts", responses=_NOT_FOUND)
 def get_account(account_id: IdParam) -> AccountView:
     account = bootstrap.ledger_reader().get_account(account_id)
     if account is None:
@@ -98,8 +99,9 @@ def get_item(item_id: IdParam) -> ItemView:
 
 
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION,
-                                       description="Receivables management platform")
+    return app.get_openapi_json_schema(
+        title=API_TITLE, version=API_VERSION, description="Receivables management platform"
+    )
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

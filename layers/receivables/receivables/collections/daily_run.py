@@ -43,8 +43,9 @@ def dates_to_plan(last_planned: date | None, business_date: date) -> list[date]:
 
 
 class DailyRunPlanner:
-    def __init__(self, *, accounts_due: AccountsDue | Callable[[date], Iterable[str]], log: RunLog,
-                 events: EventPublisher) -> None:
+    def __init__(
+        self, *, accounts_due: AccountsDue | Callable[[date], Iterable[str]], log: RunLog, events: EventPublisher
+    ) -> None:
         self._accounts_due = accounts_due
         self._log = log
         self._events = events
@@ -56,14 +57,20 @@ class DailyRunPlanner:
             count += 1
             self._events.publish(
                 "AccountActionDue",
-                {"account_id": account_id, "action_date": action_date.isoformat(),
-                 "business_date": business_date.isoformat()},
+                {
+                    "account_id": account_id,
+                    "action_date": action_date.isoformat(),
+                    "business_date": business_date.isoformat(),
+                },
             )
         summary = DailyRunSummary(business_date, tuple(dates), count)
         self._events.publish(
             "DailyRunPlanned",
-            {"business_date": business_date.isoformat(), "dates": [d.isoformat() for d in dates],
-             "accounts_due": count},
+            {
+                "business_date": business_date.isoformat(),
+                "dates": [d.isoformat() for d in dates],
+                "accounts_due": count,
+            },
         )
         self._log.record_planned(business_date, count)
         return summary

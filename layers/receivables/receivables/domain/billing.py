@@ -53,8 +53,16 @@ class InvoiceBatchPlan:
 def differences(stored: Invoice, incoming: Invoice) -> list[str]:
     """Human-readable field differences, e.g. ``amount 100.00 → 120.00``."""
     changed = []
-    for name in ("customer_id", "account_id", "issue_date", "due_date", "amount", "currency", "subscription_id",
-                 "description"):
+    for name in (
+        "customer_id",
+        "account_id",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+        "subscription_id",
+        "description",
+    ):
         old, new = getattr(stored, name), getattr(incoming, name)
         if old != new:
             show = format_money if name == "amount" else str
@@ -102,14 +110,20 @@ def plan_invoice_batch(
         if account is not None:
             if account.customer_id != invoice.customer_id:
                 plan.rejected.append(
-                    (line, f"account_id: account {invoice.account_id} belongs to customer {account.customer_id}, "
-                           f"not {invoice.customer_id}")
+                    (
+                        line,
+                        f"account_id: account {invoice.account_id} belongs to customer {account.customer_id}, "
+                        f"not {invoice.customer_id}",
+                    )
                 )
                 continue
             if account.currency != invoice.currency:
                 plan.rejected.append(
-                    (line, f"currency: account {invoice.account_id} is kept in {account.currency}; "
-                           f"an invoice in {invoice.currency} cannot be posted to it")
+                    (
+                        line,
+                        f"currency: account {invoice.account_id} is kept in {account.currency}; "
+                        f"an invoice in {invoice.currency} cannot be posted to it",
+                    )
                 )
                 continue
         else:

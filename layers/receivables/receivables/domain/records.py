@@ -20,7 +20,7 @@ import phonenumbers
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from receivables.domain.money import CURRENCIES, AmountError, format_money, is_currency, parse_positive_amount
+from receivables.domain.money import CURRENCIES, AmountError, is_currency, parse_positive_amount
 
 
 class FileKind(StrEnum):
@@ -79,8 +79,16 @@ class Customer:
     def fingerprint(self) -> str:
         canonical = "\x1f".join(
             (
-                self.customer_id, self.name, self.type, self.city, self.phone, self.language, self.email or "",
-                self.iban or "", str(self.vip), "" if self.risk_score is None else str(self.risk_score),
+                self.customer_id,
+                self.name,
+                self.type,
+                self.city,
+                self.phone,
+                self.language,
+                self.email or "",
+                self.iban or "",
+                str(self.vip),
+                "" if self.risk_score is None else str(self.risk_score),
                 *(f"{k}={v}" for k, v in sorted(self.attributes.items())),
             )
         )
@@ -130,7 +138,8 @@ def _optional(values: Mapping[str, str], name: str) -> str | None:
 _ID = r"[A-Za-z0-9][A-Za-z0-9._\-/:]{0,63}"
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _CLEAN_ROW = re.compile(
-    rf"{_ID}\x1f{_ID}\x1f{_ID}\x1f{_DATE}\x1f{_DATE}\x1f(?:0|[1-9]\d{{0,15}})(?P<cents>\.\d{{1,2}})?\Z"
+    rf"{_ID}\x1f{_ID}\x1f{_ID}\x1f{_DATE}\x1f{_DATE}\x1f(?:0|[1-9]\d{{0,15}})(?P<cents>\.\d{{1,2}})?"
+    rf"\x1f(?:{_ID})?\Z"
 ).match
 _CLEAN_ID = re.compile(rf"{_ID}\Z").match
 _ZERO_AMOUNTS = frozenset({"0", "0.0", "0.00"})
@@ -146,12 +155,22 @@ def clean_invoice(fields: Sequence[str | None]) -> Invoice | None:
     if currency not in CURRENCIES or amount in _ZERO_AMOUNTS:
         return None
     try:
-        match = _CLEAN_ROW("\x1f".join((invoice_id, customer_id, account_id, issue, due, amount)))  # type: ignore[arg-type]
+        match = _CLEAN_ROW(
+            "\x1f".join(
+                (
+                    invoice_id,
+                    customer_id,
+                    account_id,
+                    issue,
+                    due,
+                    amount,  # type: ignore[arg-type]
+                    subscription_id or "",
+                )
+            )
+        )
     except TypeError:  # a required field is absent
         return None
     if match is None or due < issue:  # type: ignore[operator]
-        return None
-    if subscription_id and not _CLEAN_ID(subscription_id):
         return None
     if description and (len(description) > _MAX_TEXT or description != description.strip()):
         return None
@@ -160,9 +179,17 @@ def clean_invoice(fields: Sequence[str | None]) -> Invoice | None:
     except ValueError:  # e.g. 2026-02-30
         return None
     cents = match.group("cents")
-    return Invoice(invoice_id, customer_id, account_id, issue_date, due_date,  # type: ignore[arg-type]
-                   Decimal(amount + _PAD_CENTS[len(cents) if cents else None]), currency,  # type: ignore[operator]
-                   subscription_id or None, description or None)
+    return Invoice(
+        invoice_id,
+        customer_id,
+        account_id,
+        issue_date,
+        due_date,  # type: ignore[arg-type]
+        Decimal(amount + _PAD_CENTS[len(cents) if cents else None]),
+        currency,  # type: ignore[operator]
+        subscription_id or None,
+        description or None,
+    )
 
 
 def validate_invoice(values: Mapping[str, str]) -> Invoice | list[str]:
@@ -204,8 +231,14 @@ def _validate_invoice_fields(values: Mapping[str, str]) -> Invoice | list[str]:
         return errors
     assert issue_date and due_date and amount is not None  # guaranteed by the checks above
     return Invoice(
-        invoice_id=invoice_id, customer_id=customer_id, account_id=account_id, issue_date=issue_date,
-        due_date=due_date, amount=amount, currency=currency, subscription_id=subscription_id,
+        invoice_id=invoice_id,
+        customer_id=customer_id,
+        account_id=account_id,
+        issue_date=issue_date,
+        due_date=due_date,
+        amount=amount,
+        currency=currency,
+        subscription_id=subscription_id,
         description=description,
     )
 
@@ -261,8 +294,17 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:
     known = KNOWN_FIELDS[FileKind.CUSTOMERS]
     attributes = {k: str(v).strip() for k, v in values.items() if k not in known and k and v is not None}
     return Customer(
-        customer_id=customer_id, name=name, type=customer_type, city=city, phone=phone, language=language,
-        email=email, iban=iban, vip=vip, risk_score=risk_score, attributes=attributes,
+        customer_id=customer_id,
+        name=name,
+        type=customer_type,
+        city=city,
+        phone=phone,
+        language=language,
+        email=email,
+        iban=iban,
+        vip=vip,
+        risk_score=risk_score,
+        attributes=attributes,
     )
 
 

@@ -8,12 +8,12 @@ record starts (so that a rejection names the line an operator sees in an editor)
 from __future__ import annotations
 
 import codecs
-import functools
-import operator
 import csv
+import functools
 import hashlib
 import io
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -222,11 +222,14 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
             chunks.append(Chunk(len(chunks), chunk_start, end, chunk_first_line, in_chunk))
             chunk_start, chunk_first_line, in_chunk = end, None, 0
     if in_chunk:
-        chunks.append(Chunk(len(chunks), chunk_start, offset + counter.consumed_bytes, chunk_first_line or 1,
-                            in_chunk))
+        chunks.append(Chunk(len(chunks), chunk_start, offset + counter.consumed_bytes, chunk_first_line or 1, in_chunk))
     return FilePlan(
-        file_format=file_format, header=header, chunks=tuple(chunks), records=records,
-        size=offset + counter.consumed_bytes, sha256=digest.hexdigest(),
+        file_format=file_format,
+        header=header,
+        chunks=tuple(chunks),
+        records=records,
+        size=offset + counter.consumed_bytes,
+        sha256=digest.hexdigest(),
     )
 
 
@@ -286,7 +289,7 @@ def _csv_rows_from_text(text: str, header: tuple[str, ...], first_line: int) -> 
         line = start
         start = first_line + reader.line_num
         if len(cells) == width:
-            yield Row(line, cells=cells, header=header)
+            yield Row(line, None, cells, header)
         elif any(cell.strip() for cell in cells):
             yield Row(line, problem=f"expected {width} columns as in the header, found {len(cells)}")
 

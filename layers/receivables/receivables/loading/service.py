@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import posixpath
-from dataclasses import replace
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -39,7 +38,7 @@ from receivables.loading.ports import (
     ObjectNotFoundError,
     StoredObject,
 )
-from receivables.loading.reader import FileFormat, FileRejectedError, plan_file, read_chunk_rows
+from receivables.loading.reader import FileFormat, FileRejectedError, picker, plan_file, read_chunk_rows
 
 REJECTED_PREFIX = "rejected/"
 QUARANTINE_PREFIX = "quarantine/"
@@ -141,8 +140,17 @@ class LoadingService:
 
         file_id = f"{plan.sha256}-{kind.value}"
         record = FileRecord(
-            file_id=file_id, bucket=bucket, key=key, kind=kind, status="planned",
-            chunk_count=len(plan.chunks), chunks_done=0, rows=plan.records, loaded=0, skipped=0, rejected=0,
+            file_id=file_id,
+            bucket=bucket,
+            key=key,
+            kind=kind,
+            status="planned",
+            chunk_count=len(plan.chunks),
+            chunks_done=0,
+            rows=plan.records,
+            loaded=0,
+            skipped=0,
+            rejected=0,
         )
         existing = self._registry.register_file(record)
         if existing is not None and (existing.key != key or existing.status == "loaded"):
@@ -158,9 +166,18 @@ class LoadingService:
         self._chunks.send_chunks(
             [
                 ChunkMessage(
-                    file_id=file_id, bucket=bucket, key=key, etag=obj.etag, size=obj.size, kind=kind,
-                    file_format=plan.file_format, header=plan.header, index=chunk.index,
-                    chunk_count=len(plan.chunks), start_byte=chunk.start_byte, end_byte=chunk.end_byte,
+                    file_id=file_id,
+                    bucket=bucket,
+                    key=key,
+                    etag=obj.etag,
+                    size=obj.size,
+                    kind=kind,
+                    file_format=plan.file_format,
+                    header=plan.header,
+                    index=chunk.index,
+                    chunk_count=len(plan.chunks),
+                    start_byte=chunk.start_byte,
+                    end_byte=chunk.end_byte,
                     first_line=chunk.first_line,
                 ).model_dump(mode="json")
                 for chunk in plan.chunks
@@ -180,8 +197,7 @@ class LoadingService:
         self._files.move(obj, quarantined)
         self._events.publish(
             "FileRejected",
-            {"file": obj.key, "kind": kind.value, "reason": reason, "quarantined_as": quarantined,
-             "report": report},
+            {"file": obj.key, "kind": kind.value, "reason": reason, "quarantined_as": quarantined, "report": report},
         )
         return PlanOutcome("rejected", reason)
 
@@ -191,16 +207,19 @@ class LoadingService:
         name = posixpath.basename(message.key)
         rows = read_chunk_rows(
             self._files.read(obj, message.start_byte, message.end_byte),
-            message.file_format, message.header, message.first_line,
+            message.file_format,
+            message.header,
+            message.first_line,
         )
         if message.kind is FileKind.CUSTOMERS:
             tally, rejections = self._load_customers(rows, name)
         else:
-            tally, rejections = self._load_invoices(rows, message.key, message.file_id)
+            tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
         if rejections:
             rejections.sort()
             self._files.write_text(
-                message.bucket, _part_key(message.file_id, message.index),
+                message.bucket,
+                _part_key(message.file_id, message.index),
                 _csv_lines([(name, line, reason) for line, reason in rejections]),
             )
         record = self._registry.record_chunk(message.file_id, message.index, tally)
@@ -237,15 +256,17 @@ class LoadingService:
         return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
 
     def _load_invoices(
-        self, rows: Iterator, source_key: str, file_id: str
+        self, rows: Iterator, header: tuple[str, ...], source_key: str, file_id: str
     ) -> tuple[ChunkTally, list[tuple[int, str]]]:
         rejections: list[tuple[int, str]] = []
         parsed: list[tuple[int, Invoice]] = []
+        pick_cells = picker(header, INVOICE_COLUMNS)  # once per chunk: this loop runs for every row
         for row in rows:
             if row.problem is not None:
                 rejections.append((row.line, row.problem))
                 continue
-            result = clean_invoice(row.pick(INVOICE_COLUMNS)) or validate_invoice(row.values or {})
+            fields = pick_cells(row.cells) if row.cells is not None else row.pick(INVOICE_COLUMNS)
+            result = clean_invoice(fields) or validate_invoice(row.values or {})
             if isinstance(result, list):
                 rejections.append((row.line, "; ".join(result)))
             else:
@@ -272,7 +293,8 @@ class LoadingService:
             accounts = {**accounts, **raced}
             plan = decide()
         already = ledger.create_items(
-            [(decision.invoice, file_id, decision.line) for decision in plan.new_items], self._clock.today(),
+            [(decision.invoice, file_id, decision.line) for decision in plan.new_items],
+            self._clock.today(),
             source_key,
         )
         loaded = len(plan.loaded_before)
@@ -300,12 +322,20 @@ class LoadingService:
             report = report_key(record.key, record.file_id)
             self._files.write_lines(record.bucket, report, self._report_lines(record, samples))
         summary = {
-            "file": record.key, "file_id": record.file_id, "kind": record.kind.value, "rows": record.rows,
-            "loaded": record.loaded, "skipped": record.skipped, "rejected": record.rejected, "report": report,
+            "file": record.key,
+            "file_id": record.file_id,
+            "kind": record.kind.value,
+            "rows": record.rows,
+            "loaded": record.loaded,
+            "skipped": record.skipped,
+            "rejected": record.rejected,
+            "report": report,
         }
         if record.rejected:
-            self._events.publish("RowsRejected", {"file": record.key, "name": name, "rejected": record.rejected,
-                                                  "report": report, "sample": samples})
+            self._events.publish(
+                "RowsRejected",
+                {"file": record.key, "name": name, "rejected": record.rejected, "report": report, "sample": samples},
+            )
         self._events.publish("FileLoaded", summary)
         self._registry.mark_file_loaded(record.file_id)
 

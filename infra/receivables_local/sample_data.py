@@ -172,8 +172,8 @@ class Portfolio:
     planted: list[Planted] = field(default_factory=list)
 
 
-def _money(value: float) -> str:
-    return f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 class _Generator:
@@ -222,8 +222,9 @@ class _Generator:
         self.invoice_seq += 1
         issue = self.today - timedelta(days=rng.randint(0, 75))
         due = issue + timedelta(days=rng.choice((10, 14, 20, 30)))
-        low, high = (5.0, 300.0) if currency == "EUR" else (49.9, 4500.0)
-        amount = round(low * (high / low) ** rng.random(), 2)
+        # Log-uniform between the bounds, drawn in whole cents: money never passes through float.
+        low, high = (500, 30_000) if currency == "EUR" else (4_990, 450_000)
+        amount = int(low * (high / low) ** rng.random())
         period = (issue.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         description = f"Mobil hat faturası {period}" if customer["language"] == "tr" else f"Mobile plan {period}"
         has_subscription = rng.random() < 0.7
@@ -275,7 +276,7 @@ def _plant_invoice_mistakes(
     original = rng.choice(rows[: len(rows) // 2])
     planted.append((dict(original), f"identical duplicate of {original['invoice_id']} (skipped, not rejected)"))
     conflicting = dict(rng.choice(rows[: len(rows) // 2]))
-    conflicting["amount"] = _money(float(conflicting["amount"]) + 10)
+    conflicting["amount"] = f"{Decimal(conflicting['amount']) + 10:.2f}"
     planted.append((conflicting, f"conflicting duplicate of {conflicting['invoice_id']} (different amount)"))
     return planted
 

@@ -1,0 +1,1 @@
+"""Bank files in: every format is parsed into the same :class:`~receivables.banking.statement.BankTransaction`."""

@@ -1,0 +1,1 @@
+"""Payments: payer matching and allocation of money to open items (pure domain)."""

@@ -1,0 +1,159 @@
+"""Who paid, and for what: the payer-matching contract, in the order the rules are tried.
+
+1. An open item's invoice id found as a whole token (case-insensitive) in the remittance information — unstructured
+   lines joined, structured creditor references, MT940 ``:86:`` and the customer reference — or in the end-to-end id:
+   those items are paid first, in the order they appear, the rest goes over the same account.
+2. Else an account id found as a whole token: the payment goes over that account's open items.
+3. Else the debtor IBAN equals a customer's registered IBAN: over that customer's accounts.
+4. Else the payment is unmatched and waits, with the reason, in the suspense list.
+
+A payment in a currency other than the matched account's is never allocated automatically. Every decision says
+why, in words an operator can check against the bank line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from receivables.banking.statement import BankTransaction
+
+
+class MatchMethod(StrEnum):
+    INVOICE_REFERENCE = "invoice_reference"
+    ACCOUNT_REFERENCE = "account_reference"
+    IBAN = "iban"
+    MANUAL = "manual"
+    UNMATCHED = "unmatched"
+
+
+class ItemRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    item_id: str
+    account_id: str
+    currency: str
+
+
+class AccountRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    account_id: str
+    customer_id: str
+    currency: str
+
+
+class PayerDirectory(Protocol):
+    """Lookups matching needs; ids are matched case-insensitively by the implementation."""
+
+    def open_items(self, candidates: Sequence[str]) -> dict[str, ItemRef]:
+        """Open items whose id equals a candidate (ignoring case), keyed by the candidate as given."""
+        ...
+
+    def accounts(self, candidates: Sequence[str]) -> dict[str, AccountRef]: ...
+
+    def accounts_of_iban(self, iban: str) -> list[AccountRef]: ...
+
+
+class MatchDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    method: MatchMethod
+    reason: str
+    account_ids: tuple[str, ...] = ()  # where the money goes, in order
+    first_items: tuple[str, ...] = ()  # items named in the payment, paid before the allocation order
+    allocatable: bool = False  # False when matched but not to be allocated automatically (e.g. currency)
+
+
+# Identifiers as billing systems write them (see receivables.domain.records); punctuation that ends a sentence is
+# not part of a token.
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/:]*")
+_TRAILING = ".:-/"
+
+
+def reference_tokens(transaction: BankTransaction) -> list[str]:
+    """Candidate references in order of appearance, each once (ignoring case)."""
+    texts = [
+        " ".join(transaction.remittance_lines),
+        *transaction.structured_references,
+        transaction.customer_reference or "",
+        transaction.end_to_end_id or "",
+    ]
+    seen: dict[str, str] = {}
+    for text in texts:
+        for raw in _TOKEN.findall(text):
+            for token in dict.fromkeys((raw, raw.rstrip(_TRAILING))):
+                if token and token.casefold() not in seen:
+                    seen[token.casefold()] = token
+    return list(seen.values())
+
+
+def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> MatchDecision:
+    tokens = reference_tokens(transaction)
+    currency = transaction.currency
+
+    items = directory.open_items(tokens) if tokens else {}
+    if items:
+        named = [items[t] for t in tokens if t in items]
+        account_id = named[0].account_id
+        first = tuple(dict.fromkeys(i.item_id for i in named if i.account_id == account_id))
+        elsewhere = [i.item_id for i in named if i.account_id != account_id]
+        reason = f"invoice {', '.join(first)} named in the payment reference; account {account_id}"
+        if elsewhere:
+            reason += f" (also named, on other accounts, left for manual review: {', '.join(elsewhere)})"
+        return _for_accounts(MatchMethod.INVOICE_REFERENCE, reason, [named[0]], currency, first)
+
+    accounts = directory.accounts(tokens) if tokens else {}
+    if accounts:
+        account = next(accounts[t] for t in tokens if t in accounts)
+        return _for_accounts(
+            MatchMethod.ACCOUNT_REFERENCE,
+            f"account {account.account_id} named in the payment reference",
+            [account],
+            currency,
+        )
+
+    if transaction.debtor_iban:
+        owners = directory.accounts_of_iban(transaction.debtor_iban)
+        if owners:
+            customers = sorted({a.customer_id for a in owners})
+            return _for_accounts(
+                MatchMethod.IBAN,
+                f"debtor IBAN {transaction.debtor_iban} is registered to customer {', '.join(customers)}",
+                sorted(owners, key=lambda a: a.account_id),
+                currency,
+            )
+
+    looked_at = ", ".join(tokens[:8]) or "no reference"
+    iban = transaction.debtor_iban or "no debtor IBAN"
+    return MatchDecision(
+        method=MatchMethod.UNMATCHED,
+        reason=f"no open invoice or account matches the references ({looked_at}) and {iban} belongs to no customer",
+    )
+
+
+def _for_accounts(
+    method: MatchMethod,
+    reason: str,
+    accounts: Iterable[ItemRef | AccountRef],
+    currency: str,
+    first: tuple[str, ...] = (),
+) -> MatchDecision:
+    accounts = list(accounts)
+    same = [a for a in accounts if a.currency == currency]
+    if not same:
+        held = accounts[0].currency
+        return MatchDecision(
+            method=method,
+            reason=f"{reason}; but the payment is in {currency} and the account is kept in {held}: "
+            "left unapplied for manual allocation",
+            account_ids=tuple(dict.fromkeys(a.account_id for a in accounts)),
+        )
+    return MatchDecision(
+        method=method,
+        reason=reason,
+        account_ids=tuple(dict.fromkeys(a.account_id for a in same)),
+        first_items=first,
+        allocatable=True,
+    )

@@ -1,0 +1,85 @@
+from decimal import Decimal
+
+from receivables.banking.statement import BankFormat, BankTransaction, Direction
+from receivables.payments.matching import AccountRef, ItemRef, MatchMethod, match_payer, reference_tokens
+
+
+def tx(**fields):
+    base = {
+        "source_format": BankFormat.CAMT_053,
+        "position": "Stmt[1]/Ntry[1]",
+        "direction": Direction.CREDIT,
+        "amount": Decimal("100.00"),
+        "currency": "TRY",
+    }
+    return BankTransaction(**{**base, **fields})
+
+
+ITEMS = {
+    "INV-1": ItemRef(item_id="INV-1", account_id="A1", currency="TRY"),
+    "INV-2": ItemRef(item_id="INV-2", account_id="A1", currency="TRY"),
+    "INV-9": ItemRef(item_id="INV-9", account_id="A2", currency="TRY"),
+    "EUR-1": ItemRef(item_id="EUR-1", account_id="E1", currency="EUR"),
+}
+ACCOUNTS = {
+    "A1": AccountRef(account_id="A1", customer_id="C1", currency="TRY"),
+    "A2": AccountRef(account_id="A2", customer_id="C2", currency="TRY"),
+}
+
+
+class Directory:
+    items = ITEMS
+    accounts_by_id = ACCOUNTS
+
+    def open_items(self, candidates):
+        upper = {k.upper(): v for k, v in self.items.items()}
+        return {c: upper[c.upper()] for c in candidates if c.upper() in upper}
+
+    def accounts(self, candidates):
+        return {c: self.accounts_by_id[c.upper()] for c in candidates if c.upper() in self.accounts_by_id}
+
+    def accounts_of_iban(self, iban):
+        return [self.accounts_by_id["A2"]] if iban == "TR330006100519786457841326" else []
+
+
+def test_tokens_in_order_of_appearance_whole_words_case_insensitive():
+    t = tx(
+        remittance_lines=("Ödeme: fatura inv-2, INV-1.", "abonelik"),
+        structured_references=("RF18INV1",),
+        customer_reference="INV-2",
+        end_to_end_id="E2E-77",
+    )
+    tokens = [tok.casefold() for tok in reference_tokens(t)]
+    assert tokens.index("inv-2") < tokens.index("inv-1") and "rf18inv1" in tokens and "e2e-77" in tokens
+    assert tokens.count("inv-2") == 1
+
+
+def test_invoice_references_win_and_are_paid_first_in_order():
+    decision = match_payer(tx(remittance_lines=("paying inv-2 and INV-1 and INV-9",)), Directory())
+    assert decision.method is MatchMethod.INVOICE_REFERENCE and decision.allocatable
+    assert decision.first_items == ("INV-2", "INV-1") and decision.account_ids == ("A1",)
+    assert "INV-9" in decision.reason  # named on another account: said, not silently dropped
+
+
+def test_a_partial_token_is_not_a_match():
+    decision = match_payer(tx(remittance_lines=("INV-10 and XINV-1",)), Directory())
+    assert decision.method is MatchMethod.UNMATCHED
+
+
+def test_end_to_end_id_counts_as_a_reference():
+    assert match_payer(tx(end_to_end_id="INV-9"), Directory()).account_ids == ("A2",)
+
+
+def test_account_reference_then_iban_then_unmatched():
+    assert match_payer(tx(remittance_lines=("hesap a1",)), Directory()).method is MatchMethod.ACCOUNT_REFERENCE
+    by_iban = match_payer(tx(debtor_iban="TR330006100519786457841326"), Directory())
+    assert by_iban.method is MatchMethod.IBAN and by_iban.account_ids == ("A2",) and "C2" in by_iban.reason
+    unmatched = match_payer(tx(remittance_lines=("thanks",), debtor_iban="DE89370400440532013000"), Directory())
+    assert unmatched.method is MatchMethod.UNMATCHED and not unmatched.allocatable
+    assert "thanks" in unmatched.reason and "DE89370400440532013000" in unmatched.reason
+
+
+def test_a_payment_in_another_currency_is_matched_but_not_allocated():
+    decision = match_payer(tx(remittance_lines=("EUR-1",)), Directory())
+    assert decision.method is MatchMethod.INVOICE_REFERENCE and not decision.allocatable
+    assert "kept in EUR" in decision.reason

@@ -13,13 +13,15 @@ from receivables.loading.service import ChunkMessage
 from receivables.observability import logger, metrics, tracer
 
 # A batch whose every record failed is still answered record by record, not with an exception.
+# Built at cold start, so a missing or malformed setting fails the start, not the first record.
+SERVICE = bootstrap.chunk_loader_service()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def load_chunk(record: SQSRecord) -> None:
     message = ChunkMessage.model_validate_json(record.body)
-    file = bootstrap.chunk_loader_service().load_chunk(message)
+    file = SERVICE.load_chunk(message)
     logger.info(
         "loaded chunk",
         extra={"key": message.key, "chunk": message.index, "of": message.chunk_count, "chunks_done": file.chunks_done},

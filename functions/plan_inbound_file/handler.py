@@ -15,6 +15,8 @@ from receivables import bootstrap
 from receivables.observability import logger, metrics, tracer
 
 # A batch whose every record failed is still answered record by record, not with an exception.
+# Built at cold start, so a missing or malformed setting fails the start, not the first record.
+SERVICE = bootstrap.planner_service()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -26,7 +28,7 @@ def plan_notification(record: SQSRecord) -> None:
     for s3_record in S3Event(body).records:
         bucket = s3_record.s3.bucket.name
         key = unquote_plus(s3_record.s3.get_object.key)  # keys arrive URL-encoded
-        outcome = bootstrap.planner_service().plan(bucket, key)
+        outcome = SERVICE.plan(bucket, key)
         logger.info("planned inbound file", extra={"key": key, "status": outcome.status, "detail": outcome.detail})
         metrics.add_metric(name=f"Files{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
 

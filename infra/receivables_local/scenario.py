@@ -35,6 +35,17 @@ class Drop:
     path: Path
 
 
+# Within a day, master data before what refers to it: customers, then invoices, then everything else (bank files
+# later), each in name order. Plain name order would put banks/ before customers/ and invoices/, so a payment
+# would arrive before the invoice it pays.
+UPLOAD_ORDER = ("customers/", "invoices/")
+
+
+def _upload_order(drop: Drop) -> tuple[int, str]:
+    rank = next((n for n, prefix in enumerate(UPLOAD_ORDER) if drop.key.startswith(prefix)), len(UPLOAD_ORDER))
+    return rank, drop.key
+
+
 def read_scenario(directory: Path) -> dict[date, list[Drop]]:
     if not directory.is_dir():
         raise ScenarioError(f"{directory} is not a directory")
@@ -50,7 +61,7 @@ def read_scenario(directory: Path) -> dict[date, list[Drop]]:
             continue
         files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
         drops = [Drop(p.relative_to(folder).as_posix(), p) for p in files]
-        days[day] = sorted(drops, key=lambda d: d.key)
+        days[day] = sorted(drops, key=_upload_order)
     if not days:
         raise ScenarioError(f"{directory} has no date folders (YYYY-MM-DD)")
     return days

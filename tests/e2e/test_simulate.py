@@ -106,16 +106,17 @@ def test_only_date_folders_are_days(tmp_path: Path) -> None:
     assert list(read_scenario(tmp_path)) == [date(2026, 11, 2)]
 
 
-def test_keys_keep_nested_prefixes_and_sort_by_path(tmp_path: Path) -> None:
+def test_keys_keep_nested_prefixes_master_data_first_then_name_order(tmp_path: Path) -> None:
     for relative in (
         "2026-11-02/invoices/b.csv",
         "2026-11-02/banks/garanti/x.txt",
         "2026-11-02/invoices/a.csv",
+        "2026-11-02/customers/z.csv",
     ):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x")
     (drops,) = read_scenario(tmp_path).values()
-    assert [d.key for d in drops] == ["banks/garanti/x.txt", "invoices/a.csv", "invoices/b.csv"]
+    assert [d.key for d in drops] == ["customers/z.csv", "invoices/a.csv", "invoices/b.csv", "banks/garanti/x.txt"]
 
 
 def test_cli_simulate_writes_state(scenario: Path, tmp_path: Path) -> None:

@@ -39,7 +39,10 @@ class MemoryFiles:
         return StoredObject(bucket, key, len(data), hashlib.md5(data).hexdigest())
 
     def read(self, obj: StoredObject, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        data = self.objects[obj.bucket, obj.key][start:end]
+        current = self.objects.get((obj.bucket, obj.key))
+        if current is None or hashlib.md5(current).hexdigest() != obj.etag:  # S3's If-Match
+            raise ObjectNotFoundError(obj.key)
+        data = current[start:end]
         return (data[i : i + self.block] for i in range(0, len(data), self.block))
 
     def etag_of(self, bucket: str, key: str) -> str | None:
@@ -86,6 +89,12 @@ class MemoryRegistry:
 
     def get_file(self, file_id: str) -> FileRecord | None:
         return self.files.get(file_id)
+
+    def claim_finish(self, file_id: str) -> bool:
+        if self.files[file_id].status != "planned":
+            return False
+        self.files[file_id] = replace(self.files[file_id], status="finishing")
+        return True
 
     def mark_file_loaded(self, file_id: str) -> bool:
         if self.files[file_id].status == "loaded":

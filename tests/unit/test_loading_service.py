@@ -92,3 +92,32 @@ def test_a_file_of_another_prefix_is_ignored():
     svc, files, *_ = service(5)
     files.put("in", "banks/x/statement.xml", b"<Document/>")
     assert svc.plan("in", "banks/x/statement.xml").status == "ignored"
+
+
+def test_a_file_replaced_while_its_chunks_wait_still_finishes_and_says_what_was_not_loaded():
+    svc, files, _ledger, queue, events = service(2)
+    drop(svc, files, queue, "customers/c.csv", CUSTOMERS)
+    text = HEADER + "".join(f"I{n},C1,A1,2026-11-01,2026-11-15,1.00,TRY\n" for n in range(4))
+    files.put("in", "invoices/i.csv", text.encode())
+    svc.plan("in", "invoices/i.csv")
+    first, second = (ChunkMessage.model_validate(m) for m in queue.messages)
+    svc.load_chunk(first)
+    files.put("in", "invoices/i.csv", b"replaced")  # a new upload under the same key
+
+    svc.load_chunk(second)
+
+    (summary,) = [d for t, d in events.events if t == "FileLoaded" and d["kind"] == "invoices"]
+    assert (summary["loaded"], summary["rejected"]) == (2, 1)
+    report = next(v for (_, k), v in files.objects.items() if k.startswith("rejected/invoices/i.csv."))
+    assert b"line 4 on (part 2 of 2) not loaded: invoices/i.csv was replaced" in report
+
+
+def test_only_one_of_two_last_chunks_finishes_the_file():
+    svc, files, _ledger, queue, _events = service(1)
+    drop(svc, files, queue, "customers/c.csv", CUSTOMERS)
+    registry = svc._registry
+    assert registry.claim_finish(next(iter(registry.files))) is False  # customers file: already loaded
+    files.put("in", "invoices/i.csv", (HEADER + "I1,C1,A1,2026-11-01,2026-11-15,1.00,TRY\n").encode())
+    svc.plan("in", "invoices/i.csv")
+    file_id = ChunkMessage.model_validate(queue.messages[0]).file_id
+    assert registry.claim_finish(file_id) is True and registry.claim_finish(file_id) is False

@@ -123,6 +123,22 @@ class LoadRegistryTable:
         item = self._client.get_item(TableName=self._table, Key=_file_key(file_id), ConsistentRead=True).get("Item")
         return _record(item) if item else None
 
+    def claim_finish(self, file_id: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_file_key(file_id),
+                UpdateExpression="SET #status = :finishing",
+                ConditionExpression="#status = :planned",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":finishing": {"S": "finishing"}, ":planned": {"S": "planned"}},
+            )
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
     def mark_file_loaded(self, file_id: str) -> bool:
         try:
             self._client.update_item(

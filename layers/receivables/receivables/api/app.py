@@ -19,11 +19,11 @@ from receivables.observability import logger
 
 API_TITLE = "Receivables API"
 API_VERSION = "0.1.0"
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._\-/:]{0,63}$"  # the same rule the loaders apply
+IDENTIFIER = r"^[^\s#]{1,128}$"  # the loaders rule (they also refuse control characters)
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-IdParam = Annotated[str, Path(pattern=IDENTIFIER, max_length=64, description="Identifier as sent by billing")]
+IdParam = Annotated[str, Path(pattern=IDENTIFIER, max_length=128, description="Identifier as sent by billing")]
 
 
 class ErrorBody(BaseModel):

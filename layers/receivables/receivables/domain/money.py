@@ -12,7 +12,8 @@ ZERO = Decimal("0.00")
 
 # Strict on purpose: a billing file that writes "1.234,56", "1e3" or "12.345" has a format problem we must report,
 # not guess at. Leading zeros are harmless and accepted.
-_AMOUNT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_AMOUNT = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?\Z")  # ASCII digits only: "١٠٠" is no amount
+MAX_INTEGER_DIGITS = 15  # a trillion with room to spare; keeps every amount exact in DynamoDB's 38 digits
 
 # Codes in ISO 4217 that are not money an invoice can be billed in: precious metals, SDR, test and "no currency".
 _NOT_BILLABLE = frozenset({"XAU", "XAG", "XPT", "XPD", "XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX"})
@@ -32,6 +33,8 @@ def parse_positive_amount(text: str) -> Decimal:
     if not match:
         raise AmountError(f"amount {raw!r} is not a decimal number with '.' as decimal separator")
     frac = match.group("frac") or ""
+    if len(match.group("int").lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise AmountError(f"amount {raw!r} has more than {MAX_INTEGER_DIGITS} integer digits")
     if len(frac) > 2:
         raise AmountError(f"amount {raw!r} has {len(frac)} decimals; at most 2 are allowed")
     value = Decimal(raw.removeprefix("+"))

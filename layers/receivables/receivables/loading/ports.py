@@ -54,7 +54,7 @@ class FileRecord:
     bucket: str
     key: str
     kind: FileKind
-    status: str  # planned | loaded
+    status: str  # planned | finishing | loaded
     chunk_count: int
     chunks_done: int
     rows: int
@@ -83,6 +83,10 @@ class LoadRegistry(Protocol):
         ...
 
     def get_file(self, file_id: str) -> FileRecord | None: ...
+
+    def claim_finish(self, file_id: str) -> bool:
+        """Move the file from planned to finishing; False if another invocation already did."""
+        ...
 
     def mark_file_loaded(self, file_id: str) -> bool:
         """Flip the file to loaded; False if another invocation already did."""

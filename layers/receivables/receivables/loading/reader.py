@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from receivables.domain.records import REQUIRED_FIELDS, FileKind
+from receivables.domain.records import KNOWN_FIELDS, REQUIRED_FIELDS, FileKind
 
 UTF8_BOM = codecs.BOM_UTF8
 SNIFF_BYTES = 64 * 1024
@@ -107,19 +107,32 @@ def sniff_format(head: bytes, kind: FileKind) -> FileFormat:
     except UnicodeDecodeError as exc:
         raise FileRejectedError(f"file is not UTF-8 text (invalid byte at offset {exc.start})") from None
     first = text.lstrip()
+    first_line = first.splitlines()[0] if first else ""
     if first.startswith("<"):
         raise FileRejectedError("file is XML/HTML, expected CSV or JSON Lines text")
     if first.startswith("{"):
+        try:
+            is_object = isinstance(json.loads(first_line), dict)
+        except json.JSONDecodeError:
+            is_object = False
+        if not is_object:
+            raise FileRejectedError(
+                "file is not JSON Lines: its first line is not a complete JSON object (one object per line)"
+            )
         return FileFormat.JSONL
     if first.startswith("["):
         raise FileRejectedError("file is a JSON array, expected JSON Lines (one object per line)")
-    header = _parse_header(text.splitlines()[0] if text else "")
-    required = REQUIRED_FIELDS[kind]
-    if len(header) < 2:
-        raise FileRejectedError("file is not CSV: the first line has no comma-separated column names")
-    missing = [name for name in required if name not in header]
-    if missing:
-        raise FileRejectedError(f"CSV header lacks required {kind.value} columns: {', '.join(missing)}")
+    header = _parse_header(first_line)
+    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    if duplicated:
+        raise FileRejectedError(f"CSV header names a column more than once: {', '.join(duplicated)}")
+    # A file whose first line names none of our columns is not a customers/invoices CSV (or has no header row).
+    # One that names some of them is: rows then fail one by one for what they lack ("currency: missing").
+    if not KNOWN_FIELDS[kind] & set(header):
+        raise FileRejectedError(
+            f"file is not a CSV of {kind.value}: its first line names none of the columns "
+            f"({', '.join(REQUIRED_FIELDS[kind])}); a header row is required"
+        )
     return FileFormat.CSV
 
 
@@ -129,6 +142,8 @@ def _parse_header(line: str) -> tuple[str, ...]:
 
 
 MAX_LINE_BYTES = 1 << 20
+# The csv module refuses fields over 128 KiB by default; our own line limit is the one that applies.
+csv.field_size_limit(MAX_LINE_BYTES)
 
 
 def split_lines(blocks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -185,21 +200,24 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
             yield block
 
     lines = split_lines(hashed(blocks))
+    # Blank lines before the first content line are skipped (and still counted: line numbers stay physical).
+    offset, line_no = 0, 0
     first = next(lines, b"")
-    offset = len(first)
-    first_text = first.removeprefix(UTF8_BOM)
-    file_format = sniff_format(first_text + b"\n", kind) if first_text.strip() else None
-    if file_format is None:
+    if first.startswith(UTF8_BOM):
+        offset, first = len(UTF8_BOM), first[len(UTF8_BOM) :]
+    while first and not first.strip():
+        offset, line_no = offset + len(first), line_no + 1
+        first = next(lines, b"")
+    if not first:
         raise FileRejectedError("file is empty")
+    file_format = sniff_format(first, kind)
 
     chunks: list[Chunk] = []
     header: tuple[str, ...] = ()
     if file_format is FileFormat.CSV:
-        header = _parse_header(first_text.decode("utf-8", errors="replace"))
-        line_no, body_lines = 1, lines
-    else:
-        # The first line is already a record.
-        line_no, offset = 0, 0
+        header = _parse_header(first.decode("utf-8", errors="replace"))
+        offset, line_no, body_lines = offset + len(first), line_no + 1, lines
+    else:  # the first content line is already a record
         body_lines = _prepend(first, lines)
 
     counter = _CountingLines(body_lines)
@@ -210,17 +228,22 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
     else:
         reader = (line for line in counter if line.strip())
     lines_before = 0
-    for _ in reader:
-        record_first_line = line_no + lines_before + 1
-        lines_before = counter.consumed_lines
-        if chunk_first_line is None:
-            chunk_first_line = record_first_line
-        records += 1
-        in_chunk += 1
-        if in_chunk == rows_per_chunk:
-            end = offset + counter.consumed_bytes
-            chunks.append(Chunk(len(chunks), chunk_start, end, chunk_first_line, in_chunk))
-            chunk_start, chunk_first_line, in_chunk = end, None, 0
+    try:
+        for record in reader:
+            record_first_line = line_no + lines_before + 1
+            lines_before = counter.consumed_lines
+            if chunk_first_line is None:
+                chunk_first_line = record_first_line
+            if not record:
+                continue  # a blank line is no record (csv yields [] for it)
+            records += 1
+            in_chunk += 1
+            if in_chunk == rows_per_chunk:
+                end = offset + counter.consumed_bytes
+                chunks.append(Chunk(len(chunks), chunk_start, end, chunk_first_line, in_chunk))
+                chunk_start, chunk_first_line, in_chunk = end, None, 0
+    except csv.Error as error:
+        raise FileRejectedError(f"line {line_no + counter.consumed_lines}: not readable as CSV ({error})") from None
     if in_chunk:
         chunks.append(Chunk(len(chunks), chunk_start, offset + counter.consumed_bytes, chunk_first_line or 1, in_chunk))
     return FilePlan(
@@ -265,9 +288,8 @@ def read_chunk_rows(
                 yield Row(line, problem="not UTF-8 text (the file must be UTF-8 encoded)")
                 continue
             if len(cells) != width:
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank line: nothing to load, nothing to reject
-                yield Row(line, problem=f"expected {width} columns as in the header, found {len(cells)}")
+                if any(cell.strip() for cell in cells):  # a blank line is nothing to load, nothing to reject
+                    yield _fitted_row(line, cells, header)
                 continue
             yield Row(line, cells=cells, header=header)
     else:
@@ -285,25 +307,40 @@ def _csv_rows_from_text(text: str, header: tuple[str, ...], first_line: int) -> 
     width = len(header)
     reader = csv.reader(io.StringIO(text, newline=""))
     start = first_line
-    for cells in reader:
-        line = start
-        start = first_line + reader.line_num
-        if len(cells) == width:
-            yield Row(line, None, cells, header)
-        elif any(cell.strip() for cell in cells):
-            yield Row(line, problem=f"expected {width} columns as in the header, found {len(cells)}")
+    try:
+        for cells in reader:
+            line = start
+            start = first_line + reader.line_num
+            if len(cells) == width:
+                yield Row(line, None, cells, header)
+            elif any(cell.strip() for cell in cells):
+                yield _fitted_row(line, cells, header)
+    except csv.Error as error:
+        yield Row(start, problem=f"not readable as CSV ({error})")
+
+
+def _fitted_row(line: int, cells: list[str], header: tuple[str, ...]) -> Row:
+    """A row with fewer cells than the header lacks its last fields (they are then 'missing' if required); extra
+    cells are harmless while empty."""
+    width = len(header)
+    if len(cells) < width:
+        return Row(line, None, cells + [""] * (width - len(cells)), header)
+    if any(cell.strip() for cell in cells[width:]):
+        return Row(line, problem=f"{len(cells)} values but the header names {width} columns")
+    return Row(line, None, cells[:width], header)
 
 
 def _json_row(line: int, text: str) -> Row:
     try:
         # Numbers keep their literal text so that money never passes through float.
-        record = json.loads(text, parse_float=str, parse_int=str)
+        record = json.loads(text.removeprefix("\ufeff"), parse_float=str, parse_int=str)
     except json.JSONDecodeError as exc:
         return Row(line, problem=f"not a JSON object: {exc.msg} at column {exc.colno}")
     if not isinstance(record, dict):
         return Row(line, problem="not a JSON object")
     values: dict[str, str] = {}
-    for key, value in record.items():
+    for raw_key, value in record.items():
+        key = raw_key.strip().lower()  # as CSV headers are read
         if value is None:
             values[key] = ""
         elif isinstance(value, bool):
@@ -311,5 +348,6 @@ def _json_row(line: int, text: str) -> Row:
         elif isinstance(value, str):
             values[key] = value
         else:
-            return Row(line, problem=f"{key}: must be a string, number or boolean, not {type(value).__name__}")
+            # Nested data is kept as JSON text; a field we validate then fails with its own reason.
+            values[key] = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return Row(line, fields=values)

@@ -153,8 +153,10 @@ class LoadingService:
             rejected=0,
         )
         existing = self._registry.register_file(record)
-        if existing is not None and (existing.key != key or existing.status == "loaded"):
-            detail = f"identical content was already received as {existing.key}; nothing changes"
+        if existing is not None and (existing.key != key or existing.status != "planned"):
+            # The same bytes again: uploaded once more (under this or another name) or announced twice.
+            again = "this file" if existing.key == key else existing.key
+            detail = f"identical content was already received as {again}; nothing changes"
             self._events.publish("FileSkipped", {"file": key, "file_id": file_id, "reason": detail})
             return PlanOutcome("duplicate", detail, file_id)
         # New, or the same object planned before by an invocation that stopped: (re)send every chunk. Loading a
@@ -205,16 +207,25 @@ class LoadingService:
     def load_chunk(self, message: ChunkMessage) -> FileRecord:
         obj = StoredObject(message.bucket, message.key, message.size, message.etag)
         name = posixpath.basename(message.key)
-        rows = read_chunk_rows(
-            self._files.read(obj, message.start_byte, message.end_byte),
-            message.file_format,
-            message.header,
-            message.first_line,
-        )
-        if message.kind is FileKind.CUSTOMERS:
-            tally, rejections = self._load_customers(rows, name)
+        try:
+            blocks = self._files.read(obj, message.start_byte, message.end_byte)
+        except ObjectNotFoundError:
+            # Overwritten or deleted while its chunks were queued: this part can no longer be read as it was.
+            # The file still finishes, and says so; a replacement upload is a file of its own and loads itself.
+            tally = ChunkTally(loaded=0, skipped=0, rejected=1)
+            rejections = [
+                (
+                    message.first_line,
+                    f"rows from line {message.first_line} on (part {message.index + 1} "
+                    f"of {message.chunk_count}) not loaded: {message.key} was replaced or deleted first",
+                )
+            ]
         else:
-            tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
+            rows = read_chunk_rows(blocks, message.file_format, message.header, message.first_line)
+            if message.kind is FileKind.CUSTOMERS:
+                tally, rejections = self._load_customers(rows, name)
+            else:
+                tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
         if rejections:
             rejections.sort()
             self._files.write_text(
@@ -223,10 +234,15 @@ class LoadingService:
                 _csv_lines([(name, line, reason) for line, reason in rejections]),
             )
         record = self._registry.record_chunk(message.file_id, message.index, tally)
-        if record is None:  # a redelivery of a chunk already counted
+        if record is None:
+            # A redelivery of a chunk already counted. If the file is complete but not finished, the invocation
+            # that should have finished it stopped: finish it now (its events may then be sent twice).
             record = self._registry.get_file(message.file_id)
             assert record is not None, f"file {message.file_id} has chunks but no record"
-        if record.chunks_done >= record.chunk_count and record.status != "loaded":
+            if record.chunks_done >= record.chunk_count and record.status != "loaded":
+                self._finish(record)
+        elif record.chunks_done >= record.chunk_count and self._registry.claim_finish(message.file_id):
+            # Two last chunks recorded at once both see the file complete; only the one that claims it finishes.
             self._finish(record)
         return record
 

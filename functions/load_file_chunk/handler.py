@@ -6,21 +6,28 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 from receivables import bootstrap
 from receivables.loading.service import ChunkMessage
 from receivables.observability import logger, metrics, tracer
 
-# A batch whose every record failed is still answered record by record, not with an exception.
+
+class ChunkRecord(SqsRecordModel):
+    body: Json[ChunkMessage]  # type: ignore[assignment]
+
+
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
 SERVICE = bootstrap.chunk_loader_service()
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Records are parsed into ChunkRecord by the processor (a malformed body is that record's failure), and a batch
+# whose every record failed is still answered record by record, not with an exception.
+processor = BatchProcessor(event_type=EventType.SQS, model=ChunkRecord, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
-def load_chunk(record: SQSRecord) -> None:
-    message = ChunkMessage.model_validate_json(record.body)
+def load_chunk(record: ChunkRecord) -> None:
+    message = record.body
     file = SERVICE.load_chunk(message)
     logger.info(
         "loaded chunk",

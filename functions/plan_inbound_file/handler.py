@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.observability import logger, metrics, tracer
 
-# A batch whose every record failed is still answered record by record, not with an exception.
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
 SERVICE = bootstrap.planner_service()
+# A batch whose every record failed is still answered record by record, not with an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 

@@ -61,6 +61,18 @@ def test_invoice_references_win_and_are_paid_first_in_order():
     assert "INV-9" in decision.reason  # named on another account: said, not silently dropped
 
 
+def test_turkish_capital_i_folds_to_i():
+    decision = match_payer(tx(remittance_lines=("Fatura İNV-2 ödemesi",)), TurkishDirectory())
+    assert decision.first_items == ("INV-2",)
+
+
+class TurkishDirectory(Directory):
+    def open_items(self, candidates):
+        from receivables.payments.matching import fold
+
+        return {c: ITEMS[fold(c).upper()] for c in candidates if fold(c).upper() in ITEMS}
+
+
 def test_a_partial_token_is_not_a_match():
     decision = match_payer(tx(remittance_lines=("INV-10 and XINV-1",)), Directory())
     assert decision.method is MatchMethod.UNMATCHED

@@ -66,10 +66,15 @@ class MatchDecision(BaseModel):
     allocatable: bool = False  # False when matched but not to be allocated automatically (e.g. currency)
 
 
-# Identifiers as billing systems write them (see receivables.domain.records); punctuation that ends a sentence is
-# not part of a token.
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/:]*")
+# A token is what lies between spaces and list punctuation (identifiers may hold any other character, see
+# receivables.domain.records); punctuation that ends a sentence is not part of it.
+_TOKEN = re.compile(r"[^\s,;()\[\]{}\"'<>]+")
 _TRAILING = ".:-/"
+
+
+def fold(text: str) -> str:
+    """Case-insensitive form that also survives a Turkish keyboard: İ/ı are I/i ('İ'.casefold() is two letters)."""
+    return text.replace("İ", "I").replace("ı", "i").casefold()
 
 
 def reference_tokens(transaction: BankTransaction) -> list[str]:
@@ -84,8 +89,8 @@ def reference_tokens(transaction: BankTransaction) -> list[str]:
     for text in texts:
         for raw in _TOKEN.findall(text):
             for token in dict.fromkeys((raw, raw.rstrip(_TRAILING))):
-                if token and token.casefold() not in seen:
-                    seen[token.casefold()] = token
+                if token and fold(token) not in seen:
+                    seen[fold(token)] = token
     return list(seen.values())
 
 

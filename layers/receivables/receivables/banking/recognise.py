@@ -1,0 +1,29 @@
+"""Which reader a bank file needs, judged by its content — not by its name or extension.
+
+XML with a camt namespace or message goes to the camt reader, SWIFT tag text to the MT940/MT942 reader; anything
+else is a bank-specific CSV or fixed-width file and needs that bank's profile (docs/bank-profiles.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from receivables.banking.camt import is_camt, parse_camt
+from receivables.banking.mt940 import is_mt940, parse_mt940
+from receivables.banking.profiles import BankProfile, parse_with_profile, require_profile
+from receivables.banking.statement import BankFileError, ParsedBankFile
+
+HEAD_BYTES = 8 * 1024
+
+
+def read_bank_file(data: bytes, *, bank_id: str, profiles: Mapping[str, BankProfile]) -> ParsedBankFile:
+    head = data[:HEAD_BYTES]
+    if not head.strip():
+        raise BankFileError("file is empty")
+    if is_camt(head):
+        return parse_camt([data])
+    if is_mt940(head):
+        return parse_mt940(data)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise BankFileError("XML that is not an ISO 20022 camt.052/053/054 message")
+    return parse_with_profile(data, require_profile(bank_id, profiles))

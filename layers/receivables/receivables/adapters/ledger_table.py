@@ -138,6 +138,10 @@ def item_view(record: AttributeMap) -> ItemView:
     )
 
 
+def iban_lookup_record(iban: str, customer_id: str) -> AttributeMap:
+    return {"pk": _s(f"IBAN#{iban}"), "sk": _s(f"CUST#{customer_id}"), "customer_id": _s(customer_id)}
+
+
 def customer_record(customer: Customer, source_file: str, line: int, now: datetime) -> AttributeMap:
     record: AttributeMap = {
         **customer_key(customer.customer_id),
@@ -196,7 +200,11 @@ class LedgerTable:
 
     def save_customers(self, customers: Sequence[tuple[Customer, str, int]]) -> None:
         now = self._clock.now()
-        batch_put(self._client, self._table, [customer_record(c, f, line, now) for c, f, line in customers])
+        records = [customer_record(c, f, line, now) for c, f, line in customers]
+        # Who pays from an IBAN: payer matching's third rule. A lookup entry per IBAN and customer; a stale one (the
+        # customer changed IBAN) is harmless because matching checks the customer's current IBAN.
+        records += [iban_lookup_record(c.iban, c.customer_id) for c, _, _ in customers if c.iban]
+        batch_put(self._client, self._table, records)
 
     def get_customer(self, customer_id: str) -> CustomerView | None:
         record = self._client.get_item(TableName=self._table, Key=customer_key(customer_id), ConsistentRead=True).get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -39,11 +39,11 @@ from receivables.loading.ports import (
     StoredObject,
 )
 from receivables.loading.reader import FileFormat, FileRejectedError, picker, plan_file, read_chunk_rows
+from receivables.loading.reports import REJECTED_PREFIX, REPORT_HEADER, csv_lines, quarantine, report_key
 
-REJECTED_PREFIX = "rejected/"
-QUARANTINE_PREFIX = "quarantine/"
+__all__ = ["REJECTED_PREFIX", "REPORT_HEADER", "ChunkMessage", "LoadingService", "PlanOutcome", "report_key"]
+
 PARTS_PREFIX = "tmp/rejections/"
-REPORT_HEADER = ("file", "line", "reason")
 SAMPLE_REJECTIONS = 10
 
 EVENT_SOURCE = "receivables.loading"
@@ -84,25 +84,8 @@ def kind_of(key: str) -> FileKind | None:
         return None
 
 
-def report_key(key: str, token: str) -> str:
-    """Where a file's rejections are reported: beside the input, named after it and after its content, so a
-    billing system that sends ``invoices.csv`` every day gets one report per day's file, none overwritten."""
-    return f"{REJECTED_PREFIX}{key}.{token[:12]}.errors.csv"
-
-
-def _etag_token(obj: StoredObject) -> str:
-    return obj.etag.strip('"').replace("-", "")
-
-
 def _part_key(file_id: str, index: int) -> str:
     return f"{PARTS_PREFIX}{file_id}/{index:06d}.csv"
-
-
-def _csv_lines(rows: Sequence[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 class LoadingService:
@@ -188,19 +171,7 @@ class LoadingService:
         return PlanOutcome("planned", f"{plan.records} rows in {len(plan.chunks)} chunks", file_id, len(plan.chunks))
 
     def _reject_whole_file(self, obj: StoredObject, kind: FileKind, reason: str) -> PlanOutcome:
-        token = _etag_token(obj)
-        quarantined = f"{QUARANTINE_PREFIX}{obj.key}"
-        held = self._files.etag_of(obj.bucket, quarantined)
-        if held is not None and held != obj.etag:  # never overwrite an earlier, different quarantined file
-            quarantined = f"{quarantined}.{token[:12]}"
-        report = report_key(obj.key, token)
-        name = posixpath.basename(obj.key)
-        self._files.write_text(obj.bucket, report, _csv_lines([REPORT_HEADER, (name, "", reason)]))
-        self._files.move(obj, quarantined)
-        self._events.publish(
-            "FileRejected",
-            {"file": obj.key, "kind": kind.value, "reason": reason, "quarantined_as": quarantined, "report": report},
-        )
+        quarantine(self._files, self._events, obj, kind.value, reason)
         return PlanOutcome("rejected", reason)
 
     # -- loading a chunk -----------------------------------------------------------------------------------------
@@ -231,7 +202,7 @@ class LoadingService:
             self._files.write_text(
                 message.bucket,
                 _part_key(message.file_id, message.index),
-                _csv_lines([(name, line, reason) for line, reason in rejections]),
+                csv_lines([(name, line, reason) for line, reason in rejections]),
             )
         record = self._registry.record_chunk(message.file_id, message.index, tally)
         if record is None:
@@ -356,7 +327,7 @@ class LoadingService:
         self._registry.mark_file_loaded(record.file_id)
 
     def _report_lines(self, record: FileRecord, samples: list[dict[str, object]]) -> Iterator[str]:
-        yield _csv_lines([REPORT_HEADER])
+        yield csv_lines([REPORT_HEADER])
         for index in sorted(record.chunks_with_rejections):
             text = self._files.read_text(record.bucket, _part_key(record.file_id, index))
             if len(samples) < SAMPLE_REJECTIONS:

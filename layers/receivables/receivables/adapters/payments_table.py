@@ -1,0 +1,397 @@
+"""Payments in the ledger table: an account's money loaded as an AccountLedger, and one operation's result written
+back in one transaction guarded by the account's version (docs/payments.md).
+
+Records: ``PAY#<payment_id>`` (the payment, its allocations with reasons: the append-only log of where its money
+went), ``REF#<bank_id>#<reference>`` (end-to-end id or bank reference → payment, for reversals), and on the account
+record ``version`` and ``credit_payments`` (payment id → unapplied amount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from receivables.adapters.dynamodb_batches import AttributeMap, batch_get
+from receivables.adapters.ledger_table import account_key, item_key
+from receivables.domain.money import ZERO, format_money
+from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
+from receivables.payments.matching import AccountRef, ItemRef, fold
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """Another writer changed the account since it was read; read again and redo the operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What is recorded of a payment besides its money: where it came from and why it went where it went."""
+
+    payment_id: str
+    bank_id: str
+    bank_reference: str
+    end_to_end_id: str | None
+    debtor_iban: str | None
+    source_file: str
+    position: str
+    match_method: str
+    match_reason: str
+
+
+@dataclass(slots=True)
+class LoadedAccount:
+    ledger: AccountLedger
+    version: int
+    # Snapshots at load, to write back only what an operation changed.
+    open_at_load: dict[str, Decimal] = field(default_factory=dict)
+    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored non-money fields of loaded payments
+
+
+def payment_key(payment_id: str) -> AttributeMap:
+    return {"pk": {"S": f"PAY#{payment_id}"}, "sk": {"S": "PAYMENT"}}
+
+
+def reference_key(bank_id: str, reference: str) -> AttributeMap:
+    return {"pk": {"S": f"REF#{bank_id}#{fold(reference)}"}, "sk": {"S": "PAYMENT"}}
+
+
+def _n(value: Decimal) -> dict[str, str]:
+    return {"N": format_money(value)}
+
+
+def _snapshot(payment: PaymentState) -> tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]:
+    return tuple(sorted(payment.allocations.items())), payment.unapplied, payment.reversed
+
+
+class PaymentsTable:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+    def payment_exists(self, payment_id: str) -> bool:
+        response = self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ProjectionExpression="pk")
+        return "Item" in response
+
+    def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None:
+        """The payment a reversal refers to, by its end-to-end id or bank reference."""
+        pointer = self._client.get_item(TableName=self._table, Key=reference_key(bank_id, reference)).get("Item")
+        if pointer is None:
+            return None
+        return self._client.get_item(
+            TableName=self._table, Key=payment_key(pointer["payment_id"]["S"]), ConsistentRead=True
+        ).get("Item")
+
+    def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
+        account = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
+            "Item"
+        )
+        if account is None:
+            return None
+        item_keys = [
+            item_key(r["pk"]["S"].removeprefix("ITEM#")) for r in self._query("by_account", f"ACCT#{account_id}")
+        ]
+        items = [
+            ItemState(
+                item_id=r["item_id"]["S"],
+                kind=r.get("kind", {}).get("S", "invoice"),
+                issue_date=date.fromisoformat(r["issue_date"]["S"]),
+                due_date=date.fromisoformat(r["due_date"]["S"]),
+                amount=Decimal(r["amount"]["N"]),
+                open_amount=Decimal(r["open_amount"]["N"]),
+                currency=r["currency"]["S"],
+            )
+            for r in batch_get(self._client, self._table, item_keys)
+        ]
+        credit = account.get("credit_payments", {}).get("M", {})
+        wanted = [payment_key(p) for p in {*credit, *include_payments}]
+        stored = batch_get(self._client, self._table, wanted) if wanted else []
+        payments, facts = [], {}
+        for record in stored:
+            payment = PaymentState(
+                payment_id=record["payment_id"]["S"],
+                amount=Decimal(record["amount"]["N"]),
+                currency=record["currency"]["S"],
+                value_date=date.fromisoformat(record["value_date"]["S"]),
+                allocations={
+                    a["M"]["item_id"]["S"]: Decimal(a["M"]["amount"]["N"])
+                    for a in record.get("allocations", {}).get("L", [])
+                },
+                unapplied=Decimal(record["unapplied_amount"]["N"]),
+                reversed=record["status"]["S"] == "reversed",
+            )
+            payments.append(payment)
+            facts[payment.payment_id] = record
+        ledger = AccountLedger(account_id, account["currency"]["S"], items=items, payments=payments)
+        return LoadedAccount(
+            ledger=ledger,
+            version=int(account.get("version", {}).get("N", "0")),
+            open_at_load={i.item_id: i.open_amount for i in items},
+            payments_at_load={p.payment_id: _snapshot(p) for p in payments},
+            facts=facts,
+        )
+
+    # -- writes --------------------------------------------------------------------------------------------------
+    def save(
+        self,
+        loaded: LoadedAccount,
+        *,
+        new_payment: PaymentFacts | None = None,
+        reasons: dict[tuple[str, str], str] | None = None,
+        reversal_reason: str | None = None,
+        today: date,
+    ) -> None:
+        """Write what the operation changed: items, payments, and the account (credit map, version) — all or none."""
+        ledger = loaded.ledger
+        reasons = reasons or {}
+        writes: list[dict[str, Any]] = []
+        for item in ledger.items.values():
+            before = loaded.open_at_load.get(item.item_id)
+            if before is not None and before != item.open_amount:
+                writes.append(
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": item_key(item.item_id),
+                            "UpdateExpression": "SET open_amount = :new",
+                            "ConditionExpression": "open_amount = :old",
+                            "ExpressionAttributeValues": {":new": _n(item.open_amount), ":old": _n(before)},
+                        }
+                    }
+                )
+        for payment in ledger.payments.values():
+            is_new = new_payment is not None and payment.payment_id == new_payment.payment_id
+            if not is_new and loaded.payments_at_load.get(payment.payment_id) == _snapshot(payment):
+                continue
+            stored = loaded.facts.get(payment.payment_id, {})
+            record = self._payment_record(
+                payment, ledger.account_id, stored, new_payment if is_new else None, reasons, reversal_reason, today
+            )
+            put: dict[str, Any] = {"TableName": self._table, "Item": record}
+            if is_new:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            writes.append({"Put": put})
+            if is_new:
+                assert new_payment is not None
+                for reference in dict.fromkeys(r for r in (new_payment.end_to_end_id, new_payment.bank_reference) if r):
+                    writes.append(
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": {
+                                    **reference_key(new_payment.bank_id, reference),
+                                    "payment_id": {"S": payment.payment_id},
+                                },
+                            }
+                        }
+                    )
+        credit = {p.payment_id: _n(p.unapplied) for p in ledger.payments.values() if p.unapplied > 0 and not p.reversed}
+        writes.append(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": account_key(ledger.account_id),
+                    "UpdateExpression": "SET credit_payments = :credit, unapplied_credit = :total, version = :next",
+                    # The account version is the lock: a writer that read an older one lost, and redoes its work.
+                    "ConditionExpression": "version = :current" if loaded.version else "attribute_not_exists(version)",
+                    "ExpressionAttributeValues": {
+                        ":credit": {"M": credit},
+                        ":total": _n(sum((p.unapplied for p in ledger.payments.values() if not p.reversed), ZERO)),
+                        ":next": {"N": str(loaded.version + 1)},
+                        **({":current": {"N": str(loaded.version)}} if loaded.version else {}),
+                    },
+                }
+            }
+        )
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ConcurrentUpdateError(ledger.account_id) from error
+            raise
+
+    def save_unmatched(
+        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date
+    ) -> bool:
+        """A payment no account could take: kept whole, with the reason, for manual allocation."""
+        payment = PaymentState(facts.payment_id, amount, currency, value_date, unapplied=amount)
+        record = self._payment_record(payment, None, {}, facts, {}, None, today)
+        record |= {"gsi2pk": {"S": "SUSPENSE"}, "gsi2sk": {"S": f"{value_date.isoformat()}#{facts.payment_id}"}}
+        writes = [
+            {"Put": {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(pk)"}}
+        ]
+        for reference in dict.fromkeys(r for r in (facts.end_to_end_id, facts.bank_reference) if r):
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**reference_key(facts.bank_id, reference), "payment_id": {"S": facts.payment_id}},
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+
+    def _payment_record(
+        self,
+        payment: PaymentState,
+        account_id: str | None,
+        stored: dict[str, Any],
+        facts: PaymentFacts | None,
+        reasons: dict[tuple[str, str], str],
+        reversal_reason: str | None,
+        today: date,
+    ) -> AttributeMap:
+        kept_reasons = {
+            a["M"]["item_id"]["S"]: a["M"].get("reason", {}).get("S", "")
+            for a in stored.get("allocations", {}).get("L", [])
+        }
+        record: AttributeMap = (
+            dict(stored)
+            if stored
+            else {
+                **payment_key(payment.payment_id),
+                "entity": {"S": "payment"},
+                "payment_id": {"S": payment.payment_id},
+                "received_on": {"S": today.isoformat()},
+            }
+        )
+        if account_id:  # allocated now: no longer in the suspense list
+            record.pop("gsi2pk", None)
+            record.pop("gsi2sk", None)
+        record |= {
+            "amount": _n(payment.amount),
+            "currency": {"S": payment.currency},
+            "value_date": {"S": payment.value_date.isoformat()},
+            "unapplied_amount": _n(payment.unapplied),
+            "status": {"S": payment.status.value},
+            "allocations": {
+                "L": [
+                    {
+                        "M": {
+                            "item_id": {"S": item_id},
+                            "amount": _n(amount),
+                            "reason": {"S": reasons.get((payment.payment_id, item_id), kept_reasons.get(item_id, ""))},
+                        }
+                    }
+                    for item_id, amount in sorted(payment.allocations.items())
+                ]
+            },
+        }
+        if account_id:
+            record["account_id"] = {"S": account_id}
+        if reversal_reason:
+            record["reversal_reason"] = {"S": reversal_reason}
+        if facts is not None:
+            record |= {
+                "bank_id": {"S": facts.bank_id},
+                "bank_reference": {"S": facts.bank_reference},
+                "source_file": {"S": facts.source_file},
+                "position": {"S": facts.position},
+                "match_method": {"S": facts.match_method},
+                "match_reason": {"S": facts.match_reason},
+            }
+            if facts.end_to_end_id:
+                record["end_to_end_id"] = {"S": facts.end_to_end_id}
+            if facts.debtor_iban:
+                record["debtor_iban"] = {"S": facts.debtor_iban}
+        return record
+
+    def _query(self, index: str, partition: str) -> Iterable[AttributeMap]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :items)",
+            "ExpressionAttributeValues": {":p": {"S": partition}, ":items": {"S": "ITEM#"}},
+        }
+        while True:
+            response = self._client.query(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class PayerDirectoryTable:
+    """Payer matching's lookups. Ids are stored as billing sent them; a reference typed in other case is found by
+    also trying its upper- and lower-case forms."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @staticmethod
+    def _variants(candidate: str) -> list[str]:
+        return list(dict.fromkeys((candidate, candidate.upper(), candidate.lower(), fold(candidate).upper())))
+
+    def open_items(self, candidates: Sequence[str]) -> dict[str, ItemRef]:
+        keys = [item_key(v) for c in candidates for v in self._variants(c)]
+        found = {
+            r["item_id"]["S"]: r
+            for r in batch_get(self._client, self._table, keys)
+            if Decimal(r["open_amount"]["N"]) > 0
+        }
+        result = {}
+        for candidate in candidates:
+            for variant in self._variants(candidate):
+                if variant in found:
+                    r = found[variant]
+                    result[candidate] = ItemRef(
+                        item_id=variant, account_id=r["account_id"]["S"], currency=r["currency"]["S"]
+                    )
+                    break
+        return result
+
+    def accounts(self, candidates: Sequence[str]) -> dict[str, AccountRef]:
+        keys = [account_key(v) for c in candidates for v in self._variants(c)]
+        found = {r["account_id"]["S"]: r for r in batch_get(self._client, self._table, keys)}
+        result = {}
+        for candidate in candidates:
+            for variant in self._variants(candidate):
+                if variant in found:
+                    r = found[variant]
+                    result[candidate] = AccountRef(
+                        account_id=variant, customer_id=r["customer_id"]["S"], currency=r["currency"]["S"]
+                    )
+                    break
+        return result
+
+    def accounts_of_iban(self, iban: str) -> list[AccountRef]:
+        compact = iban.replace(" ", "").upper()
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"IBAN#{compact}"}},
+        )
+        customers = [r["customer_id"]["S"] for r in response.get("Items", [])]
+        current = batch_get(
+            self._client,
+            self._table,
+            [{"pk": {"S": f"CUST#{c}"}, "sk": {"S": "CUSTOMER"}} for c in customers],
+            projection="customer_id, iban",
+        )
+        owners = [r["customer_id"]["S"] for r in current if r.get("iban", {}).get("S") == compact]
+        accounts: list[AccountRef] = []
+        for customer_id in owners:
+            request = {
+                "TableName": self._table,
+                "IndexName": "by_account",
+                "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :a)",
+                "ExpressionAttributeValues": {":p": {"S": f"CUST#{customer_id}"}, ":a": {"S": "ACCT#"}},
+            }
+            ids = [r["gsi1sk"]["S"].removeprefix("ACCT#") for r in self._client.query(**request).get("Items", [])]
+            for r in batch_get(self._client, self._table, [account_key(a) for a in ids]):
+                accounts.append(
+                    AccountRef(account_id=r["account_id"]["S"], customer_id=customer_id, currency=r["currency"]["S"])
+                )
+        return accounts

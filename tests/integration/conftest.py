@@ -156,21 +156,22 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         events.put_targets(
             Rule="tap", EventBusName=physical("bus", TOPOLOGY.event_bus), Targets=[{"Id": "tap", "Arn": tap_arn}]
         )
+        # One configuration per bucket holding every prefix of every S3 trigger (a put replaces the previous one).
+        configurations: dict[str, list[dict]] = {}
         for function, trigger in [(f, t) for f in TOPOLOGY.functions for t in f.triggers if t.kind == "s3"]:
             arn = sqs.get_queue_attributes(QueueUrl=urls[trigger.queue], AttributeNames=["QueueArn"])
+            configurations.setdefault(physical("bucket", trigger.bucket), []).extend(
+                {
+                    "Id": f"{function.name}-{p}",
+                    "QueueArn": arn["Attributes"]["QueueArn"],
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": p}]}},
+                }
+                for p in trigger.prefixes
+            )
+        for bucket_name, queue_configurations in configurations.items():
             s3.put_bucket_notification_configuration(
-                Bucket=physical("bucket", trigger.bucket),
-                NotificationConfiguration={
-                    "QueueConfigurations": [
-                        {
-                            "Id": f"{function.name}-{p}",
-                            "QueueArn": arn["Attributes"]["QueueArn"],
-                            "Events": ["s3:ObjectCreated:*"],
-                            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": p}]}},
-                        }
-                        for p in trigger.prefixes
-                    ]
-                },
+                Bucket=bucket_name, NotificationConfiguration={"QueueConfigurations": queue_configurations}
             )
         env = {}
         for function in TOPOLOGY.functions:

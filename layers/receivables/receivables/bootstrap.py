@@ -12,15 +12,19 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
+from receivables.adapters.payments_table import PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.loading.service import EVENT_SOURCE, LoadingService
-from receivables.settings import DailyRunSettings, LoaderSettings, PlannerSettings, TableSettings
+from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
+from receivables.payments.service import BankFileService
+from receivables.settings import BankFileSettings, DailyRunSettings, LoaderSettings, PlannerSettings, TableSettings
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
 
@@ -60,6 +64,20 @@ def chunk_loader_service() -> LoadingService:
 
 
 @cache
+def bank_file_service() -> BankFileService:
+    settings = BankFileSettings.from_environment()
+    dynamodb = aws_client("dynamodb")
+    return BankFileService(
+        files=S3FileStore(aws_client("s3")),
+        store=PaymentsTable(dynamodb, settings.table_name),
+        directory=PayerDirectoryTable(dynamodb, settings.table_name),
+        profiles=S3ProfileSource(aws_client("s3"), settings.inbound_bucket),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
+        clock=_clock(settings),
+    )
+
+
+@cache
 def ledger_reader() -> LedgerTable:
     settings = TableSettings.from_environment()
     return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
@@ -88,6 +106,7 @@ def reset() -> None:
         aws_client,
         planner_service,
         chunk_loader_service,
+        bank_file_service,
         ledger_reader,
         daily_run_settings,
         daily_run_planner,

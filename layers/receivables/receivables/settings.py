@@ -58,5 +58,10 @@ class PlannerSettings(LoaderSettings):
     file_chunks_queue_url: str = Field(validation_alias=_CHUNKS)
 
 
+class BankFileSettings(TableSettings):
+    inbound_bucket: str = Field(validation_alias=_INBOUND)
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
 class DailyRunSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)

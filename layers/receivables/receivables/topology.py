@@ -214,6 +214,11 @@ TOPOLOGY = Topology(
             visibility_timeout_seconds=900,
         ),
         Queue(
+            name="bank-files",
+            purpose="S3 ObjectCreated notifications for bank files (banks/<bank_id>/)",
+            visibility_timeout_seconds=900,
+        ),
+        Queue(
             name="file-chunks",
             purpose="Chunks of a large inbound file, loaded in parallel",
             visibility_timeout_seconds=360,
@@ -242,6 +247,14 @@ TOPOLOGY = Topology(
             grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ_WRITE}, put_events=True),
             memory_mb=LOADER_MEMORY_MB,
             timeout_seconds=300,
+        ),
+        Function(
+            name="load_bank_file",
+            description="Read a bank file (camt, MT940, a bank's profile), match payers and allocate payments",
+            triggers=(S3Trigger(bucket="inbound", prefixes=("banks/",), queue="bank-files"),),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ_WRITE}, put_events=True),
+            memory_mb=1024,
+            timeout_seconds=840,
         ),
         Function(
             name="api",

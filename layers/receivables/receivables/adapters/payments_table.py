@@ -9,7 +9,6 @@ record ``version`` and ``credit_payments`` (payment id → unapplied amount).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,35 +20,7 @@ from receivables.adapters.ledger_table import account_key, item_key
 from receivables.domain.money import ZERO, format_money
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
 from receivables.payments.matching import AccountRef, ItemRef, fold
-
-
-class ConcurrentUpdateError(RuntimeError):
-    """Another writer changed the account since it was read; read again and redo the operation."""
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentFacts:
-    """What is recorded of a payment besides its money: where it came from and why it went where it went."""
-
-    payment_id: str
-    bank_id: str
-    bank_reference: str
-    end_to_end_id: str | None
-    debtor_iban: str | None
-    source_file: str
-    position: str
-    match_method: str
-    match_reason: str
-
-
-@dataclass(slots=True)
-class LoadedAccount:
-    ledger: AccountLedger
-    version: int
-    # Snapshots at load, to write back only what an operation changed.
-    open_at_load: dict[str, Decimal] = field(default_factory=dict)
-    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]] = field(default_factory=dict)
-    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored non-money fields of loaded payments
+from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts
 
 
 def payment_key(payment_id: str) -> AttributeMap:

@@ -1,0 +1,43 @@
+"""S3 → SQS → here: a bank file under banks/<bank_id>/ becomes matched, allocated payments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from receivables import bootstrap
+from receivables.observability import logger, metrics, tracer
+
+# Built at cold start, so a missing or malformed setting fails the start, not the first record.
+SERVICE = bootstrap.bank_file_service()
+# A batch whose every record failed is still answered record by record, not with an exception.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def load_notification(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":  # S3 sends this once when the notification is configured
+        return
+    for s3_record in S3Event(body).records:
+        key = unquote_plus(s3_record.s3.get_object.key)  # keys arrive URL-encoded
+        summary = SERVICE.load(s3_record.s3.bucket.name, key)
+        logger.info("bank file", extra={"key": key, "summary": summary and summary.outcomes})
+        if summary is not None:
+            for outcome, count in summary.outcomes.items():
+                metrics.add_metric(
+                    name=f"Payments{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=count
+                )
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=load_notification, processor=processor, context=context)

@@ -1,0 +1,32 @@
+"""Bank profiles read from the config location in the inbound bucket: ``config/banks/<bank_id>.json`` (or ``.yaml``).
+
+Adding or changing a file there onboards a bank with no deploy (docs/bank-profiles.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from receivables.banking.profiles import BankProfile, load_profile
+
+CONFIG_PREFIX = "config/banks/"
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+class S3ProfileSource:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def profiles_for(self, bank_id: str) -> dict[str, BankProfile]:
+        for suffix in SUFFIXES:
+            try:
+                body = self._client.get_object(Bucket=self._bucket, Key=f"{CONFIG_PREFIX}{bank_id}{suffix}")["Body"]
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    continue
+                raise
+            # A profile that does not validate raises ProfileError naming the field: the file fails loudly.
+            return {bank_id: load_profile(body.read(), bank_id=bank_id)}
+        return {}

@@ -1,0 +1,69 @@
+"""What the payment use cases need from storage, stated as small protocols and plain records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from receivables.banking.profiles import BankProfile
+from receivables.payments.account_ledger import AccountLedger
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """Another writer changed the account since it was read; read again and redo the operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What is recorded of a payment besides its money: where it came from and why it went where it went."""
+
+    payment_id: str
+    bank_id: str
+    bank_reference: str
+    end_to_end_id: str | None
+    debtor_iban: str | None
+    source_file: str
+    position: str
+    match_method: str
+    match_reason: str
+
+
+@dataclass(slots=True)
+class LoadedAccount:
+    ledger: AccountLedger
+    version: int
+    # Snapshots at load, to write back only what an operation changed.
+    open_at_load: dict[str, Decimal] = field(default_factory=dict)
+    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored non-money fields of loaded payments
+
+
+class PaymentStore(Protocol):
+    def payment_exists(self, payment_id: str) -> bool: ...
+
+    def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None: ...
+
+    def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None: ...
+
+    def save(
+        self,
+        loaded: LoadedAccount,
+        *,
+        new_payment: PaymentFacts | None = None,
+        reasons: dict[tuple[str, str], str] | None = None,
+        reversal_reason: str | None = None,
+        today: date,
+    ) -> None:
+        """Write the operation's result in one transaction; ConcurrentUpdateError if the account moved on."""
+        ...
+
+    def save_unmatched(
+        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date
+    ) -> bool: ...
+
+
+class ProfileSource(Protocol):
+    def profiles_for(self, bank_id: str) -> dict[str, BankProfile]: ...

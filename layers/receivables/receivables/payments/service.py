@@ -1,0 +1,247 @@
+"""Use case: a bank file dropped under ``banks/<bank_id>/`` becomes payments, matched and allocated, each explained.
+
+Every booked credit is a payment (identified by bank, our account and the bank's reference, so the same entry in two
+overlapping statements posts once), matched by the contract in ``matching.py`` and allocated on its account through
+``AccountLedger``; a reversal undoes the payment it refers to. Entries that are not cash (pending, info), and debits
+that are not returns, are counted and left alone. Rows the bank file could not express are reported beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from receivables.banking.recognise import read_bank_file
+from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
+from receivables.domain.clock import Clock
+from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError
+from receivables.loading.reports import etag_token, quarantine, write_report
+from receivables.payments.account_ledger import PostingKind
+from receivables.payments.matching import MatchMethod, PayerDirectory, match_payer
+from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore, ProfileSource
+
+EVENT_SOURCE = "receivables.payments"
+MAX_ATTEMPTS = 5  # optimistic retries when another payment changed the account meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class BankFileSummary:
+    file: str
+    bank_id: str
+    source_format: str
+    outcomes: dict[str, int]
+    rejected: int
+
+
+def payment_id_of(bank_id: str, transaction: BankTransaction) -> str:
+    reference = transaction.bank_reference or f"{transaction.position}|{transaction.amount}|{transaction.value_date}"
+    digest = hashlib.sha256(f"{bank_id}|{transaction.account or ''}|{reference}".encode()).hexdigest()
+    return f"P{digest[:23]}"
+
+
+class BankFileService:
+    def __init__(
+        self,
+        *,
+        files: FileStore,
+        store: PaymentStore,
+        directory: PayerDirectory,
+        profiles: ProfileSource,
+        events: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self._files = files
+        self._store = store
+        self._directory = directory
+        self._profiles = profiles
+        self._events = events
+        self._clock = clock
+
+    def load(self, bucket: str, key: str) -> BankFileSummary | None:
+        parts = key.split("/")
+        if len(parts) < 3 or parts[0] != "banks" or not parts[1]:
+            return None
+        bank_id = parts[1]
+        try:
+            obj = self._files.describe(bucket, key)
+            data = b"".join(self._files.read(obj))
+        except ObjectNotFoundError:
+            return None
+        try:
+            parsed = read_bank_file(data, bank_id=bank_id, profiles=self._profiles.profiles_for(bank_id))
+        except BankFileError as error:
+            quarantine(self._files, self._events, obj, "bank", error.reason)
+            return None
+        name = posixpath.basename(key)
+        rejections: list[tuple[int | None, str]] = [(None, f"{r.position}: {r.reason}") for r in parsed.rejections]
+        outcomes: Counter[str] = Counter()
+        for transaction in parsed.transactions:
+            outcome = self._apply(transaction, bank_id, key)
+            outcomes[outcome.split(":")[0]] += 1
+            if outcome.startswith("rejected:"):
+                rejections.append((None, f"{transaction.position}: {outcome.removeprefix('rejected: ')}"))
+        report = write_report(self._files, obj, etag_token(obj), rejections) if rejections else None
+        summary = BankFileSummary(name, bank_id, parsed.source_format.value, dict(outcomes), len(rejections))
+        self._events.publish(
+            "BankFileLoaded",
+            {
+                "file": key,
+                "bank_id": bank_id,
+                "format": summary.source_format,
+                "outcomes": summary.outcomes,
+                "rejected": summary.rejected,
+                "report": report,
+            },
+        )
+        return summary
+
+    # -- one entry -------------------------------------------------------------------------------------------------
+    def _apply(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
+        if transaction.status is not EntryStatus.BOOKED:
+            return "not_cash"  # pending and info entries are announcements; the booking comes later
+        if transaction.currency != transaction.currency.upper() or len(transaction.currency) != 3:
+            return f"rejected: currency {transaction.currency!r} is not an ISO 4217 code"
+        if transaction.reversal or (transaction.direction is Direction.DEBIT and transaction.return_reason):
+            return self._reverse(transaction, bank_id, key)
+        if transaction.direction is Direction.DEBIT:
+            return "outgoing"  # our own payments and charges: not receivables
+        return self._receive(transaction, bank_id, key)
+
+    def _facts(
+        self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str, method: str, reason: str
+    ) -> PaymentFacts:
+        return PaymentFacts(
+            payment_id=payment_id,
+            bank_id=bank_id,
+            bank_reference=transaction.bank_reference or "",
+            end_to_end_id=transaction.end_to_end_id,
+            debtor_iban=transaction.debtor_iban,
+            source_file=key,
+            position=transaction.position,
+            match_method=method,
+            match_reason=reason,
+        )
+
+    def _receive(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
+        payment_id = payment_id_of(bank_id, transaction)
+        if self._store.payment_exists(payment_id):
+            return "duplicate"  # the same entry in an overlapping statement, or the file sent again
+        decision = match_payer(transaction, self._directory)
+        amount = transaction.matching_amount  # what the payer sent: bank charges are ours, not the customer's
+        value_date = transaction.value_date or transaction.booking_date or self._clock.today()
+        facts = self._facts(transaction, bank_id, key, payment_id, decision.method.value, decision.reason)
+        if not decision.allocatable:
+            self._store.save_unmatched(facts, amount, transaction.currency, value_date, self._clock.today())
+            self._events.publish(
+                "PaymentUnmatched",
+                {
+                    "payment_id": payment_id,
+                    "amount": str(amount),
+                    "currency": transaction.currency,
+                    "reason": decision.reason,
+                },
+            )
+            return "unmatched"
+        account_id = decision.account_ids[0]
+
+        def receive(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+            postings = loaded.ledger.receive(
+                payment_id, amount, transaction.currency, value_date, first=decision.first_items
+            )
+            return {(p.payment_id, p.item_id or ""): p.reason for p in postings}
+
+        loaded = self._with_account(account_id, receive, new_payment=facts)
+        payment = loaded.ledger.payments[payment_id]
+        self._announce_payment(loaded, payment_id, amount, transaction.currency, decision.method)
+        return "applied" if payment.allocations else "credit"
+
+    def _reverse(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
+        reason = f"returned by the bank ({transaction.return_reason or 'no reason code'}), entry {transaction.position}"
+        original = None
+        for reference in (
+            transaction.end_to_end_id,
+            *transaction.structured_references,
+            *" ".join(transaction.remittance_lines).split(),
+        ):
+            if reference and (original := self._store.payment_by_reference(bank_id, reference)):
+                break
+        if original is None or "account_id" not in original:
+            payment_id = payment_id_of(bank_id, transaction)
+            if self._store.payment_exists(payment_id):
+                return "duplicate"
+            why = (
+                f"reversal ({transaction.return_reason or 'no reason code'}) whose original payment could not be "
+                f"found by end-to-end id or reference: kept for manual review"
+            )
+            facts = self._facts(transaction, bank_id, key, payment_id, MatchMethod.UNMATCHED.value, why)
+            value_date = transaction.value_date or transaction.booking_date or self._clock.today()
+            self._store.save_unmatched(facts, transaction.amount, transaction.currency, value_date, self._clock.today())
+            self._events.publish("PaymentUnmatched", {"payment_id": payment_id, "reason": why})
+            return "unmatched"
+        if original["status"]["S"] == "reversed":
+            return "duplicate"
+        payment_id = original["payment_id"]["S"]
+
+        def reverse(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+            postings = loaded.ledger.reverse(payment_id, reason)
+            return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
+
+        self._with_account(original["account_id"]["S"], reverse, include=(payment_id,), reversal_reason=reason)
+        self._events.publish("PaymentReversed", {"payment_id": payment_id, "reason": reason})
+        return "reversed"
+
+    def _with_account(
+        self,
+        account_id: str,
+        operation: Callable[[LoadedAccount], dict[tuple[str, str], str]],
+        *,
+        include: tuple[str, ...] = (),
+        new_payment: PaymentFacts | None = None,
+        reversal_reason: str | None = None,
+    ) -> LoadedAccount:
+        for _attempt in range(MAX_ATTEMPTS):
+            loaded = self._store.load(account_id, include_payments=include)
+            if loaded is None:
+                raise LookupError(f"account {account_id} vanished while a payment was being applied")
+            reasons = operation(loaded)
+            try:
+                self._store.save(
+                    loaded,
+                    new_payment=new_payment,
+                    reasons=reasons,
+                    reversal_reason=reversal_reason,
+                    today=self._clock.today(),
+                )
+                return loaded
+            except ConcurrentUpdateError:
+                continue  # another payment changed the account: read it again and redo
+        raise ConcurrentUpdateError(f"account {account_id} kept changing; the message will be retried")
+
+    def _announce_payment(
+        self, loaded: LoadedAccount, payment_id: str, amount: Decimal, currency: str, method: MatchMethod
+    ) -> None:
+        ledger = loaded.ledger
+        payment = ledger.payments[payment_id]
+        self._events.publish(
+            "PaymentReceived",
+            {
+                "payment_id": payment_id,
+                "account_id": ledger.account_id,
+                "amount": str(amount),
+                "currency": currency,
+                "method": method.value,
+                "allocated": {k: str(v) for k, v in payment.allocations.items()},
+                "unapplied": str(payment.unapplied),
+            },
+        )
+        for item_id in payment.allocations:
+            if ledger.items[item_id].open_amount == 0:
+                self._events.publish(
+                    "ItemPaid", {"item_id": item_id, "account_id": ledger.account_id, "payment_id": payment_id}
+                )
+        if ledger.balance <= 0 and any(loaded.open_at_load.values()):
+            self._events.publish("AccountSettled", {"account_id": ledger.account_id, "payment_id": payment_id})

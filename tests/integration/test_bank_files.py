@@ -1,0 +1,74 @@
+"""Bank files dropped under banks/<bank_id>/ become matched, allocated payments on the ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from receivables import bootstrap
+
+from tests.integration.test_loading_pipeline import CUSTOMERS, INVOICES, drop
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "banks" / "integration"
+
+
+def payment(stack, payment_id):
+    return stack.dynamodb.get_item(
+        TableName=stack.table, Key={"pk": {"S": f"PAY#{payment_id}"}, "sk": {"S": "PAYMENT"}}
+    )["Item"]
+
+
+def payments(stack):
+    items = stack.dynamodb.scan(TableName=stack.table)["Items"]
+    return {i["bank_reference"]["S"]: i for i in items if i["pk"]["S"].startswith("PAY#")}
+
+
+def loaded(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES)
+    stack.drain(context)
+
+
+def test_a_camt_statement_pays_invoices_by_reference_iban_or_waits_in_suspense(stack, context):
+    loaded(stack, context)
+    drop(stack, "banks/garanti/2026-11-20.xml", (FIXTURES / "garanti-camt053-2026-11-20.xml").read_bytes())
+    stack.drain(context)
+
+    by_ref = payments(stack)
+    first = by_ref["GAR-REF-0001"]
+    assert first["match_method"]["S"] == "invoice_reference" and first["account_id"]["S"] == "A1"
+    # INV-2 named in the remittance is paid first, the rest goes FIFO to INV-1.
+    assert [(a["M"]["item_id"]["S"], a["M"]["amount"]["N"]) for a in first["allocations"]["L"]] == [
+        ("INV-1", "50.50"),
+        ("INV-2", "99.50"),
+    ]
+    assert by_ref["GAR-REF-0002"]["match_method"]["S"] == "unmatched" and "account_id" not in by_ref["GAR-REF-0002"]
+    third = by_ref["GAR-REF-0003"]
+    assert third["match_method"]["S"] == "iban" and third["account_id"]["S"] == "A1"
+    account = bootstrap.ledger_reader().get_account("A1")
+    assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "25.00", "INV-2": "0.00"}
+
+    # The same statement again (an overlapping export) posts nothing twice.
+    drop(stack, "banks/garanti/2026-11-20-again.xml", (FIXTURES / "garanti-camt053-2026-11-20.xml").read_bytes())
+    stack.drain(context)
+    assert len(payments(stack)) == 3
+
+    # The bank returns the first payment (AC04): exactly what it paid reopens.
+    drop(stack, "banks/garanti/2026-11-21.xml", (FIXTURES / "garanti-camt053-2026-11-21-return.xml").read_bytes())
+    stack.drain(context)
+    reversed_payment = payments(stack)["GAR-REF-0001"]
+    assert reversed_payment["status"]["S"] == "reversed" and reversed_payment["allocations"]["L"] == []
+    assert "AC04" in reversed_payment["reversal_reason"]["S"]
+    account = bootstrap.ledger_reader().get_account("A1")
+    # INV-1 100.50 − 25.00 (the IBAN payment, re-applied FIFO) ; INV-2 back to 99.50.
+    assert {i.item_id: i.open_amount for i in account.items} == {"INV-1": Decimal("75.50"), "INV-2": Decimal("99.50")}
+    kinds = [e["detail-type"] for e in stack.bus_events()]
+    assert {"PaymentReceived", "ItemPaid", "PaymentUnmatched", "PaymentReversed", "BankFileLoaded"} <= set(kinds)
+
+
+def test_a_bank_file_nobody_can_read_is_quarantined(stack, context):
+    drop(stack, "banks/unknownbank/export.csv", b"tarih;tutar\n01.11.2026;100,00\n")
+    stack.drain(context)
+    keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=stack.inbound)["Contents"]]
+    assert "quarantine/banks/unknownbank/export.csv" in keys

@@ -104,3 +104,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerRules = LedgerMachine.TestCase
+
+
+def test_amounts_and_currencies_are_guarded():
+    ledger = AccountLedger("A1", "TRY", items=[item("I1", "10.00")])
+    with pytest.raises(LedgerRuleError, match="positive"):
+        ledger.receive("P0", Decimal("-50"), "TRY", D)
+    eur = ItemState("E1", "invoice", D, D, Decimal("5"), Decimal("5"), "EUR")
+    with pytest.raises(LedgerRuleError, match="cannot be on account"):
+        ledger.add_item(eur)

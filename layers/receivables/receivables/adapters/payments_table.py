@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get
 from receivables.adapters.ledger_table import account_key, item_key
 from receivables.domain.money import ZERO, format_money
+from receivables.domain.text import fold
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
-from receivables.payments.matching import AccountRef, ItemRef, fold
+from receivables.payments.matching import AccountRef, ItemRef
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts
 
 

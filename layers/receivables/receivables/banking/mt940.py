@@ -454,6 +454,9 @@ class _Details:
     account: str | None = None
     return_reason: str | None = None
     structured_references: tuple[str, ...] = ()
+    # Free text is ambiguous where a line is exactly as long as the wrap: a word cut in two, or two words. The
+    # other reading (a space at every line break) is kept too, so a reference is found either way.
+    other_reading: str | None = None
 
 
 _GERMAN = re.compile(r"^(?P<code>\d{3})?(?P<separator>[?>])\d{2}")  # '166?00GUTSCHRIFT?20...' (Triodos uses '>')
@@ -482,7 +485,8 @@ def _details(lines: Sequence[str], wrap: int) -> _Details:
     if _DUTCH.match(text):
         return _dutch(text)
     # Free text (Turkish banks, older Dutch and Swiss layouts, mBank...): all of it is the remittance information.
-    return _Details(remittance=text or None)
+    spaced = " ".join(line.strip() for line in lines if line.strip())
+    return _Details(remittance=text or None, other_reading=spaced if spaced != text else None)
 
 
 def _join_wrapped(chunks: Sequence[str], width: int, starts_anew: Callable[[str], bool] = lambda _: False) -> str:
@@ -612,6 +616,8 @@ def _transaction(
     # there (a reference, a booking text) is remittance information like :86:.
     supplementary_iban = _iban(line.supplementary.replace(" ", "")) if line.supplementary else None
     remittance = [details.remittance] if details.remittance else []
+    if details.other_reading:
+        remittance.append(details.other_reading)
     if line.supplementary and not supplementary_iban:
         remittance.append(line.supplementary)
     return BankTransaction(

@@ -45,6 +45,7 @@ from receivables.banking.statement import (
     ParsedBankFile,
 )
 from receivables.domain.money import is_currency
+from receivables.domain.text import fold
 
 FieldName = Literal[
     "booking_date",
@@ -284,8 +285,8 @@ class BankProfile(BaseModel):
             for name in ("credit_markers", "debit_markers"):
                 if not getattr(self, name):
                     raise _Invalid(name, "required when columns.direction_marker is mapped")
-            credit = {marker.strip().casefold() for marker in self.credit_markers}
-            both = [marker for marker in self.debit_markers if marker.strip().casefold() in credit]
+            credit = {fold(marker.strip()) for marker in self.credit_markers}
+            both = [marker for marker in self.debit_markers if fold(marker.strip()) in credit]
             if both:
                 raise _Invalid("debit_markers", f"{both[0]!r} is also a credit marker")
         else:
@@ -656,7 +657,7 @@ def _locator(name: str, ref: ColumnRef, header: tuple[str, ...] | None, header_l
         return _Locator(name, f"column {ref + 1}, index {ref}", index=ref)
     assert header is not None  # the profile validator requires header rows for named columns
     exact = [i for i, cell in enumerate(header) if cell == ref]
-    loose = exact or [i for i, cell in enumerate(header) if cell.casefold() == ref.casefold()]
+    loose = exact or [i for i, cell in enumerate(header) if fold(cell) == fold(ref)]
     if len(loose) != 1:
         found = "appears more than once in" if loose else "is not in"
         raise BankFileError(
@@ -894,14 +895,14 @@ def _direction(row: _Row, value: Decimal) -> Direction | None:
         return Direction.DEBIT if value < 0 else Direction.CREDIT
     marker = row.text("direction_marker")
     label = row.label("direction_marker")
-    folded = (marker or "").casefold()
-    if folded in {m.strip().casefold() for m in profile.credit_markers}:
+    folded = fold(marker or "")
+    if folded in {fold(m.strip()) for m in profile.credit_markers}:
         if value < 0:
             # A negative credit might be a reversal; the profile has no way to say so, so a person must look.
             row.problems.append(f"{row.label('amount')} is negative but {label} {marker!r} says credit")
             return None
         return Direction.CREDIT
-    if folded in {m.strip().casefold() for m in profile.debit_markers}:
+    if folded in {fold(m.strip()) for m in profile.debit_markers}:
         return Direction.DEBIT  # a '-' on a debit merely repeats the marker
     row.problems.append(
         f"{label}: {marker or ''!r} is neither a credit marker ({', '.join(profile.credit_markers)}) "

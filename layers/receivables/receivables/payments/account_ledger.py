@@ -125,6 +125,8 @@ class AccountLedger:
         """A payment for this account: named items first, then the policy's order; the rest stays as credit."""
         if payment_id in self.payments:
             raise LedgerRuleError(f"payment {payment_id} is already on account {self.account_id}")
+        if amount <= 0:
+            raise LedgerRuleError(f"payment {payment_id} must be a positive amount, got {amount}")
         if currency != self.currency:
             raise LedgerRuleError(
                 f"payment {payment_id} is in {currency}; account {self.account_id} in {self.currency}"
@@ -137,6 +139,11 @@ class AccountLedger:
         """A new item: existing credit pays it (and any other open item) at once, oldest credit first."""
         if item.item_id in self.items:
             raise LedgerRuleError(f"item {item.item_id} is already on account {self.account_id}")
+        if item.currency != self.currency or not 0 <= item.open_amount <= item.amount:
+            raise LedgerRuleError(
+                f"item {item.item_id}: {item.open_amount} open of {item.amount} {item.currency} cannot be on "
+                f"account {self.account_id} in {self.currency}"
+            )
         self.items[item.item_id] = item
         return self.apply_credit()
 
@@ -168,6 +175,8 @@ class AccountLedger:
         payment, item = self._payment(payment_id), self._item(item_id)
         if payment.reversed:
             raise LedgerRuleError(f"payment {payment_id} is reversed")
+        if item.currency != payment.currency:
+            raise LedgerRuleError(f"payment {payment_id} is in {payment.currency}; item {item_id} in {item.currency}")
         if amount <= 0 or amount > payment.unapplied:
             raise LedgerRuleError(f"payment {payment_id} has {payment.unapplied} unapplied; cannot allocate {amount}")
         if amount > item.open_amount:

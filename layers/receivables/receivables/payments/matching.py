@@ -20,7 +20,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from receivables.banking.statement import BankTransaction
+from receivables.banking.statement import BankTransaction, Direction
+from receivables.domain.text import fold
 
 
 class MatchMethod(StrEnum):
@@ -68,19 +69,31 @@ class MatchDecision(BaseModel):
 
 # A token is what lies between spaces and list punctuation (identifiers may hold any other character, see
 # receivables.domain.records); punctuation that ends a sentence is not part of it.
-_TOKEN = re.compile(r"[^\s,;()\[\]{}\"'<>]+")
+_TOKEN = re.compile(r"[^\s,;()\[\]{}\"'<>«»]+")
 _TRAILING = ".:-/"
+# Inside a token, references are often glued to labels or to each other: 'REF:INV-1', 'INV-1/INV-2', '#INV-1'.
+_SEPARATOR = re.compile(r"[/:+&#|=]")
+_MAX_SEPARATORS = 6
 
 
-def fold(text: str) -> str:
-    """Case-insensitive form that also survives a Turkish keyboard: İ/ı are I/i ('İ'.casefold() is two letters)."""
-    return text.replace("İ", "I").replace("ı", "i").casefold()
+def _candidates(token: str) -> list[str]:
+    """The token, and every stretch of it between separators (so 'REF:INV/2026/001' offers 'INV/2026/001')."""
+    token = token.strip(_TRAILING)
+    cuts = [m.start() for m in _SEPARATOR.finditer(token)]
+    if not cuts or len(cuts) > _MAX_SEPARATORS:
+        return [token]
+    starts, ends = [0, *(c + 1 for c in cuts)], [*cuts, len(token)]
+    stretches = [token[a:b].strip(_TRAILING) for a in starts for b in ends if b > a]
+    return sorted(dict.fromkeys(s for s in stretches if s), key=len, reverse=True)
 
 
 def reference_tokens(transaction: BankTransaction) -> list[str]:
-    """Candidate references in order of appearance, each once (ignoring case)."""
+    """Candidate references in order of appearance, each once (ignoring case). Remittance lines are read both with
+    a space at each line break and glued, since a bank may cut a reference in two where a line ends."""
+    lines = transaction.remittance_lines
     texts = [
-        " ".join(transaction.remittance_lines),
+        " ".join(lines),
+        "".join(lines) if len(lines) > 1 else "",
         *transaction.structured_references,
         transaction.customer_reference or "",
         transaction.end_to_end_id or "",
@@ -88,13 +101,15 @@ def reference_tokens(transaction: BankTransaction) -> list[str]:
     seen: dict[str, str] = {}
     for text in texts:
         for raw in _TOKEN.findall(text):
-            for token in dict.fromkeys((raw, raw.rstrip(_TRAILING))):
+            for token in (raw, *_candidates(raw)):
                 if token and fold(token) not in seen:
                     seen[fold(token)] = token
     return list(seen.values())
 
 
 def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> MatchDecision:
+    if transaction.direction is not Direction.CREDIT or transaction.reversal:
+        raise ValueError(f"{transaction.position}: only incoming payments are matched to payers")
     tokens = reference_tokens(transaction)
     currency = transaction.currency
 
@@ -103,10 +118,16 @@ def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> Matc
         named = [items[t] for t in tokens if t in items]
         account_id = named[0].account_id
         first = tuple(dict.fromkeys(i.item_id for i in named if i.account_id == account_id))
-        elsewhere = [i.item_id for i in named if i.account_id != account_id]
+        elsewhere = sorted({f"{i.item_id} ({i.account_id})" for i in named if i.account_id != account_id})
         reason = f"invoice {', '.join(first)} named in the payment reference; account {account_id}"
         if elsewhere:
-            reason += f" (also named, on other accounts, left for manual review: {', '.join(elsewhere)})"
+            # Paying one account's items with money meant partly for another's would be a silent misallocation.
+            return MatchDecision(
+                method=MatchMethod.INVOICE_REFERENCE,
+                reason=f"{reason}; also names invoices of other accounts: {', '.join(elsewhere)}; "
+                "left unapplied for manual allocation",
+                account_ids=tuple(dict.fromkeys(i.account_id for i in named)),
+            )
         return _for_accounts(MatchMethod.INVOICE_REFERENCE, reason, [named[0]], currency, first)
 
     accounts = directory.accounts(tokens) if tokens else {}
@@ -121,8 +142,14 @@ def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> Matc
 
     if transaction.debtor_iban:
         owners = directory.accounts_of_iban(transaction.debtor_iban)
+        customers = sorted({a.customer_id for a in owners})
+        if len(customers) > 1:
+            return MatchDecision(
+                method=MatchMethod.IBAN,
+                reason=f"debtor IBAN {transaction.debtor_iban} is registered to several customers "
+                f"({', '.join(customers)}): left unapplied for manual allocation",
+            )
         if owners:
-            customers = sorted({a.customer_id for a in owners})
             return _for_accounts(
                 MatchMethod.IBAN,
                 f"debtor IBAN {transaction.debtor_iban} is registered to customer {', '.join(customers)}",

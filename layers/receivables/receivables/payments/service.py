@@ -37,10 +37,34 @@ class BankFileSummary:
     rejected: int
 
 
-def payment_id_of(bank_id: str, transaction: BankTransaction) -> str:
-    reference = transaction.bank_reference or f"{transaction.position}|{transaction.amount}|{transaction.value_date}"
-    digest = hashlib.sha256(f"{bank_id}|{transaction.account or ''}|{reference}".encode()).hexdigest()
-    return f"P{digest[:23]}"
+def entry_key(transaction: BankTransaction) -> str:
+    """What identifies a bank entry across files: the bank's reference, or (when the bank gave none) its content.
+
+    The reference alone is not enough: banks reuse one reference for both legs of a transfer, or for a debit and a
+    credit on the same day, so direction, amount and date are part of the key too."""
+    reference = transaction.bank_reference or "|".join(
+        (
+            transaction.end_to_end_id or "",
+            transaction.transaction_id or "",
+            transaction.instruction_id or "",
+            transaction.uetr or "",
+            transaction.debtor_iban or "",
+            " ".join(transaction.remittance_lines),
+        )
+    )
+    return "|".join(
+        (
+            transaction.account or "",
+            reference,
+            transaction.direction.value,
+            str(transaction.amount),
+            str(transaction.value_date or transaction.booking_date),
+        )
+    )
+
+
+def payment_id_of(bank_id: str, key: str) -> str:
+    return "P" + hashlib.sha256(f"{bank_id}|{key}".encode()).hexdigest()[:23]
 
 
 class BankFileService:
@@ -79,8 +103,13 @@ class BankFileService:
         name = posixpath.basename(key)
         rejections: list[tuple[int | None, str]] = [(None, f"{r.position}: {r.reason}") for r in parsed.rejections]
         outcomes: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
         for transaction in parsed.transactions:
-            outcome = self._apply(transaction, bank_id, key)
+            # Two equal entries in one file (same payer, amount and day, no reference) are two payments.
+            entry = entry_key(transaction)
+            seen[entry] += 1
+            payment_id = payment_id_of(bank_id, entry if seen[entry] == 1 else f"{entry}#{seen[entry]}")
+            outcome = self._apply(transaction, bank_id, key, payment_id)
             outcomes[outcome.split(":")[0]] += 1
             if outcome.startswith("rejected:"):
                 rejections.append((None, f"{transaction.position}: {outcome.removeprefix('rejected: ')}"))
@@ -100,16 +129,16 @@ class BankFileService:
         return summary
 
     # -- one entry -------------------------------------------------------------------------------------------------
-    def _apply(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
+    def _apply(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         if transaction.status is not EntryStatus.BOOKED:
             return "not_cash"  # pending and info entries are announcements; the booking comes later
         if transaction.currency != transaction.currency.upper() or len(transaction.currency) != 3:
             return f"rejected: currency {transaction.currency!r} is not an ISO 4217 code"
         if transaction.reversal or (transaction.direction is Direction.DEBIT and transaction.return_reason):
-            return self._reverse(transaction, bank_id, key)
+            return self._reverse(transaction, bank_id, key, payment_id)
         if transaction.direction is Direction.DEBIT:
             return "outgoing"  # our own payments and charges: not receivables
-        return self._receive(transaction, bank_id, key)
+        return self._receive(transaction, bank_id, key, payment_id)
 
     def _facts(
         self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str, method: str, reason: str
@@ -126,8 +155,7 @@ class BankFileService:
             match_reason=reason,
         )
 
-    def _receive(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
-        payment_id = payment_id_of(bank_id, transaction)
+    def _receive(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         if self._store.payment_exists(payment_id):
             return "duplicate"  # the same entry in an overlapping statement, or the file sent again
         decision = match_payer(transaction, self._directory)
@@ -159,7 +187,7 @@ class BankFileService:
         self._announce_payment(loaded, payment_id, amount, transaction.currency, decision.method)
         return "applied" if payment.allocations else "credit"
 
-    def _reverse(self, transaction: BankTransaction, bank_id: str, key: str) -> str:
+    def _reverse(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         reason = f"returned by the bank ({transaction.return_reason or 'no reason code'}), entry {transaction.position}"
         original = None
         for reference in (
@@ -170,7 +198,6 @@ class BankFileService:
             if reference and (original := self._store.payment_by_reference(bank_id, reference)):
                 break
         if original is None or "account_id" not in original:
-            payment_id = payment_id_of(bank_id, transaction)
             if self._store.payment_exists(payment_id):
                 return "duplicate"
             why = (
@@ -184,14 +211,14 @@ class BankFileService:
             return "unmatched"
         if original["status"]["S"] == "reversed":
             return "duplicate"
-        payment_id = original["payment_id"]["S"]
+        original_id = original["payment_id"]["S"]
 
         def reverse(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.reverse(payment_id, reason)
+            postings = loaded.ledger.reverse(original_id, reason)
             return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
 
-        self._with_account(original["account_id"]["S"], reverse, include=(payment_id,), reversal_reason=reason)
-        self._events.publish("PaymentReversed", {"payment_id": payment_id, "reason": reason})
+        self._with_account(original["account_id"]["S"], reverse, include=(original_id,), reversal_reason=reason)
+        self._events.publish("PaymentReversed", {"payment_id": original_id, "reason": reason})
         return "reversed"
 
     def _with_account(

@@ -35,10 +35,10 @@ class Drop:
     path: Path
 
 
-# Within a day, master data before what refers to it: customers, then invoices, then everything else (bank files
-# later), each in name order. Plain name order would put banks/ before customers/ and invoices/, so a payment
+# Within a day, what others refer to first: configuration (bank profiles), customers, invoices, then everything
+# else (bank files), each in name order. Plain name order would put banks/ before customers/ and invoices/, so a payment
 # would arrive before the invoice it pays.
-UPLOAD_ORDER = ("customers/", "invoices/")
+UPLOAD_ORDER = ("config/", "customers/", "invoices/")
 
 
 def _upload_order(drop: Drop) -> tuple[int, str]:

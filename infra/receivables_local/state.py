@@ -49,8 +49,15 @@ class Rejection:
 def export_ledger(dynamodb: Any, table: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """All accounts and items of the table, as plain rows."""
     export = LedgerExport(dynamodb, table)
+    credit = export.unapplied_credit()
     accounts = [
-        {"account_id": a.account_id, "customer_id": a.customer_id, "currency": a.currency} for a in export.accounts()
+        {
+            "account_id": a.account_id,
+            "customer_id": a.customer_id,
+            "currency": a.currency,
+            "unapplied_credit": credit.get(a.account_id, Decimal(0)),
+        }
+        for a in export.accounts()
     ]
     items = [
         {
@@ -90,7 +97,11 @@ def parse_report(key: str, body: str) -> list[Rejection]:
 
 
 def build_state(
-    as_of: date, accounts: list[dict[str, Any]], items: list[dict[str, Any]], rejections: list[Rejection]
+    as_of: date,
+    accounts: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    rejections: list[Rejection],
+    payments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -112,9 +123,30 @@ def build_state(
             "account_id": str(account["account_id"]),
             "customer_id": str(account["customer_id"]),
             "currency": str(account["currency"]),
-            "balance": money(open_by_account.get(str(account["account_id"]), Decimal(0))),
+            # Balance = Σ open amounts − unapplied credit (issue 3); without payments the credit is 0.00.
+            "balance": money(
+                open_by_account.get(str(account["account_id"]), Decimal(0))
+                - Decimal(money(account.get("unapplied_credit", 0)))
+            ),
+            "unapplied_credit": money(account.get("unapplied_credit", 0)),
         }
         for account in accounts
+    ]
+    payment_rows = [
+        {
+            "payment_id": p["payment_id"],
+            "bank_id": p["bank_id"],
+            "bank_reference": p["bank_reference"],
+            "amount": money(p["amount"]),
+            "currency": p["currency"],
+            "value_date": p["value_date"],
+            "account_id": p["account_id"],
+            "allocations": [{"item_id": a["item_id"], "amount": money(a["amount"])} for a in p["allocations"]],
+            "unapplied_amount": money(p["unapplied_amount"]),
+            "status": p["status"],
+            "match": {"method": p["match"]["method"], "reason": p["match"]["reason"]},
+        }
+        for p in payments or []
     ]
     return {
         "as_of": as_of.isoformat(),
@@ -123,12 +155,14 @@ def build_state(
         "rejections": [
             {"file": r.file, "line": r.line, "reason": r.reason} for r in sorted(rejections, key=Rejection.sort_key)
         ],
+        "payments": sorted(payment_rows, key=lambda p: (p["value_date"], p["bank_id"] or "", p["payment_id"])),
     }
 
 
 def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> dict[str, Any]:
     accounts, items = export_ledger(clients("dynamodb"), table)
-    return build_state(as_of, accounts, items, read_rejections(clients("s3"), inbound_bucket))
+    payments = list(LedgerExport(clients("dynamodb"), table).payments())
+    return build_state(as_of, accounts, items, read_rejections(clients("s3"), inbound_bucket), payments)
 
 
 def dumps(state: dict[str, Any]) -> str:

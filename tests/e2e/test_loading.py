@@ -79,7 +79,7 @@ def test_loaded_invoices_show_on_the_account_over_http(session: LocalSession, ap
     ]
     assert _get(f"{api}/accounts/A2")["balance"] == "7.25"
     assert _get(f"{api}/customers/C1")["name"] == "Ayşe Yılmaz"
-    assert session.runtime.dead_letters() == {"inbound-files": 0, "file-chunks": 0}
+    assert not any(session.runtime.dead_letters().values())
     assert all(i.error is None for i in session.runtime.invocations)
 
 

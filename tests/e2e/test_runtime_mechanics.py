@@ -111,7 +111,7 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
     assert bodies.count("poison-1") == max_receives
     receive_counts = [r["attributes"]["ApproximateReceiveCount"] for r in loader.records if r["body"] == "poison-1"]
     assert receive_counts == [str(n) for n in range(1, max_receives + 1)]
-    assert session.runtime.dead_letters() == {"inbound-files": 0, "file-chunks": 1}
+    assert session.runtime.dead_letters() == {"inbound-files": 0, "bank-files": 0, "file-chunks": 1}
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
     # Not a speed target: the queue's visibility timeout is minutes, so this only fails if retries waited for it.
     assert time.perf_counter() - started < 60, "failed records must come back at once, not after the timeout"

@@ -52,8 +52,8 @@ def scenario(tmp_path: Path) -> Path:
 
 
 EXPECTED_ACCOUNTS = [
-    {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "120.50"},
-    {"account_id": "A2", "customer_id": "C2", "currency": "EUR", "balance": "55.55"},
+    {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "120.50", "unapplied_credit": "0.00"},
+    {"account_id": "A2", "customer_id": "C2", "currency": "EUR", "balance": "55.55", "unapplied_credit": "0.00"},
 ]
 EXPECTED_ITEMS = [
     {"item_id": i, "account_id": a, "amount": m, "open_amount": m, "due_date": d, "status": "open"}
@@ -125,3 +125,43 @@ def test_cli_simulate_writes_state(scenario: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["accounts"] == EXPECTED_ACCOUNTS
     assert "2 accounts, 3 items, 2 rejections as of 2026-11-04" in " ".join(result.output.split())
+
+
+BANK_FIXTURES = Path(__file__).parents[1] / "fixtures" / "banks" / "integration"
+PAYING_CUSTOMERS = """customer_id,name,type,city,phone,language,iban
+C1,Ayşe Yılmaz,individual,İstanbul,+905321234567,tr,TR330006100519786457841326
+"""
+PAID_INVOICES = """invoice_id,customer_id,account_id,issue_date,due_date,amount,currency
+INV-1,C1,A1,2026-10-01,2026-10-15,100.50,TRY
+INV-2,C1,A1,2026-11-01,2026-11-15,99.50,TRY
+"""
+
+
+def test_bank_files_in_a_scenario_become_payments_in_state(stack: EmbeddedStack, tmp_path: Path) -> None:
+    root = tmp_path / "payments"
+    files = {
+        "2026-11-19/customers/crm.csv": PAYING_CUSTOMERS.encode(),
+        "2026-11-19/invoices/billing.csv": PAID_INVOICES.encode(),
+        "2026-11-20/banks/garanti/statement.xml": (BANK_FIXTURES / "garanti-camt053-2026-11-20.xml").read_bytes(),
+        "2026-11-21/banks/garanti/return.xml": (BANK_FIXTURES / "garanti-camt053-2026-11-21-return.xml").read_bytes(),
+    }
+    for relative, data in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+
+    state = simulate(root, date(2026, 11, 21), tmp_path / "STATE.json", stack=stack).state
+
+    jsonschema.validate(state, json.loads(schema_path().read_text()))
+    payments = {p["bank_reference"]: p for p in state["payments"]}
+    assert payments["GAR-REF-0001"]["status"] == "reversed" and payments["GAR-REF-0001"]["allocations"] == []
+    assert payments["GAR-REF-0002"]["account_id"] is None and payments["GAR-REF-0002"]["status"] == "unapplied"
+    assert payments["GAR-REF-0002"]["match"]["method"] == "unmatched" and payments["GAR-REF-0002"]["match"]["reason"]
+    assert payments["GAR-REF-0003"]["match"]["method"] == "iban"
+    assert payments["GAR-REF-0003"]["allocations"] == [{"item_id": "INV-1", "amount": "25.00"}]
+    assert [(i["item_id"], i["open_amount"], i["status"]) for i in state["items"]] == [
+        ("INV-1", "75.50", "partially_paid"),
+        ("INV-2", "99.50", "open"),
+    ]
+    assert state["accounts"] == [
+        {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "175.00", "unapplied_credit": "0.00"}
+    ]

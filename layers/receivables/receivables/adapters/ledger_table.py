@@ -437,3 +437,29 @@ class LedgerExport:
 
     def items(self) -> Iterator[ItemView]:
         return (item_view(r) for r in self._scan("ITEM#", "ITEM"))
+
+    def unapplied_credit(self) -> dict[str, Decimal]:
+        return {
+            r["account_id"]["S"]: Decimal(r.get("unapplied_credit", {}).get("N", "0"))
+            for r in self._scan("ACCT#", "ACCOUNT")
+        }
+
+    def payments(self) -> Iterator[dict[str, Any]]:
+        """Payments as plain data (the STATE.json shape, money as Decimal)."""
+        for r in self._scan("PAY#", "PAYMENT"):
+            yield {
+                "payment_id": r["payment_id"]["S"],
+                "bank_id": _text(r, "bank_id"),
+                "bank_reference": _text(r, "bank_reference"),
+                "amount": Decimal(r["amount"]["N"]),
+                "currency": r["currency"]["S"],
+                "value_date": r["value_date"]["S"],
+                "account_id": _text(r, "account_id"),
+                "allocations": [
+                    {"item_id": a["M"]["item_id"]["S"], "amount": Decimal(a["M"]["amount"]["N"])}
+                    for a in r.get("allocations", {}).get("L", [])
+                ],
+                "unapplied_amount": Decimal(r["unapplied_amount"]["N"]),
+                "status": r["status"]["S"],
+                "match": {"method": _text(r, "match_method"), "reason": _text(r, "match_reason")},
+            }

@@ -72,3 +72,43 @@ def test_a_bank_file_nobody_can_read_is_quarantined(stack, context):
     stack.drain(context)
     keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=stack.inbound)["Contents"]]
     assert "quarantine/banks/unknownbank/export.csv" in keys
+
+
+OVERPAYMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>N-1</MsgId><CreDtTm>2026-11-20T10:00:00+03:00</CreDtTm></GrpHdr>
+    <Ntfctn>
+      <Id>N-1</Id>
+      <Acct><Id><IBAN>TR120006200000000012345678</IBAN></Id></Acct>
+      <Ntry>
+        <Amt Ccy="TRY">300.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-20</Dt></BookgDt><ValDt><Dt>2026-11-20</Dt></ValDt>
+        <AcctSvcrRef>N-REF-1</AcctSvcrRef>
+        <NtryDtls><TxDtls><RmtInf><Ustrd>abone hesap A1</Ustrd></RmtInf></TxDtls></NtryDtls>
+      </Ntry>
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>
+"""
+
+
+def test_overpayment_is_credit_that_pays_the_next_invoice_when_it_loads(stack, context):
+    loaded(stack, context)
+    drop(stack, "banks/garanti/notification.xml", OVERPAYMENT)
+    stack.drain(context)
+    paid = payments(stack)["N-REF-1"]
+    assert paid["match_method"]["S"] == "account_reference" and paid["unapplied_amount"]["N"] == "100.00"
+
+    drop(stack, "invoices/next.csv", INVOICES.splitlines()[0] + "\nINV-30,C1,A1,2026-12-01,2026-12-15,60.00,TRY,,\n")
+    stack.drain(context)
+
+    account = bootstrap.ledger_reader().get_account("A1")
+    assert {i.item_id: str(i.open_amount) for i in account.items} == {
+        "INV-1": "0.00",
+        "INV-2": "0.00",
+        "INV-30": "0.00",
+    }
+    assert payments(stack)["N-REF-1"]["unapplied_amount"]["N"] == "40.00"
+    credit = stack.dynamodb.get_item(TableName=stack.table, Key={"pk": {"S": "ACCT#A1"}, "sk": {"S": "ACCOUNT"}})
+    assert credit["Item"]["unapplied_credit"]["N"] == "40.00"

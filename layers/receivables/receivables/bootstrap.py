@@ -23,7 +23,7 @@ from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
-from receivables.payments.service import BankFileService
+from receivables.payments.service import BankFileService, CreditApplication
 from receivables.settings import BankFileSettings, DailyRunSettings, LoaderSettings, PlannerSettings, TableSettings
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
@@ -41,7 +41,13 @@ def _clock(settings: TableSettings) -> BusinessClock:
 def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> LoadingService:
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
+    events = aws_client("events")
     return LoadingService(
+        credit=CreditApplication(
+            store=PaymentsTable(dynamodb, settings.table_name),
+            events=EventBridgePublisher(events, settings.event_bus_name, PAYMENTS_SOURCE),
+            clock=clock,
+        ),
         files=S3FileStore(aws_client("s3")),
         registry=LoadRegistryTable(dynamodb, settings.table_name, clock=clock),
         ledger=LedgerTable(dynamodb, settings.table_name, clock=clock),

@@ -175,6 +175,7 @@ def _account_ref(record: AttributeMap) -> AccountRef:
         customer_id=record["customer_id"]["S"],
         currency=record["currency"]["S"],
         next_action_on=date.fromisoformat(next_action) if next_action else None,
+        unapplied_credit=Decimal(record.get("unapplied_credit", {}).get("N", "0")),
     )
 
 
@@ -239,7 +240,7 @@ class LedgerTable:
             self._client,
             self._table,
             (account_key(a) for a in account_ids),
-            projection="account_id, customer_id, currency, next_action_on",
+            projection="account_id, customer_id, currency, next_action_on, unapplied_credit",
         )
         return {r["account_id"]["S"]: _account_ref(r) for r in found}
 
@@ -292,7 +293,8 @@ class LedgerTable:
             account_id=ref.account_id,
             customer_id=ref.customer_id,
             currency=ref.currency,
-            balance=account_balance(items),
+            balance=account_balance(items, ref.unapplied_credit),
+            unapplied_credit=ref.unapplied_credit,
             open_items=sum(1 for i in items if i.open_amount > 0),
             next_action_on=ref.next_action_on,
             items=items,

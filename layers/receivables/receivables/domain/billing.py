@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from receivables.domain.money import format_money
 from receivables.domain.records import Invoice
@@ -21,6 +22,7 @@ class AccountRef:
     customer_id: str
     currency: str
     next_action_on: date | None = None
+    unapplied_credit: Decimal = Decimal(0)  # money received and not yet taken by any item
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,12 +85,13 @@ class AccountView(BaseModel):
     account_id: str
     customer_id: str
     currency: str
-    balance: Money
+    balance: Money  # Σ open amounts − unapplied credit
+    unapplied_credit: Money = Decimal(0)
     open_items: int
     next_action_on: date | None = None
     items: list[ItemView] = Field(default_factory=list)
 
 
-def account_balance(items: list[ItemView]) -> Decimal:
-    """Balance = the sum of open amounts (unapplied credit joins this when payments arrive)."""
-    return sum((item.open_amount for item in items), ZERO)
+def account_balance(items: list[ItemView], unapplied_credit: Decimal = ZERO) -> Decimal:
+    """Balance = the sum of open amounts less the money received that no item has taken yet."""
+    return sum((item.open_amount for item in items), ZERO) - unapplied_credit

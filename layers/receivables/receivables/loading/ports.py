@@ -124,6 +124,12 @@ class Ledger(Protocol):
         ...
 
 
+class CreditApplier(Protocol):
+    def apply_credit(self, account_id: str) -> None:
+        """Let the account's unapplied credit pay its open items."""
+        ...
+
+
 class ChunkQueue(Protocol):
     def send_chunks(self, messages: Sequence[Mapping[str, Any]]) -> None: ...
 

@@ -30,6 +30,7 @@ from receivables.domain.records import (
 from receivables.loading.ports import (
     ChunkQueue,
     ChunkTally,
+    CreditApplier,
     EventPublisher,
     FileRecord,
     FileStore,
@@ -99,6 +100,7 @@ class LoadingService:
         events: EventPublisher,
         clock: Clock,
         rows_per_chunk: int,
+        credit: CreditApplier | None = None,
     ) -> None:
         self._files = files
         self._registry = registry
@@ -107,6 +109,7 @@ class LoadingService:
         self._events = events
         self._clock = clock
         self._rows_per_chunk = rows_per_chunk
+        self._credit = credit
 
     # -- planning ------------------------------------------------------------------------------------------------
     def plan(self, bucket: str, key: str) -> PlanOutcome:
@@ -297,6 +300,12 @@ class LoadingService:
             {(d.invoice.account_id, d.invoice.subscription_id) for d in plan.new_items if d.invoice.subscription_id}
         )
         ledger.advance_next_action(plan.next_action_on)
+        if self._credit is not None:
+            # Debit → credit: money already received for an account pays what was just billed to it.
+            created = {d.invoice.account_id for d in plan.new_items if d.invoice.invoice_id not in already}
+            for account_id in sorted(created):
+                if account_id in accounts and accounts[account_id].unapplied_credit > 0:
+                    self._credit.apply_credit(account_id)
         rejections.extend(plan.rejected)
         return ChunkTally(loaded=loaded, skipped=len(plan.skipped), rejected=len(rejections)), rejections
 

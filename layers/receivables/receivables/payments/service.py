@@ -230,23 +230,15 @@ class BankFileService:
         new_payment: PaymentFacts | None = None,
         reversal_reason: str | None = None,
     ) -> LoadedAccount:
-        for _attempt in range(MAX_ATTEMPTS):
-            loaded = self._store.load(account_id, include_payments=include)
-            if loaded is None:
-                raise LookupError(f"account {account_id} vanished while a payment was being applied")
-            reasons = operation(loaded)
-            try:
-                self._store.save(
-                    loaded,
-                    new_payment=new_payment,
-                    reasons=reasons,
-                    reversal_reason=reversal_reason,
-                    today=self._clock.today(),
-                )
-                return loaded
-            except ConcurrentUpdateError:
-                continue  # another payment changed the account: read it again and redo
-        raise ConcurrentUpdateError(f"account {account_id} kept changing; the message will be retried")
+        return apply_to_account(
+            self._store,
+            self._clock,
+            account_id,
+            operation,
+            include=include,
+            new_payment=new_payment,
+            reversal_reason=reversal_reason,
+        )
 
     def _announce_payment(
         self, loaded: LoadedAccount, payment_id: str, amount: Decimal, currency: str, method: MatchMethod
@@ -272,3 +264,54 @@ class BankFileService:
                 )
         if ledger.balance <= 0 and any(loaded.open_at_load.values()):
             self._events.publish("AccountSettled", {"account_id": ledger.account_id, "payment_id": payment_id})
+
+
+def apply_to_account(
+    store: PaymentStore,
+    clock: Clock,
+    account_id: str,
+    operation: Callable[[LoadedAccount], dict[tuple[str, str], str]],
+    *,
+    include: tuple[str, ...] = (),
+    new_payment: PaymentFacts | None = None,
+    reversal_reason: str | None = None,
+) -> LoadedAccount:
+    """Read the account, apply one ledger operation, write it back under the account's version; redo on a race."""
+    for _attempt in range(MAX_ATTEMPTS):
+        loaded = store.load(account_id, include_payments=include)
+        if loaded is None:
+            raise LookupError(f"account {account_id} vanished while its money was being moved")
+        reasons = operation(loaded)
+        try:
+            store.save(
+                loaded, new_payment=new_payment, reasons=reasons, reversal_reason=reversal_reason, today=clock.today()
+            )
+            return loaded
+        except ConcurrentUpdateError:
+            continue  # another writer changed the account: read it again and redo
+    raise ConcurrentUpdateError(f"account {account_id} kept changing; the message will be retried")
+
+
+class CreditApplication:
+    """Credit → debit: when new items load on an account holding unapplied credit, the credit pays them at once."""
+
+    def __init__(self, *, store: PaymentStore, events: EventPublisher, clock: Clock) -> None:
+        self._store = store
+        self._events = events
+        self._clock = clock
+
+    def apply_credit(self, account_id: str) -> None:
+        def spend(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+            postings = loaded.ledger.apply_credit()
+            return {(p.payment_id, p.item_id or ""): f"credit: {p.reason}" for p in postings}
+
+        loaded = apply_to_account(self._store, self._clock, account_id, spend)
+        paid = {item_id for p in loaded.ledger.payments.values() for item_id in p.allocations}
+        self._events.publish(
+            "CreditApplied",
+            {
+                "account_id": account_id,
+                "unapplied_credit": str(loaded.ledger.unapplied_credit),
+                "items": sorted(paid & set(loaded.ledger.items)),
+            },
+        )

@@ -249,7 +249,7 @@ def _get(url: str) -> tuple[int, dict[str, Any]]:
 
 def test_http_requests_become_api_gateway_proxy_events(session: LocalSession) -> None:
     def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if event["path"] == "/boom":
+        if event["path"] == "/items/boom":
             raise RuntimeError("handler bug")
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
 
@@ -269,8 +269,9 @@ def test_http_requests_become_api_gateway_proxy_events(session: LocalSession) ->
         assert event["body"] is None and event["isBase64Encoded"] is False
         assert "User-Agent" in event["headers"]
 
-        status, event = _get(f"{api.url}/no/such/route")
-        assert status == 200 and event["resource"] == "/no/such/route" and event["pathParameters"] is None
+        # Several functions serve the API, so a path no route matches gets API Gateway's own answer.
+        status, body = _get(f"{api.url}/no/such/route")
+        assert (status, body) == (403, {"message": "Missing Authentication Token"})
 
-        status, body = _get(f"{api.url}/boom")
+        status, body = _get(f"{api.url}/items/boom")
         assert (status, body) == (502, {"message": "Internal server error"})

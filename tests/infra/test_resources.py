@@ -230,13 +230,16 @@ def test_api_has_a_method_for_every_route(template: dict[str, Any]) -> None:
         (props(m)["HttpMethod"], paths[ref(props(m)["ResourceId"])]): props(m)
         for m in resources(template, "AWS::ApiGateway::Method").values()
     }
-    api_function_id = logical_id_of(template, lambda_functions(template)[FUNCTIONS["api"].description])
-    routes = [(r.method, r.path) for _, t in TOPOLOGY.triggers_of_kind(ApiTrigger) for r in t.routes]
-    assert set(methods) == set(routes)
-    for (_, path), method in methods.items():
+    owner = {
+        (r.method, r.path): logical_id_of(template, lambda_functions(template)[f.description])
+        for f, t in TOPOLOGY.triggers_of_kind(ApiTrigger)
+        for r in t.routes
+    }
+    assert set(methods) == set(owner)
+    for (verb, path), method in methods.items():
         assert method["AuthorizationType"] == "AWS_IAM"
         assert method["Integration"]["Type"] == "AWS_PROXY"
-        assert api_function_id in json.dumps(method["Integration"]["Uri"])
+        assert owner[verb, path] in json.dumps(method["Integration"]["Uri"])  # the function that serves the route
         assert "RequestValidatorId" in method
         if "{" in path:
             assert method["RequestParameters"], path

@@ -19,5 +19,5 @@ def test_every_documented_path_is_routed_by_api_gateway_and_back():
     documented = {
         (method.upper(), path) for path, ops in json.loads(openapi_document())["paths"].items() for method in ops
     }
-    routed = {(r.method, r.path) for t in TOPOLOGY.function("api").triggers for r in getattr(t, "routes", ())}
+    routed = {(r.method, r.path) for f in TOPOLOGY.functions for t in f.triggers for r in getattr(t, "routes", ())}
     assert documented == routed

@@ -22,9 +22,17 @@ from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.loading.service import EVENT_SOURCE, LoadingService
+from receivables.payments.manual import ManualPayments
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
 from receivables.payments.service import BankFileService, CreditApplication
-from receivables.settings import BankFileSettings, DailyRunSettings, LoaderSettings, PlannerSettings, TableSettings
+from receivables.settings import (
+    BankFileSettings,
+    DailyRunSettings,
+    LoaderSettings,
+    PaymentsApiSettings,
+    PlannerSettings,
+    TableSettings,
+)
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
 
@@ -84,6 +92,16 @@ def bank_file_service() -> BankFileService:
 
 
 @cache
+def manual_payments() -> ManualPayments:
+    settings = PaymentsApiSettings.from_environment()
+    return ManualPayments(
+        store=PaymentsTable(aws_client("dynamodb"), settings.table_name),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
+        clock=_clock(settings),
+    )
+
+
+@cache
 def ledger_reader() -> LedgerTable:
     settings = TableSettings.from_environment()
     return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
@@ -113,6 +131,7 @@ def reset() -> None:
         planner_service,
         chunk_loader_service,
         bank_file_service,
+        manual_payments,
         ledger_reader,
         daily_run_settings,
         daily_run_planner,

@@ -63,5 +63,9 @@ class BankFileSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)
 
 
+class PaymentsApiSettings(TableSettings):
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
 class DailyRunSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)

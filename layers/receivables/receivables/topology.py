@@ -274,6 +274,24 @@ TOPOLOGY = Topology(
             timeout_seconds=29,
         ),
         Function(
+            name="payments_api",
+            description="REST API commands on payments: suspense, manual allocation, multi-tender receipts",
+            triggers=(
+                ApiTrigger(
+                    routes=(
+                        ApiRoute(method="GET", path="/payments/{payment_id}"),
+                        ApiRoute(method="GET", path="/suspense"),
+                        ApiRoute(method="POST", path="/payments/{payment_id}/allocations"),
+                        ApiRoute(method="DELETE", path="/payments/{payment_id}/allocations/{item_id}"),
+                        ApiRoute(method="POST", path="/receipts"),
+                    )
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE, put_events=True),
+            memory_mb=512,
+            timeout_seconds=29,
+        ),
+        Function(
             name="plan_daily_run",
             description="Each business day: select only accounts whose next action is due, via the sparse index",
             triggers=(

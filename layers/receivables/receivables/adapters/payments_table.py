@@ -59,6 +59,24 @@ class PaymentsTable:
             TableName=self._table, Key=payment_key(pointer["payment_id"]["S"]), ConsistentRead=True
         ).get("Item")
 
+    def get_payment(self, payment_id: str) -> dict[str, Any] | None:
+        return self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True).get(
+            "Item"
+        )
+
+    def suspense(self, limit: int) -> list[dict[str, Any]]:
+        """Payments waiting for a person, oldest first (a sparse partition of the next-action index)."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="next_action",
+            KeyConditionExpression="gsi2pk = :s",
+            ExpressionAttributeValues={":s": {"S": "SUSPENSE"}},
+            Limit=limit,
+        )
+        keys = [{"pk": r["pk"], "sk": r["sk"]} for r in response.get("Items", [])]
+        found = {r["payment_id"]["S"]: r for r in batch_get(self._client, self._table, keys)}
+        return [found[k["pk"]["S"].removeprefix("PAY#")] for k in keys if k["pk"]["S"].removeprefix("PAY#") in found]
+
     def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
         account = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
             "Item"
@@ -116,6 +134,7 @@ class PaymentsTable:
         new_payment: PaymentFacts | None = None,
         reasons: dict[tuple[str, str], str] | None = None,
         reversal_reason: str | None = None,
+        assigned_payment: str | None = None,
         today: date,
     ) -> None:
         """Write what the operation changed: items, payments, and the account (credit map, version) — all or none."""
@@ -147,6 +166,8 @@ class PaymentsTable:
             put: dict[str, Any] = {"TableName": self._table, "Item": record}
             if is_new:
                 put["ConditionExpression"] = "attribute_not_exists(pk)"
+            elif payment.payment_id == assigned_payment:  # out of suspense: only if nobody assigned it meanwhile
+                put["ConditionExpression"] = "attribute_not_exists(account_id)"
             writes.append({"Put": put})
             if is_new:
                 assert new_payment is not None
@@ -277,6 +298,13 @@ class PaymentsTable:
                 record["end_to_end_id"] = {"S": facts.end_to_end_id}
             if facts.debtor_iban:
                 record["debtor_iban"] = {"S": facts.debtor_iban}
+            if facts.tenders:
+                record["tenders"] = {
+                    "L": [
+                        {"M": {"type": {"S": kind}, "amount": _n(amount), **({"reference": {"S": ref}} if ref else {})}}
+                        for kind, amount, ref in facts.tenders
+                    ]
+                }
         return record
 
     def _query(self, index: str, partition: str) -> Iterable[AttributeMap]:

@@ -29,6 +29,7 @@ class PaymentFacts:
     position: str
     match_method: str
     match_reason: str
+    tenders: tuple[tuple[str, Decimal, str | None], ...] = ()  # (type, amount, reference) of a counter receipt
 
 
 @dataclass(slots=True)
@@ -46,6 +47,10 @@ class PaymentStore(Protocol):
 
     def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None: ...
 
+    def get_payment(self, payment_id: str) -> dict[str, Any] | None: ...
+
+    def suspense(self, limit: int) -> list[dict[str, Any]]: ...
+
     def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None: ...
 
     def save(
@@ -55,9 +60,11 @@ class PaymentStore(Protocol):
         new_payment: PaymentFacts | None = None,
         reasons: dict[tuple[str, str], str] | None = None,
         reversal_reason: str | None = None,
+        assigned_payment: str | None = None,
         today: date,
     ) -> None:
-        """Write the operation's result in one transaction; ConcurrentUpdateError if the account moved on."""
+        """Write the operation's result in one transaction; ConcurrentUpdateError if the account moved on.
+        ``assigned_payment``: a payment taken out of suspense onto this account by the operation."""
         ...
 
     def save_unmatched(

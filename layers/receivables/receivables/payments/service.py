@@ -275,6 +275,7 @@ def apply_to_account(
     include: tuple[str, ...] = (),
     new_payment: PaymentFacts | None = None,
     reversal_reason: str | None = None,
+    assigned_payment: str | None = None,
 ) -> LoadedAccount:
     """Read the account, apply one ledger operation, write it back under the account's version; redo on a race."""
     for _attempt in range(MAX_ATTEMPTS):
@@ -284,7 +285,12 @@ def apply_to_account(
         reasons = operation(loaded)
         try:
             store.save(
-                loaded, new_payment=new_payment, reasons=reasons, reversal_reason=reversal_reason, today=clock.today()
+                loaded,
+                new_payment=new_payment,
+                reasons=reasons,
+                reversal_reason=reversal_reason,
+                assigned_payment=assigned_payment,
+                today=clock.today(),
             )
             return loaded
         except ConcurrentUpdateError:

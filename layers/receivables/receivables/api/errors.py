@@ -1,0 +1,66 @@
+"""One error shape for every API function: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from receivables.payments.account_ledger import LedgerRuleError
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = []
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ConflictError(Exception):
+    """The request clashes with the current state (e.g. a receipt id already used for another receipt)."""
+
+
+_BODY = {"application/json": {"model": ErrorResponse}}
+NOT_FOUND = {404: {"description": "Unknown id", "content": _BODY}}
+REJECTED = {
+    404: {"description": "Unknown id", "content": _BODY},
+    409: {"description": "Conflicts with the current state", "content": _BODY},
+    422: {"description": "Invalid, or would break a ledger rule", "content": _BODY},
+}
+
+
+def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
+
+
+def install(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(NotFoundError)
+    def _not_found(exc: NotFoundError) -> Response:
+        return error(404, "not_found", exc.msg or "not found")
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        details = [
+            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return error(422, "validation_error", "the request is not valid", details)
+
+    @app.exception_handler(LedgerRuleError)
+    def _rule(exc: LedgerRuleError) -> Response:
+        return error(422, "ledger_rule", str(exc))
+
+    @app.exception_handler(ConflictError)
+    def _conflict(exc: ConflictError) -> Response:
+        return error(409, "conflict", str(exc))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return error(404, "not_found", f"no route {app.current_event.http_method} {app.current_event.path}")

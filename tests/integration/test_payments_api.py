@@ -1,0 +1,100 @@
+"""Payment commands through the API handler: suspense, manual allocation and unallocation, counter receipts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_bank_files import FIXTURES, loaded, payments
+from tests.integration.test_loading_pipeline import drop
+
+EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
+
+
+def call(stack, context, method, resource, path, params=None, body=None):
+    event = copy.deepcopy(EVENT)
+    event.update(
+        httpMethod=method,
+        resource=resource,
+        path=path,
+        pathParameters=params,
+        body=json.dumps(body) if body is not None else None,
+    )
+    event["requestContext"].update(resourcePath=resource, httpMethod=method)
+    response = stack.handler("payments_api")(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.fixture
+def with_suspense(stack, context):
+    loaded(stack, context)
+    drop(stack, "banks/garanti/2026-11-20.xml", (FIXTURES / "garanti-camt053-2026-11-20.xml").read_bytes())
+    stack.drain(context)
+    return payments(stack)["GAR-REF-0002"]["payment_id"]["S"]
+
+
+def test_a_payment_in_suspense_is_assigned_and_allocated_by_hand(stack, context, with_suspense):
+    status, listed = call(stack, context, "GET", "/suspense", "/suspense")
+    assert status == 200 and [p["payment_id"] for p in listed] == [with_suspense]
+
+    path = f"/payments/{with_suspense}/allocations"
+    status, body = call(
+        stack,
+        context,
+        "POST",
+        "/payments/{payment_id}/allocations",
+        path,
+        {"payment_id": with_suspense},
+        {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "50.00"}]},
+    )
+    assert status == 422 and body["error"]["code"] == "ledger_rule"  # 40.00 cannot give 50.00
+
+    status, body = call(
+        stack,
+        context,
+        "POST",
+        "/payments/{payment_id}/allocations",
+        path,
+        {"payment_id": with_suspense},
+        {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "15.00"}], "note": "customer called"},
+    )
+    assert status == 200 and body["account_id"] == "A1" and body["unapplied_amount"] == "25.00"
+    assert body["allocations"] == [{"item_id": "INV-1", "amount": "15.00", "reason": "manual: customer called"}]
+    assert call(stack, context, "GET", "/suspense", "/suspense")[1] == []
+
+    status, body = call(
+        stack,
+        context,
+        "DELETE",
+        "/payments/{payment_id}/allocations/{item_id}",
+        f"{path}/INV-1",
+        {"payment_id": with_suspense, "item_id": "INV-1"},
+    )
+    assert status == 200 and body["allocations"] == [] and body["unapplied_amount"] == "40.00"
+
+
+def test_a_counter_receipt_with_several_tenders_is_one_payment_once(stack, context):
+    loaded(stack, context)
+    receipt = {
+        "receipt_id": "TILL-7-0001",
+        "account_id": "A1",
+        "currency": "TRY",
+        "value_date": "2026-11-24",
+        "tenders": [{"type": "cash", "amount": "100.00"}, {"type": "card", "amount": "50.50", "reference": "POS-99"}],
+    }
+    status, body = call(stack, context, "POST", "/receipts", "/receipts", None, receipt)
+    assert status == 200 and body["amount"] == "150.50" and body["match"]["method"] == "manual"
+    assert [(a["item_id"], a["amount"]) for a in body["allocations"]] == [("INV-1", "100.50"), ("INV-2", "50.00")]
+
+    again = call(stack, context, "POST", "/receipts", "/receipts", None, receipt)
+    assert again == (200, body)
+    changed = {**receipt, "tenders": [{"type": "cash", "amount": "1.00"}]}
+    assert call(stack, context, "POST", "/receipts", "/receipts", None, changed)[0] == 409
+
+
+def test_unknown_payment_is_404(stack, context):
+    status, body = call(stack, context, "GET", "/payments/{payment_id}", "/payments/NOPE", {"payment_id": "NOPE"})
+    assert status == 404 and body["error"]["code"] == "not_found"

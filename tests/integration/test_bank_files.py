@@ -112,3 +112,30 @@ def test_overpayment_is_credit_that_pays_the_next_invoice_when_it_loads(stack, c
     assert payments(stack)["N-REF-1"]["unapplied_amount"]["N"] == "40.00"
     credit = stack.dynamodb.get_item(TableName=stack.table, Key={"pk": {"S": "ACCT#A1"}, "sk": {"S": "ACCOUNT"}})
     assert credit["Item"]["unapplied_credit"]["N"] == "40.00"
+
+
+def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, context):
+    from datetime import date
+
+    import pytest
+    from receivables.adapters.payments_table import PaymentsTable
+    from receivables.payments.ports import ConcurrentUpdateError, PaymentFacts
+
+    loaded(stack, context)
+    store = PaymentsTable(stack.dynamodb, stack.table)
+
+    def facts(pid):
+        return PaymentFacts(pid, "b", pid, None, None, "f", "p", "manual", "test")
+
+    first, second = store.load("A1"), store.load("A1")  # both read INV-1 open at 100.50
+    first.ledger.receive("PX1", Decimal("60.00"), "TRY", date(2026, 11, 24))
+    second.ledger.receive("PX2", Decimal("70.00"), "TRY", date(2026, 11, 24))
+    store.save(first, new_payment=facts("PX1"), today=date(2026, 11, 24))
+    with pytest.raises(ConcurrentUpdateError):
+        store.save(second, new_payment=facts("PX2"), today=date(2026, 11, 24))
+
+    again = store.load("A1")  # the loser reads again and redoes its work
+    again.ledger.receive("PX2", Decimal("70.00"), "TRY", date(2026, 11, 24))
+    store.save(again, new_payment=facts("PX2"), today=date(2026, 11, 24))
+    account = bootstrap.ledger_reader().get_account("A1")
+    assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "0.00", "INV-2": "70.00"}

@@ -169,44 +169,52 @@ class PaymentsTable:
             elif payment.payment_id == assigned_payment:  # out of suspense: only if nobody assigned it meanwhile
                 put["ConditionExpression"] = "attribute_not_exists(account_id)"
             writes.append({"Put": put})
-            if is_new:
-                assert new_payment is not None
-                for reference in dict.fromkeys(r for r in (new_payment.end_to_end_id, new_payment.bank_reference) if r):
-                    writes.append(
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": {
-                                    **reference_key(new_payment.bank_id, reference),
-                                    "payment_id": {"S": payment.payment_id},
-                                },
-                            }
-                        }
-                    )
         credit = {p.payment_id: _n(p.unapplied) for p in ledger.payments.values() if p.unapplied > 0 and not p.reversed}
-        writes.append(
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": account_key(ledger.account_id),
-                    "UpdateExpression": "SET credit_payments = :credit, unapplied_credit = :total, version = :next",
-                    # The account version is the lock: a writer that read an older one lost, and redoes its work.
-                    "ConditionExpression": "version = :current" if loaded.version else "attribute_not_exists(version)",
-                    "ExpressionAttributeValues": {
-                        ":credit": {"M": credit},
-                        ":total": _n(sum((p.unapplied for p in ledger.payments.values() if not p.reversed), ZERO)),
-                        ":next": {"N": str(loaded.version + 1)},
-                        **({":current": {"N": str(loaded.version)}} if loaded.version else {}),
-                    },
+        credit_at_load = {
+            pid: _n(unapplied)
+            for pid, (_, unapplied, gone) in loaded.payments_at_load.items()
+            if unapplied > 0 and not gone
+        }
+        # The account record holds only the credit map; items are guarded by their own old amounts. A payment that
+        # leaves no credit need not touch (or lock) the account: two units saved per payment, no false conflicts.
+        if credit != credit_at_load or assigned_payment is not None:
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": account_key(ledger.account_id),
+                        "UpdateExpression": "SET credit_payments = :credit, unapplied_credit = :total, version = :next",
+                        # The version guards the credit map: a writer that read an older one lost, and redoes its work.
+                        "ConditionExpression": "version = :current"
+                        if loaded.version
+                        else "attribute_not_exists(version)",
+                        "ExpressionAttributeValues": {
+                            ":credit": {"M": credit},
+                            ":total": _n(sum((p.unapplied for p in ledger.payments.values() if not p.reversed), ZERO)),
+                            ":next": {"N": str(loaded.version + 1)},
+                            **({":current": {"N": str(loaded.version)}} if loaded.version else {}),
+                        },
+                    }
                 }
-            }
-        )
+            )
         try:
             self._client.transact_write_items(TransactItems=writes)
         except ClientError as error:
             if error.response["Error"]["Code"] == "TransactionCanceledException":
                 raise ConcurrentUpdateError(ledger.account_id) from error
             raise
+        if new_payment is not None:
+            self._point_references(new_payment)
+
+    def _point_references(self, facts: PaymentFacts) -> None:
+        """Where a reversal will look the payment up: by end-to-end id and bank reference. Written after the
+        payment (plain, idempotent puts outside the transaction: half the cost); a reversal arriving in between
+        cannot exist, since the bank books it after the payment."""
+        for reference in dict.fromkeys(r for r in (facts.end_to_end_id, facts.bank_reference) if r):
+            self._client.put_item(
+                TableName=self._table,
+                Item={**reference_key(facts.bank_id, reference), "payment_id": {"S": facts.payment_id}},
+            )
 
     def save_unmatched(
         self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date
@@ -215,25 +223,14 @@ class PaymentsTable:
         payment = PaymentState(facts.payment_id, amount, currency, value_date, unapplied=amount)
         record = self._payment_record(payment, None, {}, facts, {}, None, today)
         record |= {"gsi2pk": {"S": "SUSPENSE"}, "gsi2sk": {"S": f"{value_date.isoformat()}#{facts.payment_id}"}}
-        writes = [
-            {"Put": {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(pk)"}}
-        ]
-        for reference in dict.fromkeys(r for r in (facts.end_to_end_id, facts.bank_reference) if r):
-            writes.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {**reference_key(facts.bank_id, reference), "payment_id": {"S": facts.payment_id}},
-                    }
-                }
-            )
         try:
-            self._client.transact_write_items(TransactItems=writes)
-            return True
+            self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
+        self._point_references(facts)
+        return True
 
     def _payment_record(
         self,

@@ -18,6 +18,7 @@ class Reading:
     units: float
     table_units: float
     index_units: float
+    queries: int = 0
 
 
 class WriteMeter:
@@ -29,9 +30,10 @@ class WriteMeter:
         self.units = 0.0
         self.table_units = 0.0
         self.index_units = 0.0
+        self.queries = 0
 
     def snapshot(self) -> Reading:
-        return Reading(self.requests, self.units, self.table_units, self.index_units)
+        return Reading(self.requests, self.units, self.table_units, self.index_units, self.queries)
 
     @classmethod
     def install(cls) -> WriteMeter:
@@ -41,13 +43,26 @@ class WriteMeter:
         for operation in WRITES:
             events.register(f"provide-client-params.dynamodb.{operation}", meter._ask_for_capacity)
             events.register(f"after-call.dynamodb.{operation}", meter._count)
+        events.register("after-call.dynamodb.Query", meter._count_query)
         return meter
+
+    def _count_query(self, **_: Any) -> None:
+        self.queries += 1
 
     def _ask_for_capacity(self, params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "INDEXES")
+        if "TransactItems" in params:
+            self._transaction_items = len(params["TransactItems"])
 
-    def _count(self, parsed: dict[str, Any], **_: Any) -> None:
+    def _count(self, parsed: dict[str, Any], model: Any = None, **_: Any) -> None:
         self.requests += 1
+        if model is not None and model.name == "TransactWriteItems":
+            # DynamoDB charges two units per transactional write of an item up to 1 KB; DynamoDB Local reports
+            # one, so the AWS price is counted here (our transactional items are all under 1 KB).
+            units = 2.0 * getattr(self, "_transaction_items", 0)
+            self.units += units
+            self.table_units += units
+            return
         consumed = parsed.get("ConsumedCapacity") or []
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             self.units += entry.get("CapacityUnits", 0.0)

@@ -97,6 +97,55 @@ def bench_local_stack(work: Path, customers: int = 5_000) -> dict[str, float]:
     return result
 
 
+def _camt054(entries: list[tuple[str, str, str]]) -> bytes:
+    """A camt.054 notification with one booked credit per (reference, invoice id, amount)."""
+    rows = "".join(
+        f'<Ntry><Amt Ccy="TRY">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        f"<BookgDt><Dt>2026-11-24</Dt></BookgDt><ValDt><Dt>2026-11-24</Dt></ValDt><AcctSvcrRef>{ref}</AcctSvcrRef>"
+        f"<NtryDtls><TxDtls><Refs><EndToEndId>E2E-{ref}</EndToEndId></Refs>"
+        f"<RmtInf><Ustrd>Fatura {invoice}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+        for ref, invoice, amount in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr>"
+        "<Ntfctn><Id>BENCH-1</Id><Acct><Id><IBAN>TR120006200000000012345678</IBAN></Id></Acct>"
+        f"{rows}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def bench_payments(work: Path, accounts: int = 2_000) -> dict[str, float]:
+    """Payments that each settle one item by invoice reference: payments/s, write units and queries per payment."""
+    import csv
+
+    from receivables_local.embedded import EmbeddedStack
+    from receivables_local.session import LocalSession
+
+    customer_file = write_customers(work / "pay-customers.csv", accounts)
+    invoice_file = write_invoices(work / "pay-invoices.csv", accounts, customers=accounts, seed=21)
+    with invoice_file.open(encoding="utf-8") as handle:
+        invoices = [(row["invoice_id"], row["amount"]) for row in csv.DictReader(handle)]
+    statement = _camt054([(f"PAY{n:07d}", invoice, amount) for n, (invoice, amount) in enumerate(invoices)])
+    meter = WriteMeter.install()
+    with EmbeddedStack(log_dir=work / "pay-logs") as stack, LocalSession(stack, date(2026, 11, 24)) as session:
+        s3 = session.clients("s3")
+        s3.upload_file(str(customer_file), session.inbound_bucket, "customers/customers.csv")
+        s3.upload_file(str(invoice_file), session.inbound_bucket, "invoices/invoices.csv")
+        session.runtime.run_until_idle()
+        meter.reset()
+        began = time.perf_counter()
+        s3.put_object(Bucket=session.inbound_bucket, Key="banks/bench/notification.xml", Body=statement)
+        session.runtime.run_until_idle()
+        seconds = time.perf_counter() - began
+        reading = meter.snapshot()
+    return {
+        "payments": accounts,
+        "payments_per_s": accounts / seconds,
+        "wcu_per_payment": reading.units / accounts,
+        "queries_per_payment": reading.queries / accounts,
+    }
+
+
 def _peak_memory(path: Path) -> dict[str, float]:
     code = (
         f"import sys, json, time; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
@@ -126,6 +175,9 @@ def main() -> None:
         print("(b, c) end to end on the local stack …", flush=True)
         bc = bench_local_stack(work)
         print(json.dumps(bc, indent=1))
+        print("(e) payments on the local stack …", flush=True)
+        e = bench_payments(work)
+        print(json.dumps(e, indent=1))
         print("(d) peak memory on 1,000,000 rows …", flush=True)
         d = bench_memory(work)
         print(json.dumps(d, indent=1))
@@ -144,6 +196,9 @@ def main() -> None:
 | (c) steady state (existing accounts): write requests / 1,000 invoices | {bc["steady_requests_per_1000"]:.0f} | – |
 | (c) steady state: write units per invoice | **{bc["steady_wcu"]:.2f}** = {bc["steady_wcu_table"]:.2f} table + {bc["steady_wcu_index"]:.2f} GSI | ≤ 1.2 |
 | (c) the same file sent again: write units per invoice | {bc["again_wcu"]:.2f} | 0 |
+| (e) payments settling one item each (camt.054 by invoice reference), {e["payments"]:,} accounts | **{e["payments_per_s"]:.0f} payments/s** | – |
+| (e) write units per payment that settles one item | **{e["wcu_per_payment"]:.2f}** | ≤ 6 |
+| (e) DynamoDB queries per payment | **{e["queries_per_payment"]:.2f}** | ≤ 2 |
 | (d) peak RSS loading {d["rows"]:,} rows ({d["file_mb"]:.0f} MB file) | **{d["peak_mb"]:.0f} MB** in {d["seconds"]:.0f} s | flat |
 """
     if not RESULTS.exists():

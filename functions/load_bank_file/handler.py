@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
+from receivables.adapters.s3_notifications import announced_objects
 from receivables.observability import logger, metrics, tracer
 
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
@@ -22,12 +20,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def load_notification(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":  # S3 sends this once when the notification is configured
-        return
-    for s3_record in S3Event(body).records:
-        key = unquote_plus(s3_record.s3.get_object.key)  # keys arrive URL-encoded
-        summary = SERVICE.load(s3_record.s3.bucket.name, key)
+    for bucket, key in announced_objects(record.body):
+        summary = SERVICE.load(bucket, key)
         logger.info("bank file", extra={"key": key, "summary": summary and summary.outcomes})
         if summary is not None:
             for outcome, count in summary.outcomes.items():

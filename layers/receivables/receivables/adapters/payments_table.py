@@ -331,37 +331,29 @@ class PayerDirectoryTable:
     def _variants(candidate: str) -> list[str]:
         return list(dict.fromkeys((candidate, candidate.upper(), candidate.lower(), fold(candidate).upper())))
 
-    def open_items(self, candidates: Sequence[str]) -> dict[str, ItemRef]:
-        keys = [item_key(v) for c in candidates for v in self._variants(c)]
-        found = {
-            r["item_id"]["S"]: r
-            for r in batch_get(self._client, self._table, keys)
-            if Decimal(r["open_amount"]["N"]) > 0
-        }
+    def _lookup(self, candidates: Sequence[str], key: Any, id_attribute: str) -> dict[str, tuple[str, AttributeMap]]:
+        """Each candidate's stored record (under whichever case variant exists), with the id as stored."""
+        keys = [key(v) for c in candidates for v in self._variants(c)]
+        found = {r[id_attribute]["S"]: r for r in batch_get(self._client, self._table, keys)}
         result = {}
         for candidate in candidates:
-            for variant in self._variants(candidate):
-                if variant in found:
-                    r = found[variant]
-                    result[candidate] = ItemRef(
-                        item_id=variant, account_id=r["account_id"]["S"], currency=r["currency"]["S"]
-                    )
-                    break
+            variant = next((v for v in self._variants(candidate) if v in found), None)
+            if variant is not None:
+                result[candidate] = (variant, found[variant])
         return result
 
+    def open_items(self, candidates: Sequence[str]) -> dict[str, ItemRef]:
+        return {
+            candidate: ItemRef(item_id=item_id, account_id=r["account_id"]["S"], currency=r["currency"]["S"])
+            for candidate, (item_id, r) in self._lookup(candidates, item_key, "item_id").items()
+            if Decimal(r["open_amount"]["N"]) > 0
+        }
+
     def accounts(self, candidates: Sequence[str]) -> dict[str, AccountRef]:
-        keys = [account_key(v) for c in candidates for v in self._variants(c)]
-        found = {r["account_id"]["S"]: r for r in batch_get(self._client, self._table, keys)}
-        result = {}
-        for candidate in candidates:
-            for variant in self._variants(candidate):
-                if variant in found:
-                    r = found[variant]
-                    result[candidate] = AccountRef(
-                        account_id=variant, customer_id=r["customer_id"]["S"], currency=r["currency"]["S"]
-                    )
-                    break
-        return result
+        return {
+            candidate: AccountRef(account_id=account_id, customer_id=r["customer_id"]["S"], currency=r["currency"]["S"])
+            for candidate, (account_id, r) in self._lookup(candidates, account_key, "account_id").items()
+        }
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]:
         compact = iban.replace(" ", "").upper()

@@ -114,7 +114,7 @@ def _camt054(entries: list[tuple[str, str, str]]) -> bytes:
     ).encode()
 
 
-def bench_payments(work: Path, accounts: int = 2_000) -> dict[str, float]:
+def bench_payments(work: Path, accounts: int = 500) -> dict[str, float]:
     """Payments that each settle one item by invoice reference: payments/s, write units and queries per payment."""
     import csv
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from receivables.banking.recognise import read_bank_file
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.domain.clock import Clock
+from receivables.domain.money import is_currency
 from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.account_ledger import PostingKind
@@ -132,8 +133,8 @@ class BankFileService:
     def _apply(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         if transaction.status is not EntryStatus.BOOKED:
             return "not_cash"  # pending and info entries are announcements; the booking comes later
-        if transaction.currency != transaction.currency.upper() or len(transaction.currency) != 3:
-            return f"rejected: currency {transaction.currency!r} is not an ISO 4217 code"
+        if not is_currency(transaction.currency):
+            return f"rejected: unknown currency {transaction.currency!r} (not an ISO 4217 currency code)"
         if transaction.reversal or (transaction.direction is Direction.DEBIT and transaction.return_reason):
             return self._reverse(transaction, bank_id, key, payment_id)
         if transaction.direction is Direction.DEBIT:

@@ -36,8 +36,8 @@ def _n(value: Decimal) -> dict[str, str]:
     return {"N": format_money(value)}
 
 
-def _snapshot(payment: PaymentState) -> tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]:
-    return tuple(sorted(payment.allocations.items())), payment.unapplied, payment.reversed
+def _snapshot(payment: PaymentState) -> tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool]:
+    return tuple(sorted(payment.allocations.items())), payment.unapplied, payment.reversed, payment.held
 
 
 class PaymentsTable:
@@ -114,6 +114,7 @@ class PaymentsTable:
                 },
                 unapplied=Decimal(record["unapplied_amount"]["N"]),
                 reversed=record["status"]["S"] == "reversed",
+                held=record.get("held", {}).get("BOOL", False),
             )
             payments.append(payment)
             facts[payment.payment_id] = record
@@ -172,7 +173,7 @@ class PaymentsTable:
         credit = {p.payment_id: _n(p.unapplied) for p in ledger.payments.values() if p.unapplied > 0 and not p.reversed}
         credit_at_load = {
             pid: _n(unapplied)
-            for pid, (_, unapplied, gone) in loaded.payments_at_load.items()
+            for pid, (_, unapplied, gone, _held) in loaded.payments_at_load.items()
             if unapplied > 0 and not gone
         }
         # The account record holds only the credit map; items are guarded by their own old amounts. A payment that
@@ -265,6 +266,7 @@ class PaymentsTable:
             "value_date": {"S": payment.value_date.isoformat()},
             "unapplied_amount": _n(payment.unapplied),
             "status": {"S": payment.status.value},
+            "held": {"BOOL": payment.held},
             "allocations": {
                 "L": [
                     {

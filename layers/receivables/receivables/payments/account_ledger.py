@@ -70,6 +70,8 @@ class PaymentState:
     allocations: dict[str, Decimal] = field(default_factory=dict)
     unapplied: Decimal = ZERO
     reversed: bool = False
+    # Money a person took back from an item is theirs to place: automatic credit application leaves it alone.
+    held: bool = False
 
     @property
     def status(self) -> PaymentStatus:
@@ -150,7 +152,7 @@ class AccountLedger:
     def apply_credit(self) -> list[Posting]:
         postings: list[Posting] = []
         for payment in sorted(self.payments.values(), key=lambda p: (p.value_date, p.payment_id)):
-            if payment.unapplied > 0 and not payment.reversed:
+            if payment.unapplied > 0 and not payment.reversed and not payment.held:
                 postings += self._spend(payment)
         return postings
 
@@ -190,6 +192,7 @@ class AccountLedger:
             raise LedgerRuleError(f"payment {payment_id} gave {allocated} to {item_id}; cannot take back {amount}")
         self._item(item_id).open_amount += amount
         payment.unapplied += amount
+        payment.held = True
         if allocated == amount:
             del payment.allocations[item_id]
         else:

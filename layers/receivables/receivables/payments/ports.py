@@ -38,7 +38,9 @@ class LoadedAccount:
     version: int
     # Snapshots at load, to write back only what an operation changed.
     open_at_load: dict[str, Decimal] = field(default_factory=dict)
-    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool]] = field(default_factory=dict)
+    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool]] = field(
+        default_factory=dict
+    )
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored non-money fields of loaded payments
 
 

@@ -57,6 +57,17 @@ def batch_get(
     return found
 
 
+def paginated(operation: Any, request: dict[str, Any]) -> Iterator[AttributeMap]:
+    """Every item of a Query or Scan, following LastEvaluatedKey page by page."""
+    request = dict(request)
+    while True:
+        response = operation(**request)
+        yield from response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def batch_put(client: Any, table: str, items: Sequence[AttributeMap]) -> None:
     for page in _pages(items, MAX_WRITE):
         pending: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in page]

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put
+from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.ledger import AccountView, CustomerView, ItemView, SourceRef, account_balance, item_status
 from receivables.domain.records import Customer, Invoice
@@ -179,6 +179,19 @@ def _account_ref(record: AttributeMap) -> AccountRef:
     )
 
 
+def account_item_entries(client: Any, table: str, account_id: str) -> Iterator[AttributeMap]:
+    """The index entries (keys only) of an account's items, oldest due first."""
+    return paginated(
+        client.query,
+        {
+            "TableName": table,
+            "IndexName": "by_account",
+            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :items)",
+            "ExpressionAttributeValues": {":p": _s(f"ACCT#{account_id}"), ":items": _s("ITEM#")},
+        },
+    )
+
+
 class LedgerTable:
     """Reads and writes of customers, accounts, subscriptions and items."""
 
@@ -282,7 +295,7 @@ class LedgerTable:
             return None
         keys = [
             item_key(r["pk"]["S"].removeprefix("ITEM#"))
-            for r in self._query_index("by_account", "gsi1pk", f"ACCT#{account_id}", "ITEM#")
+            for r in account_item_entries(self._client, self._table, account_id)
         ]
         items = sorted(
             (item_view(r) for r in batch_get(self._client, self._table, keys)),
@@ -404,12 +417,7 @@ class LedgerTable:
             "ExpressionAttributeNames": {"#pk": key_pk, **({"#sk": key_sk} if sk_prefix else {})},
             "ExpressionAttributeValues": {":pk": _s(value), **({":prefix": _s(sk_prefix)} if sk_prefix else {})},
         }
-        while True:
-            response = self._client.query(**request)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return paginated(self._client.query, request)
 
 
 class LedgerExport:
@@ -427,12 +435,7 @@ class LedgerExport:
             "ExpressionAttributeValues": {":prefix": _s(pk_prefix), ":sk": _s(sk)},
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.scan(**request)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return paginated(self._client.scan, request)
 
     def accounts(self) -> Iterator[AccountRef]:
         return (_account_ref(r) for r in self._scan("ACCT#", "ACCOUNT"))

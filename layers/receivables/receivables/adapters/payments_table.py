@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get
-from receivables.adapters.ledger_table import account_key, item_key
+from receivables.adapters.ledger_table import account_item_entries, account_key, item_key
 from receivables.domain.money import ZERO, format_money
 from receivables.domain.text import fold
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
@@ -84,7 +84,8 @@ class PaymentsTable:
         if account is None:
             return None
         item_keys = [
-            item_key(r["pk"]["S"].removeprefix("ITEM#")) for r in self._query("by_account", f"ACCT#{account_id}")
+            item_key(r["pk"]["S"].removeprefix("ITEM#"))
+            for r in account_item_entries(self._client, self._table, account_id)
         ]
         items = [
             ItemState(
@@ -305,20 +306,6 @@ class PaymentsTable:
                     ]
                 }
         return record
-
-    def _query(self, index: str, partition: str) -> Iterable[AttributeMap]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :items)",
-            "ExpressionAttributeValues": {":p": {"S": partition}, ":items": {"S": "ITEM#"}},
-        }
-        while True:
-            response = self._client.query(**request)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 class PayerDirectoryTable:

@@ -20,7 +20,7 @@ from typing import Any
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.session import LocalSession
-from receivables_local.state import read_state, write_state
+from receivables_local.state import export_outbound, read_state, write_state
 
 SIMULATION_PREFIX = "sim"
 
@@ -125,6 +125,8 @@ def _run(
             if on_day is not None:
                 on_day(day, len(days.get(day, [])))
         state = read_state(session.clients, session.resources.table, session.inbound_bucket, until)
+        if out is not None:  # what the system sent (pain.008 files, letters) lands beside STATE.json
+            export_outbound(session.clients("s3"), session.resources.buckets["outbound"], out.parent / "outbound")
         failures = [f"schedule {fn} on {d}: {error}" for fn, d, error in runtime.schedule_failures]
         failures += [f"bus target {fn} for {e.get('detail-type')}: {error}" for fn, e, error in runtime.bus.failures]
         result = SimulationResult(

@@ -102,6 +102,7 @@ def build_state(
     items: list[dict[str, Any]],
     rejections: list[Rejection],
     payments: list[dict[str, Any]] | None = None,
+    direct_debits: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -156,13 +157,36 @@ def build_state(
             {"file": r.file, "line": r.line, "reason": r.reason} for r in sorted(rejections, key=Rejection.sort_key)
         ],
         "payments": sorted(payment_rows, key=lambda p: (p["value_date"], p["bank_id"] or "", p["payment_id"])),
+        "direct_debits": sorted(
+            ({**d, "amount": money(d["amount"])} for d in direct_debits or []),
+            key=lambda d: (d["collection_date"], d["bank_id"], d["item_id"]),
+        ),
     }
 
 
 def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> dict[str, Any]:
     accounts, items = export_ledger(clients("dynamodb"), table)
-    payments = list(LedgerExport(clients("dynamodb"), table).payments())
-    return build_state(as_of, accounts, items, read_rejections(clients("s3"), inbound_bucket), payments)
+    export = LedgerExport(clients("dynamodb"), table)
+    return build_state(
+        as_of,
+        accounts,
+        items,
+        read_rejections(clients("s3"), inbound_bucket),
+        list(export.payments()),
+        list(export.direct_debits()),
+    )
+
+
+def export_outbound(s3: Any, bucket: str, directory: Path) -> list[str]:
+    """Copy the files the system sent (bank collections, letters) under ``directory``, keeping their keys."""
+    written = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            target = directory / obj["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            written.append(obj["Key"])
+    return sorted(written)
 
 
 def dumps(state: dict[str, Any]) -> str:

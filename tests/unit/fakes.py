@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -109,9 +109,10 @@ class MemoryLedger:
         self.accounts_by_id: dict[str, AccountRef] = {}
         self.items: dict[str, ExistingInvoice] = {}
         self.subscriptions: set[tuple[str, str]] = set()
+        self.to_collect: set[str] = set()
 
-    def known_customers(self, customer_ids: Iterable[str]) -> set[str]:
-        return {c for c in customer_ids if c in self.customers}
+    def known_customers(self, customer_ids: Iterable[str]) -> dict[str, bool]:
+        return {c: self.customers[c].mandate_id is not None for c in customer_ids if c in self.customers}
 
     def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]:
         return {c: self.customers[c].fingerprint() for c in customer_ids if c in self.customers}
@@ -133,8 +134,13 @@ class MemoryLedger:
         return {i: self.items[i] for i in invoice_ids if i in self.items}
 
     def create_items(
-        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
+        self,
+        rows: Sequence[tuple[Invoice, str, int]],
+        loaded_on: date,
+        source_file: str,
+        collect: Collection[str] = frozenset(),
     ) -> dict[str, ExistingInvoice]:
+        self.to_collect |= {invoice.invoice_id for invoice, _, _ in rows if invoice.invoice_id in collect}
         already = {}
         for invoice, file_id, line in rows:
             if invoice.invoice_id in self.items:

@@ -31,6 +31,7 @@ ACCOUNTS = {
 class Directory:
     items = ITEMS
     accounts_by_id = ACCOUNTS
+    collections = {"RCVABC234": ItemRef(item_id="INV-2", account_id="A1", currency="TRY")}  # noqa: RUF012
 
     def open_items(self, candidates):
         upper = {k.upper(): v for k, v in self.items.items()}
@@ -41,6 +42,9 @@ class Directory:
 
     def accounts_of_iban(self, iban):
         return [self.accounts_by_id["A2"]] if iban == "TR330006100519786457841326" else []
+
+    def collected_item(self, end_to_end_id):
+        return self.collections.get(end_to_end_id)
 
 
 def test_tokens_in_order_of_appearance_whole_words_case_insensitive():
@@ -111,3 +115,15 @@ def test_a_payment_in_another_currency_is_matched_but_not_allocated():
     decision = match_payer(tx(remittance_lines=("EUR-1",)), Directory())
     assert decision.method is MatchMethod.INVOICE_REFERENCE and not decision.allocatable
     assert "kept in EUR" in decision.reason
+
+
+def test_the_booking_of_our_direct_debit_is_matched_by_its_end_to_end_id():
+    decision = match_payer(tx(end_to_end_id="rcvabc234", remittance_lines=("INV-9",)), Directory())
+    assert decision.method is MatchMethod.INVOICE_REFERENCE
+    assert decision.first_items == ("INV-2",) and decision.account_ids == ("A1",)
+    assert "our direct debit of invoice INV-2" in decision.reason
+
+
+def test_an_end_to_end_id_with_our_prefix_that_we_never_sent_falls_through_to_the_references():
+    decision = match_payer(tx(end_to_end_id="RCVUNKNOWN", remittance_lines=("INV-9",)), Directory())
+    assert decision.first_items == ("INV-9",)

@@ -14,6 +14,8 @@ from botocore.config import Config
 
 from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
+from receivables.adapters.creditors import S3CreditorSource
+from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
@@ -21,6 +23,8 @@ from receivables.adapters.payments_table import PayerDirectoryTable, PaymentsTab
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
+from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
+from receivables.direct_debit.service import CollectionStatusReports, DirectDebitService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
@@ -28,6 +32,7 @@ from receivables.payments.service import BankFileService, CreditApplication
 from receivables.settings import (
     BankFileSettings,
     DailyRunSettings,
+    DirectDebitSettings,
     LoaderSettings,
     PaymentsApiSettings,
     PlannerSettings,
@@ -88,7 +93,35 @@ def bank_file_service() -> BankFileService:
         profiles=S3ProfileSource(aws_client("s3"), settings.inbound_bucket),
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
         clock=_clock(settings),
+        status_reports=CollectionStatusReports(
+            store=CollectionTable(dynamodb, settings.table_name),
+            events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),
+        ),
     )
+
+
+@cache
+def direct_debit_settings() -> DirectDebitSettings:
+    return DirectDebitSettings.from_environment()
+
+
+@cache
+def direct_debit_service() -> DirectDebitService:
+    settings = direct_debit_settings()
+    return DirectDebitService(
+        store=CollectionTable(aws_client("dynamodb"), settings.table_name),
+        creditors=S3CreditorSource(aws_client("s3"), settings.inbound_bucket),
+        files=S3FileStore(aws_client("s3")),
+        outbound_bucket=settings.outbound_bucket,
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),
+        clock=_clock(settings),
+    )
+
+
+@cache
+def collection_table() -> CollectionTable:
+    settings = DirectDebitSettings.from_environment()
+    return CollectionTable(aws_client("dynamodb"), settings.table_name)
 
 
 @cache
@@ -131,6 +164,9 @@ def reset() -> None:
         planner_service,
         chunk_loader_service,
         bank_file_service,
+        direct_debit_settings,
+        direct_debit_service,
+        collection_table,
         manual_payments,
         ledger_reader,
         daily_run_settings,

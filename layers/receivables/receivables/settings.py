@@ -18,6 +18,7 @@ from receivables.topology import TOPOLOGY, env_var
 _TABLE = env_var("table", TOPOLOGY.table.name)
 _INBOUND = env_var("bucket", "inbound")
 _CHUNKS = env_var("queue", "file-chunks")
+_OUTBOUND = env_var("bucket", "outbound")
 _BUS = env_var("bus", TOPOLOGY.event_bus)
 
 
@@ -68,4 +69,10 @@ class PaymentsApiSettings(TableSettings):
 
 
 class DailyRunSettings(TableSettings):
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
+class DirectDebitSettings(TableSettings):
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/direct-debit/<bank_id>.json
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # banks/<bank_id>/pain.008-<message id>.xml
     event_bus_name: str = Field(validation_alias=_BUS)

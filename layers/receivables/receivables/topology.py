@@ -292,6 +292,30 @@ TOPOLOGY = Topology(
             timeout_seconds=29,
         ),
         Function(
+            name="direct_debits",
+            description="Each business day (or on request): a pain.008 file per creditor bank for items falling due",
+            triggers=(
+                ScheduleTrigger(
+                    name="direct-debits",
+                    cron="cron(0 5 * * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+                ApiTrigger(
+                    routes=(
+                        ApiRoute(method="POST", path="/direct-debits"),
+                        ApiRoute(method="GET", path="/direct-debits/{end_to_end_id}"),
+                    )
+                ),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ, "outbound": Access.WRITE},
+                put_events=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=600,
+        ),
+        Function(
             name="plan_daily_run",
             description="Each business day: select only accounts whose next action is due, via the sparse index",
             triggers=(

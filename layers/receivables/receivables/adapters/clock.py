@@ -15,4 +15,9 @@ class BusinessClock:
         return self._fixed or datetime.now(self._zone).date()
 
     def now(self) -> datetime:
-        return datetime.now(self._zone)
+        """The wall-clock time; in a replay, that time of day on the replayed date, so that what a replayed day
+        writes (a pain.008 creation time, an audit stamp) never lies after the day it belongs to."""
+        now = datetime.now(self._zone)
+        if self._fixed is None:
+            return now
+        return datetime.combine(self._fixed, now.timetz())

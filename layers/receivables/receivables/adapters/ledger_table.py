@@ -7,7 +7,7 @@ costs more per item than all our validation. Money is stored as DynamoDB numbers
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +17,15 @@ from botocore.exceptions import ClientError
 
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
 from receivables.domain.billing import AccountRef, ExistingInvoice
-from receivables.domain.ledger import AccountView, CustomerView, ItemView, SourceRef, account_balance, item_status
+from receivables.domain.ledger import (
+    AccountView,
+    CustomerView,
+    ItemView,
+    MandateView,
+    SourceRef,
+    account_balance,
+    item_status,
+)
 from receivables.domain.records import Customer, Invoice
 
 NEXT_ACTION_SHARDS = 16  # spreads one busy date over 16 index partitions (see docs/dynamodb.md)
@@ -46,6 +54,16 @@ def next_action_partition(day: date, account_id: str) -> str:
 
 def next_action_partitions(day: date) -> list[str]:
     return [f"NEXT#{day.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
+
+
+def collection_partition(due: date, item_id: str) -> str:
+    """Items a direct debit should collect, by due date: only items of customers with a mandate carry these keys."""
+    shard = zlib.crc32(item_id.encode()) % NEXT_ACTION_SHARDS
+    return f"COLLECT#{due.isoformat()}#{shard:02d}"
+
+
+def collection_partitions(due: date) -> list[str]:
+    return [f"COLLECT#{due.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
 
 
 def _s(value: str) -> dict[str, str]:
@@ -165,6 +183,11 @@ def customer_record(customer: Customer, source_file: str, line: int, now: dateti
         record["iban"] = _s(customer.iban)
     if customer.risk_score is not None:
         record["risk_score"] = {"N": str(customer.risk_score)}
+    if customer.mandate_id and customer.mandate_date:
+        record["mandate_id"] = _s(customer.mandate_id)
+        record["mandate_date"] = _s(customer.mandate_date.isoformat())
+        if customer.mandate_bank_id:
+            record["mandate_bank_id"] = _s(customer.mandate_bank_id)
     return record
 
 
@@ -202,9 +225,11 @@ class LedgerTable:
         self._pool = ThreadPoolExecutor(max_workers=write_workers, thread_name_prefix="ddb-write")
 
     # -- customers ----------------------------------------------------------------------------------------------
-    def known_customers(self, customer_ids: Iterable[str]) -> set[str]:
-        found = batch_get(self._client, self._table, (customer_key(c) for c in customer_ids), projection="customer_id")
-        return {record["customer_id"]["S"] for record in found}
+    def known_customers(self, customer_ids: Iterable[str]) -> dict[str, bool]:
+        found = batch_get(
+            self._client, self._table, (customer_key(c) for c in customer_ids), projection="customer_id, mandate_id"
+        )
+        return {record["customer_id"]["S"]: "mandate_id" in record for record in found}
 
     def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]:
         found = batch_get(
@@ -242,6 +267,13 @@ class LedgerTable:
             vip=record["vip"]["BOOL"],
             risk_score=int(record["risk_score"]["N"]) if "risk_score" in record else None,
             attributes={k: v["S"] for k, v in record.get("attributes", {}).get("M", {}).items()},
+            mandate=MandateView(
+                mandate_id=record["mandate_id"]["S"],
+                signed_on=date.fromisoformat(record["mandate_date"]["S"]),
+                bank_id=_text(record, "mandate_bank_id"),
+            )
+            if "mandate_id" in record
+            else None,
             account_ids=sorted(account_ids),
             source=SourceRef(file=record["source_file"]["S"], line=int(record["source_line"]["N"])),
             updated_at=datetime.fromisoformat(record["updated_at"]["S"]),
@@ -373,18 +405,26 @@ class LedgerTable:
         return {r["item_id"]["S"]: _existing(r) for r in found}
 
     def create_items(
-        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
+        self,
+        rows: Sequence[tuple[Invoice, str, int]],
+        loaded_on: date,
+        source_file: str,
+        collect: Collection[str] = frozenset(),
     ) -> dict[str, ExistingInvoice]:
         loaded = loaded_on.isoformat()
 
         def create(row: tuple[Invoice, str, int]) -> tuple[str, ExistingInvoice] | None:
             invoice, file_id, line = row
+            record = invoice_record(invoice, file_id, line, loaded, source_file)
+            if invoice.invoice_id in collect:  # the customer has a mandate: the direct-debit run will find it
+                record["gsi2pk"] = _s(collection_partition(invoice.due_date, invoice.invoice_id))
+                record["gsi2sk"] = _s(f"ITEM#{invoice.invoice_id}")
             try:
                 # One conditional write per invoice: the id is claimed atomically, so two files racing with the
                 # same invoice id can never overwrite each other.
                 self._client.put_item(
                     TableName=self._table,
-                    Item=invoice_record(invoice, file_id, line, loaded, source_file),
+                    Item=record,
                     ConditionExpression="attribute_not_exists(pk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -467,4 +507,20 @@ class LedgerExport:
                 "unapplied_amount": Decimal(r["unapplied_amount"]["N"]),
                 "status": r["status"]["S"],
                 "match": {"method": _text(r, "match_method"), "reason": _text(r, "match_reason")},
+            }
+
+    def direct_debits(self) -> Iterator[dict[str, Any]]:
+        """Direct-debit collections as plain data (the STATE.json shape, money as Decimal)."""
+        for r in self._scan("DD#", "COLLECTION"):
+            yield {
+                "end_to_end_id": r["end_to_end_id"]["S"],
+                "message_id": r["message_id"]["S"],
+                "bank_id": r["bank_id"]["S"],
+                "item_id": r["item_id"]["S"],
+                "account_id": r["account_id"]["S"],
+                "amount": Decimal(r["amount"]["N"]),
+                "currency": r["currency"]["S"],
+                "collection_date": r["collection_date"]["S"],
+                "status": r["status"]["S"],
+                "reason": _text(r, "status_reason"),
             }

@@ -344,6 +344,16 @@ class PayerDirectoryTable:
             for candidate, (account_id, r) in self._lookup(candidates, account_key, "account_id").items()
         }
 
+    def collected_item(self, end_to_end_id: str) -> ItemRef | None:
+        record = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": f"DD#{end_to_end_id}"}, "sk": {"S": "COLLECTION"}}
+        ).get("Item")
+        if record is None:
+            return None
+        return ItemRef(
+            item_id=record["item_id"]["S"], account_id=record["account_id"]["S"], currency=record["currency"]["S"]
+        )
+
     def accounts_of_iban(self, iban: str) -> list[AccountRef]:
         compact = iban.replace(" ", "").upper()
         response = self._client.query(

@@ -10,8 +10,11 @@ from collections.abc import Mapping
 
 from receivables.banking.camt import is_camt, parse_camt
 from receivables.banking.mt940 import is_mt940, parse_mt940
+from receivables.banking.pain002 import is_pain002
 from receivables.banking.profiles import BankProfile, parse_with_profile, require_profile
 from receivables.banking.statement import BankFileError, ParsedBankFile
+
+__all__ = ["HEAD_BYTES", "is_pain002", "read_bank_file"]
 
 HEAD_BYTES = 8 * 1024
 

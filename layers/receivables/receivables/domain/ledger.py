@@ -45,6 +45,13 @@ class SourceRef(BaseModel):
     line: int | None = None
 
 
+class MandateView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    mandate_id: str
+    signed_on: date
+    bank_id: str | None = None  # which of our banks collects; None = the default creditor bank
+
+
 class CustomerView(BaseModel):
     model_config = ConfigDict(frozen=True)
     customer_id: str
@@ -58,6 +65,7 @@ class CustomerView(BaseModel):
     vip: bool = False
     risk_score: int | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+    mandate: MandateView | None = None
     account_ids: list[str] = Field(default_factory=list)
     source: SourceRef | None = None
     updated_at: datetime | None = None

@@ -25,7 +25,7 @@ class FileKind(StrEnum):
 
 
 CUSTOMER_FIELDS = ("customer_id", "name", "type", "city", "phone", "language")
-CUSTOMER_OPTIONAL_FIELDS = ("email", "iban", "vip", "risk_score")
+CUSTOMER_OPTIONAL_FIELDS = ("email", "iban", "vip", "risk_score", "mandate_id", "mandate_date", "mandate_bank_id")
 INVOICE_FIELDS = ("invoice_id", "customer_id", "account_id", "issue_date", "due_date", "amount", "currency")
 INVOICE_OPTIONAL_FIELDS = ("subscription_id", "description")
 
@@ -48,6 +48,8 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")  # ITU-T E.164: '+', country code, a
 # An IBAN's shape (country, check digits, BBAN). Checksums are not enforced on CRM data: a customer is not refused
 # for an IBAN their bank may still correct; collections (pain.008) validate before money moves.
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\Z")
+# A SEPA direct-debit mandate reference: up to 35 characters of the EPC's identifier set (pain.008 MndtId).
+_MANDATE_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}\Z")
 _RISK_SCORE = re.compile(r"(?P<score>[0-9]{1,4})(?:\.0+)?\Z")
 MAX_ATTRIBUTES = 50
 _MAX_TEXT = 500
@@ -80,6 +82,11 @@ class Customer:
     vip: bool
     risk_score: int | None
     attributes: dict[str, str] = field(default_factory=dict)
+    # A direct-debit mandate: the customer authorised us to collect from ``iban`` (pain.008). ``mandate_bank_id``
+    # names which of our banks collects; without it the default creditor bank does (docs/direct-debit.md).
+    mandate_id: str | None = None
+    mandate_date: date | None = None
+    mandate_bank_id: str | None = None
 
     def fingerprint(self) -> str:
         canonical = "\x1f".join(
@@ -95,6 +102,9 @@ class Customer:
                 str(self.vip),
                 "" if self.risk_score is None else str(self.risk_score),
                 *(f"{k}={v}" for k, v in sorted(self.attributes.items())),
+                self.mandate_id or "",
+                self.mandate_date.isoformat() if self.mandate_date else "",
+                self.mandate_bank_id or "",
             )
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
@@ -294,6 +304,22 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:
             errors.append(f"risk_score: {raw_risk!r} is not a whole number from 0 to 1000")
         else:
             risk_score = int(score.group("score"))
+    mandate_id = _optional(values, "mandate_id")
+    mandate_date = None
+    if mandate_id is not None:
+        if not _MANDATE_ID.match(mandate_id) or mandate_id.startswith("/") or "//" in mandate_id:
+            errors.append(f"mandate_id: {mandate_id!r} is not a mandate reference (≤ 35 SEPA characters)")
+        if iban is None:
+            errors.append("mandate_id: a mandate needs the customer's iban to collect from")
+        if _optional(values, "mandate_date") is None:
+            errors.append("mandate_date: missing (a mandate needs its date of signature)")
+        else:
+            mandate_date = _iso_date(values, "mandate_date", errors)
+    elif _optional(values, "mandate_date") is not None:
+        errors.append("mandate_date: given without a mandate_id")
+    mandate_bank_id = _optional(values, "mandate_bank_id")
+    if mandate_bank_id is not None and not _IDENTIFIER.match(mandate_bank_id):
+        errors.append(f"mandate_bank_id: {mandate_bank_id!r} is not a valid identifier")
     known = KNOWN_FIELDS[FileKind.CUSTOMERS]
     attributes = {k: str(v).strip() for k, v in values.items() if k not in known and k and v is not None}
     # Extra columns become attributes for segment rules; bounded so a customer always fits one DynamoDB item.
@@ -318,4 +344,7 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:
         vip=vip,
         risk_score=risk_score,
         attributes=attributes,
+        mandate_id=mandate_id,
+        mandate_date=mandate_date,
+        mandate_bank_id=mandate_bank_id,
     )

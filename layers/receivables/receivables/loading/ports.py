@@ -5,7 +5,7 @@ Adapters in ``receivables.adapters`` implement them over S3, DynamoDB, SQS and E
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -94,7 +94,9 @@ class LoadRegistry(Protocol):
 
 
 class Ledger(Protocol):
-    def known_customers(self, customer_ids: Iterable[str]) -> set[str]: ...
+    def known_customers(self, customer_ids: Iterable[str]) -> dict[str, bool]:
+        """The customers that exist among ``customer_ids``, each with whether it holds a direct-debit mandate."""
+        ...
 
     def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -111,10 +113,14 @@ class Ledger(Protocol):
     def existing_invoices(self, invoice_ids: Iterable[str]) -> dict[str, ExistingInvoice]: ...
 
     def create_items(
-        self, rows: Sequence[tuple[Invoice, str, int]], loaded_on: date, source_file: str
+        self,
+        rows: Sequence[tuple[Invoice, str, int]],
+        loaded_on: date,
+        source_file: str,
+        collect: Collection[str] = frozenset(),
     ) -> dict[str, ExistingInvoice]:
         """Create each (invoice, file id, line) of ``source_file`` unless its id exists; return the ones that
-        already existed."""
+        already existed. Invoices named in ``collect`` are to be collected by direct debit on their due date."""
         ...
 
     def ensure_subscriptions(self, pairs: Iterable[tuple[str, str]]) -> None: ...

@@ -286,6 +286,7 @@ class LoadingService:
             [(decision.invoice, file_id, decision.line) for decision in plan.new_items],
             self._clock.today(),
             source_key,
+            collect={d.invoice.invoice_id for d in plan.new_items if known.get(d.invoice.customer_id)},
         )
         loaded = len(plan.loaded_before)
         for decision in plan.new_items:

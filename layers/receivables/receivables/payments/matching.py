@@ -1,5 +1,6 @@
 """Who paid, and for what: the payer-matching contract, in the order the rules are tried.
 
+0. The end-to-end id of one of our direct debits (pain.008): the item it collected (docs/direct-debit.md).
 1. An open item's invoice id found as a whole token (case-insensitive) in the remittance information — unstructured
    lines joined, structured creditor references, MT940 ``:86:`` and the customer reference — or in the end-to-end id:
    those items are paid first, in the order they appear, the rest goes over the same account.
@@ -21,6 +22,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from receivables.banking.statement import BankTransaction, Direction
+from receivables.direct_debit.model import END_TO_END_PREFIX
 from receivables.domain.text import fold
 
 
@@ -56,6 +58,10 @@ class PayerDirectory(Protocol):
     def accounts(self, candidates: Sequence[str]) -> dict[str, AccountRef]: ...
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]: ...
+
+    def collected_item(self, end_to_end_id: str) -> ItemRef | None:
+        """The item our direct debit with this end-to-end id collected, if it is one of ours."""
+        ...
 
 
 class MatchDecision(BaseModel):
@@ -112,6 +118,17 @@ def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> Matc
         raise ValueError(f"{transaction.position}: only incoming payments are matched to payers")
     tokens = reference_tokens(transaction)
     currency = transaction.currency
+
+    e2e = transaction.end_to_end_id
+    if e2e and e2e.upper().startswith(END_TO_END_PREFIX) and (collected := directory.collected_item(e2e.upper())):
+        # The booking of one of our own direct debits: its end-to-end id names the item it collected.
+        return _for_accounts(
+            MatchMethod.INVOICE_REFERENCE,
+            f"end-to-end id {e2e} is our direct debit of invoice {collected.item_id}; account {collected.account_id}",
+            [collected],
+            currency,
+            (collected.item_id,),
+        )
 
     items = directory.open_items(tokens) if tokens else {}
     if items:

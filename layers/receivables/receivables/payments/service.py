@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from receivables.banking.recognise import read_bank_file
+from receivables.banking.pain002 import PaymentStatusReport, parse_pain002
+from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_file
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.domain.clock import Clock
 from receivables.domain.money import is_currency
-from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError
+from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.account_ledger import PostingKind
 from receivables.payments.matching import MatchMethod, PayerDirectory, match_payer
@@ -68,6 +70,12 @@ def payment_id_of(bank_id: str, key: str) -> str:
     return "P" + hashlib.sha256(f"{bank_id}|{key}".encode()).hexdigest()[:23]
 
 
+class StatusReportSink(Protocol):
+    def apply_status_report(self, report: PaymentStatusReport, bank_id: str, source_file: str) -> Mapping[str, int]:
+        """Apply a bank's pain.002 answer to the direct debits we sent; BankFileError when it is not about ours."""
+        ...
+
+
 class BankFileService:
     def __init__(
         self,
@@ -78,7 +86,9 @@ class BankFileService:
         profiles: ProfileSource,
         events: EventPublisher,
         clock: Clock,
+        status_reports: StatusReportSink | None = None,
     ) -> None:
+        self._status_reports = status_reports
         self._files = files
         self._store = store
         self._directory = directory
@@ -96,6 +106,8 @@ class BankFileService:
             data = b"".join(self._files.read(obj))
         except ObjectNotFoundError:
             return None
+        if is_pain002(data[:HEAD_BYTES]):
+            return self._load_status_report(obj, data, bank_id, key)
         try:
             parsed = read_bank_file(data, bank_id=bank_id, profiles=self._profiles.profiles_for(bank_id))
         except BankFileError as error:
@@ -125,6 +137,29 @@ class BankFileService:
                 "outcomes": summary.outcomes,
                 "rejected": summary.rejected,
                 "report": report,
+            },
+        )
+        return summary
+
+    def _load_status_report(self, obj: StoredObject, data: bytes, bank_id: str, key: str) -> BankFileSummary | None:
+        try:
+            if self._status_reports is None:
+                raise BankFileError("pain.002 status reports are not accepted here (no direct-debit service)")
+            report = parse_pain002([data])
+            outcomes = dict(self._status_reports.apply_status_report(report, bank_id, key))
+        except BankFileError as error:
+            quarantine(self._files, self._events, obj, "bank", error.reason)
+            return None
+        summary = BankFileSummary(posixpath.basename(key), bank_id, "pain.002", outcomes, 0)
+        self._events.publish(
+            "BankFileLoaded",
+            {
+                "file": key,
+                "bank_id": bank_id,
+                "format": "pain.002",
+                "outcomes": outcomes,
+                "rejected": 0,
+                "report": None,
             },
         )
         return summary

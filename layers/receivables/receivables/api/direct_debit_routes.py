@@ -1,0 +1,91 @@
+"""Direct debit on request: run the collection for a date (the schedule does it every business day), and look up one
+collection with the status its bank gave it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, Field
+
+from receivables import bootstrap
+from receivables.api.errors import REJECTED, ConflictError
+from receivables.domain.ledger import Money
+
+router = Router()
+
+
+class RunRequest(BaseModel):
+    run_date: date | None = Field(default=None, description="Business date of the run (default: today)")
+    bank_id: str | None = Field(default=None, max_length=64, description="Only this creditor bank")
+
+
+class FileView(BaseModel):
+    bank_id: str
+    message_id: str
+    file: str = Field(description="Key in the outbound bucket")
+    transactions: int
+    total: Money
+
+
+class SkippedView(BaseModel):
+    item_id: str
+    reason: str
+
+
+class RunView(BaseModel):
+    run_date: date
+    files: list[FileView]
+    skipped: list[SkippedView]
+
+
+class CollectionView(BaseModel):
+    end_to_end_id: str
+    message_id: str
+    bank_id: str
+    item_id: str
+    account_id: str
+    amount: Money
+    currency: str
+    collection_date: date
+    mandate_id: str
+    status: str
+    reason: str | None = None
+
+
+@router.post("/direct-debits", summary="Run direct-debit collection for a date (pain.008 per bank)", responses=REJECTED)
+def run_collection(request: RunRequest) -> RunView:
+    run = bootstrap.direct_debit_service().collect(request.run_date, request.bank_id)
+    if run.problem:
+        raise ConflictError(run.problem)
+    return RunView(
+        run_date=run.run_date,
+        files=[FileView.model_validate(f) for f in run.files],
+        skipped=[SkippedView.model_validate(s) for s in run.skipped],
+    )
+
+
+@router.get("/direct-debits/<end_to_end_id>", summary="One collection and its bank status", responses=REJECTED)
+def get_collection(
+    end_to_end_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,35}$", description="End-to-end id we sent")],
+) -> CollectionView:
+    record = bootstrap.collection_table().collection(end_to_end_id.upper())
+    if record is None:
+        raise NotFoundError(f"no direct debit with end-to-end id {end_to_end_id}")
+    return CollectionView(
+        end_to_end_id=record["end_to_end_id"]["S"],
+        message_id=record["message_id"]["S"],
+        bank_id=record["bank_id"]["S"],
+        item_id=record["item_id"]["S"],
+        account_id=record["account_id"]["S"],
+        amount=Decimal(record["amount"]["N"]),
+        currency=record["currency"]["S"],
+        collection_date=date.fromisoformat(record["collection_date"]["S"]),
+        mandate_id=record["mandate_id"]["S"],
+        status=record["status"]["S"],
+        reason=record.get("status_reason", {}).get("S"),
+    )

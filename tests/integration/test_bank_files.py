@@ -139,3 +139,56 @@ def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, conte
     store.save(again, new_payment=facts("PX2"), today=date(2026, 11, 24))
     account = bootstrap.ledger_reader().get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "0.00", "INV-2": "70.00"}
+
+
+def _mt940(reference: str, *lines: str) -> bytes:
+    body = "\n".join(lines)
+    return (
+        f":20:{reference}\n:25:TR120006200000000012345678\n:28C:1/1\n:60F:C261120TRY0,00\n{body}\n"
+        ":62F:C261120TRY0,00\n-\n"
+    ).encode()
+
+
+def test_a_return_quoting_no_reference_is_linked_by_account_amount_and_remittance_text(stack, context):
+    loaded(stack, context)
+    drop(
+        stack,
+        "banks/garanti/mt940-1.sta",
+        _mt940("S1", ":61:2611201120C50,00NTRFNONREF//GAR-MT-1", ":86:A1 KASIM ODEMESI"),
+    )
+    stack.drain(context)
+    assert payments(stack)["GAR-MT-1"]["status"]["S"] == "applied"
+
+    drop(
+        stack,
+        "banks/garanti/mt940-2.sta",
+        _mt940("S2", ":61:2611211121RD50,00NTRFNONREF//GAR-MT-9", ":86:A1 KASIM ODEMESI"),
+    )
+    stack.drain(context)
+    original = payments(stack)["GAR-MT-1"]
+    assert original["status"]["S"] == "reversed"
+    assert "linked by account, amount and remittance text" in original["reversal_reason"]["S"]
+    account = bootstrap.ledger_reader().get_account("A1")
+    assert {i.item_id: str(i.open_amount) for i in account.items}["INV-1"] == "100.50"
+
+
+def test_a_return_that_fits_several_payments_waits_for_a_person(stack, context):
+    loaded(stack, context)
+    drop(
+        stack,
+        "banks/garanti/mt940-1.sta",
+        _mt940(
+            "S1",
+            ":61:2611201120C20,00NTRFNONREF//GAR-MT-1",
+            ":86:A1 ODEME",
+            ":61:2611201120C20,00NTRFNONREF//GAR-MT-2",
+            ":86:A1 ODEME",
+        ),
+    )
+    stack.drain(context)
+    drop(stack, "banks/garanti/mt940-2.sta", _mt940("S2", ":61:2611211121RD20,00NTRFNONREF//GAR-MT-9", ":86:A1 ODEME"))
+    stack.drain(context)
+    by_ref = payments(stack)
+    assert by_ref["GAR-MT-1"]["status"]["S"] == by_ref["GAR-MT-2"]["status"]["S"] == "applied"
+    assert by_ref["GAR-MT-9"]["match_method"]["S"] == "unmatched"
+    assert "fits several payments" in by_ref["GAR-MT-9"]["match_reason"]["S"]

@@ -140,9 +140,7 @@ def test_pain002_rejects_one_collection_which_stays_open_and_the_booking_pays_th
     drop(stack, "banks/isbank/ntf-1.xml", camt054_booking(e2e_1.lower(), "120.50"))
     stack.drain(context)
     assert str(item(stack, "INV-1").open_amount) == "0.00"
-    payment = next(
-        i for i in stack.dynamodb.scan(TableName=stack.table)["Items"] if i["pk"]["S"].startswith("PAY#")
-    )
+    payment = next(i for i in stack.dynamodb.scan(TableName=stack.table)["Items"] if i["pk"]["S"].startswith("PAY#"))
     assert payment["match_method"]["S"] == "invoice_reference"
     assert "our direct debit of invoice INV-1" in payment["match_reason"]["S"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from receivables.adapters.dynamodb_batches import AttributeMap, batch_get
+from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import account_item_entries, account_key, item_key
 from receivables.domain.money import ZERO, format_money
 from receivables.domain.text import fold
@@ -209,14 +209,37 @@ class PaymentsTable:
             self._point_references(new_payment)
 
     def _point_references(self, facts: PaymentFacts) -> None:
-        """Where a reversal will look the payment up: by end-to-end id and bank reference. Written after the
-        payment (plain, idempotent puts outside the transaction: half the cost); a reversal arriving in between
-        cannot exist, since the bank books it after the payment."""
+        """Where a reversal will look the payment up: by end-to-end id and bank reference, or (for a payment
+        without an end-to-end id) by its content. Written after the payment (plain, idempotent puts outside the
+        transaction: half the cost); a reversal arriving in between cannot exist, since the bank books it after the
+        payment."""
         for reference in dict.fromkeys(r for r in (facts.end_to_end_id, facts.bank_reference) if r):
             self._client.put_item(
                 TableName=self._table,
                 Item={**reference_key(facts.bank_id, reference), "payment_id": {"S": facts.payment_id}},
             )
+        if facts.content_reference:
+            # One entry per payment under the content key: equal payments (same amount and text every month) stay
+            # distinguishable, and a return that fits several is left for a person rather than guessed.
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": f"RMT#{facts.content_reference}"},
+                    "sk": {"S": f"PAY#{facts.payment_id}"},
+                    "payment_id": {"S": facts.payment_id},
+                },
+            )
+
+    def payments_by_content(self, content_reference: str) -> list[dict[str, Any]]:
+        pointers = paginated(
+            self._client.query,
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": f"RMT#{content_reference}"}},
+            },
+        )
+        return batch_get(self._client, self._table, [payment_key(p["payment_id"]["S"]) for p in pointers])
 
     def save_unmatched(
         self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date

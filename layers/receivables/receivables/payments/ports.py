@@ -30,6 +30,8 @@ class PaymentFacts:
     match_method: str
     match_reason: str
     tenders: tuple[tuple[str, Decimal, str | None], ...] = ()  # (type, amount, reference) of a counter receipt
+    # Set when the payment has no end-to-end id: a return quoting neither id nor reference is linked by this.
+    content_reference: str | None = None
 
 
 @dataclass(slots=True)
@@ -48,6 +50,10 @@ class PaymentStore(Protocol):
     def payment_exists(self, payment_id: str) -> bool: ...
 
     def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None: ...
+
+    def payments_by_content(self, content_reference: str) -> list[dict[str, Any]]:
+        """Payments recorded under this content reference (our account, amount and remittance text)."""
+        ...
 
     def get_payment(self, payment_id: str) -> dict[str, Any] | None: ...
 

@@ -21,6 +21,7 @@ from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_file
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.domain.clock import Clock
 from receivables.domain.money import is_currency
+from receivables.domain.text import fold
 from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.account_ledger import PostingKind
@@ -64,6 +65,16 @@ def entry_key(transaction: BankTransaction) -> str:
             str(transaction.value_date or transaction.booking_date),
         )
     )
+
+
+def content_reference(bank_id: str, transaction: BankTransaction) -> str | None:
+    """Our account, the amount and the remittance text, as one key: how a return that quotes neither the original's
+    end-to-end id nor its bank reference is linked to it. None when there is no text to go by."""
+    text = " ".join(fold(" ".join(transaction.remittance_lines)).split())
+    if not text:
+        return None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+    return f"{bank_id}#{transaction.account or ''}#{transaction.amount}#{digest}"
 
 
 def payment_id_of(bank_id: str, key: str) -> str:
@@ -189,6 +200,9 @@ class BankFileService:
             position=transaction.position,
             match_method=method,
             match_reason=reason,
+            content_reference=None
+            if transaction.end_to_end_id and transaction.end_to_end_id != "NOTPROVIDED"
+            else content_reference(bank_id, transaction),
         )
 
     def _receive(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
@@ -233,13 +247,28 @@ class BankFileService:
         ):
             if reference and (original := self._store.payment_by_reference(bank_id, reference)):
                 break
+        why = (
+            f"reversal ({transaction.return_reason or 'no reason code'}) whose original payment could not be "
+            f"found by end-to-end id, reference, or account, amount and remittance text: kept for manual review"
+        )
+        if original is None and (content := content_reference(bank_id, transaction)):
+            candidates = [
+                p
+                for p in self._store.payments_by_content(content)
+                if p["status"]["S"] != "reversed" and "account_id" in p
+            ]
+            if len(candidates) == 1:
+                original = candidates[0]
+                reason += f"; linked by account, amount and remittance text to payment {original['payment_id']['S']}"
+            elif candidates:
+                ids = ", ".join(sorted(p["payment_id"]["S"] for p in candidates))
+                why = (
+                    f"reversal ({transaction.return_reason or 'no reason code'}) fits several payments by account, "
+                    f"amount and remittance text ({ids}): kept for manual review"
+                )
         if original is None or "account_id" not in original:
             if self._store.payment_exists(payment_id):
                 return "duplicate"
-            why = (
-                f"reversal ({transaction.return_reason or 'no reason code'}) whose original payment could not be "
-                f"found by end-to-end id or reference: kept for manual review"
-            )
             facts = self._facts(transaction, bank_id, key, payment_id, MatchMethod.UNMATCHED.value, why)
             value_date = transaction.value_date or transaction.booking_date or self._clock.today()
             self._store.save_unmatched(facts, transaction.amount, transaction.currency, value_date, self._clock.today())

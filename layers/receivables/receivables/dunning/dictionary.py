@@ -1,0 +1,69 @@
+"""The documented dictionary of facts that segment, step and collector-group rules may use.
+
+The engine fills exactly these facts for every account it decides on, so a configuration may describe them and may
+leave some out (a rule then cannot use them), but cannot invent new ones or change their types: a field the engine
+does not fill would fail at evaluation, months after the configuration was accepted. Extra customer data reaches
+rules through ``attributes`` (``attributes&["tier"] == "gold"``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    MAPPING = "mapping"  # string → string
+
+
+class FieldDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    type: FieldType
+    description: str = Field(min_length=1, max_length=500)
+    nullable: bool = False  # may be null: a rule must discharge it, e.g. ``(risk_score ?? 0) > 70``
+
+
+def _field(name: str, type_: FieldType, description: str, *, nullable: bool = False) -> FieldDefinition:
+    return FieldDefinition(name=name, type=type_, description=description, nullable=nullable)
+
+
+DEFAULT_DICTIONARY: tuple[FieldDefinition, ...] = (
+    _field("customer_id", FieldType.STRING, "The customer's id in the billing system."),
+    _field("customer_type", FieldType.STRING, "individual or corporate."),
+    _field("city", FieldType.STRING, "The customer's city, as the CRM writes it."),
+    _field("language", FieldType.STRING, "The customer's language: tr or en."),
+    _field("vip", FieldType.BOOLEAN, "true for customers the CRM marks as VIP."),
+    _field(
+        "risk_score",
+        FieldType.INTEGER,
+        "The CRM's risk score, or null when the CRM has none; write (risk_score ?? 0) > 70.",
+        nullable=True,
+    ),
+    _field(
+        "attributes",
+        FieldType.MAPPING,
+        'Extra customer attributes, string to string; a missing key is safe with attributes&["key"].',
+    ),
+    _field("account_id", FieldType.STRING, "The account's id."),
+    _field("account_type", FieldType.STRING, "The account's type (e.g. standard, prepaid, policy)."),
+    _field("currency", FieldType.STRING, "The account's ISO 4217 currency code."),
+    _field("balance", FieldType.DECIMAL, "Open amounts of all items less unapplied credit."),
+    _field("overdue_amount", FieldType.DECIMAL, "Sum of the open amounts of the overdue items not on hold."),
+    _field(
+        "days_overdue",
+        FieldType.INTEGER,
+        "Calendar days since the due date of the oldest overdue item (0 when nothing is overdue).",
+    ),
+    _field("late_payments_12m", FieldType.INTEGER, "Items paid after their due date in the last 12 months."),
+    _field("open_promise", FieldType.BOOLEAN, "true while a promise to pay is open on the account."),
+    _field("broken_promises_12m", FieldType.INTEGER, "Promises to pay broken in the last 12 months."),
+)
+
+FACT_FIELDS: dict[str, FieldDefinition] = {f.name: f for f in DEFAULT_DICTIONARY}

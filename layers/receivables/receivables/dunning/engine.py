@@ -1,0 +1,618 @@
+"""The dunning decision for one account on one business date: pure, deterministic and explained.
+
+Given the account's facts, its holds, promise and plan, and the state stored after the previous run, ``decide``
+returns what to do today (at most one step), the new state, and the next date anything could happen. Running it
+twice with the same inputs gives the same decision, so a worker that crashed after sending can re-run it safely: the
+idempotency key of every step (account + cycle + step) tells the notifier it was already done.
+
+The default semantics (the contract of the shipped configuration):
+
+- An item is overdue on D when its open amount > 0 and its due date < D; items on hold are left out. The account's
+  overdue amount is the sum of its overdue items; days overdue count from the oldest overdue item's due date.
+- A cycle starts when the overdue amount reaches ``cycle_threshold`` and ends when it drops below; ending a cycle in
+  which the account was suspended emits ``reconnect`` the same day. A later overdue starts a new cycle.
+- Each step fires at most once per cycle, on the first run where it is due; when several are due at once only the
+  latest fires and the others are recorded as skipped ("superseded").
+- An account or customer hold stops steps and keeps a cycle from starting (a cycle may still end: reconnecting a
+  customer who paid never waits for a hold). A promise to pay pauses steps until its date + grace days; an active,
+  kept installment plan pauses them until an installment is missed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from receivables.domain.ledger import Money
+from receivables.domain.money import ZERO, format_money
+from receivables.dunning.calendar import add_days, days_overdue
+from receivables.dunning.collectors import assign_collector_group, task_priority
+from receivables.dunning.config import Action, Channel, DunningConfig, Segment, Step, Strategy
+from receivables.dunning.rules import RuleEvaluationError
+
+Arm = Literal["champion", "challenger"]
+PromiseOutcome = Literal["kept", "broken"]
+PlanOutcome = Literal["broken", "completed"]
+CycleEvent = Literal["started", "ended"]
+
+# Items in these states owe nothing to dunning, whatever their open amount says (restructured: moved into a plan).
+CLOSED_STATUSES = frozenset({"paid", "restructured", "cancelled", "written_off"})
+RECONNECT_ON_CYCLE_END = "cycle_end:reconnect"  # ':' cannot occur in a step name, so this key never collides
+_ONE_DAY = dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class ItemFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    item_id: str
+    due_date: dt.date
+    open_amount: Money
+    held: bool = False  # an item or subscription hold
+    hold_until: dt.date | None = None  # last day of that hold; None: until it is lifted
+    status: str = "open"
+
+    def held_on(self, day: dt.date) -> bool:
+        return self.held and (self.hold_until is None or day <= self.hold_until)
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_amount > 0 and self.status not in CLOSED_STATUSES
+
+    def overdue_on(self, day: dt.date) -> bool:
+        return self.is_open and self.due_date < day and not self.held_on(day)
+
+
+class CustomerFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    customer_id: str
+    customer_type: str = "individual"
+    city: str = ""
+    language: str = "tr"
+    vip: bool = False
+    risk_score: int | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    email: str | None = None
+    phone: str | None = None
+    opted_out: frozenset[Channel] = frozenset()
+    late_payments_12m: int = 0
+    broken_promises_12m: int = 0
+
+
+class AccountFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    account_id: str
+    customer: CustomerFacts
+    account_type: str = "standard"
+    currency: str = "TRY"
+    items: tuple[ItemFacts, ...] = ()
+    unapplied_credit: Money = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return sum((i.open_amount for i in self.items if i.is_open), ZERO) - self.unapplied_credit
+
+
+class Hold(BaseModel):
+    """A customer or account hold (item and subscription holds are marked on the items)."""
+
+    model_config = ConfigDict(frozen=True)
+    level: Literal["customer", "account"] = "account"
+    reason: str
+    until: dt.date | None = None  # last day held; None: until it is lifted
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.until is None or day <= self.until
+
+
+class PromiseFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    promise_id: str | None = None
+    amount: Money = Field(gt=0)
+    date: dt.date
+    created_on: dt.date
+    paid_since_promise: Money = ZERO
+
+
+class PlanFacts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    plan_id: str | None = None
+    status: Literal["active", "broken", "completed"] = "active"
+    installment_item_ids: tuple[str, ...]
+
+
+class DunningState(BaseModel):
+    """What the engine remembers about an account between runs."""
+
+    model_config = ConfigDict(frozen=True)
+    cycle_started: dt.date | None = None
+    cycle_number: int = 0
+    segment: str | None = None
+    strategy: str | None = None
+    arm: Arm = "champion"
+    config_version: int | None = None
+    fired: tuple[str, ...] = ()  # step names fired in the current cycle
+    skipped: tuple[str, ...] = ()  # step names skipped in the current cycle (superseded or unreachable)
+    suspended_in_cycle: bool = False
+    stage: str | None = None  # the last fired step of the current cycle
+
+    @property
+    def in_cycle(self) -> bool:
+        return self.cycle_started is not None
+
+    def summary(self) -> dict[str, Any]:
+        """The ``accounts[].dunning`` shape of STATE.json."""
+        return {
+            "stage": self.stage,
+            "strategy": self.strategy,
+            "segment": self.segment,
+            "cycle_started": self.cycle_started.isoformat() if self.cycle_started else None,
+        }
+
+
+# ---------------------------------------------------------------- outputs
+
+
+class FiredStep(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    step: str
+    offset_days: int
+    channel: Channel | None = None  # the channel actually used (the fallback when it was needed)
+    action: Action | None = None
+    template: str | None = None
+    fallback_used: bool = False
+    to: str | None = None  # e-mail address or phone number: personal data, never logged
+    collector_group: str | None = None  # call tasks only
+    priority: str | None = None  # call tasks only: task_priority key
+    idempotency_key: str
+
+
+class SkippedStep(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    step: str
+    reason: str
+
+
+class EmittedAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Action
+    step: str | None  # the step that fired it; None for the reconnect at the end of a cycle
+    reason: str
+    idempotency_key: str
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    account_id: str
+    business_date: dt.date
+    config_version: int
+    state: DunningState
+    overdue_amount: Money
+    days_overdue: int  # in the strategy's count (business days when it says so), else calendar days
+    cycle_event: CycleEvent | None = None
+    fired: tuple[FiredStep, ...] = ()  # at most one
+    skipped: tuple[SkippedStep, ...] = ()
+    actions: tuple[EmittedAction, ...] = ()
+    promise_outcome: PromiseOutcome | None = None
+    plan_outcome: PlanOutcome | None = None
+    next_review_on: dt.date | None = None
+    next_review_reason: str | None = None
+    explanation: str
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def step_key(account_id: str, cycle_number: int, step: str) -> str:
+    """The idempotency key of one step in one cycle of one account."""
+    return f"{account_id}#{cycle_number}#{step}"
+
+
+def challenger_bucket(account_id: str, segment: str, config_version: int) -> int:
+    """0–99, stable across processes and releases (sha256, not Python's salted ``hash``)."""
+    digest = hashlib.sha256(f"{account_id}\x1f{segment}\x1f{config_version}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def assign_arm(account_id: str, segment: Segment, config_version: int) -> Arm:
+    if segment.challenger is None or segment.challenger.percent == 0:
+        return "champion"
+    bucket = challenger_bucket(account_id, segment.name, config_version)
+    return "challenger" if bucket < segment.challenger.percent else "champion"
+
+
+def build_facts(
+    account: AccountFacts, *, overdue_amount: Decimal, days_overdue: int, open_promise: bool
+) -> dict[str, Any]:
+    """The dictionary's facts for one account (see ``dictionary.DEFAULT_DICTIONARY``)."""
+    customer = account.customer
+    return {
+        "customer_id": customer.customer_id,
+        "customer_type": customer.customer_type,
+        "city": customer.city,
+        "language": customer.language,
+        "vip": customer.vip,
+        "risk_score": customer.risk_score,
+        "attributes": dict(customer.attributes),
+        "account_id": account.account_id,
+        "account_type": account.account_type,
+        "currency": account.currency,
+        "balance": account.balance,
+        "overdue_amount": overdue_amount,
+        "days_overdue": days_overdue,
+        "late_payments_12m": customer.late_payments_12m,
+        "open_promise": open_promise,
+        "broken_promises_12m": customer.broken_promises_12m,
+    }
+
+
+def _matches(config: DunningConfig, expression: str, facts: Mapping[str, Any], what: str, notes: list[str]) -> bool:
+    try:
+        return config.rule(expression).matches(facts)
+    except RuleEvaluationError as exc:
+        notes.append(f"{what} could not be evaluated ({exc.reason}): taken as not matching")
+        return False
+
+
+def match_segment(config: DunningConfig, facts: Mapping[str, Any], notes: list[str]) -> Segment | None:
+    for segment in config.segments:
+        if _matches(config, segment.rule, facts, f"segment {segment.name} rule", notes):
+            return segment
+    return None
+
+
+def _reach(channel: Channel, customer: CustomerFacts) -> tuple[str | None, str | None]:
+    """(address, None) when the customer can be reached on ``channel``, else (None, why not)."""
+    if channel in customer.opted_out:
+        return None, f"customer opted out of {channel}"
+    if channel is Channel.EMAIL:
+        return (customer.email, None) if customer.email else (None, "customer has no e-mail address")
+    if channel in (Channel.SMS, Channel.IVR, Channel.CALL_TASK):
+        return (customer.phone, None) if customer.phone else (None, "customer has no phone number")
+    return None, None  # a letter goes to the postal address on the customer record
+
+
+def _judge_promise(
+    promise: PromiseFacts | None, today: dt.date, grace_days: int
+) -> tuple[PromiseOutcome | None, str | None]:
+    if promise is None:
+        return None, None
+    deadline = promise.date + dt.timedelta(days=grace_days)
+    said = f"promise of {format_money(promise.amount)} for {promise.date.isoformat()}"
+    paid = format_money(promise.paid_since_promise)
+    if promise.paid_since_promise >= promise.amount:
+        return "kept", f"{said} kept ({paid} paid since {promise.created_on.isoformat()})"
+    if today > deadline:
+        return "broken", f"{said} broken (only {paid} paid by {deadline.isoformat()}): dunning resumes"
+    return None, f"{said} open: dunning paused until {deadline.isoformat()}"
+
+
+def _judge_plan(
+    plan: PlanFacts | None, items: Sequence[ItemFacts], today: dt.date
+) -> tuple[PlanOutcome | None, str | None]:
+    if plan is None or plan.status != "active":
+        return None, None
+    wanted = set(plan.installment_item_ids)
+    installments = [item for item in items if item.item_id in wanted]
+    missed = [item for item in installments if item.overdue_on(today)]
+    if missed:
+        first = min(missed, key=lambda item: item.due_date)
+        return "broken", (
+            f"installment plan broken: {first.item_id} due {first.due_date.isoformat()} is unpaid; "
+            "dunning resumes on what is still open"
+        )
+    # Installments the caller did not pass are taken as settled: a caller that lists open items only still sees
+    # the plan complete.
+    if not any(item.is_open for item in installments):
+        return "completed", "installment plan completed"
+    return None, "installment plan active and kept: dunning paused"
+
+
+# ---------------------------------------------------------------- the decision
+
+
+def decide(
+    config: DunningConfig,
+    account: AccountFacts,
+    state: DunningState,
+    today: dt.date,
+    *,
+    holds: Iterable[Hold] = (),
+    promise: PromiseFacts | None = None,
+    plan: PlanFacts | None = None,
+) -> Decision:
+    """What dunning does for ``account`` on business date ``today``, given the state stored after the last run."""
+    notes: list[str] = []
+    overdue = [item for item in account.items if item.overdue_on(today)]
+    overdue_amount = sum((item.open_amount for item in overdue), ZERO)
+    oldest = min((item.due_date for item in overdue), default=None)
+    calendar_days = days_overdue(oldest, today, False) if oldest else 0
+    active_holds = [hold for hold in holds if hold.active_on(today)]
+
+    plan_outcome, plan_note = _judge_plan(plan, account.items, today)
+    plan_pauses = plan is not None and plan.status == "active" and plan_outcome is None
+    promise_outcome, promise_note = _judge_promise(promise, today, config.promise_grace_days)
+    promise_pauses = promise is not None and promise_outcome is None
+    facts = build_facts(account, overdue_amount=overdue_amount, days_overdue=calendar_days, open_promise=promise_pauses)
+
+    # -- the cycle
+    threshold = config.cycle_threshold
+    update: dict[str, Any] = {"config_version": config.version}
+    actions: list[EmittedAction] = []
+    cycle_event: CycleEvent | None = None
+    cycle_number = state.cycle_number
+    in_cycle = state.in_cycle
+    if in_cycle and overdue_amount < threshold:
+        cycle_event, in_cycle = "ended", False
+        notes.append(f"cycle {cycle_number} ended: overdue is below {format_money(threshold)}")
+        if state.suspended_in_cycle:
+            actions.append(
+                EmittedAction(
+                    action=Action.RECONNECT,
+                    step=None,
+                    reason=f"cycle {cycle_number} ended after a suspension",
+                    idempotency_key=step_key(account.account_id, cycle_number, RECONNECT_ON_CYCLE_END),
+                )
+            )
+        update |= {"cycle_started": None, "fired": (), "skipped": (), "suspended_in_cycle": False, "stage": None}
+    elif not in_cycle and overdue_amount >= threshold:
+        if active_holds:
+            notes.append(f"overdue reached {format_money(threshold)} but no cycle starts while on hold")
+        else:
+            cycle_event, in_cycle, cycle_number = "started", True, cycle_number + 1
+            notes.append(f"cycle {cycle_number} started: overdue reached {format_money(threshold)}")
+            update |= {
+                "cycle_started": today,
+                "cycle_number": cycle_number,
+                "fired": (),
+                "skipped": (),
+                "suspended_in_cycle": False,
+                "stage": None,
+            }
+    elif in_cycle:
+        assert state.cycle_started is not None
+        notes.append(f"cycle {cycle_number} running since {state.cycle_started.isoformat()}")
+
+    # -- segment, arm and strategy (kept as stored while on hold: the cycle does not advance)
+    segment_name, strategy_id, arm = state.segment, state.strategy, state.arm
+    if not active_holds:
+        segment = match_segment(config, facts, notes)
+        if segment is None:
+            segment_name, strategy_id, arm = None, None, "champion"
+            notes.append("no segment matches: no strategy")
+        else:
+            keep = in_cycle and cycle_event is None and segment.name == state.segment
+            arm = state.arm if keep else assign_arm(account.account_id, segment, config.version)
+            if arm == "challenger" and segment.challenger is None:
+                arm = "champion"  # the challenger was withdrawn mid-cycle
+            segment_name = segment.name
+            challenger = segment.challenger if arm == "challenger" else None
+            strategy_id = challenger.strategy if challenger else segment.strategy
+            notes.append(f"segment {segment.name} → {f'strategy {strategy_id}' if strategy_id else 'exempt'} ({arm})")
+        update |= {"segment": segment_name, "strategy": strategy_id, "arm": arm}
+    strategy = config.strategy(strategy_id)
+    days = days_overdue(oldest, today, strategy.business_days) if strategy and oldest else calendar_days
+
+    # -- promise and plan outcomes (reported whatever else happens today)
+    notes += [note for note in (plan_note, promise_note) if note]
+
+    # -- steps
+    fired: list[FiredStep] = []
+    skipped: list[SkippedStep] = []
+    # What this cycle already did (nothing when the cycle started today).
+    carried_fired = state.fired if cycle_event is None else ()
+    carried_skipped = state.skipped if cycle_event is None else ()
+    running = False  # in a cycle, not held, not paused: time alone can make something happen
+    if not in_cycle:
+        pass
+    elif active_holds:
+        notes.append("on hold (" + "; ".join(_describe_hold(h) for h in active_holds) + "): no steps")
+    elif plan_pauses or promise_pauses:
+        pass  # the plan or promise note says why
+    elif strategy is None:
+        running = True
+        notes.append("exempt: no steps")
+    else:
+        running = True
+        step_fired, skipped, step_notes = _advance(
+            config, strategy, {*carried_fired, *carried_skipped}, days, overdue_amount, facts, account, cycle_number
+        )
+        notes += step_notes
+        update["skipped"] = (*carried_skipped, *(s.step for s in skipped))
+        if step_fired is not None:
+            fired.append(step_fired)
+            update["fired"] = (*carried_fired, step_fired.step)
+            update["stage"] = step_fired.step
+            if step_fired.action is not None:
+                actions.append(
+                    EmittedAction(
+                        action=step_fired.action,
+                        step=step_fired.step,
+                        reason=f"step {step_fired.step} (day {step_fired.offset_days})",
+                        idempotency_key=step_fired.idempotency_key,
+                    )
+                )
+                if step_fired.action is Action.SUSPEND:
+                    update["suspended_in_cycle"] = True
+                elif step_fired.action is Action.RECONNECT:
+                    update["suspended_in_cycle"] = False
+
+    new_state = state.model_copy(update=update)
+    review_on, review_reason = _next_review(
+        config,
+        account,
+        new_state,
+        today,
+        active_holds=active_holds,
+        promise=promise if promise_pauses else None,
+        running=running,
+        strategy=strategy,
+        oldest=oldest,
+        days=days,
+    )
+    headline = (
+        f"{account.account_id} on {today.isoformat()} (config v{config.version}): overdue "
+        f"{format_money(overdue_amount)} {account.currency} in {len(overdue)} item(s)"
+        + (f", oldest due {oldest.isoformat()}, {days} {_unit(strategy, days)} overdue" if oldest else "")
+    )
+    review = f"next review {review_on.isoformat()}: {review_reason}" if review_on else "nothing further scheduled"
+    return Decision(
+        account_id=account.account_id,
+        business_date=today,
+        config_version=config.version,
+        state=new_state,
+        overdue_amount=overdue_amount,
+        days_overdue=days,
+        cycle_event=cycle_event,
+        fired=tuple(fired),
+        skipped=tuple(skipped),
+        actions=tuple(actions),
+        promise_outcome=promise_outcome,
+        plan_outcome=plan_outcome,
+        next_review_on=review_on,
+        next_review_reason=review_reason,
+        explanation="; ".join([headline, *notes, review]),
+    )
+
+
+def _unit(strategy: Strategy | None, days: int) -> str:
+    unit = "business day" if strategy and strategy.business_days else "day"
+    return unit if days == 1 else f"{unit}s"
+
+
+def _describe_hold(hold: Hold) -> str:
+    until = f" until {hold.until.isoformat()}" if hold.until else ""
+    return f"{hold.level} hold: {hold.reason}{until}"
+
+
+def _advance(
+    config: DunningConfig,
+    strategy: Strategy,
+    done: set[str],
+    days: int,
+    overdue_amount: Decimal,
+    facts: Mapping[str, Any],
+    account: AccountFacts,
+    cycle_number: int,
+) -> tuple[FiredStep | None, list[SkippedStep], list[str]]:
+    """Fire the latest due step not yet done in this cycle; the earlier pending ones are superseded by it."""
+    notes: list[str] = []
+    pending = [(n, step) for n, step in enumerate(strategy.steps) if step.name not in done]
+    ready: list[tuple[int, Step]] = []
+    for n, step in pending:
+        if days < step.offset_days:
+            continue
+        if overdue_amount < step.min_overdue_amount:
+            notes.append(f"step {step.name} waits: overdue is below {format_money(step.min_overdue_amount)}")
+            continue
+        if step.condition and not _matches(config, step.condition, facts, f"step {step.name} condition", notes):
+            notes.append(f"step {step.name} waits: its condition is not met")
+            continue
+        ready.append((n, step))
+    if not ready:
+        if not notes:
+            notes.append("no step due")
+        return None, [], notes
+    position, chosen = ready[-1]
+    skipped = [
+        SkippedStep(step=step.name, reason=f"superseded by {chosen.name}") for n, step in pending if n < position
+    ]
+    key = step_key(account.account_id, cycle_number, chosen.name)
+    if chosen.action is not None:
+        notes.append(f"fired {chosen.name} (day {chosen.offset_days}, action {chosen.action})")
+        fired_action = FiredStep(
+            step=chosen.name, offset_days=chosen.offset_days, action=chosen.action, idempotency_key=key
+        )
+        return fired_action, skipped, notes
+    assert chosen.channel is not None
+    channel, fallback_used = chosen.channel, False
+    to, problem = _reach(channel, account.customer)
+    if problem and chosen.fallback_channel is not None:
+        fallback_to, fallback_problem = _reach(chosen.fallback_channel, account.customer)
+        if fallback_problem is None:
+            notes.append(f"{problem}: {chosen.name} goes by {chosen.fallback_channel}")
+            channel, to, problem, fallback_used = chosen.fallback_channel, fallback_to, None, True
+        else:
+            problem = f"{problem}; fallback {chosen.fallback_channel}: {fallback_problem}"
+    if problem:
+        skipped.append(SkippedStep(step=chosen.name, reason=f"cannot reach the customer: {problem}"))
+        notes.append(f"step {chosen.name} skipped: cannot reach the customer ({problem})")
+        return None, skipped, notes
+    group = priority = None
+    if channel is Channel.CALL_TASK:
+        group = assign_collector_group(config, facts)
+        priority = task_priority(overdue_amount, days)
+    notes.append(
+        f"fired {chosen.name} (day {chosen.offset_days}, {channel}"
+        + (f", template {chosen.template}" if chosen.template and channel is not Channel.CALL_TASK else "")
+        + (f", group {group}" if group else "")
+        + ")"
+    )
+    fired = FiredStep(
+        step=chosen.name,
+        offset_days=chosen.offset_days,
+        channel=channel,
+        template=chosen.template,
+        fallback_used=fallback_used,
+        to=to,
+        collector_group=group,
+        priority=priority,
+        idempotency_key=key,
+    )
+    return fired, skipped, notes
+
+
+def _next_review(
+    config: DunningConfig,
+    account: AccountFacts,
+    state: DunningState,
+    today: dt.date,
+    *,
+    active_holds: Sequence[Hold],
+    promise: PromiseFacts | None,
+    running: bool,
+    strategy: Strategy | None,
+    oldest: dt.date | None,
+    days: int,
+) -> tuple[dt.date | None, str | None]:
+    """The earliest later date on which a run could do something the passing of time alone brings about.
+
+    Events (a payment, a new invoice, a hold lifted, a promise or plan created) re-plan the account themselves.
+    ``running``: in a cycle, not held and not paused, so steps (or a change of segment) can follow from time alone.
+    """
+    candidates: list[tuple[dt.date, str]] = []
+    for item in account.items:
+        if not item.is_open:
+            continue
+        if item.held_on(today):
+            if item.hold_until is not None:
+                candidates.append((max(item.hold_until, item.due_date) + _ONE_DAY, f"hold on {item.item_id} ends"))
+        elif item.due_date >= today:
+            candidates.append((item.due_date + _ONE_DAY, f"{item.item_id} becomes overdue"))
+    for hold in active_holds:
+        if hold.until is not None:
+            candidates.append((hold.until + _ONE_DAY, f"{hold.level} hold ends"))
+    if promise is not None:
+        deadline = promise.date + dt.timedelta(days=config.promise_grace_days)
+        candidates.append((deadline + _ONE_DAY, "the promise to pay is checked"))
+    if running and strategy is not None and oldest is not None:
+        done = set(state.fired) | set(state.skipped)
+        for step in strategy.steps:
+            if step.name in done:
+                continue
+            if step.offset_days > days:
+                due = add_days(oldest, step.offset_days, strategy.business_days)
+                candidates.append((due, f"step {step.name} comes due"))
+            elif step.condition and "days_overdue" in config.rule(step.condition).fields:
+                candidates.append((today + _ONE_DAY, f"step {step.name} waits on a condition over days_overdue"))
+    if running and any("days_overdue" in config.rule(s.rule).fields for s in config.segments):
+        candidates.append((today + _ONE_DAY, "segment rules depend on days_overdue"))
+    if not candidates:
+        return None, None
+    return min(candidates, key=lambda candidate: candidate[0])

@@ -73,6 +73,28 @@ def test_a_good_customer_keeps_extra_columns_as_attributes():
 
 
 @pytest.mark.parametrize(
+    "written",
+    [
+        "tr33-0006-1005-1978-6457-8413-26",
+        "TR33.0006.1005.1978.6457.8413.26",
+        "IBAN: TR33 0006 1005 1978 6457 8413 26",
+        "TR33\u00a00006\u00a01005\u00a01978\u00a06457\u00a08413\u00a026",
+    ],
+)
+def test_a_customer_iban_is_stored_in_its_one_compact_form_however_written(written):
+    customer = validate_customer({**GOOD_CUSTOMER, "iban": written})
+    assert not isinstance(customer, list), customer
+    assert customer.iban == "TR330006100519786457841326"
+
+
+def test_a_customer_iban_is_checked_for_shape_not_checksum():
+    customer = validate_customer({**GOOD_CUSTOMER, "iban": "TR33 0006 1005 1978 6457 8413 27"})  # wrong check digits
+    assert not isinstance(customer, list) and customer.iban == "TR330006100519786457841327"
+    errors = validate_customer({**GOOD_CUSTOMER, "iban": "IBAN: 0006 1005 1978"})
+    assert errors == ["iban: 'IBAN: 0006 1005 1978' is not an IBAN (country code, 2 check digits, account number)"]
+
+
+@pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"type": "company"}, "type"),

@@ -206,10 +206,81 @@ def test_charges_keep_the_instructed_amount_for_matching(v02, v08):
     assert v02["Stmt[1]/Ntry[2]/TxDtls[1]"].instructed_amount is None
 
 
-def test_amounts_keep_leading_zeros_out_and_every_decimal_in(v02):
+def test_leading_zeros_and_zero_decimals_are_accepted_and_the_amount_has_the_currency_minor_units(v02):
     amount = v02["Stmt[1]/Ntry[5]"].amount  # written 0000045.5000
     assert amount == Decimal("45.50")
-    assert str(amount) == "45.5000"  # exact as written: no rounding in the parser
+    assert str(amount) == "45.50"  # quantized to EUR's 2 minor units: only zeros were dropped
+
+
+def booked(amount: str, currency: str, details: str = "") -> str:
+    """One booked credit entry of ``amount`` in ``currency``, with optional ``NtryDtls`` content."""
+    entry_details = f"<NtryDtls>{details}</NtryDtls>" if details else ""
+    return (
+        f'<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        f"<BkTxCd/>{entry_details}</Ntry>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("10.500", "TRY", "10.50"),  # extra decimals that are zeros are accepted
+        ("0000010.5", "TRY", "10.50"),
+        ("1000.00", "JPY", "1000"),
+        ("1.250", "BHD", "1.250"),
+        ("1234567890123456.78", "EUR", "1234567890123456.78"),  # 18 digits: the most ISO 20022 allows
+        ("0001234567890123456.7800", "EUR", "1234567890123456.78"),  # leading and trailing zeros are not digits
+    ],
+)
+def test_amounts_are_quantized_to_the_currency_minor_units(amount, currency, expected):
+    (payment,) = parse_camt([camt(booked(amount, currency))]).transactions
+    assert (str(payment.amount), payment.currency) == (expected, currency)
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        (
+            booked("10.001", "TRY"),
+            "Amt '10.001': 10.001 TRY has 3 significant decimals but TRY has 2 (ISO 4217 minor units): refused, "
+            "not rounded",
+        ),
+        (
+            booked("10.5", "JPY"),
+            "Amt '10.5': 10.5 JPY has 1 significant decimal but JPY has 0 (ISO 4217 minor units): refused, not rounded",
+        ),
+        (
+            booked("12345678901234567.89", "EUR"),
+            "Amt '12345678901234567.89' has 19 digits; an ISO 20022 amount has at most 18",
+        ),
+        (booked("1234567890123456789", "JPY"), "has 19 digits"),
+        (
+            booked(
+                "5.00", "EUR", '<TxDtls><AmtDtls><InstdAmt><Amt Ccy="EUR">5.001</Amt></InstdAmt></AmtDtls></TxDtls>'
+            ),
+            "AmtDtls/InstdAmt/Amt '5.001': 5.001 EUR has 3 significant decimals",
+        ),
+    ],
+)
+def test_an_amount_finer_than_its_currency_or_too_long_rejects_the_entry_never_rounds(entry, reason):
+    parsed = parse_camt([camt(entry + CREDIT)])
+    (rejection,) = parsed.rejections
+    assert rejection.position == "Stmt[1]/Ntry[1]"
+    assert reason in rejection.reason
+    assert [t.position for t in parsed.transactions] == ["Stmt[1]/Ntry[2]"]  # the file goes on
+
+
+def test_a_batch_line_finer_than_its_currency_holds_back_the_whole_batch():
+    lines = (
+        '<TxDtls><Amt Ccy="TRY">60.00</Amt></TxDtls>'
+        '<TxDtls><Amt Ccy="TRY">39.995</Amt></TxDtls>'
+        '<TxDtls><Amt Ccy="TRY">0.005</Amt></TxDtls>'
+    )
+    parsed = parse_camt([camt(booked("100.00", "TRY", lines) + CREDIT)])
+    assert [r.position for r in parsed.rejections] == ["Stmt[1]/Ntry[1]/TxDtls[2]", "Stmt[1]/Ntry[1]/TxDtls[3]"]
+    assert "39.995 TRY has 3 significant decimals" in parsed.rejections[0].reason
+    assert "held back" in parsed.rejections[0].reason
+    assert [t.position for t in parsed.transactions] == ["Stmt[1]/Ntry[2]"]
 
 
 def test_a_line_credit_debit_indicator_overrides_the_entry(v08):
@@ -389,6 +460,16 @@ def test_debtor_name_and_account_in_v02_and_v08_shapes(v02, v08):
         "Globex Corporation",
         "987654321",
     )
+
+
+def test_ibans_written_in_groups_are_read_in_their_one_compact_form():
+    line = (
+        "<TxDtls><RltdPties><Dbtr><Nm>Anna Schmidt</Nm></Dbtr>"
+        "<DbtrAcct><Id><IBAN>de12 5001 0517 0648 4898 90</IBAN></Id></DbtrAcct></RltdPties></TxDtls>"
+    )
+    data = camt(booked("10.00", "EUR", line)).replace(b"DE89370400440532013000", b"DE89 3704 0044 0532 0130 00")
+    (payment,) = parse_camt([data]).transactions
+    assert (payment.account, payment.debtor_iban) == ("DE89370400440532013000", "DE12500105170648489890")
 
 
 def test_unstructured_remittance_lines_and_structured_references(v02, v08):

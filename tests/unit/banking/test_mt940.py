@@ -135,6 +135,67 @@ def test_missing_bank_reference_is_derived_from_statement_number_index_amount_an
     assert again.position != entry.position  # one line further down
 
 
+def statement(currency: str, *entries: str, account: str = "DE89370400440532013000") -> bytes:
+    """One MT940 statement in ``currency`` holding the given :61:/:86: lines (the first :61: is on line 5)."""
+    lines = [":20:STMT-INLINE", f":25:{account}", ":28C:00001/001", f":60F:C260601{currency}100,00"]
+    return "\n".join([*lines, *entries, f":62F:C260602{currency}100,00", "-", ""]).encode()
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "expected"),
+    [
+        ("TRY", "10,500", "10.50"),  # extra decimals that are zeros are accepted
+        ("TRY", "10,", "10.00"),
+        ("JPY", "1000,", "1000"),
+        ("JPY", "1000,00", "1000"),
+        ("BHD", "1,250", "1.250"),
+        ("EUR", "000000001234,5", "1234.50"),
+        ("EUR", "123456789012,34", "123456789012.34"),  # 15 characters: the most SWIFT allows
+    ],
+)
+def test_amounts_are_quantized_to_the_currency_minor_units(currency, amount, expected):
+    (entry,) = parse_mt940(statement(currency, f":61:2606010601C{amount}NTRFNONREF//REF-1")).transactions
+    assert (str(entry.amount), entry.currency) == (expected, currency)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "reason"),
+    [
+        ("TRY", "10,001", ":61: amount '10,001': 10.001 TRY has 3 significant decimals but TRY has 2"),
+        ("JPY", "10,5", ":61: amount '10,5': 10.5 JPY has 1 significant decimal but JPY has 0"),
+        ("EUR", "1234567890123,45", ":61: amount '1234567890123,45' is 16 characters long; SWIFT allows at most 15"),
+        ("EUR", "0000000000001234,56", "is 19 characters long"),  # leading zeros count: 15d is a length
+    ],
+)
+def test_an_amount_finer_than_its_currency_or_longer_than_15_characters_is_rejected_never_rounded(
+    currency, amount, reason
+):
+    data = statement(currency, f":61:2606010601C{amount}NTRFNONREF//BAD-1", ":61:2606010601C5,NTRFNONREF//OK-2")
+    result = parse_mt940(data)
+    (rejection,) = result.rejections
+    assert rejection.position == "statement 1 / :61: #1 (line 5)"
+    assert reason in rejection.reason
+    assert [t.bank_reference for t in result.transactions] == ["OK-2"]  # the file goes on
+
+
+def test_a_derived_reference_keeps_the_amount_as_written_so_it_does_not_change():
+    (entry,) = parse_mt940(statement("EUR", ":61:2606010601C75,5NTRFNONREF")).transactions
+    assert str(entry.amount) == "75.50"
+    assert entry.bank_reference == "derived:DE89370400440532013000:STMT-INLINE:00001/001:1:C75.5:2026-06-01"
+
+
+def test_ibans_written_in_groups_or_with_a_label_are_read_in_their_one_compact_form():
+    data = statement(
+        "EUR",
+        ":61:2606010601C5,00NTRFNONREF//REF-1",
+        "IBAN: NL91-ABNA-0417-1643-00",
+        account="IBAN DE89 3704 0044 0532 0130 00",
+    )
+    (entry,) = parse_mt940(data).transactions
+    assert (entry.account, entry.debtor_iban) == ("DE89370400440532013000", "NL91ABNA0417164300")
+    assert entry.remittance_lines == ()  # the IBAN in the supplementary details is no remittance information
+
+
 # --- dates -----------------------------------------------------------------------------------------------------------
 
 

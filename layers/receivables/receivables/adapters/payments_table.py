@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import account_item_entries, account_key, item_key
+from receivables.domain.iban import normalise_iban
 from receivables.domain.money import ZERO, format_money
 from receivables.domain.text import fold
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
@@ -378,7 +379,7 @@ class PayerDirectoryTable:
         )
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]:
-        compact = iban.replace(" ", "").upper()
+        compact = normalise_iban(iban)
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :p",

@@ -17,7 +17,11 @@ Choices where the standard or the banks leave room:
   with no ``TxDtls`` at all (a batch whose details come separately, e.g. in a camt.054) is one transaction.
   The lines, signed by their own ``CdtDbtInd`` (the entry's when absent), must net to the entry amount; if any line
   cannot be read or they do not add up, the whole entry is rejected so a booking is never posted in part or twice.
-  Amounts keep every digit the bank wrote (``8.850`` stays ``Decimal('8.850')``).
+* Amount digits. Leading zeros and trailing decimal zeros are accepted (``0000045.5000`` EUR is 45.50). A decimal
+  that is not zero beyond the currency's ISO 4217 minor units (``10.001`` TRY, ``10.5`` JPY), or more than 18 digits
+  (ISO 20022 ``totalDigits``), rejects the entry: money is never rounded. (Its ``fractionDigits`` 5 never binds: no
+  currency has more than 4 minor units.) Every amount read is quantized to its currency's minor units (``8.850`` EUR
+  is ``Decimal('8.85')``).
 * ``instructed_amount`` is ``AmtDtls/InstdAmt`` (the line's, else for a one-line entry the entry's) only when it is
   in the booked currency: the model has no currency for it, and a foreign instructed amount must not be compared
   with local open items.
@@ -61,6 +65,8 @@ from receivables.banking.statement import (
     ParsedBankFile,
 )
 from receivables.banking.xml_safety import iter_xml_events
+from receivables.domain.iban import normalise_iban
+from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
 __all__ = ["CamtReader", "is_camt", "parse_camt"]
 
@@ -88,6 +94,7 @@ _NOT_PROVIDED = "NOTPROVIDED"
 
 # ASCII digits only: Python's \d and Decimal() also accept other scripts' digits.
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_MAX_TOTAL_DIGITS = 18  # ActiveOrHistoricCurrencyAndAmount: totalDigits 18, fractionDigits 5
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNT = re.compile(r"[0-9]+")
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T[0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
@@ -245,7 +252,7 @@ class CamtReader:
         common: dict[str, Any] = {
             "source_format": self.source_format,
             "statement_id": _text(record, "Id"),
-            "account": _text(record, "Acct/Id/IBAN") or _text(record, "Acct/Id/Othr/Id"),
+            "account": _iban(record, "Acct/Id/IBAN") or _text(record, "Acct/Id/Othr/Id"),
             "currency": booking.currency,
             "status": booking.status,
             "booking_date": booking.booking_date,
@@ -408,7 +415,7 @@ def _read_details(line: Element | None, booking: _Booking) -> dict[str, Any]:
         "mandate_id": _text(line, "Refs/MndtId"),
         "uetr": _text(line, "Refs/UETR"),
         "debtor_name": _text(line, "RltdPties/Dbtr/Nm") or _text(line, "RltdPties/Dbtr/Pty/Nm"),
-        "debtor_iban": _text(line, "RltdPties/DbtrAcct/Id/IBAN"),
+        "debtor_iban": _iban(line, "RltdPties/DbtrAcct/Id/IBAN"),
         "debtor_account": _text(line, "RltdPties/DbtrAcct/Id/Othr/Id"),
         "remittance_lines": remittance,
         "structured_references": references,
@@ -447,7 +454,17 @@ def _money(element: Element, what: str) -> tuple[Decimal, str]:
     currency = element.get("Ccy")
     if currency is None or not _CURRENCY.fullmatch(currency):
         raise _Malformed(f"{what} currency {currency!r} is not a three-letter ISO 4217 code")
-    return Decimal(text), currency
+    value = Decimal(text)
+    digits = total_digits(value)
+    if digits > _MAX_TOTAL_DIGITS:
+        raise _Malformed(
+            f"{what} '{text}' has {digits} digits; an ISO 20022 amount has at most {_MAX_TOTAL_DIGITS} "
+            "(leading zeros and trailing decimal zeros not counted)"
+        )
+    try:
+        return quantize_to_currency(value, currency), currency
+    except AmountError as err:
+        raise _Malformed(f"{what} '{text}': {err}") from None
 
 
 def _direction(indicator: str | None, whose: str) -> Direction:
@@ -489,6 +506,12 @@ def _text(element: Element, path: str) -> str | None:
     if found is None or found.text is None:
         return None
     return found.text.strip() or None
+
+
+def _iban(element: Element, path: str) -> str | None:
+    """An IBAN element's value in its one compact form: the schema wants it compact, yet banks write it grouped."""
+    text = _text(element, path)
+    return (normalise_iban(text) or None) if text else None
 
 
 def _texts(element: Element, path: str, *, verbatim: bool = False) -> tuple[str, ...]:

@@ -14,6 +14,10 @@ because for a receivables ledger it gets in the way:
 So this module splits the file into tags itself (keeping line numbers), asks ``mt940.tags`` for the sub-fields, and
 gives them meaning here: marks, amounts, dates, references and the ``:86:`` dialects (German ``?20`` sub-fields with
 SEPA keywords, Dutch ``/CODE/`` fields, free text as Turkish and many other banks write it).
+
+An amount has at most 15 characters, the decimal comma included (SWIFT 15d). Leading zeros and trailing decimal
+zeros are fine; a decimal that is not zero beyond the currency's ISO 4217 minor units (``10,001`` TRY, ``10,5`` JPY)
+rejects the entry rather than being rounded. Amounts are quantized to the currency's minor units.
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ from datetime import date
 from decimal import Decimal
 
 from mt940.tags import TAG_BY_ID, BalanceBase, FloorLimitIndicator, Statement, StatementGLS, SumEntries
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 
 from receivables.banking.statement import (
     BankFileError,
@@ -38,7 +40,8 @@ from receivables.banking.statement import (
     EntryStatus,
     ParsedBankFile,
 )
-from receivables.domain.money import is_currency
+from receivables.domain.iban import iban_checksum_ok, normalise_iban
+from receivables.domain.money import AmountError, is_currency, quantize_to_currency
 
 __all__ = ["is_mt940", "parse_mt940"]
 
@@ -75,6 +78,8 @@ _CURRENCY_CARRIERS = {
 }
 # SWIFT 15d: a decimal comma, decimals optional ('9,'), leading zeros allowed; ASCII digits only ('١٢' is no amount).
 _AMOUNT = re.compile(r"[0-9]+(?:,[0-9]*)?\Z")
+_AMOUNT_RUN = re.compile(r"[0-9,]+")  # what the bank wrote as the amount, however long
+_MAX_AMOUNT_LENGTH = 15  # 15d: at most 15 characters, the decimal comma included
 _MARK_ONLY = re.compile(r"^\d{6}(?:\d{4})?R?[CD][A-Z]?$", re.IGNORECASE)  # a bank that breaks :61: before the amount
 _NO_REFERENCE = "NONREF"
 _NOT_PROVIDED = "NOTPROVIDED"
@@ -277,21 +282,17 @@ def _statements(fields: list[_Field]) -> tuple[list[_Statement], list[_Field]]:
 
 def _account(value: str) -> str | None:
     """Our account as the bank names it: an IBAN (ING adds the currency after it), else 'branch/account' as given."""
-    compact = value.replace(" ", "")
+    compact = normalise_iban(value)
     for candidate in (compact, compact[:-3]):
-        iban = _iban(candidate)
-        if iban:
-            return iban
+        if iban_checksum_ok(candidate):
+            return candidate
     return value.strip() or None
 
 
 def _iban(value: str) -> str | None:
-    if len(value) < 15 or not value[:2].isalpha():
-        return None
-    try:
-        return str(IBAN(value))
-    except SchwiftyException:
-        return None
+    """``value`` as a compact IBAN when it is a valid one (checksum included), else None: in free-form fields only
+    the checksum tells an IBAN from another account number or a reference."""
+    return normalise_iban(value) if iban_checksum_ok(value) else None
 
 
 def _currency(statement: _Statement) -> str | None:
@@ -332,7 +333,7 @@ def _read_statement(statement: _Statement, wrap: int) -> tuple[list[BankTransact
             rejections.append(BankFileRejection(position=position, reason=reason))
             continue
         try:
-            line = _statement_line(line_field)
+            line = _statement_line(line_field, currency)
         except _Malformed as exc:
             rejections.append(BankFileRejection(position=position, reason=f":61: {exc.reason}"))
             continue
@@ -354,7 +355,8 @@ class _Line:
     value_date: date
     booking_date: date | None
     mark: str  # C, D, RC, RD
-    amount: Decimal
+    amount: Decimal  # quantized to the currency's minor units
+    written_amount: Decimal  # as the bank wrote it ('75,' is 75): part of the derived reference, which must not change
     type_code: str  # e.g. NTRF, NMSC, FMSC
     customer_reference: str | None
     bank_reference: str | None
@@ -370,7 +372,7 @@ _MARKS: dict[str, tuple[Direction, bool]] = {
 }
 
 
-def _statement_line(item: _Field) -> _Line:
+def _statement_line(item: _Field, currency: str) -> _Line:
     lines = [line.strip() for line in item.lines if line.strip()]
     if len(lines) > 1 and _MARK_ONLY.match(lines[0]):
         lines = [lines[0] + lines[1], *lines[2:]]
@@ -384,21 +386,33 @@ def _statement_line(item: _Field) -> _Line:
 
     value_date = _value_date(parts["year"], parts["month"], parts["day"])
     amount_text = parts["amount"]
+    # The package's pattern stops at 15 characters and leaves the rest to the reference: say what is really wrong.
+    written = _AMOUNT_RUN.match(text, match.start("amount"))
+    if written and len(written.group()) > _MAX_AMOUNT_LENGTH:
+        raise _Malformed(
+            f"amount {written.group()!r} is {len(written.group())} characters long; SWIFT allows at most "
+            f"{_MAX_AMOUNT_LENGTH} (15d), the decimal comma included"
+        )
     if not parts["id"] or not _AMOUNT.match(amount_text):
         after_mark = text[match.start("amount") :].split("\n")[0][:24]
         raise _Malformed(
             f"no amount and transaction type in {after_mark!r}: expected digits with a decimal comma (e.g. 1234,56) "
             "then a type code such as NTRF"
         )
-    amount = Decimal(amount_text.replace(",", "."))
-    if amount == 0:
+    written_amount = Decimal(amount_text.replace(",", "."))
+    if written_amount == 0:
         raise _Malformed(f"amount {amount_text!r} is zero: nothing to post")
+    try:
+        amount = quantize_to_currency(written_amount, currency)
+    except AmountError as exc:
+        raise _Malformed(f"amount {amount_text!r}: {exc}") from None
     entry_month, entry_day = (parts["entry_month"] or "").strip(), (parts["entry_day"] or "").strip()
     return _Line(
         value_date=value_date,
         booking_date=_entry_date(value_date, entry_month, entry_day) if entry_month and entry_day else None,
         mark=parts["status"].upper(),
         amount=amount,
+        written_amount=written_amount,
         type_code=parts["id"].upper(),
         customer_reference=_reference(parts["customer_reference"]),
         bank_reference=_reference(parts["bank_reference"]),
@@ -537,7 +551,7 @@ def _german(flat: str, separator: str) -> _Details:
     values = dict(subfields)  # the first of a repeated code would be a bank's error; the last one wins
     name = _join_wrapped([values.get("32", ""), values.get("33", "")], _GERMAN_SUBFIELD_WIDTH).strip()
     account = values.get("31", "").strip()
-    iban = _iban(account.replace(" ", ""))
+    iban = _iban(account)
     bank = values.get("30", "").strip()
 
     leading, found = _keyed(_SEPA_KEYWORD, purpose)
@@ -614,7 +628,7 @@ def _transaction(
     direction, reversal = _MARKS[line.mark]
     # Banks that put the counterparty's IBAN in the supplementary details (Rabobank) give it here; anything else
     # there (a reference, a booking text) is remittance information like :86:.
-    supplementary_iban = _iban(line.supplementary.replace(" ", "")) if line.supplementary else None
+    supplementary_iban = _iban(line.supplementary) if line.supplementary else None
     remittance = [details.remittance] if details.remittance else []
     if details.other_reading:
         remittance.append(details.other_reading)
@@ -653,5 +667,5 @@ def _transaction(
 def _derived_reference(header: _Header, index: int, line: _Line) -> str:
     """Without a '//' bank reference, a reference from what identifies the entry in its statement, so the same file
     read twice gives the same references (and the entry is posted once)."""
-    parts = (header.account, header.statement_id, header.number, str(index), f"{line.mark}{line.amount}")
+    parts = (header.account, header.statement_id, header.number, str(index), f"{line.mark}{line.written_amount}")
     return "derived:" + ":".join(part or "-" for part in parts) + f":{line.value_date.isoformat()}"

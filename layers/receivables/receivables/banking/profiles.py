@@ -24,7 +24,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Literal, get_args
 
-from babel.numbers import get_currency_precision
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,7 +43,8 @@ from receivables.banking.statement import (
     Direction,
     ParsedBankFile,
 )
-from receivables.domain.money import is_currency
+from receivables.domain.iban import normalise_iban
+from receivables.domain.money import is_currency, minor_units
 from receivables.domain.text import fold
 
 FieldName = Literal[
@@ -486,9 +486,9 @@ def parse_amount(text: str, profile: BankProfile) -> Decimal:
 def _check_currency_decimals(value: Decimal, currency: str, shown: str) -> None:
     """More non-zero decimals than the currency has means the profile's separators are wrong, not a real amount.
 
-    The amount itself keeps every digit the bank wrote ('1.234,50' stays 1234.50), as the camt and MT940 readers do.
+    ISO 4217 minor units (``money.minor_units``), as the camt and MT940 readers use.
     """
-    places = get_currency_precision(currency)
+    places = minor_units(currency)
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise AmountFormatError(
             f"{shown!r} has more decimals than {currency} has ({places}): check decimal_separator/implied_decimals"
@@ -912,7 +912,7 @@ def _direction(row: _Row, value: Decimal) -> Direction | None:
 
 
 def _compact(iban: str | None) -> str | None:
-    return iban.replace(" ", "").upper() if iban else None
+    return (normalise_iban(iban) or None) if iban else None
 
 
 def _fallback_reference(bank_id: str, content: str, occurrence: int) -> str:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from receivables.domain.iban import is_iban_shaped, normalise_iban
 from receivables.domain.money import CURRENCIES, AmountError, is_currency, parse_positive_amount
 
 
@@ -45,9 +46,6 @@ _ID = r"[^\s#\x00-\x1f\x7f]{1,128}"
 _IDENTIFIER = re.compile(rf"{_ID}\Z")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")  # ITU-T E.164: '+', country code, at most 15 digits in all
-# An IBAN's shape (country, check digits, BBAN). Checksums are not enforced on CRM data: a customer is not refused
-# for an IBAN their bank may still correct; collections (pain.008) validate before money moves.
-_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\Z")
 # A SEPA direct-debit mandate reference: up to 35 characters of the EPC's identifier set (pain.008 MndtId).
 _MANDATE_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}\Z")
 _RISK_SCORE = re.compile(r"(?P<score>[0-9]{1,4})(?:\.0+)?\Z")
@@ -285,8 +283,10 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:
         errors.append(f"email: {email!r} is not an e-mail address")
     iban = _optional(values, "iban")
     if iban is not None:
-        compact = iban.replace(" ", "").upper()
-        if not _IBAN.match(compact):
+        # Shape only, no checksum: a customer is not refused for an IBAN their bank may still correct;
+        # collections (pain.008) validate it before money moves.
+        compact = normalise_iban(iban)
+        if not is_iban_shaped(compact):
             errors.append(f"iban: {iban!r} is not an IBAN (country code, 2 check digits, account number)")
         iban = compact
     vip = False

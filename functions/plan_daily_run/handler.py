@@ -41,9 +41,16 @@ def business_date_of(event: dict[str, Any]) -> date:
     return settings.business_date or datetime.now(ZoneInfo(settings.business_timezone)).date()
 
 
+def run_at_of(event: dict[str, Any]) -> str | None:
+    scheduled = event.get("scheduled_time", "")
+    return scheduled.replace("Z", "+00:00") if scheduled and not scheduled.startswith("<") else None
+
+
 @idempotent_function(data_keyword_argument="business_date", persistence_store=persistence, config=idempotency)
-def plan(business_date: str) -> dict[str, Any]:
-    summary = bootstrap.daily_run_planner().plan(date.fromisoformat(business_date))
+def plan(business_date: str, run_at: str | None = None) -> dict[str, Any]:
+    summary = bootstrap.daily_run_planner().plan(
+        date.fromisoformat(business_date), datetime.fromisoformat(run_at) if run_at else None
+    )
     return {
         "business_date": business_date,
         "dates": [d.isoformat() for d in summary.dates],
@@ -55,6 +62,6 @@ def plan(business_date: str) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    result = plan(business_date=business_date_of(event).isoformat())
+    result = plan(business_date=business_date_of(event).isoformat(), run_at=run_at_of(event))
     logger.info("daily run planned", extra=result)
     return result

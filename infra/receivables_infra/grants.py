@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -134,3 +135,24 @@ def apply_grants(role: iam.Role, grants: Grants, resources: GrantableResources) 
 
     if grants.put_events:
         resources.event_bus.grant_put_events_to(role)
+
+    if grants.send_email:
+        # Scoped to identities of this account and region: which sender is verified is an operator's setup step.
+        identities = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/*"
+        role.add_to_policy(iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identities]))
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "SES sending from the account's verified identities: the sender address is configuration (NOTIFY_FROM).",
+            findings=("Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",),
+        )
+
+    if grants.send_sms:
+        # SNS direct SMS publishing has no topic to scope to: a phone number is not an ARN.
+        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "SMS are published to phone numbers, which SNS does not express as resources; only sns:Publish.",
+            findings=("Resource::*",),
+        )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from receivables.settings import DEFAULT_NOTIFY_FROM
 from receivables.topology import BusTrigger, ResourceKind, S3Trigger, Table, Topology, create_table_request
 
 TAP_QUEUE = "local-bus-tap"
@@ -72,6 +73,8 @@ def provision(topology: Topology, clients: Callable[[str], Any], prefix: str) ->
     _connect_s3_notifications(topology, clients("s3"), clients("sqs"), buckets, queues)
     table = create_table(clients("dynamodb"), physical_name(prefix, topology.table.name), topology.table)
     bus, rules = _create_bus(topology, clients("events"), clients("sqs"), prefix, tap)
+    # SES sends only from verified identities; in AWS verifying the sender is an operator's setup step.
+    clients("ses").verify_email_identity(EmailAddress=DEFAULT_NOTIFY_FROM)
     return Resources(prefix=prefix, buckets=buckets, queues=queues, table=table, bus=bus, tap=tap, bus_rules=rules)
 
 

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from receivables import bootstrap
+from receivables.settings import DEFAULT_NOTIFY_FROM
 from receivables.topology import TOPOLOGY, create_table_request, env_var
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +147,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             )
         urls = {q.name: sqs.create_queue(QueueName=physical("queue", q.name))["QueueUrl"] for q in TOPOLOGY.queues}
         events.create_event_bus(Name=physical("bus", TOPOLOGY.event_bus))
+        boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=DEFAULT_NOTIFY_FROM)
         tap = sqs.create_queue(QueueName=f"{PREFIX}-bus-tap")["QueueUrl"]
         tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(

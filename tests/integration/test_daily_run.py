@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.integration.test_loading_pipeline import CUSTOMERS, INVOICES, drop
 
 
@@ -17,8 +19,8 @@ def test_accounts_due_on_a_date_are_announced_once(stack, context):
     again = plan({"business_date": "2026-10-16"}, context)
 
     assert first == again == {"business_date": "2026-10-16", "dates": ["2026-10-16"], "accounts_due": 1}
-    due = [e["detail"] for e in stack.bus_events() if e["detail-type"] == "AccountActionDue"]
-    assert due == [{"account_id": "A1", "action_date": "2026-10-16", "business_date": "2026-10-16"}]
+    queued = [json.loads(m["Body"]) for m in stack.receive("dunning-accounts")]
+    assert queued == [{"account_ids": ["A1"], "business_date": "2026-10-16", "run_at": None}]
 
 
 def test_missed_days_are_caught_up(stack, context):

@@ -16,15 +16,19 @@ from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource
 from receivables.adapters.direct_debit_table import CollectionTable
+from receivables.adapters.dunning_table import DunningTable
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
+from receivables.adapters.messengers import AwsMessenger, S3LetterBox
 from receivables.adapters.payments_table import PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
 from receivables.direct_debit.service import CollectionStatusReports, DirectDebitService
+from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
+from receivables.dunning.service import DunningReview
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
@@ -33,6 +37,7 @@ from receivables.settings import (
     BankFileSettings,
     DailyRunSettings,
     DirectDebitSettings,
+    DunningSettings,
     LoaderSettings,
     PaymentsApiSettings,
     PlannerSettings,
@@ -154,6 +159,35 @@ def daily_run_planner() -> DailyRunPlanner:
         accounts_due=LedgerTable(dynamodb, settings.table_name, clock=clock).accounts_due,
         log=RunLogTable(dynamodb, settings.table_name, clock=clock),
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, "receivables.collections"),
+        fan_out=SqsChunkQueue(aws_client("sqs"), settings.dunning_queue_url),
+    )
+
+
+@cache
+def dunning_settings() -> DunningSettings:
+    return DunningSettings.from_environment()
+
+
+@cache
+def dunning_table() -> DunningTable:
+    return DunningTable(aws_client("dynamodb"), dunning_settings().table_name)
+
+
+@cache
+def dunning_messenger() -> AwsMessenger:
+    return AwsMessenger(aws_client("ses"), aws_client("sns"), dunning_settings().notify_from)
+
+
+@cache
+def dunning_review() -> DunningReview:
+    settings = dunning_settings()
+    return DunningReview(
+        store=dunning_table(),
+        messenger=dunning_messenger(),
+        letters=S3LetterBox(aws_client("s3"), settings.outbound_bucket),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
+        clock=_clock(settings),
+        company_name=settings.company_name,
     )
 
 
@@ -171,5 +205,9 @@ def reset() -> None:
         ledger_reader,
         daily_run_settings,
         daily_run_planner,
+        dunning_settings,
+        dunning_table,
+        dunning_messenger,
+        dunning_review,
     ):
         factory.cache_clear()

@@ -19,7 +19,9 @@ _TABLE = env_var("table", TOPOLOGY.table.name)
 _INBOUND = env_var("bucket", "inbound")
 _CHUNKS = env_var("queue", "file-chunks")
 _OUTBOUND = env_var("bucket", "outbound")
+_DUNNING_QUEUE = env_var("queue", "dunning-accounts")
 _BUS = env_var("bus", TOPOLOGY.event_bus)
+DEFAULT_NOTIFY_FROM = "tahsilat@example.com"
 
 
 class _Settings(BaseModel):
@@ -70,6 +72,15 @@ class PaymentsApiSettings(TableSettings):
 
 class DailyRunSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)
+    dunning_queue_url: str = Field(validation_alias=_DUNNING_QUEUE)
+
+
+class DunningSettings(TableSettings):
+    event_bus_name: str = Field(validation_alias=_BUS)
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # letters/<date>/<account>-<cycle>-<step>.pdf
+    # SES needs a verified sender identity; the company name signs every notice.
+    notify_from: str = Field(default=DEFAULT_NOTIFY_FROM, validation_alias="NOTIFY_FROM")
+    company_name: str = Field(default="Örnek Sigorta A.Ş.", validation_alias="COMPANY_NAME")
 
 
 class DirectDebitSettings(TableSettings):

@@ -117,6 +117,8 @@ class Grants(_Frozen):
     buckets: dict[str, Access] = Field(default_factory=dict)
     send_to_queues: tuple[str, ...] = ()
     put_events: bool = False
+    send_email: bool = False  # SES SendEmail
+    send_sms: bool = False  # SNS Publish to phone numbers
 
 
 class Function(_Frozen):
@@ -217,6 +219,11 @@ TOPOLOGY = Topology(
             name="bank-files",
             purpose="S3 ObjectCreated notifications for bank files (banks/<bank_id>/)",
             visibility_timeout_seconds=900,
+        ),
+        Queue(
+            name="dunning-accounts",
+            purpose="Accounts due for dunning review, fanned out by the daily run (25 accounts a message)",
+            visibility_timeout_seconds=360,
         ),
         Queue(
             name="file-chunks",
@@ -321,13 +328,57 @@ TOPOLOGY = Topology(
             triggers=(
                 ScheduleTrigger(
                     name="daily-run",
-                    cron="cron(0 6 * * ? *)",
+                    # 09:00, when SMS quiet hours end (21:00–09:00 by default): nothing the run sends waits.
+                    cron="cron(0 9 * * ? *)",
                     # Scheduler fills this in; the handler turns it into the business date in the business zone.
                     input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
                 ),
             ),
             # Writes its own run log and Powertools idempotency records.
-            grants=Grants(table=Access.READ_WRITE, put_events=True),
+            grants=Grants(table=Access.READ_WRITE, put_events=True, send_to_queues=("dunning-accounts",)),
+            memory_mb=512,
+            timeout_seconds=300,
+        ),
+        Function(
+            name="dunning_worker",
+            description="Review accounts for dunning: decide, then send each step exactly once (account+cycle+step)",
+            triggers=(
+                SqsTrigger(queue="dunning-accounts", batch_size=1, max_concurrency=20),
+                # Real-time paths: a payment, a reversal, credit applied, a hold, promise or plan re-plan at once.
+                BusTrigger(
+                    rule="dunning-review",
+                    sources=("receivables.payments", "receivables.dunning"),
+                    detail_types=(
+                        "PaymentReceived",
+                        "PaymentReversed",
+                        "CreditApplied",
+                        "PaymentAllocatedManually",
+                        "PaymentUnallocated",
+                        "DunningReviewRequested",
+                    ),
+                ),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"outbound": Access.WRITE},
+                put_events=True,
+                send_email=True,
+                send_sms=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=300,
+        ),
+        Function(
+            name="send_deferred_sms",
+            description="Send the SMS that waited for quiet hours to end",
+            triggers=(
+                ScheduleTrigger(
+                    name="deferred-sms",
+                    cron="cron(5 9-20 * * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE, send_sms=True),
             memory_mb=512,
             timeout_seconds=300,
         ),

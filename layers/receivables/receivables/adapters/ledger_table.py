@@ -20,6 +20,8 @@ from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.ledger import (
     AccountView,
     CustomerView,
+    ItemKind,
+    ItemStatus,
     ItemView,
     MandateView,
     SourceRef,
@@ -140,8 +142,10 @@ def item_view(record: AttributeMap) -> ItemView:
         source = SourceRef(
             file=_text(record, "source_file") or record["source_file_id"]["S"], line=int(record["source_line"]["N"])
         )
+    restructured = _text(record, "status") == ItemStatus.RESTRUCTURED.value
     return ItemView(
         item_id=record["item_id"]["S"],
+        kind=ItemKind(_text(record, "kind") or ItemKind.INVOICE.value),
         account_id=record["account_id"]["S"],
         customer_id=record["customer_id"]["S"],
         subscription_id=_text(record, "subscription_id"),
@@ -150,7 +154,7 @@ def item_view(record: AttributeMap) -> ItemView:
         amount=amount,
         open_amount=open_amount,
         currency=record["currency"]["S"],
-        status=item_status(amount, open_amount),
+        status=ItemStatus.RESTRUCTURED if restructured else item_status(amount, open_amount),
         description=_text(record, "description"),
         source=source,
     )

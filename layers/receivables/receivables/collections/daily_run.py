@@ -6,10 +6,10 @@ not with the table), and catches up on days a stopped schedule missed, at most `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from receivables.loading.ports import EventPublisher
 
@@ -24,6 +24,15 @@ class RunLog(Protocol):
 
 class AccountsDue(Protocol):
     def __call__(self, day: date) -> Iterable[str]: ...
+
+
+class FanOut(Protocol):
+    def send_chunks(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Queue the messages for the dunning workers."""
+        ...
+
+
+ACCOUNTS_PER_MESSAGE = 25  # a worker reviews a message's accounts together: batched reads, one invocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,25 +53,39 @@ def dates_to_plan(last_planned: date | None, business_date: date) -> list[date]:
 
 class DailyRunPlanner:
     def __init__(
-        self, *, accounts_due: AccountsDue | Callable[[date], Iterable[str]], log: RunLog, events: EventPublisher
+        self,
+        *,
+        accounts_due: AccountsDue | Callable[[date], Iterable[str]],
+        log: RunLog,
+        events: EventPublisher,
+        fan_out: FanOut,
     ) -> None:
         self._accounts_due = accounts_due
         self._log = log
         self._events = events
+        self._fan_out = fan_out
 
-    def plan(self, business_date: date) -> DailyRunSummary:
+    def plan(self, business_date: date, run_at: datetime | None = None) -> DailyRunSummary:
+        """Select the accounts due and queue them, ``ACCOUNTS_PER_MESSAGE`` to a message, for review on
+        ``business_date`` (``run_at``: the scheduled time, which decides quiet hours for SMS)."""
         dates = dates_to_plan(self._log.last_planned(), business_date)
         count = 0
-        for action_date, account_id in self._due(dates):
+        batch: list[str] = []
+        messages: list[dict[str, Any]] = []
+        header = {"business_date": business_date.isoformat(), "run_at": run_at.isoformat() if run_at else None}
+        for _action_date, account_id in self._due(dates):
             count += 1
-            self._events.publish(
-                "AccountActionDue",
-                {
-                    "account_id": account_id,
-                    "action_date": action_date.isoformat(),
-                    "business_date": business_date.isoformat(),
-                },
-            )
+            batch.append(account_id)
+            if len(batch) == ACCOUNTS_PER_MESSAGE:
+                messages.append({**header, "account_ids": batch})
+                batch = []
+            if len(messages) == 100:  # bounded memory whatever the number of accounts due
+                self._fan_out.send_chunks(messages)
+                messages = []
+        if batch:
+            messages.append({**header, "account_ids": batch})
+        if messages:
+            self._fan_out.send_chunks(messages)
         summary = DailyRunSummary(business_date, tuple(dates), count)
         self._events.publish(
             "DailyRunPlanned",

@@ -23,10 +23,12 @@ class ItemStatus(StrEnum):
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    RESTRUCTURED = "restructured"  # moved into an installment plan: its open amount lives on in the installments
 
 
 class ItemKind(StrEnum):
     INVOICE = "invoice"
+    INSTALLMENT = "installment"  # one installment of a plan that restructured overdue items
 
 
 def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:

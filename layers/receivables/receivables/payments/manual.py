@@ -106,7 +106,9 @@ class ManualPayments:
             return {}
 
         apply_to_account(self._store, self._clock, account_id, unallocate, include=(payment_id,))
-        self._events.publish("PaymentUnallocated", {"payment_id": payment_id, "item_id": item_id})
+        self._events.publish(
+            "PaymentUnallocated", {"payment_id": payment_id, "item_id": item_id, "account_id": account_id}
+        )
         return self.payment(payment_id)
 
     def receipt(

@@ -283,7 +283,9 @@ class BankFileService:
             return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
 
         self._with_account(original["account_id"]["S"], reverse, include=(original_id,), reversal_reason=reason)
-        self._events.publish("PaymentReversed", {"payment_id": original_id, "reason": reason})
+        self._events.publish(
+            "PaymentReversed", {"payment_id": original_id, "account_id": original["account_id"]["S"], "reason": reason}
+        )
         return "reversed"
 
     def _with_account(

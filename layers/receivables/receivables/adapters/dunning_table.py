@@ -1,0 +1,377 @@
+"""The dunning review's reads and writes in the ledger table (layout: ``receivables.dunning.records``).
+
+A review of a batch of accounts costs one BatchGetItem for the accounts, one for their customers, one Query per
+account on the ``by_account`` index for its item keys and one BatchGetItem for the items — about 1.3 requests per
+account in batches of ten (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
+from receivables.adapters.ledger_table import (
+    account_item_entries,
+    account_key,
+    customer_key,
+    item_key,
+    next_action_partition,
+)
+from receivables.dunning.config import DEFAULT_CONFIG, Channel, DunningConfig
+from receivables.dunning.engine import AccountFacts, CustomerFacts, DunningState, Hold, ItemFacts
+from receivables.dunning.records import ContactRecord, HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.service import AccountSnapshot, Outcome
+
+CONFIG_PK = "CONFIG#dunning"
+_ITEM_FIELDS = "item_id, due_date, open_amount, #status, subscription_id, account_id"
+_CLOSED = "restructured"
+MAX_LATE_PAYMENTS_KEPT = 24
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _text(record: AttributeMap, name: str) -> str | None:
+    value = record.get(name)
+    return value["S"] if value else None
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in (
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+    )
+
+
+def contact_key(account_id: str, cycle: int, step: str) -> AttributeMap:
+    return {"pk": _s(f"ACCT#{account_id}"), "sk": _s(f"CONTACT#{cycle:06d}#{step}")}
+
+
+def task_key(task_id: str) -> AttributeMap:
+    return {"pk": _s(f"TASK#{task_id}"), "sk": _s("TASK")}
+
+
+def deferred_partition(moment: dt.datetime) -> str:
+    return f"DEFERRED#{moment.astimezone(dt.UTC).date().isoformat()}"
+
+
+def _opted_out(attributes: dict[str, str]) -> frozenset[Channel]:
+    # Customer files carry opt-outs as an extra column: opt_out = "sms,email".
+    wanted = {part.strip().lower() for part in attributes.get("opt_out", "").replace(";", ",").split(",")}
+    return frozenset(c for c in Channel if c.value in wanted)
+
+
+def _holds(record: AttributeMap) -> list[HoldRecord]:
+    return [HoldRecord.model_validate_json(v["S"]) for v in record.get("holds", {}).get("M", {}).values()]
+
+
+class DunningTable:
+    def __init__(self, client: Any, table_name: str, *, workers: int = 8) -> None:
+        self._client = client
+        self._table = table_name
+        self._workers = workers
+        self._configs: dict[int, DunningConfig] = {}
+
+    # -- configuration ------------------------------------------------------------------------------------------
+    def current_config(self) -> DunningConfig:
+        current = self._client.get_item(
+            TableName=self._table, Key={"pk": _s(CONFIG_PK), "sk": _s("CURRENT")}, ConsistentRead=True
+        ).get("Item")
+        if current is None:
+            return DEFAULT_CONFIG
+        version = int(current["version"]["N"])
+        if version not in self._configs:
+            record = self._client.get_item(
+                TableName=self._table, Key={"pk": _s(CONFIG_PK), "sk": _s(f"V#{version:08d}")}, ConsistentRead=True
+            )["Item"]
+            self._configs[version] = DunningConfig.model_validate_json(record["doc"]["S"])
+        return self._configs[version]
+
+    # -- reads for a review ---------------------------------------------------------------------------------------
+    def load(self, account_ids: Sequence[str], today: dt.date) -> dict[str, AccountSnapshot]:
+        accounts = {
+            r["account_id"]["S"]: r for r in batch_get(self._client, self._table, map(account_key, account_ids))
+        }
+        customer_keys = (customer_key(a["customer_id"]["S"]) for a in accounts.values())
+        customers = {r["customer_id"]["S"]: r for r in batch_get(self._client, self._table, customer_keys)}
+
+        def entries(account_id: str) -> list[AttributeMap]:
+            return list(account_item_entries(self._client, self._table, account_id))
+
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            keys = [
+                item_key(e["pk"]["S"].removeprefix("ITEM#")) for found in pool.map(entries, accounts) for e in found
+            ]
+        items: dict[str, list[AttributeMap]] = {}
+        for record in batch_get(self._client, self._table, keys, projection=_ITEM_FIELDS, names={"#status": "status"}):
+            items.setdefault(record["account_id"]["S"], []).append(record)
+        return {
+            account_id: self._snapshot(
+                record, customers.get(record["customer_id"]["S"]), items.get(account_id, []), today
+            )
+            for account_id, record in accounts.items()
+            if record["customer_id"]["S"] in customers
+        }
+
+    def _snapshot(
+        self, account: AttributeMap, customer: AttributeMap | None, items: list[AttributeMap], today: dt.date
+    ) -> AccountSnapshot:
+        assert customer is not None
+        attributes = {k: v["S"] for k, v in customer.get("attributes", {}).get("M", {}).items()}
+        holds: list[Hold] = [
+            Hold(level="customer", reason=h.reason, until=h.until)
+            for h in _holds(customer)
+            if h.level == "customer" and h.active_on(today)
+        ]
+        held_items: dict[str, dt.date | None] = {}
+        held_subscriptions: dict[str, dt.date | None] = {}
+        for hold in _holds(account):
+            if not hold.active_on(today):
+                continue
+            if hold.level == "account":
+                holds.append(Hold(level="account", reason=hold.reason, until=hold.until))
+            elif hold.level == "item":
+                held_items[hold.target_id] = hold.until
+            elif hold.level == "subscription":
+                held_subscriptions[hold.target_id] = hold.until
+        item_facts = []
+        for record in sorted(items, key=lambda r: (r["due_date"]["S"], r["item_id"]["S"])):
+            item_id = record["item_id"]["S"]
+            subscription = _text(record, "subscription_id")
+            held = item_id in held_items or (subscription is not None and subscription in held_subscriptions)
+            until = held_items.get(item_id) if item_id in held_items else held_subscriptions.get(subscription or "")
+            item_facts.append(
+                ItemFacts(
+                    item_id=item_id,
+                    due_date=dt.date.fromisoformat(record["due_date"]["S"]),
+                    open_amount=Decimal(record["open_amount"]["N"]),
+                    held=held,
+                    hold_until=until if held else None,
+                    status=_text(record, "status") or "open",
+                )
+            )
+        facts = AccountFacts(
+            account_id=account["account_id"]["S"],
+            customer=CustomerFacts(
+                customer_id=customer["customer_id"]["S"],
+                customer_type=customer["type"]["S"],
+                city=customer["city"]["S"],
+                language=customer["language"]["S"],
+                vip=customer.get("vip", {}).get("BOOL", False),
+                risk_score=int(customer["risk_score"]["N"]) if "risk_score" in customer else None,
+                attributes=attributes,
+                email=_text(customer, "email"),
+                phone=_text(customer, "phone"),
+                opted_out=_opted_out(attributes),
+            ),
+            account_type=_text(account, "account_type") or "standard",
+            currency=account["currency"]["S"],
+            items=tuple(item_facts),
+            unapplied_credit=Decimal(account.get("unapplied_credit", {}).get("N", "0")),
+        )
+        state = _text(account, "dunning_state")
+        promise = _text(account, "promise")
+        plan = _text(account, "plan")
+        next_action = _text(account, "next_action_on")
+        return AccountSnapshot(
+            facts=facts,
+            state=DunningState.model_validate_json(state) if state else DunningState(),
+            version=int(account.get("dunning_version", {}).get("N", "0")),
+            customer_name=customer["name"]["S"],
+            holds=tuple(holds),
+            promise=PromiseRecord.model_validate_json(promise) if promise else None,
+            plan=PlanRecord.model_validate_json(plan) if plan else None,
+            late_payments=tuple(dt.date.fromisoformat(v["S"]) for v in account.get("late_payments", {}).get("L", [])),
+            next_action_on=dt.date.fromisoformat(next_action) if next_action else None,
+        )
+
+    # -- contacts and tasks -------------------------------------------------------------------------------------
+    def _contact_item(self, record: ContactRecord) -> AttributeMap:
+        item: AttributeMap = {
+            **contact_key(record.account_id, record.cycle, record.step),
+            "entity": _s("contact"),
+            "doc": _s(record.model_dump_json()),
+        }
+        if record.status == "deferred" and record.send_at is not None:
+            item["gsi2pk"] = _s(deferred_partition(record.send_at))
+            item["gsi2sk"] = _s(f"{record.send_at.astimezone(dt.UTC).isoformat()}#{record.account_id}#{record.cycle}")
+        return item
+
+    def claim_contact(self, record: ContactRecord) -> ContactRecord | None:
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=self._contact_item(record), ConditionExpression="attribute_not_exists(pk)"
+            )
+            return None
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+        stored = self._client.get_item(
+            TableName=self._table, Key=contact_key(record.account_id, record.cycle, record.step), ConsistentRead=True
+        )["Item"]
+        return ContactRecord.model_validate_json(stored["doc"]["S"])
+
+    def finish_contact(self, record: ContactRecord) -> None:
+        self._client.put_item(TableName=self._table, Item=self._contact_item(record))
+
+    def deferred_until(self, moment: dt.datetime) -> list[ContactRecord]:
+        found: list[ContactRecord] = []
+        day = moment.astimezone(dt.UTC).date()
+        for back in range(7, -1, -1):  # a week back: a sender that stopped for days catches up
+            partition = f"DEFERRED#{(day - dt.timedelta(days=back)).isoformat()}"
+            for record in paginated(
+                self._client.query,
+                {
+                    "TableName": self._table,
+                    "IndexName": "next_action",
+                    "KeyConditionExpression": "gsi2pk = :p AND gsi2sk <= :until",
+                    "ExpressionAttributeValues": {
+                        ":p": _s(partition),
+                        ":until": _s(moment.astimezone(dt.UTC).isoformat() + "~"),
+                    },
+                },
+            ):
+                stored = self._client.get_item(
+                    TableName=self._table, Key={"pk": record["pk"], "sk": record["sk"]}, ConsistentRead=True
+                ).get("Item")
+                if stored is not None:
+                    contact = ContactRecord.model_validate_json(stored["doc"]["S"])
+                    if contact.status == "deferred" and contact.send_at is not None and contact.send_at <= moment:
+                        found.append(contact)
+        return found
+
+    def create_task(self, task: TaskRecord) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **task_key(task.task_id),
+                    "entity": _s("task"),
+                    "doc": _s(task.model_dump_json()),
+                    "gsi2pk": _s(f"TASKS#{task.group}#open"),
+                    "gsi2sk": _s(f"{task.priority}#{task.task_id}"),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def case_file(self, account_id: str) -> dict[str, Any]:
+        contacts = [
+            ContactRecord.model_validate_json(r["doc"]["S"]).model_dump(mode="json", exclude={"message"})
+            for r in paginated(
+                self._client.query,
+                {
+                    "TableName": self._table,
+                    "KeyConditionExpression": "pk = :p AND begins_with(sk, :c)",
+                    "ExpressionAttributeValues": {":p": _s(f"ACCT#{account_id}"), ":c": _s("CONTACT#")},
+                },
+            )
+        ]
+        return {"contacts": contacts}
+
+    # -- the account after a review ---------------------------------------------------------------------------
+    def save(self, snapshot: AccountSnapshot, outcome: Outcome) -> bool:
+        decision = outcome.decision
+        account_id = decision.account_id
+        values: dict[str, Any] = {
+            ":state": _s(decision.state.model_dump_json()),
+            ":v": {"N": str(snapshot.version)},
+            ":next_v": {"N": str(snapshot.version + 1)},
+        }
+        sets = ["dunning_state = :state", "dunning_version = :next_v"]
+        removes: list[str] = []
+        review_on = decision.next_review_on
+        if review_on is not None:
+            sets += ["next_action_on = :day", "gsi2pk = :gp", "gsi2sk = :gs"]
+            values |= {
+                ":day": _s(review_on.isoformat()),
+                ":gp": _s(next_action_partition(review_on, account_id)),
+                ":gs": _s(f"ACCT#{account_id}"),
+            }
+        else:
+            removes += ["next_action_on", "gsi2pk", "gsi2sk"]
+        if outcome.late_payment is not None:
+            kept = [d for d in snapshot.late_payments][-(MAX_LATE_PAYMENTS_KEPT - 1) :]
+            values[":late"] = {"L": [_s(d.isoformat()) for d in (*kept, outcome.late_payment)]}
+            sets.append("late_payments = :late")
+        if outcome.promise is not None:
+            removes.append("promise")
+        if outcome.plan is not None:
+            removes.append("#plan")
+        # The loader may have moved the next action earlier since we read it (a new invoice): then review again.
+        condition = "(attribute_not_exists(dunning_version) OR dunning_version = :v) AND "
+        if snapshot.next_action_on is None:
+            condition += "attribute_not_exists(next_action_on)"
+        else:
+            condition += "next_action_on = :read_day"
+            values[":read_day"] = _s(snapshot.next_action_on.isoformat())
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": account_key(account_id),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if outcome.plan is not None:
+            update["ExpressionAttributeNames"] = {"#plan": "plan"}
+        writes: list[dict[str, Any]] = [{"Update": update}]
+        if outcome.promise is not None:
+            writes.append(
+                {"Put": self._doc_put(f"PROMISE#{outcome.promise.promise_id}", "PROMISE", "promise", outcome.promise)}
+            )
+        if outcome.plan is not None:
+            writes.append({"Put": self._doc_put(f"PLAN#{outcome.plan.plan_id}", "PLAN", "plan", outcome.plan)})
+        try:
+            if len(writes) == 1:
+                self._client.update_item(**update)
+            else:
+                self._client.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _doc_put(self, pk: str, sk: str, entity: str, model: Any) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Item": {"pk": _s(pk), "sk": _s(sk), "entity": _s(entity), "doc": _s(model.model_dump_json())},
+        }
+
+
+class DunningExport:
+    """Everything dunning recorded, for `simulate`'s STATE.json only: it scans, which no production path does."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _scan(self, condition: str, values: dict[str, Any]) -> Iterator[AttributeMap]:
+        return paginated(
+            self._client.scan,
+            {
+                "TableName": self._table,
+                "FilterExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ConsistentRead": True,
+            },
+        )
+
+    def docs(self, entity: str) -> list[dict[str, Any]]:
+        return [json.loads(r["doc"]["S"]) for r in self._scan("entity = :e", {":e": _s(entity)})]
+
+    def states(self) -> dict[str, DunningState]:
+        return {
+            r["account_id"]["S"]: DunningState.model_validate_json(r["dunning_state"]["S"])
+            for r in self._scan("sk = :a AND attribute_exists(dunning_state)", {":a": _s("ACCOUNT")})
+        }

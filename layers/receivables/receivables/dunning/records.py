@@ -1,0 +1,126 @@
+"""What dunning keeps between runs and what people create through the API: holds, promises, plans, collector tasks,
+the contact history and the versioned configuration — as plain models, stored by ``adapters.dunning_table``.
+
+Layout in the ledger table (docs/dynamodb.md):
+
+- ``HOLD#<hold_id>`` / ``HOLD``: the hold and its audit trail. The active holds are mirrored, as a map keyed by hold
+  id, onto the record the daily run reads anyway: the customer record (customer holds) or the account record
+  (account, subscription and item holds).
+- ``PROMISE#<promise_id>`` / ``PROMISE``: the promise and its outcome; the open one is mirrored onto the account.
+- ``PLAN#<plan_id>`` / ``PLAN``: the plan, its installments and the items it restructured; mirrored while active.
+- ``TASK#<task_id>`` / ``TASK``: a collector task; open and claimed tasks sit in sparse ``next_action`` index
+  partitions ``TASKS#<group>#<status>`` sorted by priority.
+- ``ACCT#<account_id>`` / ``CONTACT#<cycle>#<step>``: one executed step (notification or action): the idempotency
+  record of account + cycle + step, and the contact history.
+- ``CONFIG#dunning`` / ``CURRENT`` and ``V#<version>``: the configuration in force and every version ever written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from receivables.domain.ledger import Money
+
+HoldLevel = Literal["customer", "account", "subscription", "item"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AuditEntry(_Record):
+    at: dt.datetime
+    by: str
+    what: str
+
+
+class HoldRecord(_Record):
+    hold_id: str
+    level: HoldLevel
+    target_id: str  # the customer, account, subscription or item held
+    customer_id: str
+    account_id: str | None = None  # every level but customer
+    reason: str
+    start: dt.date
+    until: dt.date | None = None  # last day held; None: until released
+    created_by: str
+    status: Literal["active", "released"] = "active"
+    audit: tuple[AuditEntry, ...] = ()
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.status == "active" and self.start <= day and (self.until is None or day <= self.until)
+
+
+class PromiseRecord(_Record):
+    promise_id: str
+    account_id: str
+    amount: Money = Field(gt=0)
+    date: dt.date
+    created_on: dt.date
+    created_by: str
+    # Open amount of each item at the time of the promise: what was paid since is how much these went down.
+    open_at_promise: dict[str, Money]
+    status: Literal["open", "kept", "broken"] = "open"
+    outcome_on: dt.date | None = None
+
+
+class Installment(_Record):
+    item_id: str
+    due_date: dt.date
+    amount: Money
+
+
+class PlanRecord(_Record):
+    plan_id: str
+    account_id: str
+    customer_id: str
+    currency: str
+    total: Money
+    installments: tuple[Installment, ...]
+    restructured: dict[str, Money]  # original item id -> the open amount moved into the plan
+    created_on: dt.date
+    created_by: str
+    status: Literal["active", "broken", "completed"] = "active"
+    outcome_on: dt.date | None = None
+
+
+TaskOutcome = Literal["promise", "dispute", "no_answer", "wrong_number", "paid"]
+
+
+class TaskRecord(_Record):
+    task_id: str  # the step's idempotency key: account#cycle#step
+    account_id: str
+    customer_id: str
+    group: str
+    priority: str  # sorts ascending = most urgent first (dunning.collectors.task_priority)
+    overdue_amount: Money
+    days_overdue: int
+    step: str
+    created_on: dt.date
+    status: Literal["open", "claimed", "done"] = "open"
+    claimed_by: str | None = None
+    outcome: TaskOutcome | None = None
+    note: str | None = None
+    closed_on: dt.date | None = None
+
+
+class ContactRecord(_Record):
+    account_id: str
+    cycle: int
+    step: str
+    channel: str | None = None  # email | sms | letter | call_task | ivr
+    action: str | None = None  # suspend | reconnect | legal_handoff | cancel_policy
+    template: str | None = None
+    to: str | None = None
+    date: dt.date  # the business date the step fired
+    status: Literal["pending", "sent", "deferred", "failed"] = "pending"
+    send_at: dt.datetime | None = None  # a deferred SMS: when quiet hours end
+    detail: str | None = None  # message id, letter key, task id or the failure
+    message: str | None = None  # a deferred SMS's rendered text, sent as it was decided
+    config_version: int
+    segment: str | None = None
+    strategy: str | None = None
+    arm: str | None = None

@@ -1,0 +1,96 @@
+"""The dunning review on moto: the default strategy's steps fire on their days, once, through SES, SNS and the print
+bucket; a payment ends the cycle and a suspension is followed by a reconnect."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from receivables import bootstrap
+
+from tests.integration.test_loading_pipeline import drop
+
+CUSTOMERS = """customer_id,name,type,city,phone,language,email,vip
+C1,Ayşe Yılmaz,individual,İstanbul,+905321234567,tr,ayse@example.com,false
+C2,Mehmet Kaya,individual,Ankara,+905321234568,tr,,false
+C3,Büyük Müşteri,corporate,İzmir,+905321234569,en,vip@example.com,true
+"""
+INVOICES = """invoice_id,customer_id,account_id,issue_date,due_date,amount,currency
+INV-1,C1,A1,2026-10-01,2026-11-01,250.00,TRY
+INV-2,C2,A2,2026-10-01,2026-11-01,99.90,TRY
+INV-3,C3,A3,2026-10-01,2026-11-01,5000.00,TRY
+"""
+ZONE = ZoneInfo("Europe/Istanbul")
+
+
+def contacts(stack, account_id):
+    response = stack.dynamodb.query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
+        ExpressionAttributeValues={":p": {"S": f"ACCT#{account_id}"}, ":c": {"S": "CONTACT#"}},
+    )
+    return [json.loads(i["doc"]["S"]) for i in response["Items"]]
+
+
+def account(stack, account_id):
+    return stack.dynamodb.get_item(
+        TableName=stack.table, Key={"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+    )["Item"]
+
+
+def review(day: date, *accounts: str):
+    run_at = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=9)
+    return bootstrap.dunning_review().review(list(accounts), today=day, run_at=run_at)
+
+
+def loaded(stack, context):
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES)
+    stack.drain(context)
+
+
+def test_steps_fire_on_their_days_once_each_and_vip_is_exempt(stack, context):
+    loaded(stack, context)
+    review(date(2026, 11, 4), "A1", "A2", "A3")  # 3 days overdue: the e-mail step (SMS without an address)
+    assert [(c["step"], c["channel"], c["status"]) for c in contacts(stack, "A1")] == [("email", "email", "sent")]
+    assert [(c["step"], c["channel"]) for c in contacts(stack, "A2")] == [("email", "sms")]
+    assert contacts(stack, "A3") == []
+    state = json.loads(account(stack, "A3")["dunning_state"]["S"])
+    assert state["segment"] == "vip" and state["strategy"] is None
+
+    review(date(2026, 11, 4), "A1")  # the same day again: nothing twice
+    assert len(contacts(stack, "A1")) == 1
+    assert account(stack, "A1")["next_action_on"]["S"] == "2026-11-11"  # day 10
+
+    review(date(2026, 11, 21), "A1")  # day 20: the letter, into the print bucket
+    letter = next(c for c in contacts(stack, "A1") if c["step"] == "letter")
+    outbound = f"{stack.inbound.removesuffix('inbound')}outbound"
+    pdf = stack.s3.get_object(Bucket=outbound, Key=letter["detail"])["Body"].read()
+    assert pdf.startswith(b"%PDF")
+    skipped = json.loads(account(stack, "A1")["dunning_state"]["S"])["skipped"]
+    assert skipped == ["sms"]  # day 10 was missed: superseded by the letter
+
+
+def test_a_suspension_is_followed_by_a_reconnect_when_the_customer_pays(stack, context):
+    loaded(stack, context)
+    review(date(2026, 12, 2), "A1")  # day 31: only the suspension fires
+    assert [(c["step"], c.get("action")) for c in contacts(stack, "A1")] == [("suspend", "suspend")]
+    suspended = [e for e in stack.bus_events() if e["detail-type"] == "ServiceSuspensionRequested"]
+    assert [e["detail"]["account_id"] for e in suspended] == ["A1"]
+
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+        UpdateExpression="SET open_amount = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    review(date(2026, 12, 3), "A1")
+    assert ("reconnect", "reconnect") in [(c["step"], c.get("action")) for c in contacts(stack, "A1")]
+    assert [
+        e["detail"]["account_id"] for e in stack.bus_events() if e["detail-type"] == "ServiceReconnectionRequested"
+    ] == ["A1"]
+    state = json.loads(account(stack, "A1")["dunning_state"]["S"])
+    assert state["cycle_started"] is None and state["stage"] is None
+    assert "next_action_on" not in account(stack, "A1")

@@ -307,8 +307,13 @@ class PaymentsTable:
         }
         if account_id:
             record["account_id"] = {"S": account_id}
-        if reversal_reason:
-            record["reversal_reason"] = {"S": reversal_reason}
+        # Only the payment the bank returned carries the reason; others the operation touched (credit re-applied
+        # to what the reversal reopened) keep theirs.
+        kept_reversal = stored.get("reversal_reason")
+        if payment.reversed and (reversal_reason or kept_reversal):
+            record["reversal_reason"] = {"S": reversal_reason} if reversal_reason else kept_reversal
+        if facts is not None and facts.first_account:
+            record["first_account"] = {"S": facts.first_account}
         if facts is not None:
             record |= {
                 "bank_id": {"S": facts.bank_id},

@@ -32,6 +32,8 @@ class PaymentFacts:
     tenders: tuple[tuple[str, Decimal, str | None], ...] = ()  # (type, amount, reference) of a counter receipt
     # Set when the payment has no end-to-end id: a return quoting neither id nor reference is linked by this.
     content_reference: str | None = None
+    # A share of an entry paid over several of the customer's accounts: the account the entry's own id went to.
+    first_account: str | None = None
 
 
 @dataclass(slots=True)

@@ -12,7 +12,8 @@ import hashlib
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -20,12 +21,12 @@ from receivables.banking.pain002 import PaymentStatusReport, parse_pain002
 from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_file
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.domain.clock import Clock
-from receivables.domain.money import is_currency
+from receivables.domain.money import format_money, is_currency
 from receivables.domain.text import fold
 from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.account_ledger import PostingKind
-from receivables.payments.matching import MatchMethod, PayerDirectory, match_payer
+from receivables.payments.matching import MatchDecision, MatchMethod, PayerDirectory, match_payer
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore, ProfileSource
 
 EVENT_SOURCE = "receivables.payments"
@@ -224,18 +225,96 @@ class BankFileService:
                 },
             )
             return "unmatched"
-        account_id = decision.account_ids[0]
+        if len(decision.account_ids) > 1:
+            return self._receive_over_accounts(transaction, decision, facts, amount, value_date)
+        return self._receive_on(decision.account_ids[0], facts, amount, transaction.currency, value_date, decision)
+
+    def _receive_on(
+        self,
+        account_id: str,
+        facts: PaymentFacts,
+        amount: Decimal,
+        currency: str,
+        value_date: date,
+        decision: MatchDecision,
+    ) -> str:
+        payment_id = facts.payment_id
 
         def receive(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.receive(
-                payment_id, amount, transaction.currency, value_date, first=decision.first_items
-            )
+            postings = loaded.ledger.receive(payment_id, amount, currency, value_date, first=decision.first_items)
             return {(p.payment_id, p.item_id or ""): p.reason for p in postings}
 
         loaded = self._with_account(account_id, receive, new_payment=facts)
         payment = loaded.ledger.payments[payment_id]
-        self._announce_payment(loaded, payment_id, amount, transaction.currency, decision.method)
+        self._announce_payment(loaded, payment_id, amount, currency, decision.method)
         return "applied" if payment.allocations else "credit"
+
+    def _receive_over_accounts(
+        self,
+        transaction: BankTransaction,
+        decision: MatchDecision,
+        facts: PaymentFacts,
+        amount: Decimal,
+        value_date: date,
+    ) -> str:
+        """A payment from a customer's IBAN goes over all that customer's accounts (same currency), oldest due item
+        first; each account's share is a payment of its own (``<id>-2``, ``<id>-3``…), the first keeps the entry's
+        id and any surplus. Shares are written before the first, so a redelivery after a crash finds them and gives
+        the first only what they did not take: nothing is received twice."""
+        accounts = list(decision.account_ids)
+        children = {f"{facts.payment_id}-{n}" for n in range(2, len(accounts) + 1)}
+        taken = {cid: record for cid in sorted(children) if (record := self._store.get_payment(cid)) is not None}
+        if taken:
+            shares: list[tuple[str, Decimal]] = []
+            first_account = self._store.get_payment(next(iter(taken)))["first_account"]["S"]  # type: ignore[index]
+        else:
+            shares = self._shares(accounts, amount)
+            first_account = shares[0][0]
+        for n, (account_id, share) in enumerate(shares[1:], start=2):
+            child = replace(
+                facts,
+                payment_id=f"{facts.payment_id}-{n}",
+                bank_reference=facts.bank_reference,
+                match_reason=f"{decision.reason}; {format_money(share)} of the entry's {format_money(amount)} on "
+                f"account {account_id} (paid over the customer's accounts, oldest due first)",
+                content_reference=None,
+                first_account=first_account,
+            )
+            self._receive_on(account_id, child, share, transaction.currency, value_date, decision)
+            taken[child.payment_id] = {"amount": {"N": str(share)}}
+        rest = amount - sum((Decimal(r["amount"]["N"]) for r in taken.values()), Decimal(0))
+        first = replace(
+            facts,
+            match_reason=f"{decision.reason}; {format_money(rest)} of the entry's {format_money(amount)} on account "
+            f"{first_account}"
+            + (f", the rest on the customer's other accounts ({', '.join(sorted(taken))})" if taken else ""),
+        )
+        return self._receive_on(first_account, first, rest, transaction.currency, value_date, decision)
+
+    def _shares(self, account_ids: list[str], amount: Decimal) -> list[tuple[str, Decimal]]:
+        """Each account's share, oldest due item first across the accounts; the surplus stays with the first."""
+        open_items = []
+        for account_id in account_ids:
+            loaded = self._store.load(account_id)
+            if loaded is not None:
+                open_items += [
+                    (i.due_date, i.issue_date, i.item_id, account_id, i.open_amount)
+                    for i in loaded.ledger.items.values()
+                    if i.open_amount > 0
+                ]
+        shares: dict[str, Decimal] = {}
+        remaining = amount
+        for _due, _issue, _item, account_id, open_amount in sorted(open_items):
+            if remaining <= 0:
+                break
+            take = min(open_amount, remaining)
+            shares[account_id] = shares.get(account_id, Decimal(0)) + take
+            remaining -= take
+        if not shares:
+            return [(account_ids[0], amount)]
+        first = next(iter(shares))
+        shares[first] += remaining
+        return list(shares.items())
 
     def _reverse(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         reason = f"returned by the bank ({transaction.return_reason or 'no reason code'}), entry {transaction.position}"

@@ -1,7 +1,8 @@
 """``simulate``: replay a scenario of dated file drops, day by day, on a fresh embedded stack.
 
 A scenario is a directory of date folders ``YYYY-MM-DD/<key>``: each file's path under its date folder is its
-S3 key in the inbound bucket (``customers/a.csv``, ``invoices/b.jsonl``, later ``banks/<bank_id>/c.txt``).
+S3 key in the inbound bucket (``customers/a.csv``, ``invoices/b.jsonl``, ``banks/<bank_id>/c.txt``), except
+``api/*.jsonl``: lines ``{"method", "path", "body"}`` sent to the local REST API after the day's files.
 
 Every day from the first folder's date to ``until`` (days without a folder included, since schedules still
 run): set the business date (a cold start follows), upload the day's files in order of their key, running
@@ -11,6 +12,7 @@ the same scenario yields the same STATE.json, byte for byte.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,6 +21,7 @@ from typing import Any
 
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
+from receivables_local.http_api import ApiGateway, Request
 from receivables_local.session import LocalSession
 from receivables_local.state import export_outbound, read_state, write_state
 
@@ -27,6 +30,45 @@ SIMULATION_PREFIX = "sim"
 
 class ScenarioError(ValueError):
     pass
+
+
+API_CALLS = "api/"
+
+
+def is_api_calls(key: str) -> bool:
+    """``YYYY-MM-DD/api/*.jsonl``: calls to the REST API, not a file to drop."""
+    return key.startswith(API_CALLS) and key.endswith(".jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    method: str
+    path: str
+    body: Any = None
+
+    def request(self) -> Request:
+        body = b"" if self.body is None else json.dumps(self.body).encode("utf-8")
+        return Request(self.method, self.path, [("content-type", "application/json")], body)
+
+    def describe(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path}
+
+
+def read_api_calls(path: Path) -> list[ApiCall]:
+    """Each line ``{"method", "path", "body"}``; blank lines are skipped, anything else is a ScenarioError."""
+    calls = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+            call = ApiCall(str(value["method"]).upper(), str(value["path"]), value.get("body"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ScenarioError(f"{path}:{number}: not an API call {{method, path, body}}: {exc}") from None
+        if not call.path.startswith("/"):
+            raise ScenarioError(f"{path}:{number}: path {call.path!r} must start with '/'")
+        calls.append(call)
+    return calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +117,7 @@ class SimulationResult:
     invocations: int
     failures: list[str] = field(default_factory=list)  # schedule / bus invocations that failed for good
     dead_letters: dict[str, int] = field(default_factory=dict)
+    api_calls: list[dict[str, Any]] = field(default_factory=list)  # each call with the HTTP status it got
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -112,14 +155,28 @@ def _run(
     on_day: Callable[[date, int], None] | None,
 ) -> SimulationResult:
     files = 0
+    api_calls: list[dict[str, Any]] = []
+    api_failures: list[str] = []
     with LocalSession(stack, first, prefix=SIMULATION_PREFIX, registry=registry) as session:
         runtime = session.runtime
+        gateway = ApiGateway(session.topology, runtime.invoker)
         for day in _days(first, until):
             session.set_business_date(day)
-            for drop in days.get(day, []):
+            drops = days.get(day, [])
+            for drop in drops:
+                if is_api_calls(drop.key):
+                    continue
                 session.upload(drop.key, drop.path.read_bytes())
                 runtime.run_until_idle()
                 files += 1
+            # API calls after the day's files, before its schedules (in the order of the files, then of the lines).
+            for drop in (d for d in drops if is_api_calls(d.key)):
+                for call in read_api_calls(drop.path):
+                    response = gateway.handle(call.request())
+                    runtime.run_until_idle()
+                    api_calls.append({"date": day.isoformat(), **call.describe(), "status": response.status})
+                    if response.status >= 500:
+                        api_failures.append(f"{day} {call.method} {call.path}: HTTP {response.status}")
             runtime.fire_schedules(day)
             runtime.run_until_idle()
             if on_day is not None:
@@ -129,6 +186,7 @@ def _run(
             export_outbound(session.clients("s3"), session.resources.buckets["outbound"], out.parent / "outbound")
         failures = [f"schedule {fn} on {d}: {error}" for fn, d, error in runtime.schedule_failures]
         failures += [f"bus target {fn} for {e.get('detail-type')}: {error}" for fn, e, error in runtime.bus.failures]
+        failures += api_failures
         result = SimulationResult(
             state=state,
             days=(until - first).days + 1,
@@ -136,6 +194,7 @@ def _run(
             invocations=len(runtime.invocations),
             failures=failures,
             dead_letters={q: n for q, n in runtime.dead_letters().items() if n},
+            api_calls=api_calls,
         )
     if out is not None:
         write_state(out, state)

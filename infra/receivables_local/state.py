@@ -16,12 +16,14 @@ import csv
 import io
 import json
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.ledger_table import LedgerExport
 from receivables.loading.service import REJECTED_PREFIX, REPORT_HEADER
 
@@ -103,6 +105,7 @@ def build_state(
     rejections: list[Rejection],
     payments: list[dict[str, Any]] | None = None,
     direct_debits: list[dict[str, Any]] | None = None,
+    dunning: DunningRows | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -130,6 +133,7 @@ def build_state(
                 - Decimal(money(account.get("unapplied_credit", 0)))
             ),
             "unapplied_credit": money(account.get("unapplied_credit", 0)),
+            "dunning": (dunning.states if dunning else {}).get(str(account["account_id"]), NO_DUNNING),
         }
         for account in accounts
     ]
@@ -161,7 +165,128 @@ def build_state(
             ({**d, "amount": money(d["amount"])} for d in direct_debits or []),
             key=lambda d: (d["collection_date"], d["bank_id"], d["item_id"]),
         ),
+        **(dunning or DunningRows()).sections(),
     }
+
+
+NO_DUNNING = {"stage": None, "strategy": None, "segment": None, "cycle_started": None}
+
+
+@dataclass
+class DunningRows:
+    """Dunning's part of STATE.json, from what the dunning records hold (receivables.dunning.records)."""
+
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    promises: list[dict[str, Any]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    holds: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    def sections(self) -> dict[str, list[dict[str, Any]]]:
+        notifications = [
+            {
+                "account_id": c["account_id"],
+                "channel": c["channel"],
+                "step": c["step"],
+                # A deferred SMS counts on the day it went out (quiet hours ended), the others on the day they fired.
+                "date": _local_date(c["send_at"]) if c.get("send_at") else c["date"],
+                "template": c.get("template"),
+                "to": c.get("to"),
+                "status": c["status"],
+            }
+            for c in self.contacts
+            if c.get("channel")
+        ]
+        actions = [
+            {"account_id": c["account_id"], "action": c["action"], "date": c["date"], "step": c["step"]}
+            for c in self.contacts
+            if c.get("action")
+        ]
+        return {
+            "notifications": sorted(notifications, key=lambda n: (n["date"], n["account_id"], n["step"])),
+            "actions": sorted(actions, key=lambda a: (a["date"], a["account_id"], a["action"])),
+            "promises": sorted(
+                (
+                    {
+                        "promise_id": p["promise_id"],
+                        "account_id": p["account_id"],
+                        "amount": money(p["amount"]),
+                        "date": p["date"],
+                        "created_on": p["created_on"],
+                        "status": p["status"],
+                        "outcome_on": p.get("outcome_on"),
+                    }
+                    for p in self.promises
+                ),
+                key=lambda p: (p["created_on"], p["account_id"], p["promise_id"]),
+            ),
+            "plans": sorted(
+                (
+                    {
+                        "plan_id": p["plan_id"],
+                        "account_id": p["account_id"],
+                        "total": money(p["total"]),
+                        "installments": [
+                            {"item_id": i["item_id"], "due_date": i["due_date"], "amount": money(i["amount"])}
+                            for i in p["installments"]
+                        ],
+                        "restructured": sorted(p["restructured"]),
+                        "created_on": p["created_on"],
+                        "status": p["status"],
+                        "outcome_on": p.get("outcome_on"),
+                    }
+                    for p in self.plans
+                ),
+                key=lambda p: (p["created_on"], p["account_id"], p["plan_id"]),
+            ),
+            "holds": sorted(
+                (
+                    {
+                        "hold_id": h["hold_id"],
+                        "level": h["level"],
+                        "id": h["target_id"],
+                        "reason": h["reason"],
+                        "start": h["start"],
+                        "until": h.get("until"),
+                        "status": h["status"],
+                    }
+                    for h in self.holds
+                ),
+                key=lambda h: (h["start"], h["level"], h["id"], h["hold_id"]),
+            ),
+            "tasks": sorted(
+                (
+                    {
+                        "task_id": t["task_id"],
+                        "account_id": t["account_id"],
+                        "group": t["group"],
+                        "step": t["step"],
+                        "created_on": t["created_on"],
+                        "status": t["status"],
+                        "outcome": t.get("outcome"),
+                    }
+                    for t in self.tasks
+                ),
+                key=lambda t: (t["created_on"], t["account_id"], t["task_id"]),
+            ),
+        }
+
+
+def _local_date(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Istanbul")).date().isoformat()
+
+
+def read_dunning(dynamodb: Any, table: str) -> DunningRows:
+    export = DunningExport(dynamodb, table)
+    return DunningRows(
+        states={a: s.summary() for a, s in export.states().items()},
+        contacts=export.docs("contact"),
+        promises=export.docs("promise"),
+        plans=export.docs("plan"),
+        holds=export.docs("hold"),
+        tasks=export.docs("task"),
+    )
 
 
 def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> dict[str, Any]:
@@ -174,6 +299,7 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> di
         read_rejections(clients("s3"), inbound_bucket),
         list(export.payments()),
         list(export.direct_debits()),
+        read_dunning(clients("dynamodb"), table),
     )
 
 

@@ -51,9 +51,24 @@ def scenario(tmp_path: Path) -> Path:
     return root
 
 
+NOT_IN_DUNNING = {"stage": None, "strategy": None, "segment": None, "cycle_started": None}
 EXPECTED_ACCOUNTS = [
-    {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "120.50", "unapplied_credit": "0.00"},
-    {"account_id": "A2", "customer_id": "C2", "currency": "EUR", "balance": "55.55", "unapplied_credit": "0.00"},
+    {
+        "account_id": "A1",
+        "customer_id": "C1",
+        "currency": "TRY",
+        "balance": "120.50",
+        "unapplied_credit": "0.00",
+        "dunning": NOT_IN_DUNNING,
+    },
+    {
+        "account_id": "A2",
+        "customer_id": "C2",
+        "currency": "EUR",
+        "balance": "55.55",
+        "unapplied_credit": "0.00",
+        "dunning": NOT_IN_DUNNING,
+    },
 ]
 EXPECTED_ITEMS = [
     {"item_id": i, "account_id": a, "amount": m, "open_amount": m, "due_date": d, "status": "open"}
@@ -162,6 +177,21 @@ def test_bank_files_in_a_scenario_become_payments_in_state(stack: EmbeddedStack,
         ("INV-1", "75.50", "partially_paid"),
         ("INV-2", "99.50", "open"),
     ]
+    # First seen on 2026-11-19 already 35 days overdue: only the latest due step (day 30, suspend) fired.
     assert state["accounts"] == [
-        {"account_id": "A1", "customer_id": "C1", "currency": "TRY", "balance": "175.00", "unapplied_credit": "0.00"}
+        {
+            "account_id": "A1",
+            "customer_id": "C1",
+            "currency": "TRY",
+            "balance": "175.00",
+            "unapplied_credit": "0.00",
+            "dunning": {
+                "stage": "suspend",
+                "strategy": "standard",
+                "segment": "standard",
+                "cycle_started": "2026-11-19",
+            },
+        }
     ]
+    assert state["actions"] == [{"account_id": "A1", "action": "suspend", "date": "2026-11-19", "step": "suspend"}]
+    assert state["notifications"] == []

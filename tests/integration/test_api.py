@@ -38,7 +38,7 @@ def test_account_shows_balance_and_items_with_open_amounts(loaded, context):
         ("INV-1", "100.50", "100.50", "open"),
         ("INV-2", "99.50", "99.50", "open"),
     ]
-    assert body["next_action_on"] == "2026-10-16"
+    assert body["next_action_on"] == "2026-11-24"  # overdue when loaded (INV-1 was due 2026-10-15): reviewed from today
 
 
 def test_customer_and_item(loaded, context):

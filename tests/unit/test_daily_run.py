@@ -35,7 +35,7 @@ def test_dates_to_plan():
     assert dates_to_plan(None, d) == [d]
     assert dates_to_plan(d, d) == []
     assert dates_to_plan(date(2026, 11, 25), d) == []
-    assert dates_to_plan(date(2026, 11, 21), d) == [date(2026, 11, 22), date(2026, 11, 23), d]
+    assert dates_to_plan(date(2026, 11, 21), d) == [date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23), d]
     assert len(dates_to_plan(date(2025, 1, 1), d)) == MAX_CATCH_UP_DAYS
 
 
@@ -50,5 +50,5 @@ def test_planner_queues_the_due_accounts_in_batches_and_records_the_date():
     assert {m["business_date"] for m in queue.messages} == {"2026-11-24"}
     assert events.sent[-1] == (
         "DailyRunPlanned",
-        {"business_date": "2026-11-24", "dates": ["2026-11-23", "2026-11-24"], "accounts_due": 31},
+        {"business_date": "2026-11-24", "dates": ["2026-11-22", "2026-11-23", "2026-11-24"], "accounts_due": 31},
     )

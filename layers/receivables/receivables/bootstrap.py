@@ -16,6 +16,7 @@ from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource
 from receivables.adapters.direct_debit_table import CollectionTable
+from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import DunningTable
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
@@ -27,6 +28,7 @@ from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
 from receivables.direct_debit.service import CollectionStatusReports, DirectDebitService
+from receivables.dunning.commands import DunningCommands
 from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
 from receivables.dunning.service import DunningReview
 from receivables.loading.service import EVENT_SOURCE, LoadingService
@@ -179,6 +181,18 @@ def dunning_messenger() -> AwsMessenger:
 
 
 @cache
+def dunning_commands() -> DunningCommands:
+    settings = dunning_settings()
+    dynamodb = aws_client("dynamodb")
+    return DunningCommands(
+        store=DunningCommandsTable(dynamodb, settings.table_name),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
+        clock=_clock(settings),
+        new_id=TableSequence(dynamodb, settings.table_name),
+    )
+
+
+@cache
 def dunning_review() -> DunningReview:
     settings = dunning_settings()
     return DunningReview(
@@ -209,5 +223,6 @@ def reset() -> None:
         dunning_table,
         dunning_messenger,
         dunning_review,
+        dunning_commands,
     ):
         factory.cache_clear()

@@ -369,6 +369,33 @@ TOPOLOGY = Topology(
             timeout_seconds=300,
         ),
         Function(
+            name="dunning_api",
+            description="REST API for dunning: holds, promises, installment plans, collector tasks, configuration",
+            triggers=(
+                ApiTrigger(
+                    routes=(
+                        ApiRoute(method="POST", path="/holds"),
+                        ApiRoute(method="GET", path="/holds/{hold_id}"),
+                        ApiRoute(method="DELETE", path="/holds/{hold_id}"),
+                        ApiRoute(method="POST", path="/accounts/{account_id}/promises"),
+                        ApiRoute(method="GET", path="/promises/{promise_id}"),
+                        ApiRoute(method="POST", path="/accounts/{account_id}/plans"),
+                        ApiRoute(method="GET", path="/plans/{plan_id}"),
+                        ApiRoute(method="GET", path="/collectors/{group}/tasks"),
+                        ApiRoute(method="POST", path="/tasks/{task_id}/claim"),
+                        ApiRoute(method="POST", path="/tasks/{task_id}/outcome"),
+                        ApiRoute(method="GET", path="/dunning/config"),
+                        ApiRoute(method="PUT", path="/dunning/config"),
+                        ApiRoute(method="GET", path="/dunning/config/versions/{version}"),
+                        ApiRoute(method="GET", path="/dunning/dictionary"),
+                    )
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE, put_events=True),
+            memory_mb=512,
+            timeout_seconds=29,
+        ),
+        Function(
             name="send_deferred_sms",
             description="Send the SMS that waited for quiet hours to end",
             triggers=(

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.dunning_commands_table import customer_holds_key
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import (
     account_item_entries,
@@ -100,8 +101,13 @@ class DunningTable:
         accounts = {
             r["account_id"]["S"]: r for r in batch_get(self._client, self._table, map(account_key, account_ids))
         }
-        customer_keys = (customer_key(a["customer_id"]["S"]) for a in accounts.values())
-        customers = {r["customer_id"]["S"]: r for r in batch_get(self._client, self._table, customer_keys)}
+        customer_ids = {a["customer_id"]["S"] for a in accounts.values()}
+        customers: dict[str, AttributeMap] = {}
+        customer_holds: dict[str, AttributeMap] = {}
+        keys_of_customers = [k for c in customer_ids for k in (customer_key(c), customer_holds_key(c))]
+        for record in batch_get(self._client, self._table, keys_of_customers):
+            customer_id = record["pk"]["S"].removeprefix("CUST#")
+            (customer_holds if record["sk"]["S"] == "HOLDS" else customers)[customer_id] = record
 
         def entries(account_id: str) -> list[AttributeMap]:
             return list(account_item_entries(self._client, self._table, account_id))
@@ -115,20 +121,29 @@ class DunningTable:
             items.setdefault(record["account_id"]["S"], []).append(record)
         return {
             account_id: self._snapshot(
-                record, customers.get(record["customer_id"]["S"]), items.get(account_id, []), today
+                record,
+                customers.get(record["customer_id"]["S"]),
+                customer_holds.get(record["customer_id"]["S"], {}),
+                items.get(account_id, []),
+                today,
             )
             for account_id, record in accounts.items()
             if record["customer_id"]["S"] in customers
         }
 
     def _snapshot(
-        self, account: AttributeMap, customer: AttributeMap | None, items: list[AttributeMap], today: dt.date
+        self,
+        account: AttributeMap,
+        customer: AttributeMap | None,
+        customer_holds: AttributeMap,
+        items: list[AttributeMap],
+        today: dt.date,
     ) -> AccountSnapshot:
         assert customer is not None
         attributes = {k: v["S"] for k, v in customer.get("attributes", {}).get("M", {}).items()}
         holds: list[Hold] = [
             Hold(level="customer", reason=h.reason, until=h.until)
-            for h in _holds(customer)
+            for h in _holds(customer_holds)
             if h.level == "customer" and h.active_on(today)
         ]
         held_items: dict[str, dt.date | None] = {}

@@ -392,14 +392,19 @@ class LedgerTable:
             self._client,
             self._table,
             [
-                {
-                    **subscription_key(a, s),
-                    "entity": _s("subscription"),
-                    "account_id": _s(a),
-                    "subscription_id": _s(s),
-                    "first_billed_on": _s(today),
-                }
+                record
                 for a, s in sorted(wanted - existing)
+                for record in (
+                    {
+                        **subscription_key(a, s),
+                        "entity": _s("subscription"),
+                        "account_id": _s(a),
+                        "subscription_id": _s(s),
+                        "first_billed_on": _s(today),
+                    },
+                    # Which account a subscription bills to, for holds placed on the subscription alone.
+                    {"pk": _s(f"SUBID#{s}"), "sk": _s("SUBSCRIPTION"), "account_id": _s(a)},
+                )
             ],
         )
 

@@ -1,7 +1,8 @@
 """The REST API: Powertools' REST resolver with request validation and a generated OpenAPI document.
 
 Several Lambda functions serve it, so that the read routes cannot write (least privilege): ``api`` (ledger reads),
-``payments_api`` (payment commands) and ``direct_debits`` (collection runs). The OpenAPI document covers them all.
+``payments_api`` (payment commands), ``direct_debits`` (collection runs) and ``dunning_api`` (holds,
+promises, plans, collector tasks, configuration). The OpenAPI document covers them all.
 Errors always have one shape,
 ``{"error": {"code", "message", "details"}}`` (``receivables.api.errors``).
 """
@@ -15,6 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from receivables.api import errors
 from receivables.api.direct_debit_routes import router as direct_debit_router
+from receivables.api.dunning_routes import router as dunning_router
 from receivables.api.ledger_routes import router as ledger_router
 from receivables.api.params import API_TITLE, API_VERSION
 from receivables.api.payments_routes import router as payments_router
@@ -32,10 +34,11 @@ def build(*routers: Router) -> APIGatewayRestResolver:
 app = build(ledger_router)
 payments_app = build(payments_router)
 direct_debit_app = build(direct_debit_router)
+dunning_app = build(dunning_router)
 
 
 def openapi_document() -> str:
-    return build(ledger_router, payments_router, direct_debit_router).get_openapi_json_schema(
+    return build(ledger_router, payments_router, direct_debit_router, dunning_router).get_openapi_json_schema(
         title=API_TITLE, version=API_VERSION, description="Receivables management platform"
     )
 
@@ -53,3 +56,8 @@ def handle_payments(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle_direct_debits(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(path=event.get("path"))
     return direct_debit_app.resolve(event, context)
+
+
+def handle_dunning(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(path=event.get("path"))
+    return dunning_app.resolve(event, context)

@@ -47,7 +47,9 @@ def dates_to_plan(last_planned: date | None, business_date: date) -> list[date]:
         return [business_date]
     if last_planned >= business_date:
         return []  # already planned (a repeated schedule) or a date in the past: nothing new to select
-    first = max(last_planned + timedelta(days=1), business_date - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    # The last planned date again: accounts whose next action was set to that date after its run (an invoice
+    # loaded late in the day) are still in its partition; everything reviewed then has moved on.
+    first = max(last_planned, business_date - timedelta(days=MAX_CATCH_UP_DAYS - 1))
     return [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
 
 

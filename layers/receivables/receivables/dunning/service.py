@@ -11,6 +11,7 @@ reads.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -110,6 +111,11 @@ class ReviewSummary:
     fired: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+
+
+def task_id_of(idempotency_key: str) -> str:
+    """A collector task's id: its step's idempotency key, made safe for URL paths ('#' is not)."""
+    return "T" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20].upper()
 
 
 def promise_facts(promise: PromiseRecord, items: Iterable[Any]) -> PromiseFacts:
@@ -324,7 +330,7 @@ class DunningReview:
         if channel is Channel.CALL_TASK:
             self._store.create_task(
                 TaskRecord(
-                    task_id=fired.idempotency_key,
+                    task_id=task_id_of(fired.idempotency_key),
                     account_id=decision.account_id,
                     customer_id=snapshot.facts.customer.customer_id,
                     group=fired.collector_group or "unassigned",
@@ -335,7 +341,7 @@ class DunningReview:
                     created_on=today,
                 )
             )
-            return record.model_copy(update={"status": "sent", "detail": fired.idempotency_key})
+            return record.model_copy(update={"status": "sent", "detail": task_id_of(fired.idempotency_key)})
         # IVR: the platform calls the customer; we announce who and why.
         self._events.publish(
             "IvrCallRequested",

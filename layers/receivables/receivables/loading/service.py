@@ -275,7 +275,8 @@ class LoadingService:
         raced = {}
         for account in plan.new_accounts.values():
             # A new account is written once, already carrying its first next-action date.
-            opening = replace(account, next_action_on=plan.next_action_on.pop(account.account_id, None))
+            first_action = plan.next_action_on.pop(account.account_id, None)
+            opening = replace(account, next_action_on=max(first_action, self._clock.today()) if first_action else None)
             stored = ledger.create_account(opening, source_key)
             if stored is not None:
                 raced[account.account_id] = stored
@@ -300,7 +301,9 @@ class LoadingService:
         ledger.ensure_subscriptions(
             {(d.invoice.account_id, d.invoice.subscription_id) for d in plan.new_items if d.invoice.subscription_id}
         )
-        ledger.advance_next_action(plan.next_action_on)
+        # An item overdue at load is reviewed from today on: a next action in the past is a partition no run reads.
+        today = self._clock.today()
+        ledger.advance_next_action({a: max(d, today) for a, d in plan.next_action_on.items()})
         if self._credit is not None:
             # Debit → credit: money already received for an account pays what was just billed to it.
             created = {d.invoice.account_id for d in plan.new_items if d.invoice.invoice_id not in already}

@@ -1,0 +1,20 @@
+"""API Gateway → here: dunning commands (routes live in receivables.api.dunning_routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from receivables import bootstrap
+from receivables.api.app import handle_dunning
+from receivables.observability import logger, tracer
+
+# Built at cold start, so a missing or malformed setting fails the start, not the first request.
+bootstrap.dunning_commands()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_dunning(event, context)

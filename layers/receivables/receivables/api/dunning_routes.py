@@ -1,0 +1,276 @@
+"""Dunning commands: holds, promises to pay, installment plans, collector work queues and the versioned configuration.
+
+The use cases are ``receivables.dunning.commands``; these routes only parse, call and map. Errors keep the API's one
+shape: unknown ids 404, a clash with the current state (an open promise, an active plan, a claimed task, a race with
+a payment or another editor) 409, a broken rule 422 with the field at fault in ``details``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, Field
+
+from receivables import bootstrap
+from receivables.api.errors import REJECTED, error
+from receivables.api.params import IdParam
+from receivables.dunning.commands import (
+    DunningCommands,
+    DunningConflictError,
+    DunningRequestError,
+    InvalidConfigError,
+    PromiseTerms,
+    StoredConfig,
+    UnknownRecordError,
+)
+from receivables.dunning.config import DunningConfig, FieldDefinition
+from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskOutcome, TaskRecord
+
+router = Router()
+
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
+Who = Annotated[str, Field(min_length=1, max_length=128)]
+GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Collector group name")]
+# Task ids are the step's idempotency key, account#cycle#step: send '#' as %23 (API Gateway keeps the path encoded).
+TaskIdParam = Annotated[str, Path(min_length=1, max_length=400, description="Task id, with '#' written as %23")]
+
+
+_QUERY = {"by": "query"}  # the fields the routes take from the query string; the rest come in the body
+
+
+def _answers(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
+    """The success response with its schema, then the error ones (``responses=`` alone would drop the success)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **REJECTED}
+
+
+def _service() -> DunningCommands:
+    return bootstrap.dunning_commands()
+
+
+@router.exception_handler(UnknownRecordError)
+def _unknown(exc: UnknownRecordError) -> Response:
+    return error(404, "not_found", str(exc))
+
+
+@router.exception_handler(DunningConflictError)
+def _conflict(exc: DunningConflictError) -> Response:
+    return error(409, "conflict", str(exc))
+
+
+@router.exception_handler([DunningRequestError, InvalidConfigError])
+def _refused(exc: DunningRequestError) -> Response:
+    if isinstance(exc, InvalidConfigError):
+        details = exc.problems
+    else:
+        location = [_QUERY.get(exc.field, "body"), exc.field] if exc.field else ["body"]
+        details = [{"location": location, "message": str(exc), "type": "value_error"}]
+    return error(422, "validation_error", str(exc), details)
+
+
+# ---------------------------------------------------------------- holds
+
+
+class HoldRequest(BaseModel):
+    level: Literal["customer", "account", "subscription", "item"]
+    id: str = Field(min_length=1, max_length=128, description="The customer, account, subscription or item held")
+    reason: str = Field(min_length=1, max_length=500)
+    until: dt.date | None = Field(default=None, description="Last day held (default: until released)")
+    account_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Subscription holds only: the subscription's account (needed when it is not known from billing)",
+    )
+    created_by: Who = "api"
+
+
+@router.post(
+    "/holds",
+    status_code=201,
+    summary="Hold a customer, account, subscription or item",
+    responses=_answers(HoldRecord, "The hold", 201),
+)
+def create_hold(request: HoldRequest) -> HoldRecord:
+    return _service().create_hold(
+        request.level,
+        request.id,
+        request.reason,
+        until=request.until,
+        account_id=request.account_id,
+        created_by=request.created_by,
+    )
+
+
+@router.get("/holds/<hold_id>", summary="A hold and its audit trail", responses=_answers(HoldRecord, "The hold"))
+def get_hold(hold_id: IdParam) -> HoldRecord:
+    return _service().hold(hold_id)
+
+
+@router.delete("/holds/<hold_id>", summary="Release a hold", responses=_answers(HoldRecord, "The released hold"))
+def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_length=128)] = "api") -> HoldRecord:
+    return _service().release_hold(hold_id, by=by)
+
+
+# ---------------------------------------------------------------- promises and plans
+
+
+class PromiseRequest(BaseModel):
+    amount: PositiveMoney
+    date: dt.date = Field(description="Paid by this date; dunning pauses until then plus the grace days")
+    created_by: Who = "api"
+
+
+class PlanRequest(BaseModel):
+    installments: int = Field(ge=1, le=120)
+    first_due_date: dt.date
+    interval_days: int = Field(ge=1, le=366)
+    created_by: Who = "api"
+
+
+@router.post(
+    "/accounts/<account_id>/promises",
+    status_code=201,
+    summary="Record a promise to pay",
+    responses=_answers(PromiseRecord, "The promise", 201),
+)
+def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecord:
+    return _service().create_promise(account_id, request.amount, request.date, created_by=request.created_by)
+
+
+@router.get(
+    "/promises/<promise_id>",
+    summary="A promise to pay and its outcome",
+    responses=_answers(PromiseRecord, "The promise"),
+)
+def get_promise(promise_id: IdParam) -> PromiseRecord:
+    return _service().promise(promise_id)
+
+
+@router.post(
+    "/accounts/<account_id>/plans",
+    status_code=201,
+    summary="Restructure the overdue debt into installments",
+    responses=_answers(PlanRecord, "The plan", 201),
+)
+def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
+    return _service().create_plan(
+        account_id,
+        request.installments,
+        request.first_due_date,
+        request.interval_days,
+        created_by=request.created_by,
+    )
+
+
+@router.get("/plans/<plan_id>", summary="An installment plan", responses=_answers(PlanRecord, "The plan"))
+def get_plan(plan_id: IdParam) -> PlanRecord:
+    return _service().plan(plan_id)
+
+
+# ---------------------------------------------------------------- collector tasks
+
+
+class ClaimRequest(BaseModel):
+    collector: Who
+
+
+class PromiseTermsBody(BaseModel):
+    amount: PositiveMoney
+    date: dt.date
+
+
+class OutcomeRequest(BaseModel):
+    outcome: TaskOutcome
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+    promise: PromiseTermsBody | None = Field(default=None, description="Required with the promise outcome")
+
+
+class OutcomeView(BaseModel):
+    task: TaskRecord
+    promise: PromiseRecord | None = None
+
+
+@router.get("/collectors/<group>/tasks", summary="A collector group's tasks, most urgent first")
+def list_tasks(
+    group: GroupParam,
+    status: Annotated[Literal["open", "claimed"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[TaskRecord]:
+    return _service().tasks(group, status, limit)
+
+
+@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=_answers(TaskRecord, "The claimed task"))
+def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
+    return _service().claim_task(unquote(task_id), request.collector)
+
+
+@router.post(
+    "/tasks/<task_id>/outcome",
+    summary="Close a claimed task with the call's outcome",
+    responses=_answers(OutcomeView, "The closed task and the promise it recorded"),
+)
+def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
+    terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
+    task, promise = _service().record_outcome(unquote(task_id), request.outcome, note=request.note, promise=terms)
+    return OutcomeView(task=task, promise=promise)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+class ConfigView(BaseModel):
+    version: int
+    created_at: dt.datetime | None = Field(description="None for the shipped default (version 1)")
+    created_by: str
+    config: DunningConfig
+
+
+class DictionaryView(BaseModel):
+    config_version: int
+    fields: list[FieldDefinition]
+
+
+def _config_view(stored: StoredConfig) -> ConfigView:
+    return ConfigView(
+        version=stored.config.version, created_at=stored.created_at, created_by=stored.created_by, config=stored.config
+    )
+
+
+@router.get("/dunning/config", summary="The dunning configuration in force")
+def get_config() -> ConfigView:
+    return _config_view(_service().current_config())
+
+
+@router.put(
+    "/dunning/config",
+    summary="Publish a new configuration version (takes effect on the next run)",
+    responses=_answers(ConfigView, "The new version"),
+)
+def put_config(
+    document: Annotated[
+        dict[str, Any], Body(description="A whole dunning configuration (as `config` in GET); its version is ignored")
+    ],
+    by: Annotated[str, Query(min_length=1, max_length=128)] = "api",
+) -> ConfigView:
+    return _config_view(_service().publish_config(document, by=by))
+
+
+@router.get(
+    "/dunning/config/versions/<version>",
+    summary="One configuration version",
+    responses=_answers(ConfigView, "The version"),
+)
+def get_config_version(version: Annotated[int, Path(ge=1)]) -> ConfigView:
+    return _config_view(_service().config_version(version))
+
+
+@router.get("/dunning/dictionary", summary="The facts rules may use: names, types, descriptions")
+def get_dictionary() -> DictionaryView:
+    version, fields = _service().dictionary()
+    return DictionaryView(config_version=version, fields=list(fields))

@@ -94,3 +94,25 @@ def test_a_suspension_is_followed_by_a_reconnect_when_the_customer_pays(stack, c
     state = json.loads(account(stack, "A1")["dunning_state"]["S"])
     assert state["cycle_started"] is None and state["stage"] is None
     assert "next_action_on" not in account(stack, "A1")
+
+
+def test_each_cycle_is_recorded_for_the_champion_challenger_report(stack, context):
+    from receivables.dunning.reports import strategy_report
+
+    loaded(stack, context)
+    review(date(2026, 11, 4), "A1", "A2")
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+        UpdateExpression="SET open_amount = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    review(date(2026, 11, 9), "A1")
+    rows = bootstrap.cycle_reader().cycles(["standard"], date(2026, 11, 1))
+    assert sorted((r.account_id, r.contacts, r.ended) for r in rows) == [
+        ("A1", 1, date(2026, 11, 9)),
+        ("A2", 1, None),
+    ]
+    [report] = strategy_report(rows)
+    assert (report.strategy, report.arm, report.cycles, report.cycles_ended) == ("standard", "champion", 2, 1)
+    assert str(report.collected) == "250.00" and str(report.median_days_to_pay) == "5"

@@ -17,7 +17,7 @@ from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource
 from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
-from receivables.adapters.dunning_table import DunningTable
+from receivables.adapters.dunning_table import CycleReader, DunningTable
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
@@ -176,6 +176,11 @@ def dunning_table() -> DunningTable:
 
 
 @cache
+def cycle_reader() -> CycleReader:
+    return CycleReader(aws_client("dynamodb"), dunning_settings().table_name)
+
+
+@cache
 def dunning_messenger() -> AwsMessenger:
     return AwsMessenger(aws_client("ses"), aws_client("sns"), dunning_settings().notify_from)
 
@@ -221,6 +226,7 @@ def reset() -> None:
         daily_run_planner,
         dunning_settings,
         dunning_table,
+        cycle_reader,
         dunning_messenger,
         dunning_review,
         dunning_commands,

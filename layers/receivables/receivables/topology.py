@@ -388,6 +388,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="PUT", path="/dunning/config"),
                         ApiRoute(method="GET", path="/dunning/config/versions/{version}"),
                         ApiRoute(method="GET", path="/dunning/dictionary"),
+                        ApiRoute(method="GET", path="/reports/dunning"),
                     )
                 ),
             ),

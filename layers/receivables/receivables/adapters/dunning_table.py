@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from receivables.adapters.ledger_table import (
 from receivables.dunning.config import DEFAULT_CONFIG, Channel, DunningConfig
 from receivables.dunning.engine import AccountFacts, CustomerFacts, DunningState, Hold, ItemFacts
 from receivables.dunning.records import ContactRecord, HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
 CONFIG_PK = "CONFIG#dunning"
@@ -54,6 +55,10 @@ def _is_condition_failure(error: ClientError) -> bool:
 
 def contact_key(account_id: str, cycle: int, step: str) -> AttributeMap:
     return {"pk": _s(f"ACCT#{account_id}"), "sk": _s(f"CONTACT#{cycle:06d}#{step}")}
+
+
+def cycle_key(account_id: str, cycle: int) -> AttributeMap:
+    return {"pk": _s(f"ACCT#{account_id}"), "sk": _s(f"CYCLE#{cycle:06d}")}
 
 
 def task_key(task_id: str) -> AttributeMap:
@@ -346,6 +351,7 @@ class DunningTable:
             )
         if outcome.plan is not None:
             writes.append({"Put": self._doc_put(f"PLAN#{outcome.plan.plan_id}", "PLAN", "plan", outcome.plan)})
+        writes += self._cycle_writes(snapshot, outcome)
         try:
             if len(writes) == 1:
                 self._client.update_item(**update)
@@ -357,11 +363,121 @@ class DunningTable:
             raise
         return True
 
+    def _cycle_writes(self, snapshot: AccountSnapshot, outcome: Outcome) -> list[dict[str, Any]]:
+        """The cycle's record: how it started, what was sent, promises kept or broken, how it ended — what the
+        champion–challenger report adds up, per strategy and arm (``CYCLES#<strategy>#<arm>`` partitions)."""
+        decision = outcome.decision
+        state = decision.state
+        writes: list[dict[str, Any]] = []
+        if decision.cycle_event == "started":
+            strategy = state.strategy or "exempt"
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **cycle_key(decision.account_id, state.cycle_number),
+                            "entity": _s("cycle"),
+                            "account_id": _s(decision.account_id),
+                            "cycle": {"N": str(state.cycle_number)},
+                            "segment": _s(state.segment or ""),
+                            "strategy": _s(strategy),
+                            "arm": _s(state.arm),
+                            "config_version": {"N": str(decision.config_version)},
+                            "started": _s(decision.business_date.isoformat()),
+                            "overdue_at_start": {"N": str(decision.overdue_amount)},
+                            "contacts": {"N": str(len(decision.fired))},
+                            "promises_kept": {"N": "0"},
+                            "promises_broken": {"N": "0"},
+                            "gsi2pk": _s(f"CYCLES#{strategy}#{state.arm}"),
+                            "gsi2sk": _s(
+                                f"{decision.business_date.isoformat()}#{decision.account_id}#{state.cycle_number}"
+                            ),
+                        },
+                    }
+                }
+            )
+            return writes
+        cycle = snapshot.state.cycle_number
+        if not snapshot.state.in_cycle:
+            return writes
+        sets, values = [], {}
+        if decision.fired:
+            sets.append("contacts = if_not_exists(contacts, :zero) + :fired")
+            values |= {":fired": {"N": str(len(decision.fired))}, ":zero": {"N": "0"}}
+        if decision.promise_outcome:
+            name = "promises_kept" if decision.promise_outcome == "kept" else "promises_broken"
+            sets.append(f"{name} = if_not_exists({name}, :zero) + :one")
+            values |= {":one": {"N": "1"}, ":zero": {"N": "0"}}
+        if decision.cycle_event == "ended":
+            sets += ["ended = :ended", "overdue_at_end = :left"]
+            values |= {":ended": _s(decision.business_date.isoformat()), ":left": {"N": str(decision.overdue_amount)}}
+        if sets:
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": cycle_key(decision.account_id, cycle),
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        return writes
+
     def _doc_put(self, pk: str, sk: str, entity: str, model: Any) -> dict[str, Any]:
         return {
             "TableName": self._table,
             "Item": {"pk": _s(pk), "sk": _s(sk), "entity": _s(entity), "doc": _s(model.model_dump_json())},
         }
+
+
+def _cycle_row(record: AttributeMap) -> CycleRow:
+    def number(name: str) -> int:
+        return int(record.get(name, {}).get("N", "0"))
+
+    return CycleRow(
+        account_id=record["account_id"]["S"],
+        cycle=number("cycle"),
+        strategy=record["strategy"]["S"],
+        arm=record["arm"]["S"],
+        segment=record["segment"]["S"],
+        started=dt.date.fromisoformat(record["started"]["S"]),
+        overdue_at_start=Decimal(record["overdue_at_start"]["N"]),
+        contacts=number("contacts"),
+        promises_kept=number("promises_kept"),
+        promises_broken=number("promises_broken"),
+        ended=dt.date.fromisoformat(record["ended"]["S"]) if "ended" in record else None,
+        overdue_at_end=Decimal(record["overdue_at_end"]["N"]) if "overdue_at_end" in record else None,
+    )
+
+
+class CycleReader:
+    """Cycles by strategy and arm, started on or after a date: one Query per (strategy, arm), never a Scan."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def cycles(self, strategies: Iterable[str], since: dt.date) -> list[CycleRow]:
+        rows: list[CycleRow] = []
+        for strategy in sorted({*strategies, "exempt"}):
+            for arm in ("champion", "challenger"):
+                keys = paginated(
+                    self._client.query,
+                    {
+                        "TableName": self._table,
+                        "IndexName": "next_action",
+                        "KeyConditionExpression": "gsi2pk = :p AND gsi2sk >= :since",
+                        "ExpressionAttributeValues": {
+                            ":p": _s(f"CYCLES#{strategy}#{arm}"),
+                            ":since": _s(since.isoformat()),
+                        },
+                    },
+                )
+                found = batch_get(self._client, self._table, [{"pk": k["pk"], "sk": k["sk"]} for k in keys])
+                rows += [_cycle_row(r) for r in found]
+        return rows
 
 
 class DunningExport:

@@ -31,6 +31,7 @@ from receivables.dunning.commands import (
 )
 from receivables.dunning.config import DunningConfig, FieldDefinition
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskOutcome, TaskRecord
+from receivables.dunning.reports import StrategyReport, strategy_report
 
 router = Router()
 
@@ -274,3 +275,12 @@ def get_config_version(version: Annotated[int, Path(ge=1)]) -> ConfigView:
 def get_dictionary() -> DictionaryView:
     version, fields = _service().dictionary()
     return DictionaryView(config_version=version, fields=list(fields))
+
+
+@router.get("/reports/dunning", summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises")
+def dunning_report(
+    since: Annotated[dt.date, Query(description="Cycles started on or after this date")],
+) -> list[StrategyReport]:
+    config = bootstrap.dunning_table().current_config()
+    rows = bootstrap.cycle_reader().cycles([s.id for s in config.strategies], since)
+    return strategy_report(rows)

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+READS = ("GetItem", "BatchGetItem", "Query", "Scan")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Reading:
     table_units: float
     index_units: float
     queries: int = 0
+    read_requests: int = 0
+    items_read: int = 0
 
 
 class WriteMeter:
@@ -31,9 +34,19 @@ class WriteMeter:
         self.table_units = 0.0
         self.index_units = 0.0
         self.queries = 0
+        self.read_requests = 0
+        self.items_read = 0
 
     def snapshot(self) -> Reading:
-        return Reading(self.requests, self.units, self.table_units, self.index_units, self.queries)
+        return Reading(
+            self.requests,
+            self.units,
+            self.table_units,
+            self.index_units,
+            self.queries,
+            self.read_requests,
+            self.items_read,
+        )
 
     @classmethod
     def install(cls) -> WriteMeter:
@@ -44,10 +57,24 @@ class WriteMeter:
             events.register(f"provide-client-params.dynamodb.{operation}", meter._ask_for_capacity)
             events.register(f"after-call.dynamodb.{operation}", meter._count)
         events.register("after-call.dynamodb.Query", meter._count_query)
+        for operation in READS:
+            events.register(f"after-call.dynamodb.{operation}", meter._count_read)
         return meter
 
     def _count_query(self, **_: Any) -> None:
         self.queries += 1
+
+    def _count_read(self, parsed: dict[str, Any], model: Any = None, **_: Any) -> None:
+        """Read requests, and the records they returned (index entries of a Query count as records read)."""
+        self.read_requests += 1
+        if model is None:
+            return
+        if model.name == "GetItem":
+            self.items_read += 1 if parsed.get("Item") else 0
+        elif model.name == "BatchGetItem":
+            self.items_read += sum(len(items) for items in parsed.get("Responses", {}).values())
+        else:
+            self.items_read += len(parsed.get("Items", []))
 
     def _ask_for_capacity(self, params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "INDEXES")

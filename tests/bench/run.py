@@ -3,7 +3,8 @@
 (a) in-process pipeline (parse + validate + build DynamoDB items) vs plain csv.reader on a 100,000-invoice CSV;
 (b) end-to-end rows/s through the local stack (moto server + DynamoDB Local, the real handlers and triggers);
 (c) DynamoDB write requests and write units per 1,000 invoices, counted by a botocore event hook;
-(d) peak memory while loading a 1,000,000-row file.
+(d) peak memory while loading a 1,000,000-row file;
+(e) payments on a 100,000-account ledger; (f) the daily dunning run over it with 1 % due.
 """
 
 from __future__ import annotations
@@ -114,36 +115,77 @@ def _camt054(entries: list[tuple[str, str, str]]) -> bytes:
     ).encode()
 
 
-def bench_payments(work: Path, accounts: int = 500) -> dict[str, float]:
-    """Payments that each settle one item by invoice reference: payments/s, write units and queries per payment."""
-    import csv
+def bench_large_ledger(work: Path, accounts: int = 100_000, payments: int = 500) -> dict[str, float]:
+    """On a ledger of ``accounts`` accounts (1 % due for dunning today):
 
+    (f) the daily run: planner + workers on the local stack, wall time, and the reads per due account (requests and
+    records, counted by a botocore hook) — the rest of the table is never read;
+    (e) payments that each settle one item by invoice reference: payments/s, write units and queries per payment
+    (the payment path alone: the real-time dunning review a payment triggers is the cost (f) measures).
+    """
+    from receivables.topology import ScheduleTrigger
     from receivables_local.embedded import EmbeddedStack
     from receivables_local.session import LocalSession
 
-    customer_file = write_customers(work / "pay-customers.csv", accounts)
-    invoice_file = write_invoices(work / "pay-invoices.csv", accounts, customers=accounts, seed=21)
-    with invoice_file.open(encoding="utf-8") as handle:
-        invoices = [(row["invoice_id"], row["amount"]) for row in csv.DictReader(handle)]
-    statement = _camt054([(f"PAY{n:07d}", invoice, amount) for n, (invoice, amount) in enumerate(invoices)])
+    from tests.bench.seed import seed_ledger
+
+    run_date = date(2026, 11, 24)
     meter = WriteMeter.install()
-    with EmbeddedStack(log_dir=work / "pay-logs") as stack, LocalSession(stack, date(2026, 11, 24)) as session:
-        s3 = session.clients("s3")
-        s3.upload_file(str(customer_file), session.inbound_bucket, "customers/customers.csv")
-        s3.upload_file(str(invoice_file), session.inbound_bucket, "invoices/invoices.csv")
-        session.runtime.run_until_idle()
+    result: dict[str, float] = {"accounts": accounts}
+    with EmbeddedStack(log_dir=work / "large-logs") as stack, LocalSession(stack, run_date) as session:
+        began = time.perf_counter()
+        due = seed_ledger(session.clients("dynamodb"), session.resources.table, accounts, run_date)
+        result |= {"seed_s": time.perf_counter() - began, "due": due}
+
+        function, trigger = next(
+            (f, t) for f, t in session.topology.triggers_of_kind(ScheduleTrigger) if f.name == "plan_daily_run"
+        )
         meter.reset()
         began = time.perf_counter()
-        s3.put_object(Bucket=session.inbound_bucket, Key="banks/bench/notification.xml", Body=statement)
+        session.runtime.fire_schedule(function, trigger, run_date)
         session.runtime.run_until_idle()
         seconds = time.perf_counter() - began
         reading = meter.snapshot()
-    return {
-        "payments": accounts,
-        "payments_per_s": accounts / seconds,
-        "wcu_per_payment": reading.units / accounts,
-        "queries_per_payment": reading.queries / accounts,
-    }
+        result |= {
+            "run_s": seconds,
+            "run_accounts_per_s": due / seconds,
+            "read_requests_per_due": reading.read_requests / due,
+            "items_read_per_due": reading.items_read / due,
+            "wcu_per_due": reading.units / due,
+        }
+
+        # Payments on accounts not due today, the dunning worker stood down: the payment path's own cost.
+        session.registry.override("dunning_worker", lambda event, context: {"reviewed": []})
+        paid = [n for n in range(accounts) if n % 100][:payments]
+        table = session.resources.table
+        invoices = session.clients("dynamodb").batch_get_item(
+            RequestItems={
+                table: {
+                    "Keys": [{"pk": {"S": f"ITEM#INV{n:08d}"}, "sk": {"S": "ITEM"}} for n in paid[:100]],
+                    "ProjectionExpression": "item_id, open_amount",
+                }
+            }
+        )["Responses"][table]
+        amounts = {i["item_id"]["S"]: i["open_amount"]["N"] for i in invoices}
+        entries = [
+            (f"PAY{n:07d}", f"INV{n:08d}", amounts.get(f"INV{n:08d}") or f"{100 + n % 900}.{n % 100:02d}") for n in paid
+        ]
+        statement = _camt054(entries)
+        meter.reset()
+        began = time.perf_counter()
+        session.clients("s3").put_object(
+            Bucket=session.inbound_bucket, Key="banks/bench/notification.xml", Body=statement
+        )
+        session.runtime.run_until_idle()
+        seconds = time.perf_counter() - began
+        reading = meter.snapshot()
+        result |= {
+            "payments": payments,
+            "payments_per_s": payments / seconds,
+            "wcu_per_payment": reading.units / payments,
+            "queries_per_payment": reading.queries / payments,
+        }
+    return result
 
 
 def _peak_memory(path: Path) -> dict[str, float]:
@@ -175,8 +217,8 @@ def main() -> None:
         print("(b, c) end to end on the local stack …", flush=True)
         bc = bench_local_stack(work)
         print(json.dumps(bc, indent=1))
-        print("(e) payments on the local stack …", flush=True)
-        e = bench_payments(work)
+        print("(e, f) payments and the daily dunning run on a 100,000-account ledger …", flush=True)
+        e = bench_large_ledger(work)
         print(json.dumps(e, indent=1))
         print("(d) peak memory on 1,000,000 rows …", flush=True)
         d = bench_memory(work)
@@ -196,9 +238,12 @@ def main() -> None:
 | (c) steady state (existing accounts): write requests / 1,000 invoices | {bc["steady_requests_per_1000"]:.0f} | – |
 | (c) steady state: write units per invoice | **{bc["steady_wcu"]:.2f}** = {bc["steady_wcu_table"]:.2f} table + {bc["steady_wcu_index"]:.2f} GSI | ≤ 1.2 |
 | (c) the same file sent again: write units per invoice | {bc["again_wcu"]:.2f} | 0 |
-| (e) payments settling one item each (camt.054 by invoice reference), {e["payments"]:,} accounts | **{e["payments_per_s"]:.0f} payments/s** | – |
+| (e) payments settling one item each (camt.054 by invoice reference), {e["payments"]:,} of {e["accounts"]:,} accounts | **{e["payments_per_s"]:.0f} payments/s** | – |
 | (e) write units per payment that settles one item | **{e["wcu_per_payment"]:.2f}** | ≤ 6 |
 | (e) DynamoDB queries per payment | **{e["queries_per_payment"]:.2f}** | ≤ 2 |
+| (f) daily dunning run, {e["accounts"]:,} accounts, {e["due"]:,} due (1 %): planner + workers, wall time | **{e["run_s"]:.1f} s** ({e["run_accounts_per_s"]:.0f} due accounts/s) | – |
+| (f) reads per due account: requests / records returned | **{e["read_requests_per_due"]:.2f}** / {e["items_read_per_due"]:.2f} | ≤ 2 |
+| (f) write units per due account (state, contact record, cycle record) | {e["wcu_per_due"]:.2f} | – |
 | (d) peak RSS loading {d["rows"]:,} rows ({d["file_mb"]:.0f} MB file) | **{d["peak_mb"]:.0f} MB** in {d["seconds"]:.0f} s (vs {d["small_peak_mb"]:.0f} MB for {d["small_rows"]:,} rows) | flat |
 """
     if not RESULTS.exists():

@@ -98,3 +98,81 @@ def test_a_counter_receipt_with_several_tenders_is_one_payment_once(stack, conte
 def test_unknown_payment_is_404(stack, context):
     status, body = call(stack, context, "GET", "/payments/{payment_id}", "/payments/NOPE", {"payment_id": "NOPE"})
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_an_account_types_allocation_order_is_configuration_set_through_the_api(stack, context):
+    loaded(stack, context)
+    # Newest first, for accounts of type "standard" (the type every loaded account gets).
+    newest_first = {"name": "newest first", "order": [{"key": "due_date", "descending": True}]}
+    status, body = call(
+        stack,
+        context,
+        "PUT",
+        "/allocation-policies/{account_type}",
+        "/allocation-policies/standard",
+        {"account_type": "standard"},
+        newest_first,
+    )
+    assert status == 200 and body["version"] == 1 and body["policies"]["standard"]["name"] == "newest first"
+    status, body = call(
+        stack,
+        context,
+        "PUT",
+        "/allocation-policies/{account_type}",
+        "/allocation-policies/standard",
+        {"account_type": "standard"},
+        {"name": "broken", "order": []},
+    )
+    assert status == 422
+
+    drop(stack, "banks/garanti/overpay.xml", OVERPAYMENT_BY_ACCOUNT)
+    stack.drain(context)
+    paid = payments(stack)["ACCT-REF-1"]
+    # INV-2 (due 2026-11-15) before INV-1 (due 2026-10-15): the configured order, not FIFO.
+    assert [a["M"]["item_id"]["S"] for a in paid["allocations"]["L"]] == ["INV-2"]
+    assert "newest first" in paid["allocations"]["L"][0]["M"]["reason"]["S"]
+
+
+def test_a_bank_is_onboarded_by_putting_its_profile(stack, context):
+    profile = {
+        "bank_id": "ziraat",
+        "name": "Ziraat Bankası hesap hareketleri",
+        "layout": "delimited",
+        "encoding": "windows-1254",
+        "delimiter": ";",
+        "header_rows": 1,
+        "decimal_separator": ",",
+        "thousands_separator": ".",
+        "date_format": "%d.%m.%Y",
+        "default_currency": "TRY",
+        "columns": {"booking_date": "Tarih", "amount": "Tutar", "reference": "Referans", "remittance": "Açıklama"},
+    }
+    status, body = call(
+        stack, context, "PUT", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", {"bank_id": "ziraat"}, profile
+    )
+    assert status == 200, body
+    status, body = call(
+        stack, context, "GET", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", {"bank_id": "ziraat"}
+    )
+    assert status == 200 and body["bank_id"] == "ziraat"
+    status, body = call(
+        stack,
+        context,
+        "PUT",
+        "/bank-profiles/{bank_id}",
+        "/bank-profiles/ziraat",
+        {"bank_id": "ziraat"},
+        {**profile, "decimal_separator": "x"},
+    )
+    assert status == 422 and body["error"]["code"] == "invalid_profile" and body["error"]["details"]
+    assert call(stack, context, "GET", "/bank-profiles/{bank_id}", "/bank-profiles/nope", {"bank_id": "nope"})[0] == 404
+
+
+OVERPAYMENT_BY_ACCOUNT = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>N1</MsgId><CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><Acct><Id><IBAN>TR120006200000000012345678</IBAN></Id></Acct>
+<Ntry><Amt Ccy="TRY">99.50</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-11-24</Dt></BookgDt><AcctSvcrRef>ACCT-REF-1</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>Hesap A1 odeme</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"""

@@ -123,3 +123,19 @@ def test_money_taken_back_by_hand_is_not_re_applied_automatically():
     assert ledger.add_item(item("I2", "5.00", 10)) == []  # the held money waits for a person
     ledger.allocate_manually("P1", "I2", Decimal("5.00"), "the right invoice")
     assert ledger.items["I2"].open_amount == 0 and ledger.payments["P1"].unapplied == Decimal("5.00")
+
+
+def test_a_policy_with_the_not_held_filter_leaves_held_items_alone():
+    from dataclasses import replace
+
+    from receivables.payments.allocation import AllocationPolicy, NotHeldFilter, SortKey
+
+    policy = AllocationPolicy(
+        name="not held, oldest first", eligibility=(NotHeldFilter(),), order=(SortKey(key="due_date"),)
+    )
+    disputed = replace(item("I1", "50.00", due_in=0), held=True)
+    ledger = AccountLedger("A1", "TRY", items=[disputed, item("I2", "50.00", due_in=10)], policy=policy)
+    ledger.receive("P1", Decimal("80.00"), "TRY", date(2026, 11, 24))
+    assert ledger.items["I1"].open_amount == Decimal("50.00")  # disputed: untouched
+    assert ledger.items["I2"].open_amount == Decimal("0.00")
+    assert ledger.payments["P1"].unapplied == Decimal("30.00")

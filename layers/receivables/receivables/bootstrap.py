@@ -22,7 +22,7 @@ from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
 from receivables.adapters.messengers import AwsMessenger, S3LetterBox
-from receivables.adapters.payments_table import PayerDirectoryTable, PaymentsTable
+from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
@@ -54,6 +54,16 @@ def aws_client(service: str) -> Any:
     return boto3.client(service, config=_BOTO_CONFIG)  # type: ignore[call-overload]
 
 
+@cache
+def allocation_policies(table_name: str) -> AllocationPolicyTable:
+    return AllocationPolicyTable(aws_client("dynamodb"), table_name)
+
+
+@cache
+def bank_profile_store() -> S3ProfileSource:
+    return S3ProfileSource(aws_client("s3"), manual_payments_settings().inbound_bucket)
+
+
 def _clock(settings: TableSettings) -> BusinessClock:
     return BusinessClock(settings.business_timezone, settings.business_date)
 
@@ -64,7 +74,7 @@ def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> L
     events = aws_client("events")
     return LoadingService(
         credit=CreditApplication(
-            store=PaymentsTable(dynamodb, settings.table_name),
+            store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
             events=EventBridgePublisher(events, settings.event_bus_name, PAYMENTS_SOURCE),
             clock=clock,
         ),
@@ -95,7 +105,7 @@ def bank_file_service() -> BankFileService:
     dynamodb = aws_client("dynamodb")
     return BankFileService(
         files=S3FileStore(aws_client("s3")),
-        store=PaymentsTable(dynamodb, settings.table_name),
+        store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
         directory=PayerDirectoryTable(dynamodb, settings.table_name),
         profiles=S3ProfileSource(aws_client("s3"), settings.inbound_bucket),
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
@@ -132,10 +142,17 @@ def collection_table() -> CollectionTable:
 
 
 @cache
+def manual_payments_settings() -> PaymentsApiSettings:
+    return PaymentsApiSettings.from_environment()
+
+
+@cache
 def manual_payments() -> ManualPayments:
-    settings = PaymentsApiSettings.from_environment()
+    settings = manual_payments_settings()
     return ManualPayments(
-        store=PaymentsTable(aws_client("dynamodb"), settings.table_name),
+        store=PaymentsTable(
+            aws_client("dynamodb"), settings.table_name, policies=allocation_policies(settings.table_name)
+        ),
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
         clock=_clock(settings),
     )
@@ -214,9 +231,12 @@ def reset() -> None:
     """Forget every composition root (and boto3 client): the next invocation is a cold start."""
     for factory in (
         aws_client,
+        allocation_policies,
+        bank_profile_store,
         planner_service,
         chunk_loader_service,
         bank_file_service,
+        manual_payments_settings,
         direct_debit_settings,
         direct_debit_service,
         collection_table,

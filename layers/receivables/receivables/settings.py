@@ -68,6 +68,7 @@ class BankFileSettings(TableSettings):
 
 class PaymentsApiSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # bank profiles: config/banks/<bank_id>.json
 
 
 class DailyRunSettings(TableSettings):

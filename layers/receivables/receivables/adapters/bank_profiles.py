@@ -30,3 +30,13 @@ class S3ProfileSource:
             # A profile that does not validate raises ProfileError naming the field: the file fails loudly.
             return {bank_id: load_profile(body.read(), bank_id=bank_id)}
         return {}
+
+    def save(self, profile: BankProfile) -> str:
+        """Store a validated profile as ``config/banks/<bank_id>.json``, replacing any earlier file of that bank
+        (in whatever format): the next file from that bank is read with it."""
+        for suffix in SUFFIXES:
+            self._client.delete_object(Bucket=self._bucket, Key=f"{CONFIG_PREFIX}{profile.bank_id}{suffix}")
+        key = f"{CONFIG_PREFIX}{profile.bank_id}.json"
+        body = profile.model_dump_json(indent=2, exclude_defaults=True).encode("utf-8")
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
+        return key

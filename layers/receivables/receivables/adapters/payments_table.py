@@ -8,10 +8,12 @@ record ``version`` and ``credit_payments`` (payment id → unapplied amount).
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -21,8 +23,72 @@ from receivables.domain.iban import normalise_iban
 from receivables.domain.money import ZERO, format_money
 from receivables.domain.text import fold
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
+from receivables.payments.allocation import FIFO, AllocationPolicy
 from receivables.payments.matching import AccountRef, ItemRef
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts
+
+POLICY_KEY = {"pk": {"S": "CONFIG#allocation"}, "sk": {"S": "CURRENT"}}
+_POLICY_PREFIX = "policy:"
+
+
+class PolicySource(Protocol):
+    def policy_for(self, account_type: str) -> AllocationPolicy: ...
+
+
+class DefaultPolicies:
+    def policy_for(self, account_type: str) -> AllocationPolicy:
+        return FIFO
+
+
+class AllocationPolicyTable:
+    """Allocation policies per account type, stored as configuration (``CONFIG#allocation``); FIFO for a type with
+    none. Read at most once a minute per warm function, so a change through the API applies within a minute."""
+
+    TTL_SECONDS = 60.0
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self._cached: tuple[float, dict[str, AllocationPolicy], int] | None = None
+
+    def policies(self) -> tuple[dict[str, AllocationPolicy], int]:
+        if self._cached is None or time.monotonic() - self._cached[0] > self.TTL_SECONDS:
+            record = self._client.get_item(TableName=self._table, Key=POLICY_KEY, ConsistentRead=True).get("Item")
+            policies = {
+                name.removeprefix(_POLICY_PREFIX): AllocationPolicy.model_validate_json(value["S"])
+                for name, value in (record or {}).items()
+                if name.startswith(_POLICY_PREFIX)
+            }
+            version = int(record["version"]["N"]) if record else 0
+            self._cached = (time.monotonic(), policies, version)
+        return self._cached[1], self._cached[2]
+
+    def policy_for(self, account_type: str) -> AllocationPolicy:
+        return self.policies()[0].get(account_type, FIFO)
+
+    def put(self, account_type: str, policy: AllocationPolicy) -> int:
+        """Set the policy of one account type; the configuration's version goes up by one."""
+        _, version = self.policies()
+        self._cached = None
+        try:
+            # One attribute per account type, so one conditional update sets a policy and the version together.
+            self._client.update_item(
+                TableName=self._table,
+                Key=POLICY_KEY,
+                UpdateExpression="SET #policy = :policy, version = :next",
+                ConditionExpression="attribute_not_exists(version) OR version = :read",
+                ExpressionAttributeNames={"#policy": _POLICY_PREFIX + account_type},
+                ExpressionAttributeValues={
+                    ":policy": {"S": policy.model_dump_json()},
+                    ":next": {"N": str(version + 1)},
+                    ":read": {"N": str(version)},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConcurrentUpdateError("allocation policies changed meanwhile; read them again") from error
+            raise
+        return version + 1
 
 
 def payment_key(payment_id: str) -> AttributeMap:
@@ -41,10 +107,26 @@ def _snapshot(payment: PaymentState) -> tuple[tuple[tuple[str, Decimal], ...], D
     return tuple(sorted(payment.allocations.items())), payment.unapplied, payment.reversed, payment.held
 
 
+def _held(account: AttributeMap) -> tuple[set[str], set[str]]:
+    """Items and subscriptions under an active hold (dunning's mirror on the account record): allocation policies
+    with the ``not_held`` filter leave their money alone."""
+    items, subscriptions = set(), set()
+    for value in account.get("holds", {}).get("M", {}).values():
+        hold = json.loads(value["S"])
+        if hold.get("status", "active") != "active":
+            continue
+        if hold["level"] == "item":
+            items.add(hold["target_id"])
+        elif hold["level"] == "subscription":
+            subscriptions.add(hold["target_id"])
+    return items, subscriptions
+
+
 class PaymentsTable:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, *, policies: PolicySource | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._policies = policies or DefaultPolicies()
 
     # -- reads ---------------------------------------------------------------------------------------------------
     def payment_exists(self, payment_id: str) -> bool:
@@ -88,6 +170,7 @@ class PaymentsTable:
             item_key(r["pk"]["S"].removeprefix("ITEM#"))
             for r in account_item_entries(self._client, self._table, account_id)
         ]
+        held_items, held_subscriptions = _held(account)
         items = [
             ItemState(
                 item_id=r["item_id"]["S"],
@@ -97,6 +180,7 @@ class PaymentsTable:
                 amount=Decimal(r["amount"]["N"]),
                 open_amount=Decimal(r["open_amount"]["N"]),
                 currency=r["currency"]["S"],
+                held=r["item_id"]["S"] in held_items or r.get("subscription_id", {}).get("S") in held_subscriptions,
             )
             for r in batch_get(self._client, self._table, item_keys)
         ]
@@ -120,7 +204,8 @@ class PaymentsTable:
             )
             payments.append(payment)
             facts[payment.payment_id] = record
-        ledger = AccountLedger(account_id, account["currency"]["S"], items=items, payments=payments)
+        policy = self._policies.policy_for(account.get("account_type", {}).get("S", "standard"))
+        ledger = AccountLedger(account_id, account["currency"]["S"], items=items, payments=payments, policy=policy)
         return LoadedAccount(
             ledger=ledger,
             version=int(account.get("version", {}).get("N", "0")),

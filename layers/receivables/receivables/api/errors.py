@@ -22,6 +22,15 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class InvalidInputError(Exception):
+    """The request is well-formed JSON but its content breaks a rule the domain states (e.g. a bank profile)."""
+
+    def __init__(self, code: str, message: str, details: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
 class ConflictError(Exception):
     """The request clashes with the current state (e.g. a receipt id already used for another receipt)."""
 
@@ -56,6 +65,10 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(LedgerRuleError)
     def _rule(exc: LedgerRuleError) -> Response:
         return error(422, "ledger_rule", str(exc))
+
+    @app.exception_handler(InvalidInputError)
+    def _invalid_input(exc: InvalidInputError) -> Response:
+        return error(422, exc.code, str(exc), exc.details)
 
     @app.exception_handler(ConflictError)
     def _conflict(exc: ConflictError) -> Response:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, ConflictError
+from receivables.adapters.payments_table import AllocationPolicyTable
+from receivables.api.errors import REJECTED, ConflictError, InvalidInputError
 from receivables.api.params import IdParam
+from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.ledger import Money
+from receivables.payments.allocation import FIFO, AllocationPolicy
 from receivables.payments.manual import ReceiptConflictError, UnknownPaymentError
+from receivables.payments.ports import ConcurrentUpdateError
 
 router = Router()
 
@@ -149,3 +154,65 @@ def post_receipt(request: ReceiptRequest) -> PaymentView:
             tenders=tenders,
         )
     )
+
+
+class PolicyView(BaseModel):
+    version: int
+    default: AllocationPolicy = Field(description="For account types without a policy of their own")
+    policies: dict[str, AllocationPolicy]
+
+
+def _policies() -> AllocationPolicyTable:
+    return bootstrap.allocation_policies(bootstrap.manual_payments_settings().table_name)
+
+
+@router.get("/allocation-policies", summary="The allocation order of each account type")
+def get_allocation_policies() -> PolicyView:
+    policies, version = _policies().policies()
+    return PolicyView(version=version, default=FIFO, policies=policies)
+
+
+@router.put(
+    "/allocation-policies/<account_type>",
+    summary="Set an account type's allocation order (eligibility filters, then sort keys)",
+    responses=REJECTED,
+)
+def put_allocation_policy(
+    account_type: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], policy: AllocationPolicy
+) -> PolicyView:
+    try:
+        _policies().put(account_type, policy)
+    except ConcurrentUpdateError as exc:
+        raise ConflictError(str(exc)) from exc
+    return get_allocation_policies()
+
+
+@router.get("/bank-profiles/<bank_id>", summary="A bank's CSV/fixed-width profile", responses=REJECTED)
+def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]) -> dict[str, Any]:
+    try:
+        found = bootstrap.bank_profile_store().profiles_for(bank_id)
+    except ProfileError as exc:
+        raise ConflictError(f"the stored profile of {bank_id} does not validate: {exc}") from exc
+    if bank_id not in found:
+        raise NotFoundError(f"no bank profile for {bank_id}")
+    return found[bank_id].model_dump(mode="json", exclude_defaults=True)
+
+
+@router.put(
+    "/bank-profiles/<bank_id>",
+    summary="Onboard or change a bank: its profile is validated, then used for the bank's next file",
+    responses=REJECTED,
+)
+def put_bank_profile(
+    bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], profile: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    try:
+        parsed = load_profile(json.dumps(profile), bank_id=bank_id)
+    except ProfileError as exc:
+        raise InvalidInputError(
+            "invalid_profile",
+            f"the profile for {bank_id} is not valid",
+            [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
+        ) from exc
+    bootstrap.bank_profile_store().save(parsed)
+    return parsed.model_dump(mode="json", exclude_defaults=True)

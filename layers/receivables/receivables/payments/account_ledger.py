@@ -59,6 +59,7 @@ class ItemState:
     amount: Decimal
     open_amount: Decimal
     currency: str
+    held: bool = False  # an item or subscription hold: a policy with the not_held filter leaves it alone
 
 
 @dataclass(slots=True)
@@ -115,6 +116,7 @@ class AccountLedger:
                 due_date=i.due_date,
                 open_amount=i.open_amount,
                 currency=i.currency,
+                held=i.held,
             )
             for i in self.items.values()
             if i.open_amount > 0

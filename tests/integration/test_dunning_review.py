@@ -116,3 +116,24 @@ def test_each_cycle_is_recorded_for_the_champion_challenger_report(stack, contex
     [report] = strategy_report(rows)
     assert (report.strategy, report.arm, report.cycles, report.cycles_ended) == ("standard", "champion", 2, 1)
     assert str(report.collected) == "250.00" and str(report.median_days_to_pay) == "5"
+
+
+def test_an_sms_due_in_quiet_hours_waits_for_them_to_end_and_is_then_sent_once(stack, context):
+    from receivables.dunning.service import send_deferred
+
+    loaded(stack, context)
+    late_evening = datetime(2026, 11, 4, 22, 30, tzinfo=ZONE)
+    bootstrap.dunning_review().review(["A2"], today=date(2026, 11, 4), run_at=late_evening)  # A2 has no e-mail
+    [contact] = contacts(stack, "A2")
+    assert (contact["channel"], contact["status"], contact["send_at"]) == (
+        "sms",
+        "deferred",
+        "2026-11-05T09:00:00+03:00",
+    )
+
+    table, messenger = bootstrap.dunning_table(), bootstrap.dunning_messenger()
+    assert send_deferred(table, messenger, datetime(2026, 11, 5, 8, 59, tzinfo=ZONE)) == 0
+    assert send_deferred(table, messenger, datetime(2026, 11, 5, 9, 5, tzinfo=ZONE)) == 1
+    assert send_deferred(table, messenger, datetime(2026, 11, 5, 10, 5, tzinfo=ZONE)) == 0  # never twice
+    [contact] = contacts(stack, "A2")
+    assert contact["status"] == "sent" and contact["detail"]

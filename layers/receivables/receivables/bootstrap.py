@@ -20,7 +20,7 @@ from receivables.adapters.dunning_commands_table import DunningCommandsTable, Ta
 from receivables.adapters.dunning_table import CycleReader, DunningTable
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
-from receivables.adapters.messaging import EventBridgePublisher, SqsChunkQueue
+from receivables.adapters.messaging import BatchingEventBridgePublisher, EventBridgePublisher, SqsChunkQueue
 from receivables.adapters.messengers import AwsMessenger, S3LetterBox
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
@@ -108,7 +108,7 @@ def bank_file_service() -> BankFileService:
         store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
         directory=PayerDirectoryTable(dynamodb, settings.table_name),
         profiles=S3ProfileSource(aws_client("s3"), settings.inbound_bucket),
-        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
+        events=BatchingEventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
         clock=_clock(settings),
         status_reports=CollectionStatusReports(
             store=CollectionTable(dynamodb, settings.table_name),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,3 +54,39 @@ class EventBridgePublisher:
             if not response.get("FailedEntryCount"):
                 return
         raise PublishError(f"EventBridge refused {detail_type}: {response.get('Entries')}")
+
+
+class BatchingEventBridgePublisher(EventBridgePublisher):
+    """Holds events and sends them ten to a PutEvents call (EventBridge's maximum): a bank file of 5,000 payments
+    makes 1,500 calls instead of 15,000. The holder flushes at the end of its unit of work (``flush_events``)."""
+
+    def __init__(self, client: Any, bus_name: str, source: str) -> None:
+        super().__init__(client, bus_name, source)
+        self._held: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        entry = {
+            "EventBusName": self._bus,
+            "Source": self._source,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str, sort_keys=True),
+        }
+        with self._lock:
+            self._held.append(entry)
+            full = len(self._held) >= EVENTS_BATCH
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._held = self._held, []
+        for start in range(0, len(batch), EVENTS_BATCH):
+            entries = batch[start : start + EVENTS_BATCH]
+            for _attempt in range(3):
+                response = self._client.put_events(Entries=entries)
+                if not response.get("FailedEntryCount"):
+                    break
+                entries = [e for e, r in zip(entries, response["Entries"], strict=True) if r.get("ErrorCode")]
+            else:
+                raise PublishError(f"EventBridge refused {len(entries)} events: {response.get('Entries')}")

@@ -142,3 +142,10 @@ class ChunkQueue(Protocol):
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None: ...
+
+
+def flush_events(publisher: EventPublisher) -> None:
+    """Send what a batching publisher still holds (the others send as they go)."""
+    flush = getattr(publisher, "flush", None)
+    if flush is not None:
+        flush()

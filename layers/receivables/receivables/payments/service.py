@@ -228,6 +228,18 @@ class BankFileService:
             and not transaction.reversal
         )
 
+    def _reported_before(self, transaction: BankTransaction, bank_id: str) -> bool:
+        """The same credit reported under another bank reference: a camt.053 batch line whose details came earlier
+        in a camt.054 with references of their own. Same end-to-end id, amount and value date: counted once."""
+        e2e = transaction.end_to_end_id
+        if not e2e or e2e.upper() == "NOTPROVIDED":
+            return False
+        earlier = self._store.payment_by_reference(bank_id, e2e)
+        if earlier is None or earlier.get("end_to_end_id", {}).get("S") != e2e:
+            return False
+        same_day = earlier["value_date"]["S"] == str(transaction.value_date or transaction.booking_date)
+        return same_day and Decimal(earlier["amount"]["N"]) == transaction.matching_amount
+
     def _match(self, transaction: BankTransaction) -> MatchDecision:
         return match_payer(transaction, self._directory)
 
@@ -271,6 +283,8 @@ class BankFileService:
     ) -> str:
         if self._store.payment_exists(payment_id):
             return "duplicate"  # the same entry in an overlapping statement, or the file sent again
+        if self._reported_before(transaction, bank_id):
+            return "duplicate"
         decision = decision or match_payer(transaction, self._directory)
         amount = transaction.matching_amount  # what the payer sent: bank charges are ours, not the customer's
         value_date = transaction.value_date or transaction.booking_date or self._clock.today()

@@ -92,12 +92,12 @@ def test_serve_loop_follows_the_clock_and_fires_schedules_once_a_day(session: Lo
     fired: list[dict[str, Any]] = []
     session.registry.override("plan_daily_run", lambda event, context: fired.append(event))
     said: list[str] = []
-    clock = FakeClock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # 05:00 in Istanbul, before the 06:00 run
+    clock = FakeClock(datetime(2026, 11, 24, 5, 0, tzinfo=UTC))  # 08:00 in Istanbul, before the 09:00 run
     loop = ServeLoop(session, pinned_date=None, fire_now=False, say=said.append, clock=clock)
 
     loop.tick()
     assert fired == []
-    clock.now = datetime(2026, 11, 24, 3, 0, 1, tzinfo=UTC)
+    clock.now = datetime(2026, 11, 24, 6, 0, 1, tzinfo=UTC)
     loop.tick()
     loop.tick()
     assert [e["business_date"] for e in fired] == ["2026-11-24"]
@@ -105,10 +105,10 @@ def test_serve_loop_follows_the_clock_and_fires_schedules_once_a_day(session: Lo
     clock.now = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # 00:30 on the 25th in Istanbul
     loop.tick()
     assert os.environ["BUSINESS_DATE"] == "2026-11-25" and session.business_date == date(2026, 11, 25)
-    clock.now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
     loop.tick()
     assert [e["business_date"] for e in fired] == ["2026-11-24", "2026-11-25"]
-    assert fired[-1]["scheduled_time"] == "2026-11-25T03:00:00Z"
+    assert fired[-1]["scheduled_time"] == "2026-11-25T06:00:00Z"
     assert "business date is now 2026-11-25" in said
 
 

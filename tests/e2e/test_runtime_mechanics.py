@@ -111,7 +111,12 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
     assert bodies.count("poison-1") == max_receives
     receive_counts = [r["attributes"]["ApproximateReceiveCount"] for r in loader.records if r["body"] == "poison-1"]
     assert receive_counts == [str(n) for n in range(1, max_receives + 1)]
-    assert session.runtime.dead_letters() == {"inbound-files": 0, "bank-files": 0, "file-chunks": 1}
+    assert session.runtime.dead_letters() == {
+        "inbound-files": 0,
+        "bank-files": 0,
+        "dunning-accounts": 0,
+        "file-chunks": 1,
+    }
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
     # Not a speed target: the queue's visibility timeout is minutes, so this only fails if retries waited for it.
     assert time.perf_counter() - started < 60, "failed records must come back at once, not after the timeout"
@@ -198,7 +203,11 @@ def test_bus_events_reach_matching_bus_targets_and_the_tap(bus_session: LocalSes
     assert event["source"] == "receivables.loading" and event["account"]
     assert context.function_name.endswith("-audit_files")
     rules = bus_session.clients("events").list_rules(EventBusName=bus_session.resources.bus)["Rules"]
-    assert {r["Name"] for r in rules} == {"receivables-local-file-events", "receivables-local-local-bus-tap"}
+    assert {r["Name"] for r in rules} == {
+        "receivables-local-file-events",
+        "receivables-local-dunning-review",
+        "receivables-local-local-bus-tap",
+    }
 
 
 def test_failing_bus_target_is_retried_like_an_async_invocation(bus_session: LocalSession) -> None:
@@ -224,7 +233,7 @@ def test_failing_bus_target_is_retried_like_an_async_invocation(bus_session: Loc
 def test_schedules_fire_with_the_business_date(session: LocalSession, doubles: dict[str, Recorder]) -> None:
     session.runtime.fire_schedules(BUSINESS_DATE)
     ((event, context),) = doubles["plan_daily_run"].calls
-    assert event == {"scheduled_time": "2026-11-24T03:00:00Z", "business_date": "2026-11-24"}
+    assert event == {"scheduled_time": "2026-11-24T06:00:00Z", "business_date": "2026-11-24"}  # 09:00 Istanbul
     assert context.function_name.endswith("-plan_daily_run")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
+
+REPLAY_TIME_OF_DAY = time(12, 0)
 
 
 class BusinessClock:
@@ -15,9 +17,9 @@ class BusinessClock:
         return self._fixed or datetime.now(self._zone).date()
 
     def now(self) -> datetime:
-        """The wall-clock time; in a replay, that time of day on the replayed date, so that what a replayed day
-        writes (a pain.008 creation time, an audit stamp) never lies after the day it belongs to."""
-        now = datetime.now(self._zone)
+        """The wall-clock time; in a replay, noon of the replayed date in the business zone: what a replayed day
+        writes (a pain.008 creation time, whether an SMS falls in quiet hours) depends on the scenario alone, never
+        on when the replay runs."""
         if self._fixed is None:
-            return now
-        return datetime.combine(self._fixed, now.timetz())
+            return datetime.now(self._zone)
+        return datetime.combine(self._fixed, REPLAY_TIME_OF_DAY, tzinfo=self._zone)

@@ -137,3 +137,23 @@ def test_an_sms_due_in_quiet_hours_waits_for_them_to_end_and_is_then_sent_once(s
     assert send_deferred(table, messenger, datetime(2026, 11, 5, 10, 5, tzinfo=ZONE)) == 0  # never twice
     [contact] = contacts(stack, "A2")
     assert contact["status"] == "sent" and contact["detail"]
+
+
+def test_the_legal_handoff_carries_the_case_file(stack, context):
+    loaded(stack, context)
+    stack.dynamodb.update_item(  # 50.00 of INV-1 was paid before the account went to legal
+        TableName=stack.table,
+        Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+        UpdateExpression="SET open_amount = :o",
+        ExpressionAttributeValues={":o": {"N": "200.00"}},
+    )
+    review(date(2026, 11, 4), "A1")  # the e-mail
+    review(date(2027, 1, 2), "A1")  # day 62: the legal hand-off
+    [handoff] = [e["detail"] for e in stack.bus_events() if e["detail-type"] == "LegalHandoffRequested"]
+    case = handoff["case_file"]
+    assert case["items"] == [
+        {"item_id": "INV-1", "due_date": "2026-11-01", "amount": "250.00", "open_amount": "200.00", "status": "open"}
+    ]
+    assert case["payments"] == [{"item_id": "INV-1", "paid": "50.00"}]
+    assert [c["step"] for c in case["contacts"]] == ["email", "legal_handoff"]
+    assert case["customer"]["name"] == "Ayşe Yılmaz" and case["promises"] == []

@@ -32,7 +32,7 @@ from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
 CONFIG_PK = "CONFIG#dunning"
-_ITEM_FIELDS = "item_id, due_date, open_amount, #status, subscription_id, account_id"
+_ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id"
 _CLOSED = "restructured"
 MAX_LATE_PAYMENTS_KEPT = 24
 
@@ -173,6 +173,7 @@ class DunningTable:
                     item_id=item_id,
                     due_date=dt.date.fromisoformat(record["due_date"]["S"]),
                     open_amount=Decimal(record["open_amount"]["N"]),
+                    amount=Decimal(record["amount"]["N"]) if "amount" in record else None,
                     held=held,
                     hold_until=until if held else None,
                     status=_text(record, "status") or "open",
@@ -210,6 +211,9 @@ class DunningTable:
             promise=PromiseRecord.model_validate_json(promise) if promise else None,
             plan=PlanRecord.model_validate_json(plan) if plan else None,
             late_payments=tuple(dt.date.fromisoformat(v["S"]) for v in account.get("late_payments", {}).get("L", [])),
+            promise_history=tuple(
+                PromiseRecord.model_validate_json(v["S"]) for v in account.get("promise_history", {}).get("L", [])
+            ),
             next_action_on=dt.date.fromisoformat(next_action) if next_action else None,
         )
 
@@ -326,6 +330,9 @@ class DunningTable:
             sets.append("late_payments = :late")
         if outcome.promise is not None:
             removes.append("promise")
+            # Kept on the account too: the legal hand-off's case file lists every promise the customer made.
+            sets.append("promise_history = list_append(if_not_exists(promise_history, :none), :promised)")
+            values |= {":none": {"L": []}, ":promised": {"L": [_s(outcome.promise.model_dump_json())]}}
         if outcome.plan is not None:
             removes.append("#plan")
         # The loader may have moved the next action earlier since we read it (a new invoice): then review again.

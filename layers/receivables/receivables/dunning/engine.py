@@ -54,6 +54,7 @@ class ItemFacts(BaseModel):
     item_id: str
     due_date: dt.date
     open_amount: Money
+    amount: Money | None = None  # as billed (the case file shows what was paid of it)
     held: bool = False  # an item or subscription hold
     hold_until: dt.date | None = None  # last day of that hold; None: until it is lifted
     status: str = "open"

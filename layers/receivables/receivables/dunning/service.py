@@ -59,6 +59,7 @@ class AccountSnapshot:
     plan: PlanRecord | None = None
     late_payments: tuple[dt.date, ...] = ()
     next_action_on: dt.date | None = None
+    promise_history: tuple[PromiseRecord, ...] = ()  # promises with an outcome, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,15 +271,25 @@ class DunningReview:
             {
                 "item_id": i.item_id,
                 "due_date": i.due_date.isoformat(),
+                "amount": str(i.amount) if i.amount is not None else None,
                 "open_amount": str(i.open_amount),
                 "status": i.status,
             }
             for i in snapshot.facts.items
         ]
+        paid = [
+            {"item_id": i.item_id, "paid": str(i.amount - i.open_amount)}
+            for i in snapshot.facts.items
+            if i.amount is not None and i.amount > i.open_amount and i.status != "restructured"
+        ]
+        promises = [*snapshot.promise_history, *([snapshot.promise] if snapshot.promise else [])]
         return {
             "customer": {"customer_id": snapshot.facts.customer.customer_id, "name": snapshot.customer_name},
             "items": items,
+            # What each item has received (the payments' own records stay in the ledger, by payment id).
+            "payments": paid,
             "unapplied_credit": str(snapshot.facts.unapplied_credit),
+            "promises": [p.model_dump(mode="json", exclude={"open_at_promise"}) for p in promises],
             "dunning": decision.state.summary(),
             **self._store.case_file(decision.account_id),
         }

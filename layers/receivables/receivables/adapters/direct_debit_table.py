@@ -18,6 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
+from receivables.adapters.attributes import string as _s
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
 from receivables.adapters.ledger_table import collection_partitions, customer_key, item_key
 from receivables.direct_debit.model import (
@@ -32,23 +34,12 @@ from receivables.direct_debit.model import (
 from receivables.domain.money import format_money
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
 def message_key(run_date: date, message_id: str) -> AttributeMap:
     return {"pk": _s(f"DDRUN#{run_date.isoformat()}"), "sk": _s(f"MSG#{message_id}")}
 
 
 def collection_key(end_to_end_id: str) -> AttributeMap:
     return {"pk": _s(f"DD#{end_to_end_id}"), "sk": _s("COLLECTION")}
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in (
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    )
 
 
 def _pack(collections: Sequence[Collection]) -> bytes:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import string as _s
+from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import (
     account_item_entries,
@@ -37,17 +39,8 @@ from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, T
 CONFIG_PK = "CONFIG#dunning"
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
 def _n(value: Decimal) -> dict[str, str]:
     return {"N": format_money(value)}
-
-
-def _text(record: AttributeMap, name: str) -> str | None:
-    value = record.get(name)
-    return value["S"] if value else None
 
 
 def _key(pk: str, sk: str) -> AttributeMap:

@@ -16,6 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
+from receivables.adapters.attributes import string as _s
+from receivables.adapters.attributes import text as _text
 from receivables.adapters.dunning_commands_table import customer_holds_key
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import (
@@ -35,22 +38,6 @@ CONFIG_PK = "CONFIG#dunning"
 _ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id"
 _CLOSED = "restructured"
 MAX_LATE_PAYMENTS_KEPT = 24
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _text(record: AttributeMap, name: str) -> str | None:
-    value = record.get(name)
-    return value["S"] if value else None
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in (
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    )
 
 
 def contact_key(account_id: str, cycle: int, step: str) -> AttributeMap:

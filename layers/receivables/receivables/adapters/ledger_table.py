@@ -15,6 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
+from receivables.adapters.attributes import string as _s
+from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.ledger import (
@@ -66,19 +69,6 @@ def collection_partition(due: date, item_id: str) -> str:
 
 def collection_partitions(due: date) -> list[str]:
     return [f"COLLECT#{due.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _text(record: AttributeMap, name: str) -> str | None:
-    value = record.get(name)
-    return value["S"] if value else None
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: str, source_file: str) -> AttributeMap:

@@ -42,13 +42,16 @@ class EventBridgePublisher:
         self._bus = bus_name
         self._source = source
 
-    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
-        entry = {
+    def _entry(self, detail_type: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+        return {
             "EventBusName": self._bus,
             "Source": self._source,
             "DetailType": detail_type,
             "Detail": json.dumps(detail, default=str, sort_keys=True),
         }
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        entry = self._entry(detail_type, detail)
         for _attempt in range(3):
             response = self._client.put_events(Entries=[entry])
             if not response.get("FailedEntryCount"):
@@ -66,14 +69,8 @@ class BatchingEventBridgePublisher(EventBridgePublisher):
         self._lock = threading.Lock()
 
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
-        entry = {
-            "EventBusName": self._bus,
-            "Source": self._source,
-            "DetailType": detail_type,
-            "Detail": json.dumps(detail, default=str, sort_keys=True),
-        }
         with self._lock:
-            self._held.append(entry)
+            self._held.append(self._entry(detail_type, detail))
             full = len(self._held) >= EVENTS_BATCH
         if full:
             self.flush()

@@ -9,6 +9,7 @@ Errors always have one shape,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -43,21 +44,15 @@ def openapi_document() -> str:
     )
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(path=event.get("path"))
-    return app.resolve(event, context)
+def _serving(resolver: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.append_keys(path=event.get("path"))
+        return resolver.resolve(event, context)
+
+    return handle
 
 
-def handle_payments(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(path=event.get("path"))
-    return payments_app.resolve(event, context)
-
-
-def handle_direct_debits(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(path=event.get("path"))
-    return direct_debit_app.resolve(event, context)
-
-
-def handle_dunning(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(path=event.get("path"))
-    return dunning_app.resolve(event, context)
+handle = _serving(app)
+handle_payments = _serving(payments_app)
+handle_direct_debits = _serving(direct_debit_app)
+handle_dunning = _serving(dunning_app)

@@ -64,7 +64,9 @@ from receivables.banking.statement import (
     EntryStatus,
     ParsedBankFile,
 )
+from receivables.banking.xml_safety import element_text as _text
 from receivables.banking.xml_safety import iter_xml_events
+from receivables.banking.xml_safety import split_tag as _split
 from receivables.domain.iban import normalise_iban
 from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
@@ -501,13 +503,6 @@ def _date(entry: Element, name: str) -> date | None:
     raise _Malformed(f"{name} '{text}' is not a date (Dt YYYY-MM-DD or DtTm YYYY-MM-DDThh:mm:ss)")
 
 
-def _text(element: Element, path: str) -> str | None:
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip() or None
-
-
 def _iban(element: Element, path: str) -> str | None:
     """An IBAN element's value in its one compact form: the schema wants it compact, yet banks write it grouped."""
     text = _text(element, path)
@@ -518,11 +513,3 @@ def _texts(element: Element, path: str, *, verbatim: bool = False) -> tuple[str,
     """Texts of all matches, blank ones left out; ``verbatim`` keeps edge spaces (wrapped remittance lines)."""
     texts = (found.text or "" for found in element.iterfind(path))
     return tuple(text if verbatim else text.strip() for text in texts if text.strip())
-
-
-def _split(tag: str) -> tuple[str, str]:
-    """``'{urn:...}Ntry'`` → ``('urn:...', 'Ntry')``."""
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return namespace, local
-    return "", tag

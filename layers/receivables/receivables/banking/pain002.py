@@ -54,7 +54,9 @@ from xml.etree.ElementTree import Element
 from pydantic import BaseModel, ConfigDict, Field
 
 from receivables.banking.statement import BankFileError
+from receivables.banking.xml_safety import element_text as _text
 from receivables.banking.xml_safety import iter_xml_events
+from receivables.banking.xml_safety import split_tag as _split
 
 __all__ = [
     "STATUS_CODES",
@@ -531,18 +533,3 @@ def _instructed_amount(element: Element, position: str) -> tuple[Decimal | None,
             f"pain.002: {position}/OrgnlTxRef/Amt/InstdAmt currency {currency!r} is not a three-letter ISO 4217 code"
         )
     return Decimal(text), currency
-
-
-def _text(element: Element, path: str) -> str | None:
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip() or None
-
-
-def _split(tag: str) -> tuple[str, str]:
-    """``'{urn:...}TxSts'`` → ``('urn:...', 'TxSts')``."""
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return namespace, local
-    return "", tag

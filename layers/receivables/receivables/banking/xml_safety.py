@@ -59,3 +59,20 @@ class _BlockReader:
             if block:
                 return bytes(block)
         return b""
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """``'{urn:...}Ntry'`` → ``('urn:...', 'Ntry')``: ISO 20022 readers dispatch on the namespace and match on the
+    local name."""
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
+
+
+def element_text(element: Element, path: str) -> str | None:
+    """The stripped text at ``path`` under ``element``; None when absent or blank."""
+    found = element.find(path)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip() or None

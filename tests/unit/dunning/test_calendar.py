@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 from receivables.dunning import add_days, business_days_between, days_overdue, is_business_day
-from receivables.dunning.calendar import sms_allowed_from
 from receivables.dunning.config import QuietHours
 
 REPUBLIC_DAY = date(2026, 10, 29)  # a Thursday
@@ -69,15 +68,15 @@ def test_the_business_day_count_agrees_with_counting_day_by_day(start, length):
 def test_sms_due_in_quiet_hours_waits_for_the_morning_in_istanbul():
     quiet = QuietHours()
     evening = dt.datetime(2026, 3, 4, 22, 30, tzinfo=ISTANBUL)
-    assert sms_allowed_from(evening, quiet) == dt.datetime(2026, 3, 5, 9, 0, tzinfo=ISTANBUL)
+    assert quiet.send_time(evening) == dt.datetime(2026, 3, 5, 9, 0, tzinfo=ISTANBUL)
     early = dt.datetime(2026, 3, 5, 5, 0, tzinfo=dt.UTC)  # 08:00 in Istanbul
-    assert sms_allowed_from(early, quiet) == dt.datetime(2026, 3, 5, 9, 0, tzinfo=ISTANBUL)
+    assert quiet.send_time(early) == dt.datetime(2026, 3, 5, 9, 0, tzinfo=ISTANBUL)
     noon = dt.datetime(2026, 3, 5, 12, 0, tzinfo=ISTANBUL)
-    assert sms_allowed_from(noon, quiet) == noon
+    assert quiet.send_time(noon) == noon
 
 
 def test_a_quiet_window_inside_one_day_is_honoured():
     lunch = QuietHours(start=dt.time(12, 0), end=dt.time(13, 0))
     at = dt.datetime(2026, 3, 5, 12, 30, tzinfo=ISTANBUL)
-    assert sms_allowed_from(at, lunch) == dt.datetime(2026, 3, 5, 13, 0, tzinfo=ISTANBUL)
-    assert sms_allowed_from(at.replace(hour=14), lunch) == at.replace(hour=14)
+    assert lunch.send_time(at) == dt.datetime(2026, 3, 5, 13, 0, tzinfo=ISTANBUL)
+    assert lunch.send_time(at.replace(hour=14)) == at.replace(hour=14)

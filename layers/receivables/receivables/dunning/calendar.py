@@ -8,14 +8,10 @@ mornings and count as business days. Holiday sets are cached per year.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import functools
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays
-
-from receivables.dunning.config import QuietHours
 
 MAX_OFFSET_DAYS = 3650
 
@@ -74,22 +70,3 @@ def add_days(start: date, days: int, business_days: bool) -> date:
         if is_business_day(day):
             counted += 1
     return day
-
-
-def sms_allowed_from(moment: dt.datetime, quiet: QuietHours) -> dt.datetime:
-    """When an SMS due at ``moment`` (an aware datetime) may be sent: ``moment`` itself outside quiet hours, else the
-    end of the quiet window, in the window's time zone. Deferred, never dropped."""
-    if moment.tzinfo is None:
-        raise ValueError("moment must be timezone-aware")
-    zone = ZoneInfo(quiet.timezone)
-    local = moment.astimezone(zone)
-    clock = local.time().replace(tzinfo=None)
-    if quiet.start < quiet.end:  # a window inside one day, e.g. 13:00–14:00
-        quiet_now = quiet.start <= clock < quiet.end
-        end_day = local.date()
-    else:  # a window across midnight, e.g. 21:00–09:00
-        quiet_now = clock >= quiet.start or clock < quiet.end
-        end_day = local.date() + timedelta(days=1) if clock >= quiet.start else local.date()
-    if not quiet_now:
-        return moment
-    return dt.datetime.combine(end_day, quiet.end, tzinfo=zone)

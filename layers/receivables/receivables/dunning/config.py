@@ -149,6 +149,12 @@ class QuietHours(BaseModel):
     end: ClockTime = dt.time(9, 0)
     timezone: str = "Europe/Istanbul"
 
+    def send_time(self, moment: dt.datetime) -> dt.datetime:
+        """When an SMS due at ``moment`` may go: ``moment`` itself, or the end of the quiet period it falls in."""
+        from receivables.notifications.quiet_hours import sms_send_time
+
+        return sms_send_time(moment, self.start, self.end, self.timezone)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -32,7 +32,6 @@ from receivables.dunning.engine import (
 from receivables.dunning.records import ContactRecord, PlanRecord, PromiseRecord, TaskRecord
 from receivables.loading.ports import EventPublisher
 from receivables.notifications import NoticeItem, NotificationContext, render_email, render_letter_pdf, render_sms
-from receivables.notifications.quiet_hours import sms_send_time
 
 EVENT_SOURCE = "receivables.dunning"
 MAX_ATTEMPTS = 5
@@ -327,8 +326,7 @@ class DunningReview:
             return record.model_copy(update={"status": "sent", "detail": message_id})
         if channel is Channel.SMS:
             sms = render_sms(template, language, self._notice(snapshot, decision, today))
-            quiet = config.quiet_hours
-            send_at = sms_send_time(run_at, quiet.start, quiet.end, quiet.timezone)
+            send_at = config.quiet_hours.send_time(run_at)
             if send_at > run_at:  # quiet hours: deferred to their end, never dropped
                 return record.model_copy(update={"status": "deferred", "send_at": send_at, "message": sms.text})
             message_id = self._messenger.send_sms(fired.to or "", sms.text)

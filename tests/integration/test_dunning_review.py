@@ -157,3 +157,24 @@ def test_the_legal_handoff_carries_the_case_file(stack, context):
     assert case["payments"] == [{"item_id": "INV-1", "paid": "50.00"}]
     assert [c["step"] for c in case["contacts"]] == ["email", "legal_handoff"]
     assert case["customer"]["name"] == "Ayşe Yılmaz" and case["promises"] == []
+
+
+def test_a_strategy_counting_turkish_business_days_skips_republic_day_and_the_weekend(stack, context):
+    from receivables.dunning.config import DEFAULT_CONFIG
+
+    drop(stack, "customers/c.csv", CUSTOMERS)
+    stack.drain(context)
+    drop(stack, "invoices/i.csv", INVOICES.replace("2026-11-01,250.00", "2026-10-27,250.00"))
+    stack.drain(context)
+    document = DEFAULT_CONFIG.model_dump(mode="json")
+    standard = next(s for s in document["strategies"] if s["id"] == "standard")
+    standard["business_days"] = True
+    stored = bootstrap.dunning_commands().publish_config(document, by="test")
+    assert stored.config.version == 2
+
+    # Due Tue 27 Oct: Wed 28 (1), Thu 29 Republic Day, Fri 30 (2), the weekend, Mon 2 Nov (3).
+    review(date(2026, 10, 30), "A1")
+    assert contacts(stack, "A1") == []  # three calendar days, two business days
+    review(date(2026, 11, 2), "A1")
+    [email] = contacts(stack, "A1")
+    assert (email["step"], email["date"], email["config_version"]) == ("email", "2026-11-02", 2)

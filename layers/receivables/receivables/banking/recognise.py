@@ -6,7 +6,8 @@ else is a bank-specific CSV or fixed-width file and needs that bank's profile (d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from itertools import chain
 
 from receivables.banking.camt import is_camt, parse_camt
 from receivables.banking.mt940 import is_mt940, parse_mt940
@@ -14,9 +15,19 @@ from receivables.banking.pain002 import is_pain002
 from receivables.banking.profiles import BankProfile, parse_with_profile, require_profile
 from receivables.banking.statement import BankFileError, ParsedBankFile
 
-__all__ = ["HEAD_BYTES", "is_pain002", "read_bank_file"]
+__all__ = ["HEAD_BYTES", "is_pain002", "read_bank_file", "read_bank_stream"]
 
 HEAD_BYTES = 8 * 1024
+
+
+def read_bank_stream(
+    head: bytes, rest: Iterable[bytes], *, bank_id: str, profiles: Mapping[str, BankProfile]
+) -> ParsedBankFile:
+    """Like :func:`read_bank_file` for a file given as its first ``HEAD_BYTES`` (or more) and the blocks after them:
+    XML is parsed as it streams in; the line formats (MT940, profiles) are read whole, as their parsers need."""
+    if head.strip() and is_camt(head[:HEAD_BYTES]):
+        return parse_camt(chain([head], rest))
+    return read_bank_file(head + b"".join(rest), bank_id=bank_id, profiles=profiles)
 
 
 def read_bank_file(data: bytes, *, bank_id: str, profiles: Mapping[str, BankProfile]) -> ParsedBankFile:

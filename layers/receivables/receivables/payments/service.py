@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from typing import Protocol
 
 from receivables.banking.pain002 import PaymentStatusReport, parse_pain002
-from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_file
+from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_stream
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.domain.clock import Clock
 from receivables.domain.money import format_money, is_currency
@@ -68,6 +69,18 @@ def entry_key(transaction: BankTransaction) -> str:
             str(transaction.value_date or transaction.booking_date),
         )
     )
+
+
+def _head(blocks: Iterator[bytes]) -> bytes:
+    """At least the first ``HEAD_BYTES`` of a file (all of it when shorter), taken from its blocks."""
+    parts: list[bytes] = []
+    size = 0
+    for block in blocks:
+        parts.append(block)
+        size += len(block)
+        if size >= HEAD_BYTES:
+            break
+    return b"".join(parts)
 
 
 def content_reference(bank_id: str, transaction: BankTransaction) -> str | None:
@@ -123,13 +136,17 @@ class BankFileService:
         bank_id = parts[1]
         try:
             obj = self._files.describe(bucket, key)
-            data = b"".join(self._files.read(obj))
+            blocks = iter(self._files.read(obj))
+            head = _head(blocks)
         except ObjectNotFoundError:
             return None
-        if is_pain002(data[:HEAD_BYTES]):
-            return self._load_status_report(obj, data, bank_id, key)
+        if is_pain002(head[:HEAD_BYTES]):
+            return self._load_status_report(obj, chain([head], blocks), bank_id, key)
         try:
-            parsed = read_bank_file(data, bank_id=bank_id, profiles=self._profiles.profiles_for(bank_id))
+            # camt streams from S3 through the parser (large statements never sit whole in memory).
+            parsed = read_bank_stream(head, blocks, bank_id=bank_id, profiles=self._profiles.profiles_for(bank_id))
+        except ObjectNotFoundError:
+            return None
         except BankFileError as error:
             quarantine(self._files, self._events, obj, "bank", error.reason)
             return None
@@ -164,11 +181,13 @@ class BankFileService:
         )
         return summary
 
-    def _load_status_report(self, obj: StoredObject, data: bytes, bank_id: str, key: str) -> BankFileSummary | None:
+    def _load_status_report(
+        self, obj: StoredObject, blocks: Iterable[bytes], bank_id: str, key: str
+    ) -> BankFileSummary | None:
         try:
             if self._status_reports is None:
                 raise BankFileError("pain.002 status reports are not accepted here (no direct-debit service)")
-            report = parse_pain002([data])
+            report = parse_pain002(blocks)
             outcomes = dict(self._status_reports.apply_status_report(report, bank_id, key))
         except BankFileError as error:
             quarantine(self._files, self._events, obj, "bank", error.reason)

@@ -1,8 +1,8 @@
 """The dunning review's reads and writes in the ledger table (layout: ``receivables.dunning.records``).
 
 A review of a batch of accounts costs one BatchGetItem for the accounts, one for their customers, one Query per
-account on the ``by_account`` index for its item keys and one BatchGetItem for the items — about 1.3 requests per
-account in batches of ten (docs/benchmarks.md).
+account on the ``by_account`` index for its item keys and one BatchGetItem for the items — 1.18 requests per
+account measured in batches of 25 (docs/benchmarks.md).
 """
 
 from __future__ import annotations

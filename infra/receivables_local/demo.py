@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from receivables.adapters.dunning_table import DunningExport
+from receivables.adapters.ledger_table import LedgerExport
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import (
@@ -95,6 +97,79 @@ def _load(session: LocalSession, portfolio: Portfolio, console: Console) -> floa
     return time.perf_counter() - started
 
 
+DEMO_BANK = "demobank"
+
+
+def demo_statement(items: list[Any], today: date, payments: int = 150) -> bytes:
+    """A camt.054 paying some overdue items in full by their invoice id, one partial payment by account id, and one
+    transfer nobody can place — what a bank would send on a collection day."""
+    overdue = sorted((i for i in items if i.open_amount > 0 and i.due_date < today), key=lambda i: i.item_id)
+    every = max(1, len(overdue) // payments)
+    entries = [
+        (f"DEMO{n:06d}", f"Fatura {i.item_id}", str(i.open_amount), i.currency)
+        for n, i in enumerate(overdue[::every][:payments])
+    ]
+    if overdue:
+        entries.append(("DEMO-PARTIAL", f"Hesap {overdue[-1].account_id}", "10.00", overdue[-1].currency))
+    entries.append(("DEMO-UNKNOWN", "bagis", "42.00", "TRY"))
+    rows = "".join(
+        f'<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+        f"<BookgDt><Dt>{today.isoformat()}</Dt></BookgDt><ValDt><Dt>{today.isoformat()}</Dt></ValDt>"
+        f"<AcctSvcrRef>{ref}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls>"
+        "</NtryDtls></Ntry>"
+        for ref, text, amount, currency in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        f"<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>DEMO</MsgId><CreDtTm>{today.isoformat()}T10:00:00</CreDtTm>"
+        "</GrpHdr><Ntfctn><Id>DEMO-1</Id><Acct><Id><IBAN>TR120006200000000012345678</IBAN></Id></Acct>"
+        f"{rows}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionDay:
+    payments: dict[str, int]  # "method / status" -> count
+    notifications: dict[str, int]  # channel -> count
+    actions: dict[str, int]  # action -> count
+    seconds: float
+
+
+def _collection_day(session: LocalSession, today: date) -> CollectionDay:
+    started = time.perf_counter()
+    dynamodb, table = session.clients("dynamodb"), session.resources.table
+    session.upload(
+        f"banks/{DEMO_BANK}/{today.isoformat()}.xml", demo_statement(list(LedgerExport(dynamodb, table).items()), today)
+    )
+    session.runtime.run_until_idle()
+    session.runtime.fire_schedules(today)
+    session.runtime.run_until_idle()
+    payments: dict[str, int] = defaultdict(int)
+    for payment in LedgerExport(dynamodb, table).payments():
+        payments[f"{payment['match']['method']} / {payment['status']}"] += 1
+    notifications: dict[str, int] = defaultdict(int)
+    actions: dict[str, int] = defaultdict(int)
+    for contact in DunningExport(dynamodb, table).docs("contact"):
+        if contact.get("channel"):
+            notifications[contact["channel"]] += 1
+        if contact.get("action"):
+            actions[contact["action"]] += 1
+    return CollectionDay(dict(payments), dict(notifications), dict(actions), time.perf_counter() - started)
+
+
+def _collection_table(day: CollectionDay) -> Table:
+    table = Table(title=f"A collection day ({day.seconds:.1f} s): payments, then the dunning run", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in sorted(day.payments.items()):
+        table.add_row(f"payments matched by {name}", f"{count:,}")
+    for name, count in sorted(day.notifications.items()):
+        table.add_row(f"notices by {name}", f"{count:,}")
+    for name, count in sorted(day.actions.items()):
+        table.add_row(f"actions: {name}", f"{count:,}")
+    return table
+
+
 def _files_table(session: LocalSession, portfolio: Portfolio) -> Table:
     outcomes = file_outcomes(session.runtime.bus.events)
     table = Table(title="Files (from the loader's events)", title_justify="left")
@@ -171,7 +246,10 @@ def run_demo(
             HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port) as api,
         ):
             elapsed = _load(session, portfolio, console)
+            with console.status("A collection day: a bank statement, then the day's schedules (dunning run)…"):
+                collection = _collection_day(session, business_date)
             healthy = _summary(console, session, portfolio, api.url, business_date, elapsed, serve)
+            console.print(_collection_table(collection))
             if serve:
                 console.print("\n[bold]Serving[/] — drop more files or call the API; Ctrl-C to stop.")
                 loop = ServeLoop(session, pinned_date=business_date, fire_now=False, say=console.print)

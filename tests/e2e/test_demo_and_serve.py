@@ -75,6 +75,9 @@ def test_demo_loads_and_summarises(stack: EmbeddedStack) -> None:
         "Ledger by currency",
         "unknown customer C999999",
         "quarantine/invoices/",
+        "A collection day",
+        "payments matched by invoice_reference / applied",
+        "payments matched by unmatched / unapplied",
     ):
         assert expected in text
     assert "/accounts/A000001 → 200" in text

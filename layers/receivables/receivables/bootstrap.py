@@ -221,7 +221,7 @@ def dunning_review() -> DunningReview:
         store=dunning_table(),
         messenger=dunning_messenger(),
         letters=S3LetterBox(aws_client("s3"), settings.outbound_bucket),
-        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
+        events=BatchingEventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
         clock=_clock(settings),
         company_name=settings.company_name,
     )

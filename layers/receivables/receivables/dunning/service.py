@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,11 +31,12 @@ from receivables.dunning.engine import (
     decide,
 )
 from receivables.dunning.records import ContactRecord, PlanRecord, PromiseRecord, TaskRecord
-from receivables.loading.ports import EventPublisher
+from receivables.loading.ports import EventPublisher, flush_events
 from receivables.notifications import NoticeItem, NotificationContext, render_email, render_letter_pdf, render_sms
 
 EVENT_SOURCE = "receivables.dunning"
 MAX_ATTEMPTS = 5
+REVIEW_THREADS = 8
 
 # The event each action becomes, for the system that carries it out (network, policy admin, legal).
 ACTION_EVENTS = {
@@ -107,10 +109,17 @@ class LetterBox(Protocol):
 
 @dataclass
 class ReviewSummary:
-    reviewed: int = 0
+    reviewed: int = 1
     fired: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+
+    def merge(self, other: ReviewSummary) -> None:
+        self.reviewed += other.reviewed
+        for name, count in other.fired.items():
+            self.fired[name] = self.fired.get(name, 0) + count
+        for name, count in other.actions.items():
+            self.actions[name] = self.actions.get(name, 0) + count
 
 
 def task_id_of(idempotency_key: str) -> str:
@@ -163,28 +172,43 @@ class DunningReview:
         today = today or self._clock.today()
         run_at = run_at or self._clock.now()
         config = self._store.current_config()
-        summary = ReviewSummary()
+        summary = ReviewSummary(reviewed=0)
         pending = list(dict.fromkeys(account_ids))
         for _attempt in range(MAX_ATTEMPTS):
             if not pending:
                 break
             snapshots = self._store.load(pending, today)
             summary.missing += [a for a in pending if a not in snapshots]
-            raced = []
-            for account_id in pending:
-                snapshot = snapshots.get(account_id)
-                if snapshot is None:
-                    continue
-                outcome = self._decide(config, snapshot, today)
-                self._carry_out(config, snapshot, outcome.decision, today, run_at, summary)
-                if self._store.save(snapshot, outcome):
-                    summary.reviewed += 1
-                else:
-                    raced.append(account_id)  # reviewed concurrently: read again (the contacts are claimed once)
-            pending = raced
+
+            # Accounts are independent: their sends (SES, SNS, S3, EventBridge) overlap instead of queueing.
+            with ThreadPoolExecutor(max_workers=REVIEW_THREADS, thread_name_prefix="review") as pool:
+                results = list(
+                    pool.map(
+                        lambda account_id, found=snapshots: (
+                            account_id,
+                            self._review_one(config, found[account_id], today, run_at),
+                        ),
+                        [a for a in pending if a in snapshots],
+                    )
+                )
+            pending = [account_id for account_id, done in results if done is None]
+            for _, done in results:
+                if done is not None:
+                    summary.merge(done)
+        flush_events(self._events)
         if pending:
             raise RuntimeError(f"accounts kept changing during review: {', '.join(pending)}; will be retried")
         return summary
+
+    def _review_one(
+        self, config: DunningConfig, snapshot: AccountSnapshot, today: dt.date, run_at: dt.datetime
+    ) -> ReviewSummary | None:
+        """Decide and carry out for one account; None when its write lost a race (its contacts are claimed, so the
+        next attempt, from fresh reads, sends nothing twice)."""
+        done = ReviewSummary()
+        outcome = self._decide(config, snapshot, today)
+        self._carry_out(config, snapshot, outcome.decision, today, run_at, done)
+        return done if self._store.save(snapshot, outcome) else None
 
     # -- deciding ---------------------------------------------------------------------------------------------------
     def _decide(self, config: DunningConfig, snapshot: AccountSnapshot, today: dt.date) -> Outcome:

@@ -32,6 +32,14 @@ from receivables_local.embedded import Endpoints
 from receivables_local.resources import Resources
 
 RUNTIME_LOGGER = "receivables_local"
+LOCAL_CREDITOR = {
+    "bank_id": "default",
+    "creditor_name": "Örnek Sigorta A.Ş.",
+    "iban": "TR850001000000000012345678",
+    "creditor_scheme_id": "TR00ZZZ000000000001",
+    "lead_days": 1,
+    "default": True,
+}
 
 
 def runtime_environment(
@@ -55,6 +63,8 @@ def runtime_environment(
             "POWERTOOLS_METRICS_DISABLED": "true",  # EMF blobs on stdout would only be noise here
             "POWERTOOLS_LOG_LEVEL": log_level,
             "AWS_LAMBDA_RUNTIME_API": "",  # never look like a real Lambda sandbox
+            # Mandates collect out of the box locally; a config/direct-debit/<bank_id>.json file replaces this.
+            "DIRECT_DEBIT_DEFAULT_CREDITOR": json.dumps(LOCAL_CREDITOR),
         }
     )
     return env

@@ -195,3 +195,37 @@ def test_bank_files_in_a_scenario_become_payments_in_state(stack: EmbeddedStack,
     ]
     assert state["actions"] == [{"account_id": "A1", "action": "suspend", "date": "2026-11-19", "step": "suspend"}]
     assert state["notifications"] == []
+
+
+MANDATE_CUSTOMERS = """customer_id,name,type,city,phone,language,email,iban,mandate_id,mandate_date
+C1,Çağlar Işık,individual,İstanbul,+905321234567,tr,c1@example.com,TR400006200000000000000001,MND-1,2026-01-15
+"""
+MANDATE_INVOICES = """invoice_id,customer_id,account_id,issue_date,due_date,amount,currency
+INV-DD-1,C1,A1,2026-11-20,2026-12-03,149.90,TRY
+"""
+
+
+def test_mandates_are_collected_by_a_pain008_file_out_of_the_box(stack: EmbeddedStack, tmp_path: Path) -> None:
+    root = tmp_path / "dd"
+    for relative, text in {
+        "2026-12-01/customers/crm.csv": MANDATE_CUSTOMERS,
+        "2026-12-01/invoices/billing.csv": MANDATE_INVOICES,
+    }.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+
+    out = tmp_path / "out" / "STATE.json"
+    state = simulate(root, date(2026, 12, 3), out, stack=stack).state
+
+    jsonschema.validate(state, json.loads(schema_path().read_text()))
+    [collection] = state["direct_debits"]
+    assert (collection["item_id"], collection["amount"], collection["status"]) == ("INV-DD-1", "149.90", "sent")
+    assert collection["bank_id"] == "default" and collection["collection_date"] == "2026-12-03"
+    [written] = list((out.parent / "outbound" / "banks" / "default").glob("pain.008-*.xml"))
+    xml = written.read_bytes()
+    assert b"<NbOfTxs>1</NbOfTxs>" in xml and b"Caglar Isik" in xml
+    xsd = Path(__file__).resolve().parents[3] / "shared" / "bank-samples" / "xsd" / "pain.008.001.02.xsd"
+    if xsd.exists():
+        import xmlschema
+
+        xmlschema.XMLSchema(str(xsd), allow="local").validate(xml)

@@ -26,6 +26,7 @@ from receivables.adapters.payments_table import AllocationPolicyTable, PayerDire
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.collections.daily_run import DailyRunPlanner
+from receivables.direct_debit.model import CreditorBank
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
 from receivables.direct_debit.service import CollectionStatusReports, DirectDebitService
 from receivables.dunning.commands import DunningCommands
@@ -127,7 +128,11 @@ def direct_debit_service() -> DirectDebitService:
     settings = direct_debit_settings()
     return DirectDebitService(
         store=CollectionTable(aws_client("dynamodb"), settings.table_name),
-        creditors=S3CreditorSource(aws_client("s3"), settings.inbound_bucket),
+        creditors=S3CreditorSource(
+            aws_client("s3"),
+            settings.inbound_bucket,
+            fallback=CreditorBank.model_validate_json(settings.default_creditor) if settings.default_creditor else None,
+        ),
         files=S3FileStore(aws_client("s3")),
         outbound_bucket=settings.outbound_bucket,
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),

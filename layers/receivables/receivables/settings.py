@@ -86,5 +86,8 @@ class DunningSettings(TableSettings):
 
 class DirectDebitSettings(TableSettings):
     inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/direct-debit/<bank_id>.json
+    # A creditor bank as JSON (the config file's fields), in force while no config/direct-debit/ file exists: the
+    # local stack sets one so that mandates collect out of the box; in AWS the files are the configuration.
+    default_creditor: str | None = Field(default=None, validation_alias="DIRECT_DEBIT_DEFAULT_CREDITOR")
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # banks/<bank_id>/pain.008-<message id>.xml
     event_bus_name: str = Field(validation_alias=_BUS)

@@ -13,9 +13,10 @@ SUFFIXES = (".json", ".yaml", ".yml")
 
 
 class S3CreditorSource:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, *, fallback: CreditorBank | None = None) -> None:
         self._client = client
         self._bucket = bucket
+        self._fallback = fallback
 
     def creditors(self) -> dict[str, CreditorBank]:
         found: dict[str, CreditorBank] = {}
@@ -28,4 +29,6 @@ class S3CreditorSource:
                 body = self._client.get_object(Bucket=self._bucket, Key=obj["Key"])["Body"].read()
                 # A configuration that does not validate fails the run loudly, naming the file and the field.
                 found[stem] = load_creditor(body, bank_id=stem)
+        if not found and self._fallback is not None:
+            return {self._fallback.bank_id: self._fallback}
         return found

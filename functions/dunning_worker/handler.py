@@ -7,12 +7,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
-from receivables.observability import logger, metrics, tracer
+from receivables.observability import count, logger, metrics, tracer
 
 REVIEW = bootstrap.dunning_review()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -27,11 +26,11 @@ def _review(account_ids: list[str], business_date: str | None, run_at: str | Non
     logger.info(
         "dunning review", extra={"reviewed": summary.reviewed, "fired": summary.fired, "actions": summary.actions}
     )
-    metrics.add_metric(name="AccountsReviewed", unit=MetricUnit.Count, value=summary.reviewed)
-    for channel, count in summary.fired.items():
-        metrics.add_metric(name=f"Notices{channel.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
-    for action, count in summary.actions.items():
-        metrics.add_metric(name=f"Actions{action.title().replace('_', '')}", unit=MetricUnit.Count, value=count)
+    count("AccountsReviewed", summary.reviewed)
+    for channel, sent in summary.fired.items():
+        count(f"Notices{channel.title().replace('_', '')}", sent)
+    for action, requested in summary.actions.items():
+        count(f"Actions{action.title().replace('_', '')}", requested)
 
 
 @tracer.capture_method

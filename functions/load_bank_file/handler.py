@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.adapters.s3_notifications import announced_objects
-from receivables.observability import logger, metrics, tracer
+from receivables.observability import count, logger, metrics, tracer
 
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
 SERVICE = bootstrap.bank_file_service()
@@ -24,10 +23,8 @@ def load_notification(record: SQSRecord) -> None:
         summary = SERVICE.load(bucket, key)
         logger.info("bank file", extra={"key": key, "summary": summary and summary.outcomes})
         if summary is not None:
-            for outcome, count in summary.outcomes.items():
-                metrics.add_metric(
-                    name=f"Payments{outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=count
-                )
+            for outcome, entries in summary.outcomes.items():
+                count(f"Payments{outcome.title().replace('_', '')}", entries)
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)

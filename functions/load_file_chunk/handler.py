@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 from receivables import bootstrap
 from receivables.loading.service import ChunkMessage
-from receivables.observability import logger, metrics, tracer
+from receivables.observability import count, logger, metrics, tracer
 
 
 class ChunkRecord(SqsRecordModel):
@@ -33,7 +32,7 @@ def load_chunk(record: ChunkRecord) -> None:
         "loaded chunk",
         extra={"key": message.key, "chunk": message.index, "of": message.chunk_count, "chunks_done": file.chunks_done},
     )
-    metrics.add_metric(name="ChunksLoaded", unit=MetricUnit.Count, value=1)
+    count("ChunksLoaded", 1)
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)

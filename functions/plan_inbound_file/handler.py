@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.adapters.s3_notifications import announced_objects
-from receivables.observability import logger, metrics, tracer
+from receivables.observability import count, logger, metrics, tracer
 
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
 SERVICE = bootstrap.planner_service()
@@ -23,7 +22,7 @@ def plan_notification(record: SQSRecord) -> None:
     for bucket, key in announced_objects(record.body):
         outcome = SERVICE.plan(bucket, key)
         logger.info("planned inbound file", extra={"key": key, "status": outcome.status, "detail": outcome.detail})
-        metrics.add_metric(name=f"Files{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        count(f"Files{outcome.status.capitalize()}", 1)
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].messageId", clear_state=True)

@@ -169,7 +169,8 @@ def _variables(context: Context) -> Mapping[str, Any]:
 @cache
 def _environment(language: str) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR / language),
+        # The language's own folder first; shared/ holds what both languages lay out alike (the e-mail frame).
+        loader=FileSystemLoader([TEMPLATES_DIR / language, TEMPLATES_DIR]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         trim_blocks=True,

@@ -32,3 +32,22 @@ def test_chunk_of_a_vanished_file_is_reported_as_a_batch_item_failure(stack, con
 def test_schedule_event_plans_the_business_date_of_its_scheduled_time(stack, context):
     result = stack.handler("plan_daily_run")(load("daily_run_schedule.json"), context)
     assert result["business_date"] == "2026-11-24" and result["accounts_due"] == 0
+
+
+def test_the_dunning_fan_out_message_reviews_its_accounts(stack, context):
+    # Accounts that do not exist are skipped, not failed: a message outliving its accounts is not poison.
+    assert stack.handler("dunning_worker")(load("dunning_accounts_via_sqs.json"), context) == {"batchItemFailures": []}
+
+
+def test_a_payment_event_reviews_its_account_at_once(stack, context):
+    assert stack.handler("dunning_worker")(load("payment_received_bus.json"), context) == {"reviewed": ["A1"]}
+
+
+def test_the_direct_debit_schedule_says_why_it_collected_nothing(stack, context):
+    result = stack.handler("direct_debits")(load("direct_debit_schedule.json"), context)
+    assert result["run_date"] == "2026-11-24" and result["files"] == []
+    assert "no creditor bank is configured" in result["problem"]
+
+
+def test_the_deferred_sms_schedule_sends_what_waited(stack, context):
+    assert stack.handler("send_deferred_sms")(load("deferred_sms_schedule.json"), context) == {"sent": 0}

@@ -155,3 +155,20 @@ def test_a_status_report_about_a_message_we_never_sent_is_quarantined(stack, con
 def test_without_creditor_configuration_the_run_says_why(stack, context):
     result = run(context, "2026-11-24")
     assert result["files"] == [] and "no creditor bank is configured" in result["problem"]
+
+
+def test_a_rejection_after_the_booking_undoes_the_booking(stack, context, collected):
+    message_id = collected["files"][0]["message_id"]
+    by_item = collections(stack)
+    e2e_1, e2e_2 = by_item["INV-1"]["end_to_end_id"]["S"], by_item["INV-2"]["end_to_end_id"]["S"]
+    drop(stack, "banks/isbank/ntf-1.xml", camt054_booking(e2e_1, "120.50"))
+    stack.drain(context)
+    assert str(item(stack, "INV-1").open_amount) == "0.00"
+
+    # The debtor's bank refuses the collection after all (MD06): what the booking paid reopens.
+    drop(stack, "banks/isbank/status-late.xml", pain002(message_id, rejected_e2e=e2e_1, accepted_e2e=e2e_2))
+    stack.drain(context)
+    assert str(item(stack, "INV-1").open_amount) == "120.50"
+    payment = next(i for i in stack.dynamodb.scan(TableName=stack.table)["Items"] if i["pk"]["S"].startswith("PAY#"))
+    assert payment["status"]["S"] == "reversed"
+    assert "direct debit rejected" in payment["reversal_reason"]["S"]

@@ -9,7 +9,7 @@ finishes it first, so an item is never collected twice and never claimed without
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -66,6 +66,12 @@ class CollectionStore(Protocol):
 
 class CreditorSource(Protocol):
     def creditors(self) -> dict[str, CreditorBank]: ...
+
+
+@dataclass
+class StatusReportResult:
+    outcomes: dict[str, int] = field(default_factory=dict)
+    rejected: list[StatusUpdate] = field(default_factory=list)  # newly rejected: a booking of theirs is undone
 
 
 @dataclass
@@ -164,19 +170,21 @@ class CollectionStatusReports:
         self._store = store
         self._events = events
 
-    def apply_status_report(self, report: PaymentStatusReport, bank_id: str, source_file: str) -> Mapping[str, int]:
+    def apply_status_report(self, report: PaymentStatusReport, bank_id: str, source_file: str) -> StatusReportResult:
         message = self._store.message(report.original_message_id)
         if message is None or message.bank_id != bank_id:
             raise BankFileError(
                 f"pain.002 reports on message {report.original_message_id!r}, which is not a direct-debit file we "
                 f"sent to bank {bank_id!r}"
             )
-        outcomes: dict[str, int] = {}
+        result = StatusReportResult()
+        outcomes = result.outcomes
         for update in status_updates(report, message):
             changed = self._store.apply_status(update, source_file)
             outcome = update.status.value if changed else "unchanged"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             if changed and update.status is CollectionStatus.REJECTED:
+                result.rejected.append(update)
                 # The item stays open: dunning and the next payment see it as unpaid.
                 self._events.publish(
                     "DirectDebitRejected",
@@ -188,4 +196,4 @@ class CollectionStatusReports:
                         "reason": update.reason,
                     },
                 )
-        return outcomes
+        return result

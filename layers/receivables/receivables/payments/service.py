@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,6 +22,7 @@ from typing import Protocol
 from receivables.banking.pain002 import PaymentStatusReport, parse_pain002
 from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_stream
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
+from receivables.direct_debit.service import StatusReportResult
 from receivables.domain.clock import Clock
 from receivables.domain.money import format_money, is_currency
 from receivables.domain.text import fold
@@ -98,7 +99,7 @@ def payment_id_of(bank_id: str, key: str) -> str:
 
 
 class StatusReportSink(Protocol):
-    def apply_status_report(self, report: PaymentStatusReport, bank_id: str, source_file: str) -> Mapping[str, int]:
+    def apply_status_report(self, report: PaymentStatusReport, bank_id: str, source_file: str) -> StatusReportResult:
         """Apply a bank's pain.002 answer to the direct debits we sent; BankFileError when it is not about ours."""
         ...
 
@@ -188,10 +189,15 @@ class BankFileService:
             if self._status_reports is None:
                 raise BankFileError("pain.002 status reports are not accepted here (no direct-debit service)")
             report = parse_pain002(blocks)
-            outcomes = dict(self._status_reports.apply_status_report(report, bank_id, key))
+            result = self._status_reports.apply_status_report(report, bank_id, key)
         except BankFileError as error:
             quarantine(self._files, self._events, obj, "bank", error.reason)
             return None
+        outcomes = dict(result.outcomes)
+        for update in result.rejected:
+            # A collection the bank rejects after we booked its credit: that booking is undone like any return.
+            if self._reverse_booking(bank_id, update.end_to_end_id, f"direct debit rejected: {update.reason}"):
+                outcomes["reversed"] = outcomes.get("reversed", 0) + 1
         summary = BankFileSummary(posixpath.basename(key), bank_id, "pain.002", outcomes, 0)
         self._events.publish(
             "BankFileLoaded",
@@ -237,6 +243,22 @@ class BankFileService:
             transaction, payment_id = entries[n]
             outcomes[n] = self._apply(transaction, bank_id, key, payment_id)
         return [(entries[n][0], outcomes[n]) for n in range(len(entries))]
+
+    def _reverse_booking(self, bank_id: str, end_to_end_id: str, reason: str) -> bool:
+        original = self._store.payment_by_reference(bank_id, end_to_end_id)
+        if original is None or "account_id" not in original or original["status"]["S"] == "reversed":
+            return False
+        original_id = original["payment_id"]["S"]
+
+        def reverse(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+            postings = loaded.ledger.reverse(original_id, reason)
+            return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
+
+        self._with_account(original["account_id"]["S"], reverse, include=(original_id,), reversal_reason=reason)
+        self._events.publish(
+            "PaymentReversed", {"payment_id": original_id, "account_id": original["account_id"]["S"], "reason": reason}
+        )
+        return True
 
     @staticmethod
     def _is_credit(transaction: BankTransaction) -> bool:

@@ -65,8 +65,7 @@ from receivables.banking.statement import (
     ParsedBankFile,
 )
 from receivables.banking.xml_safety import element_text as _text
-from receivables.banking.xml_safety import iter_xml_events
-from receivables.banking.xml_safety import split_tag as _split
+from receivables.banking.xml_safety import iter_local_events
 from receivables.domain.iban import normalise_iban
 from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
@@ -166,16 +165,10 @@ class CamtReader:
         self._entries = 0  # entries seen in the current record
 
     def __iter__(self) -> Iterator[BankTransaction | BankFileRejection]:
-        stack: list[Element] = []
-        for event, element in iter_xml_events(self._blocks, "camt"):
+        for event, element, namespace, stack in iter_local_events(self._blocks, "camt"):
             if event == "start":
-                # Fields are matched by local name whatever the version's namespace, so the namespace is read once
-                # here (to recognise the message) and dropped: every later lookup is then a plain, fast path.
-                namespace, element.tag = _split(element.tag)
-                stack.append(element)
                 self._on_start(element, namespace, stack)
             else:
-                stack.pop()
                 yield from self._on_end(element, stack)
         if self._message is None:
             raise BankFileError(

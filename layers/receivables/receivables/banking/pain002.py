@@ -55,8 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from receivables.banking.statement import BankFileError
 from receivables.banking.xml_safety import element_text as _text
-from receivables.banking.xml_safety import iter_xml_events
-from receivables.banking.xml_safety import split_tag as _split
+from receivables.banking.xml_safety import iter_local_events
 
 __all__ = [
     "STATUS_CODES",
@@ -284,15 +283,10 @@ class _Reader:
         self._batch: _Batch | None = None
 
     def read(self, blocks: Iterable[bytes]) -> PaymentStatusReport:
-        stack: list[Element] = []
-        for event, element in iter_xml_events(blocks, "pain.002"):
+        for event, element, namespace, stack in iter_local_events(blocks, "pain.002"):
             if event == "start":
-                # Matched by local name whatever the version's namespace: read once here, then dropped.
-                namespace, element.tag = _split(element.tag)
-                stack.append(element)
                 self._on_start(element, namespace, stack)
             else:
-                stack.pop()
                 self._on_end(element, stack)
         if self._message is None:
             raise BankFileError(

@@ -76,3 +76,19 @@ def element_text(element: Element, path: str) -> str | None:
     if found is None or found.text is None:
         return None
     return found.text.strip() or None
+
+
+def iter_local_events(blocks: Iterable[bytes], what: str) -> Iterator[tuple[str, Element, str, list[Element]]]:
+    """``(event, element, namespace, stack)`` with every tag reduced to its local name: ISO 20022 fields are matched
+    by local name whatever the version's namespace, so the namespace is read once (to recognise the message) and
+    dropped — every later lookup is a plain, fast path. ``stack`` holds the open elements, ``element`` included on
+    "start" and already removed on "end"."""
+    stack: list[Element] = []
+    for event, element in iter_xml_events(blocks, what):
+        if event == "start":
+            namespace, element.tag = split_tag(element.tag)
+            stack.append(element)
+            yield event, element, namespace, stack
+        else:
+            stack.pop()
+            yield event, element, "", stack

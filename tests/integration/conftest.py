@@ -182,6 +182,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("BUSINESS_DATE", "2026-11-24")
         monkeypatch.setenv("ROWS_PER_CHUNK", "3")  # small chunks, so tests cross chunk boundaries
+        # moto's in-process DynamoDB is not safe for concurrent conditional writes: one lane, one review at a time.
+        monkeypatch.setenv("BANK_FILE_LANES", "1")
+        monkeypatch.setenv("DUNNING_REVIEW_THREADS", "1")
         bootstrap.reset()
         _HANDLERS.clear()
         # S3 announces a configured notification with a test event; the planner must ignore it.

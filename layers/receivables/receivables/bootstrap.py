@@ -115,6 +115,7 @@ def bank_file_service() -> BankFileService:
             store=CollectionTable(dynamodb, settings.table_name),
             events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),
         ),
+        lanes=settings.lanes,
     )
 
 
@@ -229,6 +230,7 @@ def dunning_review() -> DunningReview:
         events=BatchingEventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
         clock=_clock(settings),
         company_name=settings.company_name,
+        threads=settings.review_threads,
     )
 
 

@@ -64,6 +64,9 @@ class PlannerSettings(LoaderSettings):
 class BankFileSettings(TableSettings):
     inbound_bucket: str = Field(validation_alias=_INBOUND)
     event_bus_name: str = Field(validation_alias=_BUS)
+    # Accounts of one bank file applied at once. moto's in-process DynamoDB (the fast tests) is not safe for
+    # concurrent conditional writes, so those tests run one lane; DynamoDB and DynamoDB Local are.
+    lanes: int = Field(default=8, ge=1, le=32, validation_alias="BANK_FILE_LANES")
 
 
 class PaymentsApiSettings(TableSettings):
@@ -82,6 +85,7 @@ class DunningSettings(TableSettings):
     # SES needs a verified sender identity; the company name signs every notice.
     notify_from: str = Field(default=DEFAULT_NOTIFY_FROM, validation_alias="NOTIFY_FROM")
     company_name: str = Field(default="Örnek Sigorta A.Ş.", validation_alias="COMPANY_NAME")
+    review_threads: int = Field(default=8, ge=1, le=32, validation_alias="DUNNING_REVIEW_THREADS")
 
 
 class DirectDebitSettings(TableSettings):

@@ -158,7 +158,9 @@ class DunningReview:
         events: EventPublisher,
         clock: Clock,
         company_name: str,
+        threads: int = REVIEW_THREADS,
     ) -> None:
+        self._threads = threads
         self._store = store
         self._messenger = messenger
         self._letters = letters
@@ -181,7 +183,7 @@ class DunningReview:
             summary.missing += [a for a in pending if a not in snapshots]
 
             # Accounts are independent: their sends (SES, SNS, S3, EventBridge) overlap instead of queueing.
-            with ThreadPoolExecutor(max_workers=REVIEW_THREADS, thread_name_prefix="review") as pool:
+            with ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="review") as pool:
                 results = list(
                     pool.map(
                         lambda account_id, found=snapshots: (

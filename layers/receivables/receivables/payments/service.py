@@ -33,7 +33,7 @@ from receivables.payments.matching import MatchDecision, MatchMethod, PayerDirec
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore, ProfileSource
 
 EVENT_SOURCE = "receivables.payments"
-LANES = 8  # accounts of one bank file applied at once
+LANES = 8  # accounts of one bank file applied at once (BankFileSettings.lanes)
 MAX_ATTEMPTS = 5  # optimistic retries when another payment changed the account meanwhile
 
 
@@ -115,7 +115,9 @@ class BankFileService:
         events: EventPublisher,
         clock: Clock,
         status_reports: StatusReportSink | None = None,
+        lanes: int = LANES,
     ) -> None:
+        self._lanes = lanes
         self._status_reports = status_reports
         self._files = files
         self._store = store
@@ -227,7 +229,7 @@ class BankFileService:
                 credits.append(n)
             else:
                 later.append(n)
-        with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="bank-file") as pool:
+        with ThreadPoolExecutor(max_workers=self._lanes, thread_name_prefix="bank-file") as pool:
             decisions = dict(zip(credits, pool.map(lambda n: self._match(entries[n][0]), credits), strict=True))
             lanes: dict[str, list[int]] = {}
             for n in credits:

@@ -64,8 +64,8 @@ from receivables.banking.statement import (
     EntryStatus,
     ParsedBankFile,
 )
+from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
-from receivables.banking.xml_safety import iter_local_events
 from receivables.domain.iban import normalise_iban
 from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
@@ -142,7 +142,7 @@ class _Malformed(Exception):
     """One entry (or batch line) cannot be read; becomes a rejection, the rest of the file goes on."""
 
 
-class CamtReader:
+class CamtReader(OneMessageDocument):
     """Yields each entry's transactions or rejection as soon as the entry closes.
 
     ``source_format`` is known once the message element has been read, ``message_id`` once the group header has,
@@ -152,15 +152,15 @@ class CamtReader:
     file); :func:`parse_camt` reads to the end first, so a broken file yields nothing at all.
     """
 
+    what = "camt"
+    one_message = "a bank file holds one camt message"
+
     def __init__(self, blocks: Iterable[bytes]) -> None:
+        super().__init__()
         self._blocks = blocks
         self.source_format: BankFormat | None = None
         self.message_id: str | None = None
         self.statements = 0
-        self._root: str | None = None
-        self._message: Element | None = None
-        self._message_depth = 0
-        self._message_closed = False
         self._record_name = ""
         self._entries = 0  # entries seen in the current record
 
@@ -178,15 +178,9 @@ class CamtReader:
 
     def _on_start(self, element: Element, namespace: str, stack: list[Element]) -> None:
         depth = len(stack)
-        if depth == 1:
-            self._root = element.tag
-        under_document = depth >= 2 and stack[-2].tag == "Document"
-        if under_document and self._message is None:
-            self._open_message(element, namespace)
-            self._message_depth = depth
-        elif under_document and self._message_closed:
-            raise BankFileError("camt: more than one message in one file; a bank file holds one camt message")
-        elif self._is_record(element, depth):
+        if self._track_start(element, namespace, stack):
+            return
+        if self._is_record(element, depth):
             self.statements += 1
             self._entries = 0
 
@@ -206,27 +200,17 @@ class CamtReader:
                 )
         elif namespace.startswith(_ISO_NAMESPACE_PREFIX):
             raise BankFileError(f"camt: <{name}> is in namespace '{namespace}', which is not a camt namespace")
-        self._message = element
         self.source_format = source_format
 
     def _is_record(self, element: Element, depth: int) -> bool:
         """A statement-like record (``Stmt``, ``Ntfctn``, ``Rpt``): a child of the open message with that name."""
         return self._inside_message(depth - 1) and depth == self._message_depth + 1 and element.tag == self._record_name
 
-    def _inside_message(self, depth: int) -> bool:
-        """Whether an element whose parent sits at ``depth`` belongs to the (open) message."""
-        return self._message is not None and not self._message_closed and depth >= self._message_depth
-
     def _on_end(self, element: Element, stack: list[Element]) -> Iterator[BankTransaction | BankFileRejection]:
+        if self._pruned_outside(element, stack):
+            return
         parent = stack[-1] if stack else None
         depth = len(stack)
-        if not self._inside_message(depth):
-            # Envelope parts (e.g. a business application header) and the message itself, once done: not needed.
-            if element is self._message:
-                self._message_closed = True
-            if parent is not None:
-                parent.remove(element)
-            return
         name = element.tag
         if depth == self._message_depth:  # a child of the message: GrpHdr, a record, supplementary data
             if name == "GrpHdr":

@@ -54,8 +54,8 @@ from xml.etree.ElementTree import Element
 from pydantic import BaseModel, ConfigDict, Field
 
 from receivables.banking.statement import BankFileError
+from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
-from receivables.banking.xml_safety import iter_local_events
 
 __all__ = [
     "STATUS_CODES",
@@ -270,13 +270,13 @@ class _Batch:
         return f"OrgnlPmtInfAndSts[{self.number}]"
 
 
-class _Reader:
+class _Reader(OneMessageDocument):
+    what = "pain.002"
+    one_message = "a status report holds one message"
+
     def __init__(self) -> None:
+        super().__init__()
         self._version: str | None = None
-        self._root: str | None = None
-        self._message: Element | None = None
-        self._message_depth = 0
-        self._message_closed = False
         self._header: tuple[str, datetime] | None = None
         self._group: _Group | None = None
         self._batches: list[BatchStatus] = []
@@ -313,15 +313,9 @@ class _Reader:
 
     def _on_start(self, element: Element, namespace: str, stack: list[Element]) -> None:
         depth = len(stack)
-        if depth == 1:
-            self._root = element.tag
-        under_document = depth >= 2 and stack[-2].tag == "Document"
-        if under_document and self._message is None:
-            self._open_message(element, namespace)
-            self._message_depth = depth
-        elif under_document and self._message_closed:
-            raise BankFileError("pain.002: more than one message in one file; a status report holds one message")
-        elif self._inside_message(depth - 1) and depth == self._message_depth + 1:
+        if self._track_start(element, namespace, stack):
+            return
+        if self._inside_message(depth - 1) and depth == self._message_depth + 1:
             self._on_message_child_start(element.tag)
 
     def _open_message(self, element: Element, namespace: str) -> None:
@@ -339,7 +333,6 @@ class _Reader:
             raise BankFileError(f"pain.002: <{name}> is in namespace '{namespace}', which is {iso[1]}, not pain.002")
         version = _PAIN002_VERSION.search(namespace)
         self._version = version[0] if version else None
-        self._message = element
 
     def _on_message_child_start(self, name: str) -> None:
         if name != "OrgnlPmtInfAndSts":
@@ -352,20 +345,11 @@ class _Reader:
             )
         self._batch = _Batch(number=len(self._batches) + 1)
 
-    def _inside_message(self, depth: int) -> bool:
-        """Whether an element whose parent sits at ``depth`` belongs to the (open) message."""
-        return self._message is not None and not self._message_closed and depth >= self._message_depth
-
     def _on_end(self, element: Element, stack: list[Element]) -> None:
-        parent = stack[-1] if stack else None
-        depth = len(stack)
-        if not self._inside_message(depth):
-            # Envelope parts (e.g. a business application header) and the message itself, once done: not needed.
-            if element is self._message:
-                self._message_closed = True
-            if parent is not None:
-                parent.remove(element)
+        if self._pruned_outside(element, stack):
             return
+        parent = stack[-1]  # inside the message there is always a parent
+        depth = len(stack)
         name = element.tag
         if depth == self._message_depth:  # a child of the message
             if name == "GrpHdr":

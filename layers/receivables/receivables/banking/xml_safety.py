@@ -92,3 +92,52 @@ def iter_local_events(blocks: Iterable[bytes], what: str) -> Iterator[tuple[str,
         else:
             stack.pop()
             yield event, element, "", stack
+
+
+class OneMessageDocument:
+    """What every ISO 20022 reader tracks while it streams: the ``Document`` holds exactly one message (its first
+    child, opened by :meth:`_open_message`); envelope parts around it and elements already read are pruned, so
+    memory stays flat. Subclasses set ``what`` (for errors) and ``one_message`` (the rule a second message breaks).
+    """
+
+    what = "xml"
+    one_message = "a file holds one message"
+
+    def __init__(self) -> None:
+        self._root: str | None = None
+        self._message: Element | None = None
+        self._message_depth = 0
+        self._message_closed = False
+
+    def _open_message(self, element: Element, namespace: str) -> None:
+        raise NotImplementedError
+
+    def _track_start(self, element: Element, namespace: str, stack: list[Element]) -> bool:
+        """Handle the root and the Document's children; True when ``element`` was one of them."""
+        depth = len(stack)
+        if depth == 1:
+            self._root = element.tag
+        if depth < 2 or stack[-2].tag != "Document":
+            return False
+        if self._message is not None and self._message_closed:
+            raise BankFileError(f"{self.what}: more than one message in one file; {self.one_message}")
+        if self._message is None:
+            self._open_message(element, namespace)
+            self._message = element
+            self._message_depth = depth
+        return True
+
+    def _inside_message(self, depth: int) -> bool:
+        """Whether an element whose parent sits at ``depth`` belongs to the (open) message."""
+        return self._message is not None and not self._message_closed and depth >= self._message_depth
+
+    def _pruned_outside(self, element: Element, stack: list[Element]) -> bool:
+        """At an element's end: True (and the element dropped) when it is not inside the open message — envelope
+        parts such as a business application header, or the message itself once done."""
+        if self._inside_message(len(stack)):
+            return False
+        if element is self._message:
+            self._message_closed = True
+        if stack:
+            stack[-1].remove(element)
+        return True

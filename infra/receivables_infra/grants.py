@@ -11,7 +11,7 @@ actions).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
@@ -75,6 +75,7 @@ class GrantableResources:
     buckets: Mapping[str, s3.IBucket]
     queues: Mapping[str, sqs.IQueue]
     event_bus: events.IEventBus
+    dead_letter_queues: Mapping[str, sqs.IQueue] = field(default_factory=dict)
 
     def physical(self, kind: ResourceKind, logical_name: str) -> str:
         """Adapter for :func:`receivables.topology.function_environment`: CDK tokens for names and URLs."""
@@ -94,6 +95,9 @@ class GrantableResources:
 
     def queue(self, name: str) -> sqs.IQueue:
         return self._lookup(self.queues, "queue", name)
+
+    def dead_letter_queue(self, name: str) -> sqs.IQueue:
+        return self._lookup(self.dead_letter_queues, "dead-letter queue", name)
 
     @staticmethod
     def _lookup[T](items: Mapping[str, T], kind: str, name: str) -> T:

@@ -29,6 +29,7 @@ class Monitoring(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         queues: Mapping[str, sqs.IQueue],
         rest_api: apigw.RestApi | None,
+        ledger_checked: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         # Subscriptions (e-mail, chat, pager) are added per environment, outside the stack. Not KMS-encrypted:
@@ -51,6 +52,22 @@ class Monitoring(Construct):
                 f"{ids.pascal(name)}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
                 description=f"Function '{name}' raised errors",
+                action=action,
+            )
+
+        if ledger_checked:
+            # The nightly proof of every balance from the journal (functions/verify_ledger): one difference is one
+            # too many.
+            self._alarm(
+                "LedgerDifferences",
+                cloudwatch.Metric(
+                    namespace="Receivables",
+                    metric_name="LedgerDifferences",
+                    dimensions_map={"service": service},
+                    period=Duration.days(1),
+                    statistic="Maximum",
+                ),
+                description="verify_ledger found stored balances that the journal does not prove",
                 action=action,
             )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-from receivables.topology import TOPOLOGY, ApiTrigger, Topology
+from receivables.topology import TOPOLOGY, ApiTrigger, BusTrigger, StreamTrigger, Topology
 
 from . import ids
 from .api import Api
@@ -57,7 +57,10 @@ class ReceivablesStack(Stack):
             self.node.set_context(flag, value)
 
         self.storage = Storage(self, ids.STORAGE, table=topology.table, buckets=topology.buckets)
-        self.messaging = Messaging(self, ids.MESSAGING, queues=topology.queues)
+        trigger_dlqs = tuple(t.dead_letter_queue for _f, t in topology.triggers_of_kind(BusTrigger)) + tuple(
+            t.dead_letter_queue for _f, t in topology.triggers_of_kind(StreamTrigger)
+        )
+        self.messaging = Messaging(self, ids.MESSAGING, queues=topology.queues, trigger_dlqs=trigger_dlqs)
         layer = SharedLayer(self, ids.LAYER, layer_dir=layer_dir)
         resources = GrantableResources(
             table_spec=topology.table,
@@ -65,6 +68,7 @@ class ReceivablesStack(Stack):
             buckets=self.storage.buckets,
             queues=self.messaging.queues,
             event_bus=self.messaging.event_bus,
+            dead_letter_queues=self.messaging.dead_letter_queues,
         )
 
         functions_scope = Construct(self, ids.FUNCTIONS)
@@ -102,6 +106,7 @@ class ReceivablesStack(Stack):
             service=topology.service,
             functions={name: fn.function for name, fn in self.functions.items()},
             dead_letter_queues=self.messaging.dead_letter_queues,
+            ledger_checked=any(f.name == "verify_ledger" for f in topology.functions),
             queues=self.messaging.queues,
             rest_api=self.api.rest_api if self.api else None,
         )

@@ -49,6 +49,8 @@ def _ledger_table(scope: Construct, spec: Table) -> dynamodb.Table:
         ),
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         time_to_live_attribute=spec.ttl_attribute,
+        # The outbox relay reads committed records with their events from the stream (functions/publish_events).
+        stream=dynamodb.StreamViewType[spec.stream] if spec.stream else None,
         # The ledger is the system of record: neither a stack delete nor a console click may drop it.
         deletion_protection=True,
         removal_policy=RemovalPolicy.RETAIN,

@@ -12,6 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
@@ -25,6 +26,7 @@ from receivables.topology import (
     S3Trigger,
     ScheduleTrigger,
     SqsTrigger,
+    StreamTrigger,
     Topology,
 )
 
@@ -35,6 +37,10 @@ from .nag import acknowledge, arn_finding
 
 # CDK's singleton that writes bucket notification configurations (a Lambda-backed custom resource).
 _NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+
+
+# EventBridge's own retries of a delivery to Lambda that failed (not of the function's errors: Lambda retries those).
+EVENTBRIDGE_DELIVERY_RETRIES = 8
 
 
 class TriggerError(ValueError):
@@ -64,6 +70,8 @@ class Triggers(Construct):
             self._schedule(spec, schedule_trigger)
         for spec, bus_trigger in topology.triggers_of_kind(BusTrigger):
             self._bus_rule(spec, bus_trigger)
+        for spec, stream_trigger in topology.triggers_of_kind(StreamTrigger):
+            self._stream(spec, stream_trigger)
 
         if topology.triggers_of_kind(S3Trigger):
             _acknowledge_notifications_handler(Stack.of(self))
@@ -144,13 +152,54 @@ class Triggers(Construct):
         )
 
     def _bus_rule(self, spec: Function, trigger: BusTrigger) -> None:
+        function = self._function(spec)
+        dlq = self._resources.dead_letter_queue(trigger.dead_letter_queue)
         events.Rule(
             self,
             ids.bus_rule(trigger.rule),
             description=f"{trigger.rule} → {spec.name}",
             event_bus=self._resources.event_bus,
             event_pattern=events.EventPattern(source=list(trigger.sources), detail_type=list(trigger.detail_types)),
-            targets=[events_targets.LambdaFunction(self._function(spec))],
+            targets=[
+                events_targets.LambdaFunction(
+                    function,
+                    # Events EventBridge cannot hand to Lambda at all (throttled, no permission) are kept too.
+                    dead_letter_queue=dlq,
+                    retry_attempts=EVENTBRIDGE_DELIVERY_RETRIES,
+                    max_event_age=Duration.seconds(trigger.max_event_age_seconds),
+                )
+            ],
+        )
+        # The function runs the event asynchronously: what it still fails on after its retries is kept, not dropped.
+        bus_triggers = [t for t in spec.triggers if isinstance(t, BusTrigger)]
+        if bus_triggers[0] is not trigger:
+            raise TriggerError(f"function {spec.name!r} has more than one bus trigger; give it one rule")
+        function.configure_async_invoke(
+            retry_attempts=trigger.retry_attempts,
+            max_event_age=Duration.seconds(trigger.max_event_age_seconds),
+            on_failure=lambda_destinations.SqsDestination(dlq),
+        )
+
+    def _stream(self, spec: Function, trigger: StreamTrigger) -> None:
+        self._function(spec).add_event_source(
+            event_sources.DynamoEventSource(
+                self._resources.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=trigger.batch_size,
+                retry_attempts=trigger.retry_attempts,
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(self._resources.dead_letter_queue(trigger.dead_letter_queue)),
+                # Only records written with events reach the function: the same filter as the local runtime's.
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                            "dynamodb": {"NewImage": {trigger.require_attribute: {"S": lambda_.FilterRule.exists()}}},
+                        }
+                    )
+                ],
+            )
         )
 
 

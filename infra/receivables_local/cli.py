@@ -176,10 +176,43 @@ def simulate_command(
         f"({result.days} days, {result.files} files, {result.invocations} invocations)"
     )
     problems = result.failures + [f"{n} message(s) in the DLQ of {q}" for q, n in result.dead_letters.items()]
+    problems += [f"verify: {difference}" for difference in result.differences]
     for problem in problems:
         errors.print(f"[red]failure:[/] {problem}")
     if problems:
         errors.print("See .local/logs/functions.log. STATE.json was written anyway.")
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+def verify_command(
+    table: Annotated[
+        str | None,
+        typer.Option(help="The ledger table (default: the `local up` stack's; in AWS, the deployed table's name)."),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, else AWS itself).")
+    ] = None,
+) -> None:
+    """Recompute every account's open amounts, unapplied credit and balance from the journal and compare them with
+    the stored state. Prints each difference with its account and item; exits 1 if there is one."""
+    import boto3
+    from receivables.adapters.verification import LedgerVerifier
+
+    from receivables_local.session import DEFAULT_PREFIX
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url) if endpoint_url else boto3.client("dynamodb")
+    try:
+        report = LedgerVerifier(client, table or f"{DEFAULT_PREFIX}-ledger").verify()
+    except Exception as exc:  # no table, no endpoint, no credentials: say which
+        raise _fail(f"cannot read the ledger: {exc}") from None
+    for difference in report.differences:
+        console.print(difference.describe())
+    console.print(
+        f"{report.accounts} accounts, {report.items} items, {report.payments} payments, {report.entries} journal "
+        f"entries: " + ("verified" if report.verified else f"{len(report.differences)} difference(s)")
+    )
+    if not report.verified:
         raise typer.Exit(1)
 
 

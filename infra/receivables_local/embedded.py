@@ -86,7 +86,8 @@ class AwsClients:
 
     def __call__(self, service: str) -> Any:
         if service not in self._cache:
-            endpoint = self.endpoints.dynamodb if service == "dynamodb" else self.endpoints.aws
+            # DynamoDB Local serves the Streams API on its own endpoint too.
+            endpoint = self.endpoints.dynamodb if service in ("dynamodb", "dynamodbstreams") else self.endpoints.aws
             self._cache[service] = self._session.client(
                 service,
                 endpoint_url=endpoint,

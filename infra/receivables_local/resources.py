@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from receivables.settings import DEFAULT_NOTIFY_FROM
-from receivables.topology import BusTrigger, ResourceKind, S3Trigger, Table, Topology, create_table_request
+from receivables.topology import (
+    BusTrigger,
+    ResourceKind,
+    S3Trigger,
+    StreamTrigger,
+    Table,
+    Topology,
+    create_table_request,
+)
 
 TAP_QUEUE = "local-bus-tap"
 TAP_RULE = "local-bus-tap"
@@ -46,6 +54,9 @@ class Resources:
     bus: str
     tap: QueueInfo
     bus_rules: dict[str, str] = field(default_factory=dict)
+    # Dead-letter queues of bus rules' and stream triggers' targets, by their topology name.
+    trigger_dlqs: dict[str, QueueInfo] = field(default_factory=dict)
+    stream_arn: str | None = None
 
     def physical(self, kind: ResourceKind, logical: str) -> str:
         """The ``physical`` callback of :func:`receivables.topology.function_environment`."""
@@ -73,9 +84,25 @@ def provision(topology: Topology, clients: Callable[[str], Any], prefix: str) ->
     _connect_s3_notifications(topology, clients("s3"), clients("sqs"), buckets, queues)
     table = create_table(clients("dynamodb"), physical_name(prefix, topology.table.name), topology.table)
     bus, rules = _create_bus(topology, clients("events"), clients("sqs"), prefix, tap)
+    trigger_dlqs = {
+        name: _create_queue(clients("sqs"), prefix, name, None)
+        for name in [t.dead_letter_queue for _f, t in topology.triggers_of_kind(BusTrigger)]
+        + [t.dead_letter_queue for _f, t in topology.triggers_of_kind(StreamTrigger)]
+    }
+    stream_arn = clients("dynamodb").describe_table(TableName=table)["Table"].get("LatestStreamArn")
     # SES sends only from verified identities; in AWS verifying the sender is an operator's setup step.
     clients("ses").verify_email_identity(EmailAddress=DEFAULT_NOTIFY_FROM)
-    return Resources(prefix=prefix, buckets=buckets, queues=queues, table=table, bus=bus, tap=tap, bus_rules=rules)
+    return Resources(
+        prefix=prefix,
+        buckets=buckets,
+        queues=queues,
+        table=table,
+        bus=bus,
+        tap=tap,
+        bus_rules=rules,
+        trigger_dlqs=trigger_dlqs,
+        stream_arn=stream_arn,
+    )
 
 
 def _create_buckets(topology: Topology, s3: Any, prefix: str) -> dict[str, str]:

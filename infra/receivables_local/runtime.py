@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from receivables.topology import BusTrigger, Function, S3Trigger, ScheduleTrigger, SqsTrigger, Topology
+from receivables.topology import BusTrigger, Function, S3Trigger, ScheduleTrigger, SqsTrigger, StreamTrigger, Topology
 
 from receivables_local.aws_events import (
     LambdaContext,
@@ -40,9 +40,11 @@ from receivables_local.aws_events import (
 )
 from receivables_local.embedded import ACCOUNT_ID
 from receivables_local.environment import RUNTIME_LOGGER
+from receivables_local.faults import FaultInjector, InjectedCrash
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.resources import QueueInfo, Resources, physical_name
 from receivables_local.schedules import schedule_event, time_of_day
+from receivables_local.streams import StreamPoller, StreamReader
 
 log = logging.getLogger(RUNTIME_LOGGER)
 
@@ -80,6 +82,7 @@ class Invoker:
     region: str
     observers: list[Callable[[Invocation], None]] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
+    faults: FaultInjector | None = None
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -95,12 +98,16 @@ class Invoker:
             region=self.region,
         )
 
-    def invoke(self, function_name: str, event: Any) -> Any:
-        """Call the handler; exceptions propagate to the caller, which decides what AWS would do with them."""
+    def invoke(self, function_name: str, event: Any, source: str = "api") -> Any:
+        """Call the handler; exceptions propagate to the caller, which decides what AWS would do with them (an
+        :class:`InjectedCrash` too: the invocation died)."""
         function = self.topology.function(function_name)
         handler = self.registry.get(function_name)
         with self._locks[function_name]:
-            return handler(event, self.context(function))
+            if self.faults is None:
+                return handler(event, self.context(function))
+            with self.faults.invocation(function_name, source):
+                return handler(event, self.context(function))
 
     def record(self, invocation: Invocation) -> None:
         self.invocations.append(invocation)
@@ -184,9 +191,9 @@ class QueuePoller:
         started = time.perf_counter()
         error: str | None = None
         try:
-            response = self.invoker.invoke(self.function.name, {"Records": records})
+            response = self.invoker.invoke(self.function.name, {"Records": records}, self.queue.logical)
             failed = _failed_ids(response, ids)
-        except Exception as exc:  # the handler failed: the whole batch returns to the queue
+        except (Exception, InjectedCrash) as exc:  # the handler failed or died: the whole batch returns
             log.exception("handler raised, whole batch fails", extra={"fields": self._fields(len(ids))})
             error, failed = f"{type(exc).__name__}: {exc}", set(ids)
         self._delete([m for m in messages if m["MessageId"] not in failed])
@@ -244,6 +251,7 @@ class BusRouter:
     invoker: Invoker
     events: list[dict[str, Any]] = field(default_factory=list)
     failures: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    dead_letters: dict[str, QueueInfo] = field(default_factory=dict)
 
     def poll_once(self) -> int:
         messages = self.sqs.receive_message(
@@ -255,7 +263,7 @@ class BusRouter:
             self.events.append(event)
             for function, trigger in self.topology.triggers_of_kind(BusTrigger):
                 if _matches(trigger, event):
-                    self._deliver(function, event)
+                    self._deliver(function, trigger, event)
         for batch in itertools.batched(messages, _SQS_RECEIVE_MAX, strict=False):
             self.sqs.delete_message_batch(
                 QueueUrl=self.tap.url,
@@ -263,21 +271,27 @@ class BusRouter:
             )
         return len(messages)
 
-    def _deliver(self, function: Function, event: dict[str, Any]) -> None:
-        error = _invoke_with_retries(self.invoker, function.name, event, "bus")
+    def _deliver(self, function: Function, trigger: BusTrigger, event: dict[str, Any]) -> None:
+        error = _invoke_with_retries(self.invoker, function.name, event, "bus", trigger.retry_attempts)
         if error is not None:
+            # EventBridge's target dead-letter queue: the event, with why it failed, for an operator to redrive.
             self.failures.append((function.name, event, error))
+            dlq = self.dead_letters.get(trigger.dead_letter_queue)
+            if dlq is not None:
+                self.sqs.send_message(QueueUrl=dlq.url, MessageBody=json.dumps(event, default=str))
 
 
-def _invoke_with_retries(invoker: Invoker, function_name: str, event: Any, source: str) -> str | None:
-    """Asynchronous invocation: the event is retried, then dropped. Returns the last error, or None."""
+def _invoke_with_retries(
+    invoker: Invoker, function_name: str, event: Any, source: str, retries: int = ASYNC_RETRIES
+) -> str | None:
+    """Asynchronous invocation: the event is retried, then given up. Returns the last error, or None."""
     error: str | None = None
-    for attempt in range(1 + ASYNC_RETRIES):
+    for attempt in range(1 + retries):
         started = time.perf_counter()
         try:
-            invoker.invoke(function_name, event)
+            invoker.invoke(function_name, event, source)
             error = None
-        except Exception as exc:
+        except (Exception, InjectedCrash) as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.exception(
                 "asynchronous invocation failed",
@@ -307,7 +321,8 @@ class Runtime:
         self.registry = registry or HandlerRegistry()
         self.invoker = Invoker(topology, self.registry, resources.prefix, self.sqs.meta.region_name)
         self.pollers = self._pollers()
-        self.bus = BusRouter(topology, resources.tap, self.sqs, self.invoker)
+        self.bus = BusRouter(topology, resources.tap, self.sqs, self.invoker, dead_letters=resources.trigger_dlqs)
+        self.streams = self._stream_pollers(clients)
         self.schedule_failures: list[tuple[str, str, str]] = []  # (function, business date, error)
 
     def _pollers(self) -> list[QueuePoller]:
@@ -327,6 +342,43 @@ class Runtime:
                     )
         return pollers
 
+    def _stream_pollers(self, clients: Callable[[str], Any]) -> list[StreamPoller]:
+        if self.resources.stream_arn is None:
+            return []
+        streams = clients("dynamodbstreams")
+        pollers = []
+        for function, trigger in self.topology.triggers_of_kind(StreamTrigger):
+            dlq = self.resources.trigger_dlqs[trigger.dead_letter_queue]
+
+            def invoke(event: dict[str, Any], name: str = function.name) -> Any:
+                started = time.perf_counter()
+                error, failed = None, 0
+                try:
+                    response = self.invoker.invoke(name, event, "stream")
+                    failed = len(_failed_ids(response, [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]))
+                    return response
+                except (Exception, InjectedCrash) as exc:
+                    error, failed = f"{type(exc).__name__}: {exc}", len(event["Records"])
+                    raise
+                finally:
+                    self.invoker.record(
+                        Invocation(name, "stream", len(event["Records"]), failed, error, time.perf_counter() - started)
+                    )
+
+            pollers.append(
+                StreamPoller(
+                    function=function,
+                    trigger=trigger,
+                    reader=StreamReader(streams, self.resources.stream_arn),
+                    invoke=invoke,
+                    send_to_dlq=lambda body, url=dlq.url: self.sqs.send_message(
+                        QueueUrl=url, MessageBody=json.dumps(body)
+                    ),
+                    region=self.sqs.meta.region_name,
+                )
+            )
+        return pollers
+
     @property
     def invocations(self) -> list[Invocation]:
         return self.invoker.invocations
@@ -334,6 +386,7 @@ class Runtime:
     def step(self) -> int:
         """One pass: a batch from each mapping's queue in topology order, then the bus tap."""
         handled = sum(poller.poll_once() for poller in self.pollers)
+        handled += sum(poller.poll_once() for poller in self.streams)
         return handled + self.bus.poll_once()
 
     def _watched_queues(self) -> list[QueueInfo]:
@@ -401,4 +454,9 @@ class Runtime:
                     QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
                 counts[logical] = int(attributes["ApproximateNumberOfMessages"])
+        for logical, queue in self.resources.trigger_dlqs.items():
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            counts[logical] = int(attributes["ApproximateNumberOfMessages"])
         return counts

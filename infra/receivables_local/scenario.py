@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from receivables.adapters.verification import LedgerVerifier
+
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.http_api import ApiGateway, Request
@@ -118,6 +120,7 @@ class SimulationResult:
     failures: list[str] = field(default_factory=list)  # schedule / bus invocations that failed for good
     dead_letters: dict[str, int] = field(default_factory=dict)
     api_calls: list[dict[str, Any]] = field(default_factory=list)  # each call with the HTTP status it got
+    differences: list[str] = field(default_factory=list)  # what verify found the journal does not prove
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -181,7 +184,11 @@ def _run(
             runtime.run_until_idle()
             if on_day is not None:
                 on_day(day, len(days.get(day, [])))
-        state = read_state(session.clients, session.resources.table, session.inbound_bucket, until)
+        # The journal must prove every balance the replay left behind (receivables verify).
+        report = LedgerVerifier(session.clients("dynamodb"), session.resources.table).verify()
+        state = read_state(
+            session.clients, session.resources.table, session.inbound_bucket, until, verified=report.verified
+        )
         if out is not None:  # what the system sent (pain.008 files, letters) lands beside STATE.json
             export_outbound(session.clients("s3"), session.resources.buckets["outbound"], out.parent / "outbound")
         failures = [f"schedule {fn} on {d}: {error}" for fn, d, error in runtime.schedule_failures]
@@ -195,6 +202,7 @@ def _run(
             failures=failures,
             dead_letters={q: n for q, n in runtime.dead_letters().items() if n},
             api_calls=api_calls,
+            differences=[d.describe() for d in report.differences],
         )
     if out is not None:
         write_state(out, state)

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import boto3
 from receivables.topology import TOPOLOGY, Topology
 
 from receivables_local.embedded import AwsClients, EmbeddedStack
@@ -20,6 +21,7 @@ from receivables_local.environment import (
     runtime_environment,
     set_business_date,
 )
+from receivables_local.faults import FaultInjector
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.resources import Resources, provision
 from receivables_local.runtime import Runtime
@@ -38,6 +40,7 @@ class LocalSession:
         topology: Topology = TOPOLOGY,
         registry: HandlerRegistry | None = None,
         log_level: str = "INFO",
+        faults: FaultInjector | None = None,
     ) -> None:
         self.stack = stack
         self.business_date = business_date
@@ -45,6 +48,7 @@ class LocalSession:
         self.topology = topology
         self.registry = registry or HandlerRegistry()
         self.log_level = log_level
+        self.faults = faults
         self.clients: AwsClients = stack.clients()
         self._exit = contextlib.ExitStack()
         self._resources: Resources | None = None
@@ -76,10 +80,16 @@ class LocalSession:
             )
             self._exit.enter_context(patched_environ(env))
             self._exit.enter_context(FunctionLogs(self.log_path, self.topology.service, self.log_level))
+            if self.faults is not None:
+                # On the session the handlers' clients are made from (at their next cold start, just below).
+                events = boto3._get_default_session().events
+                self.faults.install(events)
+                self._exit.callback(self.faults.uninstall, events)
             # Composition roots cached by an earlier session point at other endpoints and resource names.
             reset_cold_start()
             self._exit.callback(reset_cold_start)
             self._runtime = Runtime(self.topology, self._resources, self.clients, self.registry)
+            self._runtime.invoker.faults = self.faults
         except BaseException:
             self._exit.close()
             raise

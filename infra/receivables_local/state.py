@@ -106,6 +106,7 @@ def build_state(
     payments: list[dict[str, Any]] | None = None,
     direct_debits: list[dict[str, Any]] | None = None,
     dunning: DunningRows | None = None,
+    verified: bool = True,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -166,6 +167,7 @@ def build_state(
             key=lambda d: (d["collection_date"], d["bank_id"], d["item_id"]),
         ),
         **(dunning or DunningRows()).sections(),
+        "verified": verified,
     }
 
 
@@ -289,7 +291,7 @@ def read_dunning(dynamodb: Any, table: str) -> DunningRows:
     )
 
 
-def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> dict[str, Any]:
+def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, verified: bool = True) -> dict[str, Any]:
     accounts, items = export_ledger(clients("dynamodb"), table)
     export = LedgerExport(clients("dynamodb"), table)
     return build_state(
@@ -300,6 +302,7 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date) -> di
         list(export.payments()),
         list(export.direct_debits()),
         read_dunning(clients("dynamodb"), table),
+        verified=verified,
     )
 
 

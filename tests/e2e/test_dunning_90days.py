@@ -305,6 +305,11 @@ def _schema() -> dict[str, Any]:
     return json.loads(schema_path().read_text())
 
 
+def test_the_journal_proves_every_balance(quarter: Quarter) -> None:
+    assert quarter.result.differences == []
+    assert quarter.state["verified"] is True
+
+
 def test_state_is_valid_against_the_schema(quarter: Quarter) -> None:
     jsonschema.validate(quarter.state, _schema())
     assert quarter.state["as_of"] == "2027-03-31"

@@ -197,6 +197,11 @@ def month(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) -> Mon
 # -- the run as a whole ---------------------------------------------------------------------------------------------
 
 
+def test_the_journal_proves_every_balance(month: Month) -> None:
+    assert month.result.differences == []
+    assert month.state["verified"] is True
+
+
 def test_state_is_valid_against_the_schema(month: Month) -> None:
     jsonschema.validate(month.state, json.loads(schema_path().read_text()))
     assert month.state["as_of"] == "2026-12-31"

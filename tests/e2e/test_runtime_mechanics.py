@@ -116,6 +116,8 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
         "bank-files": 0,
         "dunning-accounts": 0,
         "file-chunks": 1,
+        "dunning-review-events-dlq": 0,
+        "outbox-dlq": 0,
     }
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
     # Not a speed target: the queue's visibility timeout is minutes, so this only fails if retries waited for it.
@@ -228,6 +230,9 @@ def test_failing_bus_target_is_retried_like_an_async_invocation(bus_session: Loc
     bus_session.runtime.run_until_idle()
     assert [i.source for i in bus_session.runtime.invocations] == ["bus"] * 3
     assert len(bus_session.runtime.bus.failures) == 1
+    # Not dropped: kept in the rule's dead-letter queue for an operator.
+    dead = {k: v for k, v in bus_session.runtime.dead_letters().items() if v}
+    assert dead == {f"{bus_session.topology.functions[-1].triggers[0].rule}-events-dlq": 1}
 
 
 def test_schedules_fire_with_the_business_date(session: LocalSession, doubles: dict[str, Recorder]) -> None:

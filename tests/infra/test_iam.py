@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from receivables.topology import TOPOLOGY, Access, S3Trigger, SqsTrigger
+from receivables.topology import TOPOLOGY, Access, BusTrigger, S3Trigger, SqsTrigger, StreamTrigger
 from receivables_infra.grants import BUCKET_ACTIONS, OBJECT_ACTIONS, TABLE_ACTIONS
 
 from .cfn import actions, as_list, lambda_functions, ref, resources, role_statements
@@ -15,6 +15,16 @@ FUNCTIONS = {f.name: f for f in TOPOLOGY.functions}
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 # Wildcard resources no policy can avoid: X-Ray has no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# What a DynamoDB-stream event source needs (ListStreams has no resource-level permissions).
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+
+def reads_the_stream(name: str) -> bool:
+    return any(isinstance(t, StreamTrigger) for t in FUNCTIONS[name].triggers)
+
+
+def has_a_dead_letter_destination(name: str) -> bool:
+    return any(isinstance(t, StreamTrigger | BusTrigger) for t in FUNCTIONS[name].triggers)
 
 
 def statements_of(template: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -34,14 +44,17 @@ def test_grants_match_the_topology(template: dict[str, Any], name: str) -> None:
     granted = actions(statements_of(template, name))
 
     table_actions = {a for a in granted if a.startswith("dynamodb:")}
-    assert table_actions == (set(TABLE_ACTIONS[grants.table]) if grants.table else set())
+    expected_table = set(TABLE_ACTIONS[grants.table]) if grants.table else set()
+    assert table_actions == expected_table | (STREAM_ACTIONS if reads_the_stream(name) else set())
 
     s3_actions = {a for a in granted if a.startswith("s3:")}
     expected_s3 = {a for access in grants.buckets.values() for a in OBJECT_ACTIONS[access] + BUCKET_ACTIONS[access]}
     assert s3_actions == expected_s3
 
     sends = "sqs:SendMessage" in granted
-    assert sends == bool(grants.send_to_queues)
+    # A stream event source's on-failure destination, and an asynchronous invocation's, is written by the
+    # function's role (its own dead-letter queue, named in the topology).
+    assert sends == bool(grants.send_to_queues) or (sends and has_a_dead_letter_destination(name))
     assert ("events:PutEvents" in granted) == grants.put_events
 
 
@@ -53,6 +66,7 @@ def test_no_wildcard_actions_and_no_star_resources(template: dict[str, Any], nam
         if "*" in as_list(statement["Resource"]):
             # Publishing an SMS to a phone number has no resource to name; only functions granted SMS may.
             allowed = RESOURCE_STAR_ACTIONS | ({"sns:Publish"} if FUNCTIONS[name].grants.send_sms else set())
+            allowed |= {"dynamodb:ListStreams"} if reads_the_stream(name) else set()
             assert set(statement_actions) <= allowed, statement
 
 

@@ -10,10 +10,12 @@ from aws_cdk.assertions import Match, Template
 from receivables.topology import (
     TOPOLOGY,
     ApiTrigger,
+    BusTrigger,
     Queue,
     S3Trigger,
     ScheduleTrigger,
     SqsTrigger,
+    StreamTrigger,
     env_var,
     function_environment,
 )
@@ -200,7 +202,8 @@ def test_s3_notifications_announce_every_prefix_on_its_queue(synthesis: Synthesi
 def test_queue_consumers_report_batch_item_failures(template: dict[str, Any]) -> None:
     mappings = [props(m) for m in resources(template, "AWS::Lambda::EventSourceMapping").values()]
     consumers = TOPOLOGY.triggers_of_kind(S3Trigger) + TOPOLOGY.triggers_of_kind(SqsTrigger)
-    assert len(mappings) == len(consumers)
+    assert len(mappings) == len(consumers) + len(TOPOLOGY.triggers_of_kind(StreamTrigger))
+    mappings = [m for m in mappings if "StartingPosition" not in m]
     functions = lambda_functions(template)
     for spec, trigger in consumers:
         function_id = logical_id_of(template, functions[spec.description])
@@ -272,12 +275,24 @@ def test_alarms_on_every_dead_letter_queue_and_function(template: dict[str, Any]
     alarms = [props(a) for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     dlq_alarms = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
     error_alarms = [a for a in alarms if a["MetricName"] == "Errors"]
-    assert len(dlq_alarms) == len(TOPOLOGY.queues)
+    trigger_dlqs = TOPOLOGY.triggers_of_kind(BusTrigger) + TOPOLOGY.triggers_of_kind(StreamTrigger)
+    assert len(dlq_alarms) == len(TOPOLOGY.queues) + len(trigger_dlqs)
     assert len(error_alarms) == len(TOPOLOGY.functions)
     dead_letter_queues = {
         ref(props(q)["RedrivePolicy"]["deadLetterTargetArn"])
         for q in resources(template, "AWS::SQS::Queue").values()
         if "RedrivePolicy" in props(q)
+    }
+    dead_letter_queues |= {
+        ref(t["DeadLetterConfig"]["Arn"])
+        for rule in resources(template, "AWS::Events::Rule").values()
+        for t in props(rule).get("Targets", [])
+        if "DeadLetterConfig" in t
+    }
+    dead_letter_queues |= {
+        ref(props(m)["DestinationConfig"]["OnFailure"]["Destination"])
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if "DestinationConfig" in props(m)
     }
     assert {ref(a["Dimensions"][0]["Value"]) for a in dlq_alarms} == dead_letter_queues
     for alarm in alarms:
@@ -291,3 +306,43 @@ def test_dashboard_and_outputs(assertions: Template, template: dict[str, Any]) -
     outputs = set(template["Outputs"])
     assert {ids.OUTPUT_TABLE_NAME, ids.OUTPUT_API_URL, ids.OUTPUT_EVENT_BUS_NAME} <= outputs
     assert {ids.output_bucket_name(b.name) for b in TOPOLOGY.buckets} <= outputs
+
+
+def test_every_bus_rule_target_has_a_dead_letter_queue_and_a_retry_policy(template: dict[str, Any]) -> None:
+    rules = [props(r) for r in resources(template, "AWS::Events::Rule").values() if "EventBusName" in props(r)]
+    targets = [t for rule in rules for t in rule.get("Targets", [])]
+    assert len(targets) == len(TOPOLOGY.triggers_of_kind(BusTrigger)) > 0
+    for (_, trigger), target in zip(TOPOLOGY.triggers_of_kind(BusTrigger), targets, strict=True):
+        assert "Arn" in target["DeadLetterConfig"]
+        assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == trigger.max_event_age_seconds
+    configs = [props(c) for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()]
+    assert len(configs) == len(TOPOLOGY.triggers_of_kind(BusTrigger))
+    for (_, trigger), config in zip(TOPOLOGY.triggers_of_kind(BusTrigger), configs, strict=True):
+        assert config["MaximumRetryAttempts"] == trigger.retry_attempts
+        assert "Destination" in config["DestinationConfig"]["OnFailure"]
+
+
+def test_the_outbox_relay_reads_only_inserted_records_with_events_from_the_stream(template: dict[str, Any]) -> None:
+    (table,) = [props(t) for t in resources(template, "AWS::DynamoDB::Table").values()]
+    assert table["StreamSpecification"] == {"StreamViewType": TOPOLOGY.table.stream}
+    (mapping,) = [
+        props(m)
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in props(m)
+    ]
+    ((_, trigger),) = TOPOLOGY.triggers_of_kind(StreamTrigger)
+    pattern = json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {trigger.require_attribute: {"S": [{"exists": True}]}}},
+    }
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == trigger.retry_attempts
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "Destination" in mapping["DestinationConfig"]["OnFailure"]
+
+
+def test_a_ledger_difference_raises_an_alarm(template: dict[str, Any]) -> None:
+    alarms = [props(a) for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    (alarm,) = [a for a in alarms if a["MetricName"] == "LedgerDifferences"]
+    assert alarm["Namespace"] == "Receivables" and alarm["Threshold"] == 0 and alarm["AlarmActions"]

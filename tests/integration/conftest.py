@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 from receivables import bootstrap
 from receivables.settings import DEFAULT_NOTIFY_FROM
@@ -36,6 +37,7 @@ class Stack:
     inbound: str
     table: str
     bus_tap_url: str
+    _stream: Any = None
 
     def handler(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
         return load_handler(name)
@@ -49,7 +51,26 @@ class Stack:
         )
         return response.get("Messages", [])
 
+    def publish_outbox(self, context: Any = None) -> int:
+        """What Lambda's stream mapping does: committed records carrying events → publish_events."""
+        from receivables_local.streams import StreamReader, passes_filter, stream_record
+
+        if self._stream is None:
+            arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+            # botocore would address the stream by account (<account>.streams-ddb…), which moto does not serve.
+            config = Config(account_id_endpoint_mode="disabled")
+            streams = boto3.client("dynamodbstreams", region_name="eu-central-1", config=config)
+            self._stream = StreamReader(streams, arn)
+        trigger = next(t for f in TOPOLOGY.functions for t in f.triggers if t.kind == "stream")
+        records = [r for r in self._stream.read() if passes_filter(trigger, r)]
+        if records:
+            event = {"Records": [stream_record(r, self._stream.stream_arn, "eu-central-1") for r in records]}
+            result = self.handler("publish_events")(event, context or FakeContext()) or {}
+            assert not result.get("batchItemFailures"), result
+        return len(records)
+
     def bus_events(self) -> list[dict[str, Any]]:
+        self.publish_outbox()
         seen = []
         while True:
             batch = self.sqs.receive_message(QueueUrl=self.bus_tap_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -66,7 +87,7 @@ class Stack:
         ]
         progress = True
         while progress:
-            progress = False
+            progress = self.publish_outbox(context) > 0
             for function, queue, batch_size in triggers:
                 messages = self.receive(queue, batch_size)
                 if not messages:

@@ -119,7 +119,11 @@ def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, conte
 
     import pytest
     from receivables.adapters.payments_table import PaymentsTable
+    from receivables.domain.journal import Cause
+    from receivables.payments.operations import StepWrite, journal_entry
     from receivables.payments.ports import ConcurrentUpdateError, PaymentFacts
+
+    from tests.unit.fakes import FixedClock
 
     loaded(stack, context)
     store = PaymentsTable(stack.dynamodb, stack.table)
@@ -127,16 +131,19 @@ def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, conte
     def facts(pid):
         return PaymentFacts(pid, "b", pid, None, None, "f", "p", "manual", "test")
 
-    first, second = store.load("A1"), store.load("A1")  # both read INV-1 open at 100.50
-    first.ledger.receive("PX1", Decimal("60.00"), "TRY", date(2026, 11, 24))
-    second.ledger.receive("PX2", Decimal("70.00"), "TRY", date(2026, 11, 24))
-    store.save(first, new_payment=facts("PX1"), today=date(2026, 11, 24))
-    with pytest.raises(ConcurrentUpdateError):
-        store.save(second, new_payment=facts("PX2"), today=date(2026, 11, 24))
+    cause = Cause(kind="system", source="test")
 
-    again = store.load("A1")  # the loser reads again and redoes its work
-    again.ledger.receive("PX2", Decimal("70.00"), "TRY", date(2026, 11, 24))
-    store.save(again, new_payment=facts("PX2"), today=date(2026, 11, 24))
+    def write(loaded_account, pid, amount):
+        step = loaded_account.ledger.receive(pid, Decimal(amount), "TRY", date(2026, 11, 24), cause=cause)
+        entry = journal_entry(FixedClock(date(2026, 11, 24)), "A1", "TRY", "receive", cause, step.postings)
+        return StepWrite(loaded_account, [entry], new_payment=facts(pid))
+
+    first, second = store.load("A1"), store.load("A1")  # both read INV-1 open at 100.50
+    store.save(write(first, "PX1", "60.00"))
+    with pytest.raises(ConcurrentUpdateError):
+        store.save(write(second, "PX2", "70.00"))
+
+    store.save(write(store.load("A1"), "PX2", "70.00"))  # the loser reads again and redoes its work
     account = bootstrap.ledger_reader().get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "0.00", "INV-2": "70.00"}
 

@@ -18,13 +18,16 @@ from receivables.adapters.creditors import S3CreditorSource
 from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import CycleReader, DunningTable
+from receivables.adapters.journal_table import AccountJournal
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
 from receivables.adapters.messaging import BatchingEventBridgePublisher, EventBridgePublisher, SqsChunkQueue
 from receivables.adapters.messengers import AwsMessenger, S3LetterBox
+from receivables.adapters.outbox import OutboxPublisher
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
+from receivables.adapters.verification import LedgerVerifier
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.model import CreditorBank
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
@@ -34,8 +37,9 @@ from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
 from receivables.dunning.service import DunningReview
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
+from receivables.payments.operations import AccountOperations
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
-from receivables.payments.service import BankFileService, CreditApplication
+from receivables.payments.service import BankFileService, CreditApplication, payment_events
 from receivables.settings import (
     BankFileSettings,
     DailyRunSettings,
@@ -44,6 +48,7 @@ from receivables.settings import (
     LoaderSettings,
     PaymentsApiSettings,
     PlannerSettings,
+    PublisherSettings,
     TableSettings,
 )
 
@@ -72,12 +77,13 @@ def _clock(settings: TableSettings) -> BusinessClock:
 def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> LoadingService:
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
-    events = aws_client("events")
     return LoadingService(
         credit=CreditApplication(
-            store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
-            events=EventBridgePublisher(events, settings.event_bus_name, PAYMENTS_SOURCE),
-            clock=clock,
+            operations=AccountOperations(
+                store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
+                clock=clock,
+                completion=payment_events,
+            )
         ),
         files=S3FileStore(aws_client("s3")),
         registry=LoadRegistryTable(dynamodb, settings.table_name, clock=clock),
@@ -159,7 +165,6 @@ def manual_payments() -> ManualPayments:
         store=PaymentsTable(
             aws_client("dynamodb"), settings.table_name, policies=allocation_policies(settings.table_name)
         ),
-        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
         clock=_clock(settings),
     )
 
@@ -168,6 +173,21 @@ def manual_payments() -> ManualPayments:
 def ledger_reader() -> LedgerTable:
     settings = TableSettings.from_environment()
     return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+
+
+@cache
+def account_journal() -> AccountJournal:
+    return AccountJournal(aws_client("dynamodb"), TableSettings.from_environment().table_name)
+
+
+@cache
+def ledger_verifier() -> LedgerVerifier:
+    return LedgerVerifier(aws_client("dynamodb"), TableSettings.from_environment().table_name)
+
+
+@cache
+def outbox_publisher() -> OutboxPublisher:
+    return OutboxPublisher(aws_client("events"), PublisherSettings.from_environment().event_bus_name)
 
 
 @cache
@@ -249,6 +269,9 @@ def reset() -> None:
         collection_table,
         manual_payments,
         ledger_reader,
+        account_journal,
+        outbox_publisher,
+        ledger_verifier,
         daily_run_settings,
         daily_run_planner,
         dunning_settings,

@@ -95,3 +95,9 @@ class DirectDebitSettings(TableSettings):
     default_creditor: str | None = Field(default=None, validation_alias="DIRECT_DEBIT_DEFAULT_CREDITOR")
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # banks/<bank_id>/pain.008-<message id>.xml
     event_bus_name: str = Field(validation_alias=_BUS)
+
+
+class PublisherSettings(_Settings):
+    """The outbox relay (functions/publish_events): it only puts events on the bus."""
+
+    event_bus_name: str = Field(validation_alias=_BUS)

@@ -57,6 +57,9 @@ class Table(_Frozen):
     sort_key: str = "sk"
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = "expires_at"
+    # What the table's stream carries; records written once with their events (journal entries, contact records)
+    # need only the new image.
+    stream: Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"] | None = None
 
 
 class S3Trigger(_Frozen):
@@ -99,15 +102,41 @@ class ApiTrigger(_Frozen):
 
 
 class BusTrigger(_Frozen):
-    """An EventBridge rule on the system bus whose target is the function."""
+    """An EventBridge rule on the system bus whose target is the function. The function is invoked
+    asynchronously: an event it still fails on after ``retry_attempts`` retries (or that waited longer than
+    ``max_event_age_seconds``) goes to ``<rule>-events-dlq``, as does one EventBridge could not deliver at all —
+    alarmed like every other DLQ, never dropped."""
 
     kind: Literal["bus"] = "bus"
     rule: str
     sources: tuple[str, ...]
     detail_types: tuple[str, ...]
+    retry_attempts: int = Field(default=2, ge=0, le=2)  # Lambda's asynchronous retries
+    max_event_age_seconds: int = Field(default=6 * 3600, ge=60, le=21_600)
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.rule}-events-dlq"
 
 
-Trigger = S3Trigger | SqsTrigger | ScheduleTrigger | ApiTrigger | BusTrigger
+class StreamTrigger(_Frozen):
+    """The table's stream (DynamoDB Streams → Lambda event source mapping): only INSERTs whose new image carries
+    ``require_attribute`` reach the function. A batch is retried, split in halves to isolate a bad record, and what
+    still fails is described in ``<name>-dlq``."""
+
+    kind: Literal["stream"] = "stream"
+    name: str
+    table: str
+    require_attribute: str
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    retry_attempts: int = Field(default=5, ge=0, le=10_000)
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.name}-dlq"
+
+
+Trigger = S3Trigger | SqsTrigger | ScheduleTrigger | ApiTrigger | BusTrigger | StreamTrigger
 
 
 class Grants(_Frozen):
@@ -194,6 +223,7 @@ TOPOLOGY = Topology(
     service="receivables",
     table=Table(
         name="ledger",
+        stream="NEW_IMAGE",
         indexes=(
             # Items of an account, oldest due first: the account view and (later) allocation read this.
             Index(name="by_account", partition_key="gsi1pk", sort_key="gsi1sk"),
@@ -273,6 +303,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/customers/{customer_id}"),
                         ApiRoute(method="GET", path="/accounts/{account_id}"),
                         ApiRoute(method="GET", path="/items/{item_id}"),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/journal"),
                     )
                 ),
             ),
@@ -401,6 +432,22 @@ TOPOLOGY = Topology(
             timeout_seconds=29,
         ),
         Function(
+            name="publish_events",
+            description="Publish the events that committed changes carry (the outbox), from the table's stream",
+            triggers=(StreamTrigger(name="outbox", table="ledger", require_attribute="outbox"),),
+            grants=Grants(put_events=True),
+            memory_mb=256,
+            timeout_seconds=60,
+        ),
+        Function(
+            name="verify_ledger",
+            description="Each night: recompute every balance from the journal; a metric counts the differences",
+            triggers=(ScheduleTrigger(name="verify-ledger", cron="cron(30 3 * * ? *)"),),
+            grants=Grants(table=Access.READ),
+            memory_mb=1024,
+            timeout_seconds=900,
+        ),
+        Function(
             name="send_deferred_sms",
             description="Send the SMS that waited for quiet hours to end",
             triggers=(
@@ -449,4 +496,6 @@ def create_table_request(table: Table, physical_name: str) -> dict[str, object]:
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if table.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
     return request

@@ -135,7 +135,8 @@ class MemoryDunningStore:
         self._store_promise(promise)
         self.writes += 1
 
-    def create_plan(self, plan):
+    def create_plan(self, plan, entry):
+        self.entries = [*getattr(self, "entries", []), entry]
         account = self._account(plan.account_id)
         for item_id, amount in plan.restructured.items():
             if self.items[item_id].open_amount != amount:
@@ -426,6 +427,12 @@ def test_a_plan_restructures_the_overdue_debt_split_to_the_cent_with_the_remaind
     assert store.items["INV-1"].status == "restructured" and store.items["INV-1"].open_amount == 0
     assert store.items["INV-3"].status is None  # not due yet: stays as it is
     assert store.items["PL1-1"].kind == "installment" and store.accounts["A1"].plan == plan
+    (entry,) = store.entries  # the journal: what moved out of each item, in the plan's own transaction
+    assert entry.operation == "restructure" and entry.cause.actor == "agent.7"
+    assert [(p.item_id, p.amount, p.kind.value) for p in entry.postings] == [
+        ("INV-1", Decimal("-100.00"), "restructured"),
+        ("INV-2", Decimal("-50.00"), "restructured"),
+    ]
     assert events.events == [
         (REVIEW_REQUESTED, {"account_ids": ["A1"], "reason": "plan PL1: 150.00 in 7 installments"})
     ]
@@ -491,8 +498,8 @@ def test_a_plan_that_cannot_fit_one_transaction_is_refused_with_the_room_left(co
     for n in range(90):
         store.items[f"OLD-{n}"] = item(f"OLD-{n}", "1.00", date(2026, 1, 1))
     error = refused(lambda: commands.create_plan("A1", 20, TODAY, 30), "installments", "at most 100 records")
-    assert "at most 6 installments" in str(error)  # 92 overdue items + 6 + 2 = 100
-    assert len(commands.create_plan("A1", 6, TODAY, 30).installments) == 6
+    assert "at most 5 installments" in str(error)  # 92 overdue items + 5 + the plan, mirror, journal entry = 100
+    assert len(commands.create_plan("A1", 5, TODAY, 30).installments) == 5
 
 
 def test_a_plan_too_small_to_split_is_refused(commands, store):

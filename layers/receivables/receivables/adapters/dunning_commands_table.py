@@ -10,6 +10,7 @@ through placeholders: ``plan``, ``status`` and friends are DynamoDB reserved wor
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
+from receivables.adapters.journal_table import entry_record, entry_ref
 from receivables.adapters.ledger_table import (
     account_item_entries,
     account_key,
@@ -25,6 +27,7 @@ from receivables.adapters.ledger_table import (
     item_key,
     subscription_key,
 )
+from receivables.domain.journal import JournalEntry
 from receivables.domain.money import ZERO, format_money
 from receivables.dunning.commands import (
     DunningAccount,
@@ -112,6 +115,7 @@ def installment_record(plan: PlanRecord, n: int) -> AttributeMap:
         "source_file_id": _s(source),
         "source_line": {"N": str(n)},
         "loaded_on": _s(plan.created_on.isoformat()),
+        "journal_key": _s(f"{plan.created_on.isoformat()}#{time.time_ns():019d}-item"),
         "gsi1pk": _s(f"ACCT#{plan.account_id}"),
         "gsi1sk": _s(f"ITEM#{due}#{installment.item_id}"),
     }
@@ -346,9 +350,10 @@ class DunningCommandsTable:
         self._transact(self._promise_writes(promise), self._promise_failures(promise))
 
     # -- plans ----------------------------------------------------------------------------------------------------
-    def create_plan(self, plan: PlanRecord) -> None:
+    def create_plan(self, plan: PlanRecord, entry: JournalEntry) -> None:
         writes: list[dict[str, Any]] = [{"Put": self._put_new(plan_key(plan.plan_id), "plan", plan)}]
         failures: list[str | Exception] = [f"plan id {plan.plan_id} is taken"]
+        ref = entry_ref(entry)
         for item_id, open_amount in sorted(plan.restructured.items()):
             writes.append(
                 {
@@ -356,7 +361,8 @@ class DunningCommandsTable:
                         "TableName": self._table,
                         "Key": item_key(item_id),
                         "UpdateExpression": (
-                            "SET open_amount = :zero, #status = :restructured, restructured_into = :plan"
+                            "SET open_amount = :zero, #status = :restructured, restructured_into = :plan, "
+                            "journal = list_append(if_not_exists(journal, :none), :ref)"
                         ),
                         # A payment or allocation since the plan was worked out fails the whole plan.
                         "ConditionExpression": "open_amount = :old",
@@ -366,6 +372,8 @@ class DunningCommandsTable:
                             ":restructured": _s("restructured"),
                             ":plan": _s(plan.plan_id),
                             ":old": _n(open_amount),
+                            ":none": {"L": []},
+                            ":ref": {"L": [_s(ref)]},
                         },
                     }
                 }
@@ -395,6 +403,16 @@ class DunningCommandsTable:
             }
         )
         failures.append(f"account {plan.account_id} got an active plan meanwhile")
+        writes.append(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": entry_record(entry),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        failures.append(f"journal entry {entry.entry_id} exists")
         self._transact(writes, failures)
 
     # -- tasks ----------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ costs more per item than all our validation. Money is stored as DynamoDB numbers
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -71,7 +72,9 @@ def collection_partitions(due: date) -> list[str]:
     return [f"COLLECT#{due.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
 
 
-def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: str, source_file: str) -> AttributeMap:
+def invoice_record(
+    invoice: Invoice, file_id: str, line: int, loaded_on: str, source_file: str, recorded_at: str = ""
+) -> AttributeMap:
     # Built once per loaded row: fields are unpacked once (NamedTuple attribute access costs more than locals), and
     # amounts are already quantized to cents by validation, so str() is their 2-decimal form.
     invoice_id, customer_id, account_id, issue_date, due_date, amount, currency, subscription_id, description = invoice
@@ -93,9 +96,13 @@ def invoice_record(invoice: Invoice, file_id: str, line: int, loaded_on: str, so
         "source_file": {"S": source_file},
         "source_line": {"N": str(line)},
         "loaded_on": {"S": loaded_on},
+        # The item record is its own journal posting (item_posted): where it sorts among the account's entries.
+        "journal_key": {"S": f"{loaded_on}#{time.time_ns():019d}-item"},
         "gsi1pk": {"S": "ACCT#" + account_id},
         "gsi1sk": {"S": f"ITEM#{due}#{invoice_id}"},
     }
+    if recorded_at:
+        record["recorded_at"] = {"S": recorded_at}
     if subscription_id:
         record["subscription_id"] = {"S": subscription_id}
     if description:
@@ -411,10 +418,11 @@ class LedgerTable:
         collect: Collection[str] = frozenset(),
     ) -> dict[str, ExistingInvoice]:
         loaded = loaded_on.isoformat()
+        recorded_at = self._clock.now().isoformat()
 
         def create(row: tuple[Invoice, str, int]) -> tuple[str, ExistingInvoice] | None:
             invoice, file_id, line = row
-            record = invoice_record(invoice, file_id, line, loaded, source_file)
+            record = invoice_record(invoice, file_id, line, loaded, source_file, recorded_at)
             if invoice.invoice_id in collect:  # the customer has a mandate: the direct-debit run will find it
                 record["gsi2pk"] = _s(collection_partition(invoice.due_date, invoice.invoice_id))
                 record["gsi2sk"] = _s(f"ITEM#{invoice.invoice_id}")

@@ -1,9 +1,10 @@
-"""Payments in the ledger table: an account's money loaded as an AccountLedger, and one operation's result written
-back in one transaction guarded by the account's version (docs/payments.md).
+"""Payments in the ledger table: an account's money loaded as an AccountLedger, and each operation step written
+back in one transaction with its journal entry, guarded by the old amounts of the items it changes, the revision of
+each payment and (when its credit moves) the account's version (docs/payments.md).
 
-Records: ``PAY#<payment_id>`` (the payment, its allocations with reasons: the append-only log of where its money
-went), ``REF#<bank_id>#<reference>`` (end-to-end id or bank reference → payment, for reversals), and on the account
-record ``version`` and ``credit_payments`` (payment id → unapplied amount).
+Records: ``PAY#<payment_id>`` (the payment: what it paid now, its pending operation, the keys of its journal
+entries), ``REF#<bank_id>#<reference>`` (end-to-end id or bank reference → payment, for reversals), on the account
+record ``version`` and ``credit_payments`` (payment id → unapplied amount), and the journal (adapters/journal_table).
 """
 
 from __future__ import annotations
@@ -11,21 +12,33 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
+from receivables.adapters.journal_table import JournalReader, entry_record, entry_ref
 from receivables.adapters.ledger_table import account_item_entries, account_key, item_key
 from receivables.domain.iban import normalise_iban
-from receivables.domain.money import ZERO, format_money
+from receivables.domain.journal import JournalEntry, PostingKind, Side
+from receivables.domain.money import format_money
 from receivables.domain.text import fold
-from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState
+from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState, PendingOperation
 from receivables.payments.allocation import FIFO, AllocationPolicy
 from receivables.payments.matching import AccountRef, ItemRef
-from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts
+from receivables.payments.operations import Event, StepWrite
+from receivables.payments.ports import (
+    AllocationRecord,
+    ConcurrentUpdateError,
+    LoadedAccount,
+    PaymentFacts,
+    PaymentRecord,
+    snapshot,
+)
 
 POLICY_KEY = {"pk": {"S": "CONFIG#allocation"}, "sk": {"S": "CURRENT"}}
 _POLICY_PREFIX = "policy:"
@@ -99,12 +112,16 @@ def reference_key(bank_id: str, reference: str) -> AttributeMap:
     return {"pk": {"S": f"REF#{bank_id}#{fold(reference)}"}, "sk": {"S": "PAYMENT"}}
 
 
+# A step's writes besides its items: the payment(s), the account, one or two journal entries; DynamoDB allows 100.
+DEFAULT_ITEMS_PER_STEP = 50
+
+
 def _n(value: Decimal) -> dict[str, str]:
     return {"N": format_money(value)}
 
 
-def _snapshot(payment: PaymentState) -> tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool]:
-    return tuple(sorted(payment.allocations.items())), payment.unapplied, payment.reversed, payment.held
+def _strings(values: Iterable[str]) -> dict[str, Any]:
+    return {"L": [{"S": v} for v in values]}
 
 
 def _held(account: AttributeMap) -> tuple[set[str], set[str]]:
@@ -122,43 +139,193 @@ def _held(account: AttributeMap) -> tuple[set[str], set[str]]:
     return items, subscriptions
 
 
+# -- the payment record's codec: the only place that knows its attributes -------------------------------------------
+def payment_from_record(r: AttributeMap) -> PaymentRecord:
+    def strings(name: str) -> tuple[str, ...]:
+        return tuple(v["S"] for v in r.get(name, {}).get("L", []))
+
+    return PaymentRecord(
+        payment_id=r["payment_id"]["S"],
+        amount=Decimal(r["amount"]["N"]),
+        currency=r["currency"]["S"],
+        value_date=date.fromisoformat(r["value_date"]["S"]),
+        unapplied=Decimal(r["unapplied_amount"]["N"]),
+        status=r["status"]["S"],
+        account_id=_text(r, "account_id"),
+        allocations=tuple(
+            AllocationRecord(
+                a["M"]["item_id"]["S"], Decimal(a["M"]["amount"]["N"]), a["M"].get("reason", {}).get("S", "")
+            )
+            for a in r.get("allocations", {}).get("L", [])
+        ),
+        held=r.get("held", {}).get("BOOL", False),
+        pending=PendingOperation.model_validate_json(r["pending"]["S"]) if "pending" in r else None,
+        revision=int(r.get("revision", {}).get("N", "0")),
+        received_on=date.fromisoformat(r["received_on"]["S"]) if "received_on" in r else None,
+        bank_id=_text(r, "bank_id"),
+        bank_reference=_text(r, "bank_reference"),
+        end_to_end_id=_text(r, "end_to_end_id"),
+        debtor_iban=_text(r, "debtor_iban"),
+        source_file=_text(r, "source_file"),
+        position=_text(r, "position"),
+        match_method=_text(r, "match_method"),
+        match_reason=_text(r, "match_reason"),
+        tenders=tuple(
+            (t["M"]["type"]["S"], Decimal(t["M"]["amount"]["N"]), _text(t["M"], "reference"))
+            for t in r.get("tenders", {}).get("L", [])
+        ),
+        reversal_reason=_text(r, "reversal_reason"),
+        first_account=_text(r, "first_account"),
+        notes=strings("notes"),
+        outgoing=r.get("outgoing", {}).get("BOOL", False),
+        manual=strings("manual"),
+        journal=strings("journal"),
+    )
+
+
+def payment_item(p: PaymentRecord) -> AttributeMap:
+    record: AttributeMap = {
+        **payment_key(p.payment_id),
+        "entity": {"S": "payment"},
+        "payment_id": {"S": p.payment_id},
+        "amount": _n(p.amount),
+        "currency": {"S": p.currency},
+        "value_date": {"S": p.value_date.isoformat()},
+        "unapplied_amount": _n(p.unapplied),
+        "status": {"S": p.status},
+        "held": {"BOOL": p.held},
+        "revision": {"N": str(p.revision)},
+        "allocations": {
+            "L": [
+                {"M": {"item_id": {"S": a.item_id}, "amount": _n(a.amount), "reason": {"S": a.reason}}}
+                for a in p.allocations
+            ]
+        },
+    }
+    optional = {
+        "account_id": p.account_id,
+        "bank_id": p.bank_id,
+        "bank_reference": p.bank_reference,
+        "end_to_end_id": p.end_to_end_id,
+        "debtor_iban": p.debtor_iban,
+        "source_file": p.source_file,
+        "position": p.position,
+        "match_method": p.match_method,
+        "match_reason": p.match_reason,
+        "reversal_reason": p.reversal_reason,
+        "first_account": p.first_account,
+        "received_on": p.received_on.isoformat() if p.received_on else None,
+        "pending": p.pending.model_dump_json() if p.pending else None,
+    }
+    record |= {name: {"S": value} for name, value in optional.items() if value is not None}
+    if p.tenders:
+        record["tenders"] = {
+            "L": [
+                {"M": {"type": {"S": kind}, "amount": _n(amount), **({"reference": {"S": ref}} if ref else {})}}
+                for kind, amount, ref in p.tenders
+            ]
+        }
+    for name, values in (("notes", p.notes), ("manual", p.manual), ("journal", p.journal)):
+        if values:
+            record[name] = _strings(values)
+    if p.outgoing:
+        record["outgoing"] = {"BOOL": True}
+    if p.account_id is None:  # waiting for a person: listed in the suspense partition, oldest first
+        record |= {"gsi2pk": {"S": "SUSPENSE"}, "gsi2sk": {"S": f"{p.value_date.isoformat()}#{p.payment_id}"}}
+    return record
+
+
+def with_facts(record: PaymentRecord, facts: PaymentFacts) -> PaymentRecord:
+    """What the bank (or the till) said of a payment, on its record."""
+    return replace(
+        record,
+        bank_id=facts.bank_id,
+        bank_reference=facts.bank_reference,
+        end_to_end_id=facts.end_to_end_id,
+        debtor_iban=facts.debtor_iban,
+        source_file=facts.source_file,
+        position=facts.position,
+        match_method=facts.match_method,
+        match_reason=facts.match_reason,
+        tenders=facts.tenders,
+        first_account=facts.first_account,
+        notes=facts.notes,
+        outgoing=facts.outgoing,
+    )
+
+
+def _step_reasons(entries: Iterable[JournalEntry]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Per (payment, item), the reason of the step's last allocation; per payment, why it was returned."""
+    allocations: dict[tuple[str, str], str] = {}
+    returned: dict[str, str] = {}
+    for entry in entries:
+        for posting in entry.postings:
+            if posting.side is Side.ITEM and posting.payment_id and posting.item_id and posting.amount < 0:
+                allocations[(posting.payment_id, posting.item_id)] = posting.reason
+            elif posting.kind is PostingKind.PAYMENT_RETURNED and posting.payment_id:
+                returned[posting.payment_id] = posting.reason
+    return allocations, returned
+
+
 class PaymentsTable:
-    def __init__(self, client: Any, table_name: str, *, policies: PolicySource | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        policies: PolicySource | None = None,
+        items_per_step: int = DEFAULT_ITEMS_PER_STEP,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._policies = policies or DefaultPolicies()
+        self._items_per_step = items_per_step
+        self._journal = JournalReader(client, table_name)
+
+    @property
+    def items_per_step(self) -> int:
+        return self._items_per_step
 
     # -- reads ---------------------------------------------------------------------------------------------------
     def payment_exists(self, payment_id: str) -> bool:
         response = self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ProjectionExpression="pk")
         return "Item" in response
 
-    def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None:
+    def payment_by_reference(self, bank_id: str, reference: str) -> PaymentRecord | None:
         """The payment a reversal refers to, by its end-to-end id or bank reference."""
         pointer = self._client.get_item(TableName=self._table, Key=reference_key(bank_id, reference)).get("Item")
         if pointer is None:
             return None
-        return self._client.get_item(
-            TableName=self._table, Key=payment_key(pointer["payment_id"]["S"]), ConsistentRead=True
-        ).get("Item")
+        return self.get_payment(pointer["payment_id"]["S"])
 
-    def get_payment(self, payment_id: str) -> dict[str, Any] | None:
-        return self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True).get(
+    def get_payment(self, payment_id: str) -> PaymentRecord | None:
+        record = self._client.get_item(TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True).get(
             "Item"
         )
+        return payment_from_record(record) if record else None
 
-    def suspense(self, limit: int) -> list[dict[str, Any]]:
+    def suspense(self, limit: int) -> list[PaymentRecord]:
         """Payments waiting for a person, oldest first (a sparse partition of the next-action index)."""
-        response = self._client.query(
-            TableName=self._table,
-            IndexName="next_action",
-            KeyConditionExpression="gsi2pk = :s",
-            ExpressionAttributeValues={":s": {"S": "SUSPENSE"}},
-            Limit=limit,
-        )
-        keys = [{"pk": r["pk"], "sk": r["sk"]} for r in response.get("Items", [])]
+        keys: list[AttributeMap] = []
+        for r in paginated(
+            self._client.query,
+            {
+                "TableName": self._table,
+                "IndexName": "next_action",
+                "KeyConditionExpression": "gsi2pk = :s",
+                "ExpressionAttributeValues": {":s": {"S": "SUSPENSE"}},
+                "Limit": min(limit, 1000),
+            },
+        ):
+            keys.append({"pk": r["pk"], "sk": r["sk"]})
+            if len(keys) == limit:
+                break
         found = {r["payment_id"]["S"]: r for r in batch_get(self._client, self._table, keys)}
-        return [found[k["pk"]["S"].removeprefix("PAY#")] for k in keys if k["pk"]["S"].removeprefix("PAY#") in found]
+        ids = [k["pk"]["S"].removeprefix("PAY#") for k in keys]
+        return [payment_from_record(found[i]) for i in ids if i in found]
+
+    def journal_entries(self, refs: Iterable[str]) -> list[JournalEntry]:
+        return self._journal.entries(refs)
 
     def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
         account = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
@@ -186,86 +353,94 @@ class PaymentsTable:
         ]
         credit = account.get("credit_payments", {}).get("M", {})
         wanted = [payment_key(p) for p in {*credit, *include_payments}]
-        stored = batch_get(self._client, self._table, wanted) if wanted else []
-        payments, facts = [], {}
-        for record in stored:
-            payment = PaymentState(
-                payment_id=record["payment_id"]["S"],
-                amount=Decimal(record["amount"]["N"]),
-                currency=record["currency"]["S"],
-                value_date=date.fromisoformat(record["value_date"]["S"]),
-                allocations={
-                    a["M"]["item_id"]["S"]: Decimal(a["M"]["amount"]["N"])
-                    for a in record.get("allocations", {}).get("L", [])
-                },
-                unapplied=Decimal(record["unapplied_amount"]["N"]),
-                reversed=record["status"]["S"] == "reversed",
-                held=record.get("held", {}).get("BOOL", False),
-            )
-            payments.append(payment)
-            facts[payment.payment_id] = record
+        records = [payment_from_record(r) for r in (batch_get(self._client, self._table, wanted) if wanted else [])]
+        # A payment named by the caller but not (yet) on this account — one waiting in suspense — is loaded for its
+        # facts only; the operation brings it onto the ledger.
+        payments = [r.state() for r in records if r.account_id == account_id]
         policy = self._policies.policy_for(account.get("account_type", {}).get("S", "standard"))
         ledger = AccountLedger(account_id, account["currency"]["S"], items=items, payments=payments, policy=policy)
         return LoadedAccount(
             ledger=ledger,
             version=int(account.get("version", {}).get("N", "0")),
             open_at_load={i.item_id: i.open_amount for i in items},
-            payments_at_load={p.payment_id: _snapshot(p) for p in payments},
-            facts=facts,
+            payments_at_load={p.payment_id: snapshot(p) for p in payments},
+            records={r.payment_id: r for r in records},
         )
 
     # -- writes --------------------------------------------------------------------------------------------------
-    def save(
-        self,
-        loaded: LoadedAccount,
-        *,
-        new_payment: PaymentFacts | None = None,
-        reasons: dict[tuple[str, str], str] | None = None,
-        reversal_reason: str | None = None,
-        assigned_payment: str | None = None,
-        today: date,
-    ) -> None:
-        """Write what the operation changed: items, payments, and the account (credit map, version) — all or none."""
-        ledger = loaded.ledger
-        reasons = reasons or {}
+    def save(self, write: StepWrite) -> None:
+        """One step, all or nothing: changed items, changed payments, the account's credit, the journal entries
+        (with the step's events). On success ``write.loaded`` is brought up to what was committed."""
+        loaded, ledger = write.loaded, write.loaded.ledger
+        today = write.entries[-1].business_date if write.entries else None
+        refs_of_item: dict[str, list[str]] = {}
+        refs_of_payment: dict[str, list[str]] = {}
+        for entry in write.entries:
+            ref = entry_ref(entry)
+            for posting in entry.postings:
+                if posting.side is Side.ITEM and posting.item_id:
+                    refs_of_item.setdefault(posting.item_id, [])
+                    if ref not in refs_of_item[posting.item_id]:
+                        refs_of_item[posting.item_id].append(ref)
+                if posting.payment_id:
+                    refs_of_payment.setdefault(posting.payment_id, [])
+                    if ref not in refs_of_payment[posting.payment_id]:
+                        refs_of_payment[posting.payment_id].append(ref)
         writes: list[dict[str, Any]] = []
         for item in ledger.items.values():
             before = loaded.open_at_load.get(item.item_id)
-            if before is not None and before != item.open_amount:
-                writes.append(
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": item_key(item.item_id),
-                            "UpdateExpression": "SET open_amount = :new",
-                            "ConditionExpression": "open_amount = :old",
-                            "ExpressionAttributeValues": {":new": _n(item.open_amount), ":old": _n(before)},
-                        }
-                    }
-                )
-        for payment in ledger.payments.values():
-            is_new = new_payment is not None and payment.payment_id == new_payment.payment_id
-            if not is_new and loaded.payments_at_load.get(payment.payment_id) == _snapshot(payment):
+            if before is None or (before == item.open_amount and item.item_id not in refs_of_item):
                 continue
-            stored = loaded.facts.get(payment.payment_id, {})
-            record = self._payment_record(
-                payment, ledger.account_id, stored, new_payment if is_new else None, reasons, reversal_reason, today
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": item_key(item.item_id),
+                        "UpdateExpression": "SET open_amount = :new, journal = list_append(if_not_exists(journal, "
+                        ":none), :refs)",
+                        "ConditionExpression": "open_amount = :old",
+                        "ExpressionAttributeValues": {
+                            ":new": _n(item.open_amount),
+                            ":old": _n(before),
+                            ":none": {"L": []},
+                            ":refs": _strings(refs_of_item.get(item.item_id, [])),
+                        },
+                    }
+                }
             )
-            put: dict[str, Any] = {"TableName": self._table, "Item": record}
-            if is_new:
+        reasons, returned = _step_reasons(write.entries)
+        written: dict[str, PaymentRecord] = {}
+        for payment in ledger.payments.values():
+            is_new = write.new_payment is not None and payment.payment_id == write.new_payment.payment_id
+            changed = loaded.payments_at_load.get(payment.payment_id) != snapshot(payment)
+            if not (is_new or changed or payment.payment_id in refs_of_payment):
+                continue
+            stored = loaded.records.get(payment.payment_id)
+            record = self._next_record(
+                payment, ledger.account_id, stored, write, reasons, returned, refs_of_payment, today
+            )
+            written[payment.payment_id] = record
+            put: dict[str, Any] = {"TableName": self._table, "Item": payment_item(record)}
+            if stored is None:
                 put["ConditionExpression"] = "attribute_not_exists(pk)"
-            elif payment.payment_id == assigned_payment:  # out of suspense: only if nobody assigned it meanwhile
-                put["ConditionExpression"] = "attribute_not_exists(account_id)"
+            elif payment.payment_id == write.assigned_payment:  # out of suspense: only if nobody assigned it meanwhile
+                put["ConditionExpression"] = "attribute_not_exists(account_id) AND revision = :r"
+                put["ExpressionAttributeValues"] = {":r": {"N": str(stored.revision)}}
+            else:  # nobody else moved this payment since it was read
+                put["ConditionExpression"] = "revision = :r" if stored.revision else "attribute_not_exists(revision)"
+                if stored.revision:
+                    put["ExpressionAttributeValues"] = {":r": {"N": str(stored.revision)}}
             writes.append({"Put": put})
         credit = {p.payment_id: _n(p.unapplied) for p in ledger.payments.values() if p.unapplied > 0 and not p.reversed}
         credit_at_load = {
             pid: _n(unapplied)
-            for pid, (_, unapplied, gone, _held) in loaded.payments_at_load.items()
+            for pid, (_, unapplied, gone, _held_by_person, _pending) in loaded.payments_at_load.items()
             if unapplied > 0 and not gone
         }
         # The account record holds only the credit map; items are guarded by their own old amounts. A payment that
         # leaves no credit need not touch (or lock) the account: two units saved per payment, no false conflicts.
-        if credit != credit_at_load or assigned_payment is not None:
+        account_changed = credit != credit_at_load or write.assigned_payment is not None
+        if account_changed:
             writes.append(
                 {
                     "Update": {
@@ -278,27 +453,94 @@ class PaymentsTable:
                         else "attribute_not_exists(version)",
                         "ExpressionAttributeValues": {
                             ":credit": {"M": credit},
-                            ":total": _n(sum((p.unapplied for p in ledger.payments.values() if not p.reversed), ZERO)),
+                            ":total": _n(ledger.unapplied_credit),
                             ":next": {"N": str(loaded.version + 1)},
                             **({":current": {"N": str(loaded.version)}} if loaded.version else {}),
                         },
                     }
                 }
             )
+        events = [(e.detail_type, dict(e.detail)) for e in write.events]
+        for n, entry in enumerate(write.entries):
+            last = n == len(write.entries) - 1
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": entry_record(entry, events if last else ()),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        if events and not write.entries:
+            raise ValueError("a step with events needs a journal entry to carry them")
+        if not writes:
+            return
+        self._transact(writes, ledger.account_id)
+        # Committed: the loaded account now is what is stored.
+        for item in ledger.items.values():
+            if item.item_id in loaded.open_at_load:
+                loaded.open_at_load[item.item_id] = item.open_amount
+        for payment in ledger.payments.values():
+            loaded.payments_at_load[payment.payment_id] = snapshot(payment)
+        loaded.records.update(written)
+        if account_changed:
+            loaded.version += 1
+        if write.new_payment is not None:
+            self.ensure_references(write.new_payment)
+
+    def _next_record(
+        self,
+        payment: PaymentState,
+        account_id: str,
+        stored: PaymentRecord | None,
+        write: StepWrite,
+        reasons: dict[tuple[str, str], str],
+        returned: dict[str, str],
+        refs: dict[str, list[str]],
+        today: date | None,
+    ) -> PaymentRecord:
+        kept = {a.item_id: a.reason for a in stored.allocations} if stored else {}
+        base = stored or PaymentRecord(
+            payment_id=payment.payment_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            value_date=payment.value_date,
+            unapplied=payment.unapplied,
+            status=payment.status.value,
+            received_on=today,
+        )
+        if write.new_payment is not None and write.new_payment.payment_id == payment.payment_id:
+            base = with_facts(base, write.new_payment)
+        return replace(
+            base,
+            account_id=account_id,
+            unapplied=payment.unapplied,
+            status=payment.status.value,
+            held=payment.held,
+            pending=payment.pending,
+            revision=base.revision + 1,
+            allocations=tuple(
+                AllocationRecord(item_id, amount, reasons.get((payment.payment_id, item_id), kept.get(item_id, "")))
+                for item_id, amount in sorted(payment.allocations.items())
+            ),
+            # Only the payment the bank returned carries the reason; others the step touched keep theirs.
+            reversal_reason=returned.get(payment.payment_id, base.reversal_reason) if payment.reversed else None,
+            journal=base.journal + tuple(refs.get(payment.payment_id, [])),
+        )
+
+    def _transact(self, writes: list[dict[str, Any]], account_id: str) -> None:
         try:
             self._client.transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise ConcurrentUpdateError(ledger.account_id) from error
+            if error.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+                raise ConcurrentUpdateError(f"account {account_id} changed meanwhile") from error
             raise
-        if new_payment is not None:
-            self._point_references(new_payment)
 
-    def _point_references(self, facts: PaymentFacts) -> None:
+    def ensure_references(self, facts: PaymentFacts) -> None:
         """Where a reversal will look the payment up: by end-to-end id and bank reference, or (for a payment
-        without an end-to-end id) by its content. Written after the payment (plain, idempotent puts outside the
-        transaction: half the cost); a reversal arriving in between cannot exist, since the bank books it after the
-        payment."""
+        without an end-to-end id) by its content. Plain idempotent puts after the payment (half the cost of
+        putting them in its transaction); a message redelivered after a crash in between writes them again."""
         for reference in dict.fromkeys(r for r in (facts.end_to_end_id, facts.bank_reference) if r):
             self._client.put_item(
                 TableName=self._table,
@@ -316,7 +558,7 @@ class PaymentsTable:
                 },
             )
 
-    def payments_by_content(self, content_reference: str) -> list[dict[str, Any]]:
+    def payments_by_content(self, content_reference: str) -> list[PaymentRecord]:
         pointers = paginated(
             self._client.query,
             {
@@ -325,101 +567,62 @@ class PaymentsTable:
                 "ExpressionAttributeValues": {":p": {"S": f"RMT#{content_reference}"}},
             },
         )
-        return batch_get(self._client, self._table, [payment_key(p["payment_id"]["S"]) for p in pointers])
+        keys = [payment_key(p["payment_id"]["S"]) for p in pointers]
+        return [payment_from_record(r) for r in batch_get(self._client, self._table, keys)]
 
     def save_unmatched(
-        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date
+        self,
+        facts: PaymentFacts,
+        amount: Decimal,
+        currency: str,
+        value_date: date,
+        entry: JournalEntry,
+        events: Sequence[Event] = (),
     ) -> bool:
-        """A payment no account could take: kept whole, with the reason, for manual allocation."""
-        payment = PaymentState(facts.payment_id, amount, currency, value_date, unapplied=amount)
-        record = self._payment_record(payment, None, {}, facts, {}, None, today)
-        record |= {"gsi2pk": {"S": "SUSPENSE"}, "gsi2sk": {"S": f"{value_date.isoformat()}#{facts.payment_id}"}}
+        """A payment no account could take: kept whole, with the reason, for a person — and posted to the
+        suspense account's journal in the same transaction. False when it was already there."""
+        record = with_facts(
+            PaymentRecord(
+                payment_id=facts.payment_id,
+                amount=amount,
+                currency=currency,
+                value_date=value_date,
+                unapplied=amount,
+                status="unapplied",
+                received_on=entry.business_date,
+                revision=1,
+                journal=(entry_ref(entry),),
+            ),
+            facts,
+        )
         try:
-            self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": payment_item(record),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": entry_record(entry, [(e.detail_type, dict(e.detail)) for e in events]),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and self.payment_exists(
+                facts.payment_id
+            ):
+                self.ensure_references(facts)
                 return False
             raise
-        self._point_references(facts)
+        self.ensure_references(facts)
         return True
-
-    def _payment_record(
-        self,
-        payment: PaymentState,
-        account_id: str | None,
-        stored: dict[str, Any],
-        facts: PaymentFacts | None,
-        reasons: dict[tuple[str, str], str],
-        reversal_reason: str | None,
-        today: date,
-    ) -> AttributeMap:
-        kept_reasons = {
-            a["M"]["item_id"]["S"]: a["M"].get("reason", {}).get("S", "")
-            for a in stored.get("allocations", {}).get("L", [])
-        }
-        record: AttributeMap = (
-            dict(stored)
-            if stored
-            else {
-                **payment_key(payment.payment_id),
-                "entity": {"S": "payment"},
-                "payment_id": {"S": payment.payment_id},
-                "received_on": {"S": today.isoformat()},
-            }
-        )
-        if account_id:  # allocated now: no longer in the suspense list
-            record.pop("gsi2pk", None)
-            record.pop("gsi2sk", None)
-        record |= {
-            "amount": _n(payment.amount),
-            "currency": {"S": payment.currency},
-            "value_date": {"S": payment.value_date.isoformat()},
-            "unapplied_amount": _n(payment.unapplied),
-            "status": {"S": payment.status.value},
-            "held": {"BOOL": payment.held},
-            "allocations": {
-                "L": [
-                    {
-                        "M": {
-                            "item_id": {"S": item_id},
-                            "amount": _n(amount),
-                            "reason": {"S": reasons.get((payment.payment_id, item_id), kept_reasons.get(item_id, ""))},
-                        }
-                    }
-                    for item_id, amount in sorted(payment.allocations.items())
-                ]
-            },
-        }
-        if account_id:
-            record["account_id"] = {"S": account_id}
-        # Only the payment the bank returned carries the reason; others the operation touched (credit re-applied
-        # to what the reversal reopened) keep theirs.
-        kept_reversal = stored.get("reversal_reason")
-        if payment.reversed and (reversal_reason or kept_reversal):
-            record["reversal_reason"] = {"S": reversal_reason} if reversal_reason else kept_reversal
-        if facts is not None and facts.first_account:
-            record["first_account"] = {"S": facts.first_account}
-        if facts is not None:
-            record |= {
-                "bank_id": {"S": facts.bank_id},
-                "bank_reference": {"S": facts.bank_reference},
-                "source_file": {"S": facts.source_file},
-                "position": {"S": facts.position},
-                "match_method": {"S": facts.match_method},
-                "match_reason": {"S": facts.match_reason},
-            }
-            if facts.end_to_end_id:
-                record["end_to_end_id"] = {"S": facts.end_to_end_id}
-            if facts.debtor_iban:
-                record["debtor_iban"] = {"S": facts.debtor_iban}
-            if facts.tenders:
-                record["tenders"] = {
-                    "L": [
-                        {"M": {"type": {"S": kind}, "amount": _n(amount), **({"reference": {"S": ref}} if ref else {})}}
-                        for kind, amount, ref in facts.tenders
-                    ]
-                }
-        return record
 
 
 class PayerDirectoryTable:

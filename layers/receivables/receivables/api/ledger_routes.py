@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from pydantic import BaseModel
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import NOT_FOUND
-from receivables.api.params import API_VERSION, IdParam
+from receivables.api.journal_views import JournalPageView, PostingView, entry_view, posting_views
+from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
 
 router = Router()
@@ -43,9 +48,37 @@ def get_account(account_id: IdParam) -> AccountView:
     return account
 
 
-@router.get("/items/<item_id>", summary="One receivable item", responses=NOT_FOUND)
-def get_item(item_id: IdParam) -> ItemView:
+class ItemWithPostings(ItemView):
+    postings: list[PostingView] = Field(
+        default_factory=list, description="The item's own posting, then every posting that moved its open amount"
+    )
+
+
+@router.get("/items/<item_id>", summary="One receivable item and its postings", responses=NOT_FOUND)
+def get_item(item_id: IdParam) -> ItemWithPostings:
     item = bootstrap.ledger_reader().get_item(item_id)
     if item is None:
         raise NotFoundError(f"item {item_id} not found")
-    return item
+    entries, _ = bootstrap.account_journal().page(item.account_id, item_id=item_id, limit=10_000)
+    return ItemWithPostings(**dict(item), postings=posting_views(entries, item_id=item_id))
+
+
+@router.get(
+    "/accounts/<account_id>/journal",
+    summary="The account's journal: every posting, in the order recorded, a page at a time",
+    responses=NOT_FOUND,
+)
+def get_account_journal(
+    account_id: IdParam,
+    since: Annotated[date | None, Query(description="First business date (inclusive)")] = None,
+    until: Annotated[date | None, Query(description="Last business date (inclusive)")] = None,
+    item_id: Annotated[str | None, Query(pattern=IDENTIFIER, description="Only this item's postings")] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JournalPageView:
+    if bootstrap.ledger_reader().accounts([account_id]) == {}:
+        raise NotFoundError(f"account {account_id} not found")
+    entries, next_cursor = bootstrap.account_journal().page(
+        account_id, since=since, until=until, item_id=item_id, after=cursor, limit=limit
+    )
+    return JournalPageView(account_id=account_id, entries=[entry_view(e) for e in entries], next_cursor=next_cursor)

@@ -15,12 +15,14 @@ from pydantic import BaseModel, Field
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
 from receivables.api.errors import REJECTED, ConflictError, InvalidInputError
+from receivables.api.journal_views import PostingView, posting_views
 from receivables.api.params import IdParam
 from receivables.banking.profiles import ProfileError, load_profile
+from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.manual import ReceiptConflictError, UnknownPaymentError
-from receivables.payments.ports import ConcurrentUpdateError
+from receivables.payments.manual import ReceiptConflictError, UnknownAccountError, UnknownPaymentError
+from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
 
 router = Router()
 
@@ -46,32 +48,32 @@ class PaymentView(BaseModel):
     status: Literal["applied", "unapplied", "reversed"]
     match: dict[str, str | None]
     reversal_reason: str | None = None
+    notes: list[str] = Field(default_factory=list, description="What was assumed in reading the bank's entry")
+    outgoing: bool = Field(default=False, description="Money going out (a return): never allocatable")
+    in_progress: str | None = Field(default=None, description="An operation not finished yet (large ones take steps)")
+    postings: list[PostingView] = Field(
+        default_factory=list, description="Every journal posting on this payment's money, oldest first"
+    )
 
 
-def payment_view(record: dict[str, Any]) -> PaymentView:
-    def text(name: str) -> str | None:
-        return record[name]["S"] if name in record else None
-
+def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = None) -> PaymentView:
     return PaymentView(
-        payment_id=record["payment_id"]["S"],
-        bank_id=text("bank_id"),
-        bank_reference=text("bank_reference"),
-        amount=Decimal(record["amount"]["N"]),
-        currency=record["currency"]["S"],
-        value_date=date.fromisoformat(record["value_date"]["S"]),
-        account_id=text("account_id"),
-        allocations=[
-            AllocationView(
-                item_id=a["M"]["item_id"]["S"],
-                amount=Decimal(a["M"]["amount"]["N"]),
-                reason=a["M"].get("reason", {}).get("S", ""),
-            )
-            for a in record.get("allocations", {}).get("L", [])
-        ],
-        unapplied_amount=Decimal(record["unapplied_amount"]["N"]),
-        status=record["status"]["S"],
-        match={"method": text("match_method"), "reason": text("match_reason")},
-        reversal_reason=text("reversal_reason"),
+        payment_id=record.payment_id,
+        bank_id=record.bank_id,
+        bank_reference=record.bank_reference,
+        amount=record.amount,
+        currency=record.currency,
+        value_date=record.value_date,
+        account_id=record.account_id,
+        allocations=[AllocationView(item_id=a.item_id, amount=a.amount, reason=a.reason) for a in record.allocations],
+        unapplied_amount=record.unapplied,
+        status=record.status,  # type: ignore[arg-type]
+        match={"method": record.match_method, "reason": record.match_reason},
+        reversal_reason=record.reversal_reason,
+        notes=list(record.notes),
+        outgoing=record.outgoing,
+        in_progress=record.pending.kind if record.pending else None,
+        postings=posting_views(entries or [], payment_id=record.payment_id),
     )
 
 
@@ -82,7 +84,8 @@ class ItemAmount(BaseModel):
 
 class AllocationRequest(BaseModel):
     account_id: str | None = Field(default=None, description="Required when the payment is in suspense")
-    allocations: list[ItemAmount] = Field(min_length=1, max_length=90)
+    # Any number of lines: a large request is applied in bounded steps (docs/payments.md).
+    allocations: list[ItemAmount] = Field(min_length=1, max_length=5000)
     note: str = Field(default="", max_length=500)
 
 
@@ -106,8 +109,9 @@ def _service():  # type: ignore[no-untyped-def]
 
 def _run(action):  # type: ignore[no-untyped-def]
     try:
-        return payment_view(action())
-    except UnknownPaymentError as exc:
+        record = action()
+        return payment_view(record, _service().postings(record))
+    except (UnknownPaymentError, UnknownAccountError) as exc:
         raise NotFoundError(str(exc)) from exc
     except ReceiptConflictError as exc:
         raise ConflictError(str(exc)) from exc

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from receivables.domain.clock import Clock
+from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
 from receivables.domain.money import CENT, MAX_INTEGER_DIGITS, ZERO, format_money
 from receivables.dunning.config import DEFAULT_CONFIG, DunningConfig, FieldDefinition
 from receivables.dunning.engine import CLOSED_STATUSES
@@ -35,6 +36,7 @@ from receivables.dunning.records import (
     TaskRecord,
 )
 from receivables.loading.ports import EventPublisher
+from receivables.payments.operations import new_entry_id
 
 REVIEW_REQUESTED = "DunningReviewRequested"
 HOLD_LEVELS: tuple[HoldLevel, ...] = ("customer", "account", "subscription", "item")
@@ -177,10 +179,10 @@ class DunningCommandStore(Protocol):
         """Store the promise and mirror it onto the account, unless the account has an open promise."""
         ...
 
-    def create_plan(self, plan: PlanRecord) -> None:
+    def create_plan(self, plan: PlanRecord, entry: JournalEntry) -> None:
         """Store the plan; close each restructured item, provided its open amount is still the one in
-        ``plan.restructured``; create the installment items; mirror the plan onto the account unless one is active.
-        All or nothing."""
+        ``plan.restructured``; create the installment items; mirror the plan onto the account unless one is active;
+        post ``entry`` (the restructured amounts) to the journal. All or nothing."""
         ...
 
     def update_task(self, before: TaskRecord, after: TaskRecord, *, promise: PromiseRecord | None = None) -> None:
@@ -399,13 +401,13 @@ class DunningCommands:
                 f"account {account_id} has nothing overdue on {today.isoformat()} to restructure "
                 "(items on hold are left out)"
             )
-        writes = len(overdue) + installments + 2  # + the plan record and the account's mirror
+        writes = len(overdue) + installments + 3  # + the plan record, the account's mirror, the journal entry
         if writes > MAX_TRANSACTION_ITEMS:
-            room = MAX_TRANSACTION_ITEMS - 2 - len(overdue)
+            room = MAX_TRANSACTION_ITEMS - 3 - len(overdue)
             advice = f"at most {room} installments" if room >= 1 else "settle some items first"
             raise DunningRequestError(
                 f"a plan is written in one transaction of at most {MAX_TRANSACTION_ITEMS} records: "
-                f"{len(overdue)} overdue items + {installments} installments + 2 is {writes}; {advice}",
+                f"{len(overdue)} overdue items + {installments} installments + 3 is {writes}; {advice}",
                 "installments",
             )
         total = sum((item.open_amount for item in overdue), ZERO)
@@ -428,7 +430,27 @@ class DunningCommands:
             created_on=today,
             created_by=created_by,
         )
-        self._store.create_plan(plan)
+        restructured = [
+            Posting(
+                kind=PostingKind.RESTRUCTURED,
+                side=Side.ITEM,
+                amount=-item.open_amount,
+                item_id=item.item_id,
+                reason=f"moved into plan {plan_id} ({installments} installments from {first_due_date.isoformat()})",
+            )
+            for item in overdue
+        ]
+        entry = JournalEntry(
+            entry_id=new_entry_id(),
+            account_id=account_id,
+            currency=account.currency,
+            business_date=today,
+            recorded_at=self._clock.now(),
+            operation="restructure",
+            cause=Cause(kind="api", source=f"POST /accounts/{account_id}/plans", actor=created_by),
+            postings=tuple(restructured),
+        )
+        self._store.create_plan(plan, entry)
         self._review([account_id], f"plan {plan_id}: {format_money(total)} in {installments} installments")
         return plan
 

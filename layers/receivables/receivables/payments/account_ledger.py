@@ -1,25 +1,34 @@
-"""One account's money, and every operation that moves it, as pure state transitions.
+"""One account's money, and every operation that moves it, as pure state transitions that return their postings.
 
-The adapter loads an account's open items and live payments, applies one operation here, and writes the resulting
-postings and new amounts back in one conditional transaction (the account's version), so two payments for one
-account can never lose an update. The rules live here, where they can be tested exhaustively:
+The adapter loads an account's open items and live payments, applies one operation *step* here, and writes the
+resulting state together with the step's journal entry in one conditional transaction. The rules live here, where
+they can be tested exhaustively:
 
 - Σ allocations of a payment + its unapplied remainder = its amount, never more;
 - an item's open amount = its amount − Σ allocations to it, never negative;
-- balance = Σ open amounts − unapplied credit;
-- a reversal reopens exactly what its payment paid; a reversed payment keeps no allocations;
+- balance = Σ open amounts − unapplied credit, and every change to either is a posting (domain/journal.py);
+- a reversal reopens exactly what its payment paid and returns the rest of its money; it keeps no allocations;
 - unapplied credit goes, automatically and in the policy's order, to items that are open or that load later.
+
+A step touches at most ``limit`` items (a DynamoDB transaction holds at most 100 writes). An operation that needs
+more leaves a :class:`PendingOperation` on its payment; whoever loads the account next — the same message
+redelivered, or another writer — finishes it step by step (:meth:`AccountLedger.continue_pending`) before doing
+anything else, so every step leaves the account consistent and no step is ever applied twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
-from receivables.domain.money import ZERO
+from pydantic import BaseModel, ConfigDict
+
+from receivables.domain.journal import Cause, Posting, PostingKind, moved, on_payment
+from receivables.domain.money import ZERO, format_money
 from receivables.payments.allocation import FIFO, AllocationPolicy, OpenItem, allocate
 
 
@@ -33,21 +42,15 @@ class PaymentStatus(StrEnum):
     REVERSED = "reversed"
 
 
-class PostingKind(StrEnum):
-    ALLOCATION = "allocation"
-    UNALLOCATION = "unallocation"
-    REVERSAL = "reversal"
+class PendingOperation(BaseModel):
+    """An operation on a payment that did not fit one step: what is left of it, and what caused it."""
 
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """An append-only entry: money moved between a payment and an item, and why."""
-
-    kind: PostingKind
-    payment_id: str
-    item_id: str | None
-    amount: Decimal
-    reason: str
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["receive", "reverse", "allocate"]
+    cause: Cause
+    first: tuple[str, ...] = ()  # receive: items named in the payment
+    lines: tuple[tuple[str, Decimal], ...] = ()  # allocate: what is still to be allocated, in request order
+    reason: str = ""  # reverse: why it was returned; allocate: the person's note
 
 
 @dataclass(slots=True)
@@ -73,12 +76,26 @@ class PaymentState:
     reversed: bool = False
     # Money a person took back from an item is theirs to place: automatic credit application leaves it alone.
     held: bool = False
+    pending: PendingOperation | None = None
 
     @property
     def status(self) -> PaymentStatus:
         if self.reversed:
             return PaymentStatus.REVERSED
         return PaymentStatus.APPLIED if self.allocations else PaymentStatus.UNAPPLIED
+
+    @property
+    def spendable(self) -> bool:
+        """Credit that automatic application may use: not reversed, not held by a person, not mid-operation."""
+        return self.unapplied > 0 and not self.reversed and not self.held and self.pending is None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one step did: its postings, and whether the operation it belongs to is finished."""
+
+    postings: list[Posting]
+    done: bool = True
 
 
 class AccountLedger:
@@ -106,7 +123,10 @@ class AccountLedger:
     def balance(self) -> Decimal:
         return sum((i.open_amount for i in self.items.values()), ZERO) - self.unapplied_credit
 
-    def _open_items(self) -> list[OpenItem]:
+    def pending_payments(self) -> list[PaymentState]:
+        return sorted((p for p in self.payments.values() if p.pending is not None), key=lambda p: p.payment_id)
+
+    def open_items(self) -> list[OpenItem]:
         return [
             OpenItem(
                 item_id=i.item_id,
@@ -124,8 +144,17 @@ class AccountLedger:
 
     # -- operations ----------------------------------------------------------------------------------------------
     def receive(
-        self, payment_id: str, amount: Decimal, currency: str, value_date: date, *, first: Iterable[str] = ()
-    ) -> list[Posting]:
+        self,
+        payment_id: str,
+        amount: Decimal,
+        currency: str,
+        value_date: date,
+        *,
+        cause: Cause,
+        first: Iterable[str] = (),
+        limit: int | None = None,
+        reason: str = "received",
+    ) -> Step:
         """A payment for this account: named items first, then the policy's order; the rest stays as credit."""
         if payment_id in self.payments:
             raise LedgerRuleError(f"payment {payment_id} is already on account {self.account_id}")
@@ -137,9 +166,22 @@ class AccountLedger:
             )
         payment = PaymentState(payment_id, amount, currency, value_date, unapplied=amount)
         self.payments[payment_id] = payment
-        return self._spend(payment, first=tuple(first))
+        return self._receive_step(
+            payment, [on_payment(PostingKind.PAYMENT_RECEIVED, payment_id, -amount, reason)], cause, tuple(first), limit
+        )
 
-    def add_item(self, item: ItemState) -> list[Posting]:
+    def assign(self, payment: PaymentState, reason: str) -> Posting:
+        """A payment that waited in suspense comes onto this account as credit (then a person allocates it)."""
+        if payment.payment_id in self.payments:
+            raise LedgerRuleError(f"payment {payment.payment_id} is already on account {self.account_id}")
+        if payment.currency != self.currency:
+            raise LedgerRuleError(
+                f"payment {payment.payment_id} is in {payment.currency}; account {self.account_id} in {self.currency}"
+            )
+        self.payments[payment.payment_id] = payment
+        return on_payment(PostingKind.PAYMENT_ASSIGNED, payment.payment_id, -payment.unapplied, reason)
+
+    def add_item(self, item: ItemState, limit: int | None = None) -> Step:
         """A new item: existing credit pays it (and any other open item) at once, oldest credit first."""
         if item.item_id in self.items:
             raise LedgerRuleError(f"item {item.item_id} is already on account {self.account_id}")
@@ -149,46 +191,72 @@ class AccountLedger:
                 f"account {self.account_id} in {self.currency}"
             )
         self.items[item.item_id] = item
-        return self.apply_credit()
+        return self.apply_credit(limit)
 
-    def apply_credit(self) -> list[Posting]:
+    def apply_credit(self, limit: int | None = None) -> Step:
+        """Credit → debit: spendable credit pays open items in the policy's order, oldest credit first. ``done`` is
+        False when the step's item budget ran out (call again)."""
         postings: list[Posting] = []
+        budget = limit
         for payment in sorted(self.payments.values(), key=lambda p: (p.value_date, p.payment_id)):
-            if payment.unapplied > 0 and not payment.reversed and not payment.held:
-                postings += self._spend(payment)
-        return postings
+            if budget is not None and budget <= 0:
+                return Step(postings, done=False)
+            if payment.spendable:
+                spent, _more = self._spend(payment, PostingKind.CREDIT_APPLIED, (), budget, "credit: ")
+                postings += spent
+                if budget is not None:
+                    budget -= _items_in(spent)
+        return Step(postings, done=budget is None or budget > 0)
 
-    def reverse(self, payment_id: str, reason: str) -> list[Posting]:
-        """Undo a payment: every item it paid reopens by exactly what it paid; the payment keeps no allocations."""
+    def reverse(self, payment_id: str, reason: str, *, cause: Cause, limit: int | None = None) -> Step:
+        """Undo a payment: every item it paid reopens by exactly what it paid, and its money leaves the account.
+        A payment that paid more items than one step holds is reversed over several (``done`` False)."""
         payment = self._payment(payment_id)
         if payment.reversed:
-            return []  # a reversal delivered twice changes nothing
-        postings = []
-        for item_id, amount in payment.allocations.items():
-            self.items[item_id].open_amount += amount
-            postings.append(Posting(PostingKind.REVERSAL, payment_id, item_id, amount, reason))
-        payment.allocations.clear()
-        payment.unapplied = ZERO
-        payment.reversed = True
-        if not postings:
-            postings.append(Posting(PostingKind.REVERSAL, payment_id, None, payment.amount, reason))
-        # What reopened is open like any other item: other payments' credit goes to it at once.
-        return postings + self.apply_credit()
+            return Step([])  # a reversal delivered twice changes nothing
+        if payment.pending is not None and payment.pending.kind != "reverse":
+            raise LedgerRuleError(f"payment {payment_id} has a {payment.pending.kind} in progress")
+        return self._reverse_step(payment, reason, cause, limit)
 
-    def allocate_manually(self, payment_id: str, item_id: str, amount: Decimal, reason: str) -> Posting:
-        payment, item = self._payment(payment_id), self._item(item_id)
+    def allocate_manually(
+        self,
+        payment_id: str,
+        lines: Sequence[tuple[str, Decimal]],
+        note: str,
+        *,
+        cause: Cause,
+        limit: int | None = None,
+    ) -> Step:
+        """Allocate by hand, in the order given. Every line is checked before any is applied: over-allocation of
+        the payment or of an item is refused whole."""
+        payment = self._payment(payment_id)
         if payment.reversed:
             raise LedgerRuleError(f"payment {payment_id} is reversed")
-        if item.currency != payment.currency:
-            raise LedgerRuleError(f"payment {payment_id} is in {payment.currency}; item {item_id} in {item.currency}")
-        if amount <= 0 or amount > payment.unapplied:
-            raise LedgerRuleError(f"payment {payment_id} has {payment.unapplied} unapplied; cannot allocate {amount}")
-        if amount > item.open_amount:
-            raise LedgerRuleError(f"item {item_id} has {item.open_amount} open; cannot take {amount}")
-        return self._move(payment, item, amount, f"manual: {reason}")
+        if payment.pending is not None:
+            raise LedgerRuleError(f"payment {payment_id} has a {payment.pending.kind} in progress")
+        wanted: dict[str, Decimal] = {}
+        for item_id, amount in lines:
+            item = self._item(item_id)
+            if item.currency != payment.currency:
+                raise LedgerRuleError(
+                    f"payment {payment_id} is in {payment.currency}; item {item_id} in {item.currency}"
+                )
+            if amount <= 0:
+                raise LedgerRuleError(f"item {item_id}: an allocation must be a positive amount, got {amount}")
+            wanted[item_id] = wanted.get(item_id, ZERO) + amount
+            if wanted[item_id] > item.open_amount:
+                raise LedgerRuleError(f"item {item_id} has {item.open_amount} open; cannot take {wanted[item_id]}")
+        total = sum(wanted.values(), ZERO)
+        if total > payment.unapplied:
+            raise LedgerRuleError(f"payment {payment_id} has {payment.unapplied} unapplied; cannot allocate {total}")
+        # Once a person places a payment's money, what is left is theirs to place too: not applied automatically.
+        payment.held = True
+        return self._allocate_step(payment, tuple(lines), note, cause, limit)
 
-    def unallocate(self, payment_id: str, item_id: str, amount: Decimal, reason: str) -> Posting:
+    def unallocate(self, payment_id: str, item_id: str, amount: Decimal, reason: str) -> Step:
         payment = self._payment(payment_id)
+        if payment.pending is not None:
+            raise LedgerRuleError(f"payment {payment_id} has a {payment.pending.kind} in progress")
         allocated = payment.allocations.get(item_id, ZERO)
         if amount <= 0 or amount > allocated:
             raise LedgerRuleError(f"payment {payment_id} gave {allocated} to {item_id}; cannot take back {amount}")
@@ -199,13 +267,90 @@ class AccountLedger:
             del payment.allocations[item_id]
         else:
             payment.allocations[item_id] = allocated - amount
-        return Posting(PostingKind.UNALLOCATION, payment_id, item_id, amount, f"manual: {reason}")
+        return Step(moved(PostingKind.UNALLOCATION, payment_id, item_id, -amount, f"manual: {reason}"))
+
+    def continue_pending(self, payment_id: str, limit: int | None = None) -> Step:
+        """The next step of the operation left pending on ``payment_id``."""
+        payment = self._payment(payment_id)
+        pending = payment.pending
+        if pending is None:
+            return Step([])
+        match pending.kind:
+            case "receive":
+                return self._receive_step(payment, [], pending.cause, pending.first, limit)
+            case "reverse":
+                return self._reverse_step(payment, pending.reason, pending.cause, limit)
+            case "allocate":
+                return self._allocate_step(payment, pending.lines, pending.reason, pending.cause, limit)
 
     # -- internals -----------------------------------------------------------------------------------------------
-    def _spend(self, payment: PaymentState, first: tuple[str, ...] = ()) -> list[Posting]:
-        open_items = self._open_items()
-        if payment.unapplied <= 0 or not open_items:
-            return []
+    def _receive_step(
+        self,
+        payment: PaymentState,
+        postings: list[Posting],
+        cause: Cause,
+        first: tuple[str, ...],
+        limit: int | None,
+    ) -> Step:
+        spent, more = self._spend(payment, PostingKind.ALLOCATION, first, limit)
+        payment.pending = PendingOperation(kind="receive", cause=cause, first=first) if more else None
+        return Step(postings + spent, done=not more)
+
+    def _reverse_step(self, payment: PaymentState, reason: str, cause: Cause, limit: int | None) -> Step:
+        postings: list[Posting] = []
+        for item_id, amount in sorted(payment.allocations.items())[:limit]:
+            self.items[item_id].open_amount += amount
+            payment.unapplied += amount
+            del payment.allocations[item_id]
+            postings += moved(PostingKind.REVERSAL, payment.payment_id, item_id, -amount, reason)
+        if payment.allocations:  # more than one step holds: the rest follows, the money stays put meanwhile
+            payment.pending = PendingOperation(kind="reverse", cause=cause, reason=reason)
+            return Step(postings, done=False)
+        postings.append(on_payment(PostingKind.PAYMENT_RETURNED, payment.payment_id, payment.unapplied, reason))
+        payment.unapplied = ZERO
+        payment.reversed = True
+        payment.pending = None
+        return Step(postings)
+
+    def _allocate_step(
+        self,
+        payment: PaymentState,
+        lines: tuple[tuple[str, Decimal], ...],
+        note: str,
+        cause: Cause,
+        limit: int | None,
+    ) -> Step:
+        postings: list[Posting] = []
+        touched: set[str] = set()
+        rest = list(lines)
+        while rest and (limit is None or len(touched | {rest[0][0]}) <= limit):
+            item_id, amount = rest.pop(0)
+            item = self._item(item_id)
+            # A line checked with the request can meet a changed item when the request took several steps and
+            # another payment paid the item in between: it takes what is still open and says so.
+            take = min(amount, item.open_amount, payment.unapplied)
+            reason = f"manual: {note}"
+            if take < amount:
+                reason += (
+                    f" (asked {format_money(amount)}; {format_money(take)} was still open and unapplied when this "
+                    "line was applied)"
+                )
+            if take > 0:
+                postings += self._move(payment, item, take, PostingKind.ALLOCATION, reason)
+            touched.add(item_id)
+        payment.pending = (
+            PendingOperation(kind="allocate", cause=cause, lines=tuple(rest), reason=note) if rest else None
+        )
+        return Step(postings, done=not rest)
+
+    def _spend(
+        self, payment: PaymentState, kind: PostingKind, first: tuple[str, ...], limit: int | None, prefix: str = ""
+    ) -> tuple[list[Posting], bool]:
+        """Allocate the payment's unapplied money by the policy to at most ``limit`` items; True when items that
+        could have taken more were left for the next step."""
+        open_items = self.open_items()
+        if payment.unapplied <= 0 or not open_items or limit == 0:
+            return [], bool(open_items) and payment.unapplied > 0 and limit == 0
         result = allocate(
             payment.unapplied,
             open_items,
@@ -214,13 +359,21 @@ class AccountLedger:
             first=first,
             currency=payment.currency,
         )
-        return [self._move(payment, self.items[a.item_id], a.amount, a.reason) for a in result.allocations]
+        chosen = result.allocations if limit is None else result.allocations[:limit]
+        postings: list[Posting] = []
+        for allocation in chosen:
+            postings += self._move(
+                payment, self.items[allocation.item_id], allocation.amount, kind, prefix + allocation.reason
+            )
+        return postings, len(chosen) < len(result.allocations)
 
-    def _move(self, payment: PaymentState, item: ItemState, amount: Decimal, reason: str) -> Posting:
+    def _move(
+        self, payment: PaymentState, item: ItemState, amount: Decimal, kind: PostingKind, reason: str
+    ) -> list[Posting]:
         item.open_amount -= amount
         payment.unapplied -= amount
         payment.allocations[item.item_id] = payment.allocations.get(item.item_id, ZERO) + amount
-        return Posting(PostingKind.ALLOCATION, payment.payment_id, item.item_id, amount, reason)
+        return moved(kind, payment.payment_id, item.item_id, amount, reason)
 
     def _payment(self, payment_id: str) -> PaymentState:
         if payment_id not in self.payments:
@@ -231,3 +384,7 @@ class AccountLedger:
         if item_id not in self.items:
             raise LedgerRuleError(f"no item {item_id} on account {self.account_id}")
         return self.items[item_id]
+
+
+def _items_in(postings: Iterable[Posting]) -> int:
+    return len({p.item_id for p in postings if p.item_id is not None})

@@ -1,6 +1,6 @@
 """What people do with payments through the API: look at the suspense list, allocate or take back money by hand,
-and enter a counter receipt paid with several tenders. Every change goes through the same account ledger and the
-same versioned write as bank payments."""
+and enter a counter receipt paid with several tenders. Every change goes through the same account ledger, the same
+bounded steps and the same journal as bank payments; the journal records who did it."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from receivables.domain.clock import Clock
-from receivables.loading.ports import EventPublisher
-from receivables.payments.account_ledger import LedgerRuleError, PaymentState
+from receivables.domain.journal import Cause, JournalEntry, PostingKind, on_payment
+from receivables.payments.account_ledger import LedgerRuleError, Step
 from receivables.payments.matching import MatchMethod
-from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentStore
-from receivables.payments.service import apply_to_account
+from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, Planned, journal_entry
+from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore
+from receivables.payments.service import payment_events
 
 
 class UnknownPaymentError(LookupError):
+    pass
+
+
+class UnknownAccountError(LookupError):
     pass
 
 
@@ -30,85 +34,93 @@ def receipt_payment_id(receipt_id: str) -> str:
     return "R" + hashlib.sha256(receipt_id.encode()).hexdigest()[:23]
 
 
-class ManualPayments:
-    def __init__(self, *, store: PaymentStore, events: EventPublisher, clock: Clock) -> None:
-        self._store = store
-        self._events = events
-        self._clock = clock
+def api_cause(route: str, actor: str) -> Cause:
+    return Cause(kind="api", source=route, actor=actor)
 
-    def payment(self, payment_id: str) -> dict[str, Any]:
+
+class ManualPayments:
+    def __init__(self, *, store: PaymentStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._operations = AccountOperations(store=store, clock=clock, completion=payment_events)
+
+    def payment(self, payment_id: str) -> PaymentRecord:
         record = self._store.get_payment(payment_id)
         if record is None:
             raise UnknownPaymentError(f"payment {payment_id} not found")
         return record
 
-    def suspense(self, limit: int = 100) -> list[dict[str, Any]]:
+    def postings(self, record: PaymentRecord) -> list[JournalEntry]:
+        """The journal entries that moved the payment's money, oldest first."""
+        return self._store.journal_entries(record.journal)
+
+    def suspense(self, limit: int = 100) -> list[PaymentRecord]:
         return self._store.suspense(limit)
 
+    def _run(self, account_id: str, first, **kwargs) -> LoadedAccount:  # type: ignore[no-untyped-def]
+        try:
+            return self._operations.run(account_id, first, **kwargs)
+        except LookupError as exc:
+            raise UnknownAccountError(f"account {account_id} not found") from exc
+
     def allocate(
-        self, payment_id: str, allocations: Sequence[tuple[str, Decimal]], *, account_id: str | None, note: str
-    ) -> dict[str, Any]:
+        self,
+        payment_id: str,
+        allocations: Sequence[tuple[str, Decimal]],
+        *,
+        account_id: str | None,
+        note: str,
+        actor: str = "api",
+    ) -> PaymentRecord:
         """Allocate by hand; a payment in suspense is first assigned to ``account_id``. Over-allocation is refused."""
         record = self.payment(payment_id)
-        if record["status"]["S"] == "reversed":
+        if record.reversed:
             raise LedgerRuleError(f"payment {payment_id} was reversed; nothing to allocate")
-        current = record.get("account_id", {}).get("S")
+        if record.outgoing:
+            raise LedgerRuleError(
+                f"payment {payment_id} is money going out ({record.match_reason}); it cannot pay an item"
+            )
+        current = record.account_id
         if current and account_id and account_id != current:
             raise LedgerRuleError(f"payment {payment_id} is on account {current}, not {account_id}")
         target = current or account_id
         if target is None:
             raise LedgerRuleError(f"payment {payment_id} is unmatched: name the account_id to assign it to")
+        cause = api_cause(f"POST /payments/{payment_id}/allocations", actor)
 
-        def allocate(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+        def allocate(loaded: LoadedAccount, limit: int) -> Planned:
             ledger = loaded.ledger
-            if not current:
-                if record["currency"]["S"] != ledger.currency:
-                    raise LedgerRuleError(
-                        f"payment {payment_id} is in {record['currency']['S']}; account {target} in {ledger.currency}"
-                    )
-                amount = Decimal(record["amount"]["N"])
-                ledger.payments[payment_id] = PaymentState(
-                    payment_id,
-                    amount,
-                    record["currency"]["S"],
-                    date.fromisoformat(record["value_date"]["S"]),
-                    unapplied=amount,
+            extra: tuple[JournalEntry, ...] = ()
+            postings = []
+            if not current:  # out of suspense: the suspense account gives it up, the account takes it
+                stored = loaded.records[payment_id]
+                postings.append(ledger.assign(stored.state(), f"assigned from suspense by {actor}"))
+                given_up = on_payment(
+                    PostingKind.PAYMENT_ASSIGNED, payment_id, stored.unapplied, f"assigned to account {target}"
                 )
-            postings = [ledger.allocate_manually(payment_id, item_id, amount, note) for item_id, amount in allocations]
-            return {(p.payment_id, p.item_id or ""): p.reason for p in postings}
+                extra = (journal_entry(self._clock, SUSPENSE_ACCOUNT, stored.currency, "assign", cause, [given_up]),)
+            step = ledger.allocate_manually(payment_id, allocations, note, cause=cause, limit=limit)
+            return Planned("allocate", cause, Step(postings + step.postings, step.done), payment_id, extra)
 
-        apply_to_account(
-            self._store,
-            self._clock,
-            target,
-            allocate,
-            include=(payment_id,) if current else (),
-            assigned_payment=None if current else payment_id,
-        )
-        self._events.publish(
-            "PaymentAllocatedManually",
-            {"payment_id": payment_id, "account_id": target, "allocations": {i: str(a) for i, a in allocations}},
-        )
+        # What the bank said stays on the payment; the person's decision is the journal's assignment posting.
+        self._run(target, allocate, include=(payment_id,), assigned_payment=None if current else payment_id)
         return self.payment(payment_id)
 
-    def unallocate(self, payment_id: str, item_id: str, *, note: str) -> dict[str, Any]:
+    def unallocate(self, payment_id: str, item_id: str, *, note: str, actor: str = "api") -> PaymentRecord:
         """Take back what a payment gave an item; the money stays on the account as the payment's credit."""
         record = self.payment(payment_id)
-        account_id = record.get("account_id", {}).get("S")
+        account_id = record.account_id
         if account_id is None:
             raise LedgerRuleError(f"payment {payment_id} is unmatched; it has no allocations")
+        cause = api_cause(f"DELETE /payments/{payment_id}/allocations/{item_id}", actor)
 
-        def unallocate(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
+        def unallocate(loaded: LoadedAccount, _limit: int) -> Planned:
             amount = loaded.ledger.payments[payment_id].allocations.get(item_id)
             if amount is None:
                 raise LedgerRuleError(f"payment {payment_id} gave nothing to item {item_id}")
-            loaded.ledger.unallocate(payment_id, item_id, amount, note)
-            return {}
+            return Planned("unallocate", cause, loaded.ledger.unallocate(payment_id, item_id, amount, note), payment_id)
 
-        apply_to_account(self._store, self._clock, account_id, unallocate, include=(payment_id,))
-        self._events.publish(
-            "PaymentUnallocated", {"payment_id": payment_id, "item_id": item_id, "account_id": account_id}
-        )
+        self._run(account_id, unallocate, include=(payment_id,))
         return self.payment(payment_id)
 
     def receipt(
@@ -119,15 +131,18 @@ class ManualPayments:
         currency: str,
         value_date: date,
         tenders: Sequence[tuple[str, Decimal, str | None]],
-    ) -> dict[str, Any]:
-        """One receipt paid with several tenders, posted as one payment: allocated together, all or nothing."""
+        actor: str = "api",
+    ) -> PaymentRecord:
+        """One receipt paid with several tenders, posted as one payment: allocated together."""
         payment_id = receipt_payment_id(receipt_id)
         total = sum((amount for _, amount, _ in tenders), Decimal(0))
         existing = self._store.get_payment(payment_id)
-        if existing is not None:  # the same receipt sent again: the first posting stands
-            if Decimal(existing["amount"]["N"]) != total or existing.get("account_id", {}).get("S") != account_id:
+        if existing is not None:  # the same receipt sent again: the first posting stands (and is finished)
+            if existing.amount != total or existing.account_id != account_id:
                 raise ReceiptConflictError(f"receipt {receipt_id} was already posted with other contents")
-            return existing
+            if existing.pending is not None:
+                self._run(account_id, lambda _l, _n: None, include=(payment_id,))
+            return self.payment(payment_id)
         described = " + ".join(f"{kind} {amount:.2f}" for kind, amount, _ in tenders)
         facts = PaymentFacts(
             payment_id=payment_id,
@@ -141,20 +156,11 @@ class ManualPayments:
             match_reason=f"counter receipt {receipt_id}: {described}",
             tenders=tuple(tenders),
         )
+        cause = api_cause("POST /receipts", actor)
 
-        def receive(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.receive(payment_id, total, currency, value_date)
-            return {(p.payment_id, p.item_id or ""): p.reason for p in postings}
+        def receive(loaded: LoadedAccount, limit: int) -> Planned:
+            step = loaded.ledger.receive(payment_id, total, currency, value_date, cause=cause, limit=limit)
+            return Planned("receive", cause, step, payment_id)
 
-        apply_to_account(self._store, self._clock, account_id, receive, new_payment=facts)
-        self._events.publish(
-            "PaymentReceived",
-            {
-                "payment_id": payment_id,
-                "account_id": account_id,
-                "amount": str(total),
-                "currency": currency,
-                "method": "manual",
-            },
-        )
+        self._run(account_id, receive, new_payment=facts)
         return self.payment(payment_id)

@@ -1,4 +1,7 @@
-"""What the payment use cases need from storage, stated as small protocols and plain records."""
+"""What the payment use cases need from storage, stated as small protocols and typed records.
+
+Adapters turn DynamoDB's attribute maps into these records and back; nothing above the adapters sees the wire
+format."""
 
 from __future__ import annotations
 
@@ -6,10 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from receivables.banking.profiles import BankProfile
-from receivables.payments.account_ledger import AccountLedger
+from receivables.domain.journal import JournalEntry
+from receivables.payments.account_ledger import AccountLedger, PaymentState, PendingOperation
+
+if TYPE_CHECKING:
+    from receivables.payments.operations import StepWrite
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -34,52 +41,135 @@ class PaymentFacts:
     content_reference: str | None = None
     # A share of an entry paid over several of the customer's accounts: the account the entry's own id went to.
     first_account: str | None = None
+    # What the system assumed in reading the entry (e.g. "no status in a camt.053: taken as booked").
+    notes: tuple[str, ...] = ()
+    # Money going out (a return of a collection, a reversal) that could not be linked to what it returns: kept in
+    # suspense for a person, never allocatable as money received.
+    outgoing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRecord:
+    item_id: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """A payment as stored: its money, where it went, and everything recorded about where it came from."""
+
+    payment_id: str
+    amount: Decimal
+    currency: str
+    value_date: date
+    unapplied: Decimal
+    status: str  # applied | unapplied | reversed
+    account_id: str | None = None
+    allocations: tuple[AllocationRecord, ...] = ()
+    held: bool = False
+    pending: PendingOperation | None = None
+    revision: int = 0
+    received_on: date | None = None
+    bank_id: str | None = None
+    bank_reference: str | None = None
+    end_to_end_id: str | None = None
+    debtor_iban: str | None = None
+    source_file: str | None = None
+    position: str | None = None
+    match_method: str | None = None
+    match_reason: str | None = None
+    tenders: tuple[tuple[str, Decimal, str | None], ...] = ()
+    reversal_reason: str | None = None
+    first_account: str | None = None
+    notes: tuple[str, ...] = ()
+    outgoing: bool = False
+    manual: tuple[str, ...] = ()  # what people decided about it (out of suspense by hand…), beside what the bank said
+    journal: tuple[str, ...] = ()  # keys of the journal entries that moved its money, oldest first
+
+    @property
+    def reversed(self) -> bool:
+        return self.status == "reversed"
+
+    def state(self) -> PaymentState:
+        return PaymentState(
+            payment_id=self.payment_id,
+            amount=self.amount,
+            currency=self.currency,
+            value_date=self.value_date,
+            allocations={a.item_id: a.amount for a in self.allocations},
+            unapplied=self.unapplied,
+            reversed=self.reversed,
+            held=self.held,
+            pending=self.pending,
+        )
+
+
+PaymentSnapshot = tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool, PendingOperation | None]
+
+
+def snapshot(payment: PaymentState) -> PaymentSnapshot:
+    return (
+        tuple(sorted(payment.allocations.items())),
+        payment.unapplied,
+        payment.reversed,
+        payment.held,
+        payment.pending,
+    )
 
 
 @dataclass(slots=True)
 class LoadedAccount:
     ledger: AccountLedger
     version: int
-    # Snapshots at load, to write back only what an operation changed.
+    # Snapshots of what is stored, to write back only what a step changed (brought up to date after each write).
     open_at_load: dict[str, Decimal] = field(default_factory=dict)
-    payments_at_load: dict[str, tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool]] = field(
-        default_factory=dict
-    )
-    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored non-money fields of loaded payments
+    payments_at_load: dict[str, PaymentSnapshot] = field(default_factory=dict)
+    records: dict[str, PaymentRecord] = field(default_factory=dict)  # the stored payments that were loaded
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    entries: list[JournalEntry]
+    next_cursor: str | None
 
 
 class PaymentStore(Protocol):
+    @property
+    def items_per_step(self) -> int:
+        """How many items one transaction may change (DynamoDB's 100-write limit less the step's other writes)."""
+        ...
+
     def payment_exists(self, payment_id: str) -> bool: ...
 
-    def payment_by_reference(self, bank_id: str, reference: str) -> dict[str, Any] | None: ...
+    def payment_by_reference(self, bank_id: str, reference: str) -> PaymentRecord | None: ...
 
-    def payments_by_content(self, content_reference: str) -> list[dict[str, Any]]:
+    def payments_by_content(self, content_reference: str) -> list[PaymentRecord]:
         """Payments recorded under this content reference (our account, amount and remittance text)."""
         ...
 
-    def get_payment(self, payment_id: str) -> dict[str, Any] | None: ...
+    def get_payment(self, payment_id: str) -> PaymentRecord | None: ...
 
-    def suspense(self, limit: int) -> list[dict[str, Any]]: ...
+    def suspense(self, limit: int) -> list[PaymentRecord]: ...
 
     def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None: ...
 
-    def save(
-        self,
-        loaded: LoadedAccount,
-        *,
-        new_payment: PaymentFacts | None = None,
-        reasons: dict[tuple[str, str], str] | None = None,
-        reversal_reason: str | None = None,
-        assigned_payment: str | None = None,
-        today: date,
-    ) -> None:
-        """Write the operation's result in one transaction; ConcurrentUpdateError if the account moved on.
-        ``assigned_payment``: a payment taken out of suspense onto this account by the operation."""
+    def save(self, write: StepWrite) -> None:
+        """Write one step in one transaction; ConcurrentUpdateError if the account or a payment moved on. On
+        success ``write.loaded`` is brought up to the committed state."""
         ...
 
     def save_unmatched(
-        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, today: date
+        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, entry: JournalEntry, events: list
     ) -> bool: ...
+
+    def ensure_references(self, facts: PaymentFacts) -> None:
+        """The reference pointers of a payment (idempotent): what a reversal looks it up by."""
+        ...
+
+    def journal_entries(self, keys: Iterable[tuple[str, str]]) -> list[JournalEntry]:
+        """Entries by (account id, entry key)."""
+        ...
 
 
 class ProfileSource(Protocol):

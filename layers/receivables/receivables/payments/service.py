@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,17 +24,18 @@ from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_stre
 from receivables.banking.statement import BankFileError, BankTransaction, Direction, EntryStatus
 from receivables.direct_debit.service import StatusReportResult
 from receivables.domain.clock import Clock
+from receivables.domain.journal import Cause, PostingKind, on_payment
 from receivables.domain.money import format_money, is_currency
 from receivables.domain.text import fold
 from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject, flush_events
 from receivables.loading.reports import etag_token, quarantine, write_report
-from receivables.payments.account_ledger import PostingKind
+from receivables.payments.allocation import FIFO, allocate
 from receivables.payments.matching import MatchDecision, MatchMethod, PayerDirectory, match_payer
-from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore, ProfileSource
+from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, Event, Planned, journal_entry
+from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore, ProfileSource
 
 EVENT_SOURCE = "receivables.payments"
 LANES = 8  # accounts of one bank file applied at once (BankFileSettings.lanes)
-MAX_ATTEMPTS = 5  # optimistic retries when another payment changed the account meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class BankFileService:
         self._profiles = profiles
         self._events = events
         self._clock = clock
+        self._operations = AccountOperations(store=store, clock=clock, completion=payment_events)
 
     def load(self, bucket: str, key: str) -> BankFileSummary | None:
         try:
@@ -198,7 +200,9 @@ class BankFileService:
         outcomes = dict(result.outcomes)
         for update in result.rejected:
             # A collection the bank rejects after we booked its credit: that booking is undone like any return.
-            if self._reverse_booking(bank_id, update.end_to_end_id, f"direct debit rejected: {update.reason}"):
+            cause = Cause(kind="bank_entry", source=key, position=f"pain.002 {update.end_to_end_id}")
+            reason = f"direct debit rejected: {update.reason}"
+            if self._reverse_booking(bank_id, update.end_to_end_id, reason, cause):
                 outcomes["reversed"] = outcomes.get("reversed", 0) + 1
         summary = BankFileSummary(posixpath.basename(key), bank_id, "pain.002", outcomes, 0)
         self._events.publish(
@@ -246,21 +250,25 @@ class BankFileService:
             outcomes[n] = self._apply(transaction, bank_id, key, payment_id)
         return [(entries[n][0], outcomes[n]) for n in range(len(entries))]
 
-    def _reverse_booking(self, bank_id: str, end_to_end_id: str, reason: str) -> bool:
+    def _reverse_booking(self, bank_id: str, end_to_end_id: str, reason: str, cause: Cause) -> bool:
         original = self._store.payment_by_reference(bank_id, end_to_end_id)
-        if original is None or "account_id" not in original or original["status"]["S"] == "reversed":
+        if original is None or original.account_id is None or original.reversed:
             return False
-        original_id = original["payment_id"]["S"]
-
-        def reverse(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.reverse(original_id, reason)
-            return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
-
-        self._with_account(original["account_id"]["S"], reverse, include=(original_id,), reversal_reason=reason)
-        self._events.publish(
-            "PaymentReversed", {"payment_id": original_id, "account_id": original["account_id"]["S"], "reason": reason}
-        )
+        self._reverse_payment(original, reason, cause)
         return True
+
+    def _reverse_payment(self, original: PaymentRecord, reason: str, cause: Cause) -> None:
+        payment_id = original.payment_id
+        assert original.account_id is not None
+
+        def reverse(loaded: LoadedAccount, limit: int) -> Planned | None:
+            if loaded.ledger.payments[payment_id].reversed:
+                return None  # reversed meanwhile (a redelivery finished it first)
+            return Planned(
+                "reverse", cause, loaded.ledger.reverse(payment_id, reason, cause=cause, limit=limit), payment_id
+            )
+
+        self._operations.run(original.account_id, reverse, include=(payment_id,))
 
     @staticmethod
     def _is_credit(transaction: BankTransaction) -> bool:
@@ -278,10 +286,10 @@ class BankFileService:
         if not e2e or e2e.upper() == "NOTPROVIDED":
             return False
         earlier = self._store.payment_by_reference(bank_id, e2e)
-        if earlier is None or earlier.get("end_to_end_id", {}).get("S") != e2e:
+        if earlier is None or earlier.end_to_end_id != e2e:
             return False
-        same_day = earlier["value_date"]["S"] == str(transaction.value_date or transaction.booking_date)
-        return same_day and Decimal(earlier["amount"]["N"]) == transaction.matching_amount
+        same_day = earlier.value_date == (transaction.value_date or transaction.booking_date)
+        return same_day and earlier.amount == transaction.matching_amount
 
     def _match(self, transaction: BankTransaction) -> MatchDecision:
         return match_payer(transaction, self._directory)
@@ -316,6 +324,10 @@ class BankFileService:
             else content_reference(bank_id, transaction),
         )
 
+    @staticmethod
+    def _cause(key: str, transaction: BankTransaction) -> Cause:
+        return Cause(kind="bank_entry", source=key, position=transaction.position)
+
     def _receive(
         self,
         transaction: BankTransaction,
@@ -324,29 +336,47 @@ class BankFileService:
         payment_id: str,
         decision: MatchDecision | None = None,
     ) -> str:
-        if self._store.payment_exists(payment_id):
-            return "duplicate"  # the same entry in an overlapping statement, or the file sent again
+        existing = self._store.get_payment(payment_id)
+        if existing is not None:  # the same entry in an overlapping statement, the file sent again, or a redelivery
+            return self._finish_existing(existing, transaction, bank_id, key)
         if self._reported_before(transaction, bank_id):
             return "duplicate"
         decision = decision or match_payer(transaction, self._directory)
         amount = transaction.matching_amount  # what the payer sent: bank charges are ours, not the customer's
         value_date = transaction.value_date or transaction.booking_date or self._clock.today()
         facts = self._facts(transaction, bank_id, key, payment_id, decision.method.value, decision.reason)
+        cause = self._cause(key, transaction)
         if not decision.allocatable:
-            self._store.save_unmatched(facts, amount, transaction.currency, value_date, self._clock.today())
-            self._events.publish(
-                "PaymentUnmatched",
-                {
-                    "payment_id": payment_id,
-                    "amount": str(amount),
-                    "currency": transaction.currency,
-                    "reason": decision.reason,
-                },
-            )
+            self._to_suspense(facts, amount, transaction.currency, value_date, cause, decision.reason)
             return "unmatched"
         if len(decision.account_ids) > 1:
-            return self._receive_over_accounts(transaction, decision, facts, amount, value_date)
-        return self._receive_on(decision.account_ids[0], facts, amount, transaction.currency, value_date, decision)
+            return self._receive_over_accounts(transaction, decision, facts, amount, value_date, cause)
+        return self._receive_on(
+            decision.account_ids[0], facts, amount, transaction.currency, value_date, decision, cause
+        )
+
+    def _finish_existing(self, existing: PaymentRecord, transaction: BankTransaction, bank_id: str, key: str) -> str:
+        """A payment already recorded: whatever a crash left undone after its first write is done now — the rest of
+        an operation too large for one step, the reference pointers, the shares on the customer's other accounts —
+        and nothing is posted twice."""
+        facts = self._facts(
+            transaction, bank_id, key, existing.payment_id, existing.match_method or "", existing.match_reason or ""
+        )
+        self._store.ensure_references(facts)
+        if existing.account_id is not None and existing.pending is not None:
+            self._operations.run(existing.account_id, lambda _loaded, _limit: None, include=(existing.payment_id,))
+        return "duplicate"
+
+    def _to_suspense(
+        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, cause: Cause, reason: str
+    ) -> None:
+        posting = on_payment(PostingKind.PAYMENT_RECEIVED, facts.payment_id, -amount, f"into suspense: {reason}")
+        entry = journal_entry(self._clock, SUSPENSE_ACCOUNT, currency, "receive", cause, [posting])
+        event = Event(
+            "PaymentUnmatched",
+            {"payment_id": facts.payment_id, "amount": str(amount), "currency": currency, "reason": reason},
+        )
+        self._store.save_unmatched(facts, amount, currency, value_date, entry, [event])
 
     def _receive_on(
         self,
@@ -356,16 +386,18 @@ class BankFileService:
         currency: str,
         value_date: date,
         decision: MatchDecision,
+        cause: Cause,
     ) -> str:
         payment_id = facts.payment_id
 
-        def receive(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.receive(payment_id, amount, currency, value_date, first=decision.first_items)
-            return {(p.payment_id, p.item_id or ""): p.reason for p in postings}
+        def receive(loaded: LoadedAccount, limit: int) -> Planned:
+            step = loaded.ledger.receive(
+                payment_id, amount, currency, value_date, cause=cause, first=decision.first_items, limit=limit
+            )
+            return Planned("receive", cause, step, payment_id)
 
-        loaded = self._with_account(account_id, receive, new_payment=facts)
+        loaded = self._operations.run(account_id, receive, new_payment=facts)
         payment = loaded.ledger.payments[payment_id]
-        self._announce_payment(loaded, payment_id, amount, currency, decision.method)
         return "applied" if payment.allocations else "credit"
 
     def _receive_over_accounts(
@@ -375,19 +407,24 @@ class BankFileService:
         facts: PaymentFacts,
         amount: Decimal,
         value_date: date,
+        cause: Cause,
     ) -> str:
-        """A payment from a customer's IBAN goes over all that customer's accounts (same currency), oldest due item
-        first; each account's share is a payment of its own (``<id>-2``, ``<id>-3``…), the first keeps the entry's
-        id and any surplus. Shares are written before the first, so a redelivery after a crash finds them and gives
-        the first only what they did not take: nothing is received twice."""
+        """A payment from a customer's IBAN goes over all that customer's accounts (same currency), in the
+        allocation policy's order; each account's share is a payment of its own (``<id>-2``, ``<id>-3``…), the first
+        keeps the entry's id and any surplus. Shares are written before the first, so a redelivery after a crash
+        finds them and gives the first only what they did not take: nothing is received twice."""
         accounts = list(decision.account_ids)
-        children = {f"{facts.payment_id}-{n}" for n in range(2, len(accounts) + 1)}
-        taken = {cid: record for cid in sorted(children) if (record := self._store.get_payment(cid)) is not None}
+        children = [f"{facts.payment_id}-{n}" for n in range(2, len(accounts) + 1)]
+        taken = {cid: record for cid in children if (record := self._store.get_payment(cid)) is not None}
         if taken:
+            for record in taken.values():  # finish what a crash interrupted
+                if record.account_id is not None and record.pending is not None:
+                    self._operations.run(record.account_id, lambda _l, _n: None, include=(record.payment_id,))
             shares: list[tuple[str, Decimal]] = []
-            first_account = self._store.get_payment(next(iter(taken)))["first_account"]["S"]  # type: ignore[index]
+            explanation = ""
+            first_account = next(iter(taken.values())).first_account or accounts[0]
         else:
-            shares = self._shares(accounts, amount)
+            shares, explanation = self._shares(accounts, amount, value_date, transaction.currency)
             first_account = shares[0][0]
         for n, (account_id, share) in enumerate(shares[1:], start=2):
             child = replace(
@@ -395,45 +432,48 @@ class BankFileService:
                 payment_id=f"{facts.payment_id}-{n}",
                 bank_reference=facts.bank_reference,
                 match_reason=f"{decision.reason}; {format_money(share)} of the entry's {format_money(amount)} on "
-                f"account {account_id} (paid over the customer's accounts, oldest due first)",
+                f"account {account_id} ({explanation})",
                 content_reference=None,
                 first_account=first_account,
             )
-            self._receive_on(account_id, child, share, transaction.currency, value_date, decision)
-            taken[child.payment_id] = {"amount": {"N": str(share)}}
-        rest = amount - sum((Decimal(r["amount"]["N"]) for r in taken.values()), Decimal(0))
+            self._receive_on(account_id, child, share, transaction.currency, value_date, decision, cause)
+            taken[child.payment_id] = PaymentRecord(
+                child.payment_id, share, transaction.currency, value_date, share, ""
+            )
+        rest = amount - sum((r.amount for r in taken.values()), Decimal(0))
         first = replace(
             facts,
             match_reason=f"{decision.reason}; {format_money(rest)} of the entry's {format_money(amount)} on account "
             f"{first_account}"
             + (f", the rest on the customer's other accounts ({', '.join(sorted(taken))})" if taken else ""),
         )
-        return self._receive_on(first_account, first, rest, transaction.currency, value_date, decision)
+        return self._receive_on(first_account, first, rest, transaction.currency, value_date, decision, cause)
 
-    def _shares(self, account_ids: list[str], amount: Decimal) -> list[tuple[str, Decimal]]:
-        """Each account's share, oldest due item first across the accounts; the surplus stays with the first."""
-        open_items = []
-        for account_id in account_ids:
-            loaded = self._store.load(account_id)
-            if loaded is not None:
-                open_items += [
-                    (i.due_date, i.issue_date, i.item_id, account_id, i.open_amount)
-                    for i in loaded.ledger.items.values()
-                    if i.open_amount > 0
-                ]
+    def _shares(
+        self, account_ids: list[str], amount: Decimal, value_date: date, currency: str
+    ) -> tuple[list[tuple[str, Decimal]], str]:
+        """Each account's share by the allocation policy over all the accounts' open items (the accounts' common
+        policy; FIFO when their types' policies differ), and how it was decided. The surplus stays with the first."""
+        ledgers = [loaded.ledger for a in account_ids if (loaded := self._store.load(a)) is not None]
+        policies = [ledger.policy for ledger in ledgers]
+        policy = policies[0] if policies and all(p == policies[0] for p in policies) else FIFO
+        how = f"paid over the customer's accounts by {policy.describe()}"
+        if policies and policy is FIFO and any(p != FIFO for p in policies):
+            how += " (their account types' policies differ)"
+        open_items = [item for ledger in ledgers for item in ledger.open_items()]
         shares: dict[str, Decimal] = {}
-        remaining = amount
-        for _due, _issue, _item, account_id, open_amount in sorted(open_items):
-            if remaining <= 0:
-                break
-            take = min(open_amount, remaining)
-            shares[account_id] = shares.get(account_id, Decimal(0)) + take
-            remaining -= take
+        if open_items:
+            result = allocate(amount, open_items, policy=policy, value_date=value_date, currency=currency)
+            by_item = {item.item_id: item.account_id for item in open_items}
+            for allocation in result.allocations:
+                account = by_item[allocation.item_id]
+                shares[account] = shares.get(account, Decimal(0)) + allocation.amount
+            remaining = result.unapplied
         if not shares:
-            return [(account_ids[0], amount)]
+            return [(account_ids[0], amount)], how
         first = next(iter(shares))
         shares[first] += remaining
-        return list(shares.items())
+        return list(shares.items()), how
 
     def _reverse(self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str) -> str:
         reason = f"returned by the bank ({transaction.return_reason or 'no reason code'}), entry {transaction.position}"
@@ -451,138 +491,118 @@ class BankFileService:
         )
         if original is None and (content := content_reference(bank_id, transaction)):
             candidates = [
-                p
-                for p in self._store.payments_by_content(content)
-                if p["status"]["S"] != "reversed" and "account_id" in p
+                p for p in self._store.payments_by_content(content) if not p.reversed and p.account_id is not None
             ]
             if len(candidates) == 1:
                 original = candidates[0]
-                reason += f"; linked by account, amount and remittance text to payment {original['payment_id']['S']}"
+                reason += f"; linked by account, amount and remittance text to payment {original.payment_id}"
             elif candidates:
-                ids = ", ".join(sorted(p["payment_id"]["S"] for p in candidates))
+                ids = ", ".join(sorted(p.payment_id for p in candidates))
                 why = (
                     f"reversal ({transaction.return_reason or 'no reason code'}) fits several payments by account, "
                     f"amount and remittance text ({ids}): kept for manual review"
                 )
-        if original is None or "account_id" not in original:
+        cause = self._cause(key, transaction)
+        if original is None or original.account_id is None:
             if self._store.payment_exists(payment_id):
                 return "duplicate"
-            facts = self._facts(transaction, bank_id, key, payment_id, MatchMethod.UNMATCHED.value, why)
+            facts = replace(
+                self._facts(transaction, bank_id, key, payment_id, MatchMethod.UNMATCHED.value, why), outgoing=True
+            )
             value_date = transaction.value_date or transaction.booking_date or self._clock.today()
-            self._store.save_unmatched(facts, transaction.amount, transaction.currency, value_date, self._clock.today())
-            self._events.publish("PaymentUnmatched", {"payment_id": payment_id, "reason": why})
+            self._to_suspense(facts, transaction.amount, transaction.currency, value_date, cause, why)
             return "unmatched"
-        if original["status"]["S"] == "reversed":
+        if original.reversed:
+            if original.account_id:  # credit its return left behind may still be waiting for the reopened items
+                self._operations.run(original.account_id, lambda _l, _n: None)
             return "duplicate"
-        original_id = original["payment_id"]["S"]
-
-        def reverse(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.reverse(original_id, reason)
-            return {(p.payment_id, p.item_id or ""): p.reason for p in postings if p.kind is PostingKind.ALLOCATION}
-
-        self._with_account(original["account_id"]["S"], reverse, include=(original_id,), reversal_reason=reason)
-        self._events.publish(
-            "PaymentReversed", {"payment_id": original_id, "account_id": original["account_id"]["S"], "reason": reason}
-        )
+        self._reverse_payment(original, reason, cause)
         return "reversed"
 
-    def _with_account(
-        self,
-        account_id: str,
-        operation: Callable[[LoadedAccount], dict[tuple[str, str], str]],
-        *,
-        include: tuple[str, ...] = (),
-        new_payment: PaymentFacts | None = None,
-        reversal_reason: str | None = None,
-    ) -> LoadedAccount:
-        return apply_to_account(
-            self._store,
-            self._clock,
-            account_id,
-            operation,
-            include=include,
-            new_payment=new_payment,
-            reversal_reason=reversal_reason,
-        )
 
-    def _announce_payment(
-        self, loaded: LoadedAccount, payment_id: str, amount: Decimal, currency: str, method: MatchMethod
-    ) -> None:
-        ledger = loaded.ledger
-        payment = ledger.payments[payment_id]
-        self._events.publish(
-            "PaymentReceived",
-            {
-                "payment_id": payment_id,
-                "account_id": ledger.account_id,
-                "amount": str(amount),
-                "currency": currency,
-                "method": method.value,
-                "allocated": {k: str(v) for k, v in payment.allocations.items()},
-                "unapplied": str(payment.unapplied),
-            },
-        )
-        for item_id in payment.allocations:
-            if ledger.items[item_id].open_amount == 0:
-                self._events.publish(
-                    "ItemPaid", {"item_id": item_id, "account_id": ledger.account_id, "payment_id": payment_id}
+def payment_events(loaded: LoadedAccount, operation: str, payment_id: str, facts: PaymentFacts | None) -> list[Event]:
+    """The events an operation's completion causes, from the state it committed."""
+    ledger = loaded.ledger
+    account_id = ledger.account_id
+    payment = ledger.payments.get(payment_id)
+    match operation:
+        case "receive":
+            assert payment is not None
+            record = loaded.records.get(payment_id)
+            method = facts.match_method if facts else (record.match_method if record else None)
+            events = [
+                Event(
+                    "PaymentReceived",
+                    {
+                        "payment_id": payment_id,
+                        "account_id": account_id,
+                        "amount": str(payment.amount),
+                        "currency": payment.currency,
+                        "method": method,
+                        "allocated": {k: str(v) for k, v in payment.allocations.items()},
+                        "unapplied": str(payment.unapplied),
+                    },
                 )
-        if ledger.balance <= 0 and any(loaded.open_at_load.values()):
-            self._events.publish("AccountSettled", {"account_id": ledger.account_id, "payment_id": payment_id})
+            ]
+            events += [
+                Event("ItemPaid", {"item_id": item_id, "account_id": account_id, "payment_id": payment_id})
+                for item_id in payment.allocations
+                if ledger.items[item_id].open_amount == 0
+            ]
+            if ledger.balance <= 0 and any(loaded.open_at_load.values()):
+                events.append(Event("AccountSettled", {"account_id": account_id, "payment_id": payment_id}))
+            return events
+        case "reverse":
+            assert payment is not None
+            return [
+                Event(
+                    "PaymentReversed",
+                    {
+                        "payment_id": payment_id,
+                        "account_id": account_id,
+                        "reason": _returned_reason(loaded, payment_id),
+                    },
+                )
+            ]
+        case "allocate":
+            assert payment is not None
+            return [
+                Event(
+                    "PaymentAllocatedManually",
+                    {
+                        "payment_id": payment_id,
+                        "account_id": account_id,
+                        "allocations": {k: str(v) for k, v in payment.allocations.items()},
+                    },
+                )
+            ]
+        case "apply_credit":
+            return [
+                Event(
+                    "CreditApplied",
+                    {
+                        "account_id": account_id,
+                        "unapplied_credit": str(ledger.unapplied_credit),
+                        "items": sorted(i for p in ledger.payments.values() for i in p.allocations),
+                    },
+                )
+            ]
+    return []
 
 
-def apply_to_account(
-    store: PaymentStore,
-    clock: Clock,
-    account_id: str,
-    operation: Callable[[LoadedAccount], dict[tuple[str, str], str]],
-    *,
-    include: tuple[str, ...] = (),
-    new_payment: PaymentFacts | None = None,
-    reversal_reason: str | None = None,
-    assigned_payment: str | None = None,
-) -> LoadedAccount:
-    """Read the account, apply one ledger operation, write it back under the account's version; redo on a race."""
-    for _attempt in range(MAX_ATTEMPTS):
-        loaded = store.load(account_id, include_payments=include)
-        if loaded is None:
-            raise LookupError(f"account {account_id} vanished while its money was being moved")
-        reasons = operation(loaded)
-        try:
-            store.save(
-                loaded,
-                new_payment=new_payment,
-                reasons=reasons,
-                reversal_reason=reversal_reason,
-                assigned_payment=assigned_payment,
-                today=clock.today(),
-            )
-            return loaded
-        except ConcurrentUpdateError:
-            continue  # another writer changed the account: read it again and redo
-    raise ConcurrentUpdateError(f"account {account_id} kept changing; the message will be retried")
+def _returned_reason(loaded: LoadedAccount, payment_id: str) -> str:
+    payment = loaded.ledger.payments[payment_id]
+    pending = payment.pending
+    record = loaded.records.get(payment_id)
+    return (pending.reason if pending else None) or (record.reversal_reason if record else None) or ""
 
 
 class CreditApplication:
     """Credit → debit: when new items load on an account holding unapplied credit, the credit pays them at once."""
 
-    def __init__(self, *, store: PaymentStore, events: EventPublisher, clock: Clock) -> None:
-        self._store = store
-        self._events = events
-        self._clock = clock
+    def __init__(self, *, operations: AccountOperations) -> None:
+        self._operations = operations
 
     def apply_credit(self, account_id: str) -> None:
-        def spend(loaded: LoadedAccount) -> dict[tuple[str, str], str]:
-            postings = loaded.ledger.apply_credit()
-            return {(p.payment_id, p.item_id or ""): f"credit: {p.reason}" for p in postings}
-
-        loaded = apply_to_account(self._store, self._clock, account_id, spend)
-        paid = {item_id for p in loaded.ledger.payments.values() for item_id in p.allocations}
-        self._events.publish(
-            "CreditApplied",
-            {
-                "account_id": account_id,
-                "unapplied_credit": str(loaded.ledger.unapplied_credit),
-                "items": sorted(paid & set(loaded.ledger.items)),
-            },
-        )
+        # Nothing of its own to do first: the runner finishes anything pending, then applies free credit.
+        self._operations.run(account_id, lambda _loaded, _limit: None)

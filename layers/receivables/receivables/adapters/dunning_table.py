@@ -134,35 +134,35 @@ class DunningTable:
         assert customer is not None
         attributes = {k: v["S"] for k, v in customer.get("attributes", {}).get("M", {}).items()}
         holds: list[Hold] = [
-            Hold(level="customer", reason=h.reason, until=h.until)
+            Hold(level="customer", reason=h.reason, start=h.start, until=h.until)
             for h in _holds(customer_holds)
             if h.level == "customer" and h.active_on(today)
         ]
-        held_items: dict[str, dt.date | None] = {}
-        held_subscriptions: dict[str, dt.date | None] = {}
+        held_items: dict[str, HoldRecord] = {}
+        held_subscriptions: dict[str, HoldRecord] = {}
         for hold in _holds(account):
             if not hold.active_on(today):
                 continue
             if hold.level == "account":
-                holds.append(Hold(level="account", reason=hold.reason, until=hold.until))
+                holds.append(Hold(level="account", reason=hold.reason, start=hold.start, until=hold.until))
             elif hold.level == "item":
-                held_items[hold.target_id] = hold.until
+                held_items[hold.target_id] = hold
             elif hold.level == "subscription":
-                held_subscriptions[hold.target_id] = hold.until
+                held_subscriptions[hold.target_id] = hold
         item_facts = []
         for record in sorted(items, key=lambda r: (r["due_date"]["S"], r["item_id"]["S"])):
             item_id = record["item_id"]["S"]
-            subscription = _text(record, "subscription_id")
-            held = item_id in held_items or (subscription is not None and subscription in held_subscriptions)
-            until = held_items.get(item_id) if item_id in held_items else held_subscriptions.get(subscription or "")
+            # The item's own hold first, else its subscription's.
+            item_hold = held_items.get(item_id) or held_subscriptions.get(_text(record, "subscription_id") or "")
             item_facts.append(
                 ItemFacts(
                     item_id=item_id,
                     due_date=dt.date.fromisoformat(record["due_date"]["S"]),
                     open_amount=Decimal(record["open_amount"]["N"]),
                     amount=Decimal(record["amount"]["N"]) if "amount" in record else None,
-                    held=held,
-                    hold_until=until if held else None,
+                    held=item_hold is not None,
+                    hold_start=item_hold.start if item_hold else None,
+                    hold_until=item_hold.until if item_hold else None,
                     status=_text(record, "status") or "open",
                 )
             )

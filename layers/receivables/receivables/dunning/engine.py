@@ -33,6 +33,7 @@ from receivables.domain.money import ZERO, format_money
 from receivables.dunning.calendar import add_days, days_overdue
 from receivables.dunning.collectors import assign_collector_group, task_priority
 from receivables.dunning.config import Action, Channel, DunningConfig, Segment, Step, Strategy
+from receivables.dunning.records import hold_in_force
 from receivables.dunning.rules import RuleEvaluationError
 
 Arm = Literal["champion", "challenger"]
@@ -56,11 +57,12 @@ class ItemFacts(BaseModel):
     open_amount: Money
     amount: Money | None = None  # as billed (the case file shows what was paid of it)
     held: bool = False  # an item or subscription hold
+    hold_start: dt.date | None = None  # first day of that hold; None: since before any date asked about
     hold_until: dt.date | None = None  # last day of that hold; None: until it is lifted
     status: str = "open"
 
     def held_on(self, day: dt.date) -> bool:
-        return self.held and (self.hold_until is None or day <= self.hold_until)
+        return self.held and hold_in_force(day, start=self.hold_start, until=self.hold_until)
 
     @property
     def is_open(self) -> bool:
@@ -106,10 +108,11 @@ class Hold(BaseModel):
     model_config = ConfigDict(frozen=True)
     level: Literal["customer", "account"] = "account"
     reason: str
+    start: dt.date | None = None  # first day held; None: since before any date asked about
     until: dt.date | None = None  # last day held; None: until it is lifted
 
     def active_on(self, day: dt.date) -> bool:
-        return self.until is None or day <= self.until
+        return hold_in_force(day, start=self.start, until=self.until)
 
 
 class PromiseFacts(BaseModel):

@@ -37,6 +37,13 @@ class AuditEntry(_Record):
     what: str
 
 
+def hold_in_force(day: dt.date, *, start: dt.date | None, until: dt.date | None) -> bool:
+    """The one rule of when a hold is in force: from ``start`` (its first day) to ``until`` (its last day), both
+    included; no ``until``: until it is released. Dunning's review and commands and the payments' ``not_held``
+    allocation filter all ask this (through ``HoldRecord.active_on`` or the engine's ``Hold`` and ``ItemFacts``)."""
+    return (start is None or start <= day) and (until is None or day <= until)
+
+
 class HoldRecord(_Record):
     hold_id: str
     level: HoldLevel
@@ -51,7 +58,7 @@ class HoldRecord(_Record):
     audit: tuple[AuditEntry, ...] = ()
 
     def active_on(self, day: dt.date) -> bool:
-        return self.status == "active" and self.start <= day and (self.until is None or day <= self.until)
+        return self.status == "active" and hold_in_force(day, start=self.start, until=self.until)
 
 
 class PromiseRecord(_Record):

@@ -414,7 +414,7 @@ class BankFileService:
         """Each account's share, oldest due item first across the accounts; the surplus stays with the first."""
         open_items = []
         for account_id in account_ids:
-            loaded = self._store.load(account_id)
+            loaded = self._store.load(account_id, on=self._clock.today())
             if loaded is not None:
                 open_items += [
                     (i.due_date, i.issue_date, i.item_id, account_id, i.open_amount)
@@ -544,7 +544,7 @@ def apply_to_account(
 ) -> LoadedAccount:
     """Read the account, apply one ledger operation, write it back under the account's version; redo on a race."""
     for _attempt in range(MAX_ATTEMPTS):
-        loaded = store.load(account_id, include_payments=include)
+        loaded = store.load(account_id, on=clock.today(), include_payments=include)
         if loaded is None:
             raise LookupError(f"account {account_id} vanished while its money was being moved")
         reasons = operation(loaded)

@@ -34,7 +34,7 @@ from receivables.domain.money import ZERO, format_money
 from receivables.dunning.calendar import add_days, days_overdue
 from receivables.dunning.collectors import assign_collector_group, task_priority
 from receivables.dunning.config import Action, Channel, DunningConfig, Segment, Step, Strategy
-from receivables.dunning.records import hold_in_force
+from receivables.dunning.records import Explanation, StageChange, hold_in_force
 from receivables.dunning.rules import RuleEvaluationError
 
 Arm = Literal["champion", "challenger"]
@@ -209,6 +209,22 @@ class Decision(BaseModel):
     next_review_on: dt.date | None = None
     next_review_reason: str | None = None
     explanation: str
+
+    def explained(self) -> Explanation:
+        """The explanation as stored with the account's dunning state (cut to a bounded length)."""
+        return Explanation(business_date=self.business_date, config_version=self.config_version, text=self.explanation)
+
+    def stage_change(self) -> StageChange | None:
+        """The explanation as stored with the cycle record, when the decision changed the cycle's stage."""
+        if self.cycle_event is None and not self.fired:
+            return None
+        return StageChange(
+            business_date=self.business_date,
+            config_version=self.config_version,
+            text=self.explanation,
+            event=self.cycle_event,
+            step=self.fired[0].step if self.fired else None,
+        )
 
 
 # ---------------------------------------------------------------- helpers
@@ -477,7 +493,10 @@ def _turn_cycle(
             reason=f"cycle {number} ended after a suspension",
             idempotency_key=step_key(account_id, number, RECONNECT_ON_CYCLE_END),
         )
-        actions = (reconnect,) if state.suspended_in_cycle else ()
+        actions: tuple[EmittedAction, ...] = ()
+        if state.suspended_in_cycle:
+            notes.append(f"reconnect: the account was suspended in cycle {number}")
+            actions = (reconnect,)
         return _CycleTurn("ended", False, number, {"cycle_started": None, **fresh}, actions)
     if not state.in_cycle and overdue_amount >= threshold:
         if held:

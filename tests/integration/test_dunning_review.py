@@ -227,8 +227,7 @@ def test_each_step_each_stage_change_and_the_state_keep_the_explanation_and_the_
     why = {c["step"]: c["explanation"] for c in contacts(stack, "A1")}
     assert why["email"].startswith("A1 on 2026-11-04 (config v1): overdue 250.00 TRY in 1 item(s)")
     assert "fired email (day 3, email, template reminder)" in why["email"]
-    assert "fired suspend (day 30, action suspend); superseded" not in why["suspend"]
-    assert "fired suspend (day 30, action suspend)" in why["suspend"]
+    assert "sms, letter superseded by suspend; fired suspend (day 30, action suspend)" in why["suspend"]
     assert "reconnect: the account was suspended in cycle 1" in why["reconnect"]
     # the account keeps the latest decision's, beside its dunning state
     latest = json.loads(account(stack, "A1")["dunning_explanation"]["S"])

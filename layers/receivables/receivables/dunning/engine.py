@@ -649,6 +649,8 @@ def _advance(
     skipped = [
         SkippedStep(step=step.name, reason=f"superseded by {chosen.name}") for n, step in pending if n < position
     ]
+    if skipped:
+        notes.append(f"{', '.join(s.step for s in skipped)} superseded by {chosen.name}")
     key = step_key(account.account_id, cycle_number, chosen.name)
     if chosen.action is not None:
         notes.append(f"fired {chosen.name} (day {chosen.offset_days}, action {chosen.action})")

@@ -138,14 +138,79 @@ def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, conte
         entry = journal_entry(FixedClock(date(2026, 11, 24)), "A1", "TRY", "receive", cause, step.postings)
         return StepWrite(loaded_account, [entry], new_payment=facts(pid))
 
-    first, second = store.load("A1"), store.load("A1")  # both read INV-1 open at 100.50
+    today = date(2026, 11, 24)
+    first, second = store.load("A1", on=today), store.load("A1", on=today)  # both read INV-1 open at 100.50
     store.save(write(first, "PX1", "60.00"))
     with pytest.raises(ConcurrentUpdateError):
         store.save(write(second, "PX2", "70.00"))
 
-    store.save(write(store.load("A1"), "PX2", "70.00"))  # the loser reads again and redoes its work
+    store.save(write(store.load("A1", on=today), "PX2", "70.00"))  # the loser reads again and redoes its work
     account = bootstrap.ledger_reader().get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "0.00", "INV-2": "70.00"}
+
+
+def test_only_a_hold_in_force_on_the_date_keeps_items_out_of_a_not_held_allocation(stack, context):
+    from datetime import date
+
+    from receivables.adapters.dunning_commands_table import DunningCommandsTable
+    from receivables.adapters.payments_table import AllocationPolicyTable, PaymentsTable
+    from receivables.domain.journal import Cause
+    from receivables.dunning.records import HoldRecord
+    from receivables.payments.allocation import FIFO, AllocationPolicy, NotHeldFilter
+    from receivables.payments.operations import StepWrite, journal_entry
+    from receivables.payments.ports import PaymentFacts
+
+    from tests.unit.fakes import FixedClock
+
+    # Given A1's items INV-1 (due 2026-10-15), INV-8 (10-30) and INV-2 (11-15), each under an item hold mirrored on
+    # the account: INV-1's ended yesterday, INV-8's starts tomorrow, INV-2's is in force
+    loaded(stack, context)
+    drop(
+        stack,
+        "invoices/extra.csv",
+        "invoice_id,customer_id,account_id,issue_date,due_date,amount,currency\n"
+        "INV-8,C1,A1,2026-10-20,2026-10-30,10.00,TRY\n",
+    )
+    stack.drain(context)
+    today = date(2026, 11, 24)
+    holds = DunningCommandsTable(stack.dynamodb, stack.table)
+    for item_id, start, until in (
+        ("INV-1", date(2026, 10, 20), date(2026, 11, 23)),
+        ("INV-8", date(2026, 11, 25), None),
+        ("INV-2", date(2026, 11, 20), today),
+    ):
+        holds.create_hold(
+            HoldRecord(
+                hold_id=f"HL-{item_id}",
+                level="item",
+                target_id=item_id,
+                customer_id="C1",
+                account_id="A1",
+                reason="dispute",
+                start=start,
+                until=until,
+                created_by="test",
+            )
+        )
+    policies = AllocationPolicyTable(stack.dynamodb, stack.table)
+    policies.put("standard", AllocationPolicy(name="not held fifo", eligibility=(NotHeldFilter(),), order=FIFO.order))
+    store = PaymentsTable(stack.dynamodb, stack.table, policies=policies)
+
+    # When the account is loaded for a payment today and 200.00 is received
+    account = store.load("A1", on=today)
+    assert {i.item_id: i.held for i in account.ledger.items.values()} == {"INV-1": False, "INV-8": False, "INV-2": True}
+    cause = Cause(kind="system", source="test")
+    step = account.ledger.receive("PH1", Decimal("200.00"), "TRY", today, cause=cause)
+    entry = journal_entry(FixedClock(today), "A1", "TRY", "receive", cause, step.postings)
+    facts = PaymentFacts("PH1", "b", "PH1", None, None, "f", "p", "manual", "t")
+    store.save(StepWrite(account, [entry], new_payment=facts))
+
+    # Then the expired and the future hold keep nothing out of FIFO; the hold in force does
+    stored = bootstrap.ledger_reader().get_account("A1")
+    assert {i.item_id: str(i.open_amount) for i in stored.items} == {"INV-1": "0.00", "INV-8": "0.00", "INV-2": "99.50"}
+    assert payment(stack, "PH1")["unapplied_amount"]["N"] == "89.50"
+    # The same account judged on the first day of INV-8's hold keeps INV-8 out too
+    assert {i.item_id for i in store.load("A1", on=date(2026, 11, 25)).ledger.items.values() if i.held} == {"INV-8"}
 
 
 def _mt940(reference: str, *lines: str) -> bytes:

@@ -178,3 +178,140 @@ def test_a_strategy_counting_turkish_business_days_skips_republic_day_and_the_we
     review(date(2026, 11, 2), "A1")
     [email] = contacts(stack, "A1")
     assert (email["step"], email["date"], email["config_version"]) == ("email", "2026-11-02", 2)
+
+
+# ---------------------------------------------------------------- explanations
+
+
+def get_account_dunning(context, account_id: str, query: dict[str, str] | None = None):
+    """GET /accounts/{account_id}/dunning through the dunning API's resolver."""
+    import copy
+    from pathlib import Path
+
+    from receivables.api.app import build
+    from receivables.api.dunning_routes import router
+
+    event = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
+    event = copy.deepcopy(event) | {
+        "resource": "/accounts/{account_id}/dunning",
+        "path": f"/accounts/{account_id}/dunning",
+        "pathParameters": {"account_id": account_id},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+    }
+    event["requestContext"].update(resourcePath="/accounts/{account_id}/dunning", httpMethod="GET")
+    response = build(router).resolve(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def cycle_record(stack, account_id, cycle):
+    return stack.dynamodb.get_item(
+        TableName=stack.table, Key={"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": f"CYCLE#{cycle:06d}"}}
+    )["Item"]
+
+
+def test_each_step_each_stage_change_and_the_state_keep_the_explanation_and_the_api_returns_it(stack, context):
+    # Given A1 e-mailed on day 3, suspended on day 31 and paid in full the day after
+    loaded(stack, context)
+    review(date(2026, 11, 4), "A1")
+    review(date(2026, 12, 2), "A1")
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+        UpdateExpression="SET open_amount = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    review(date(2026, 12, 3), "A1")
+
+    # Then each contact record says why its step was taken
+    why = {c["step"]: c["explanation"] for c in contacts(stack, "A1")}
+    assert why["email"].startswith("A1 on 2026-11-04 (config v1): overdue 250.00 TRY in 1 item(s)")
+    assert "fired email (day 3, email, template reminder)" in why["email"]
+    assert "sms, letter superseded by suspend; fired suspend (day 30, action suspend)" in why["suspend"]
+    assert "reconnect: the account was suspended in cycle 1" in why["reconnect"]
+    # the account keeps the latest decision's, beside its dunning state
+    latest = json.loads(account(stack, "A1")["dunning_explanation"]["S"])
+    assert (latest["business_date"], latest["config_version"]) == ("2026-12-03", 1)
+    assert latest["text"] == why["reconnect"] and latest["text"].endswith("nothing further scheduled")
+    # and the cycle record each change of its stage
+    changes = [json.loads(v["S"]) for v in cycle_record(stack, "A1", 1)["explanations"]["L"]]
+    assert [(c["business_date"], c["event"], c["step"]) for c in changes] == [
+        ("2026-11-04", "started", "email"),
+        ("2026-12-02", None, "suspend"),
+        ("2026-12-03", "ended", None),
+    ]
+    assert [c["text"] for c in changes] == [why["email"], why["suspend"], why["reconnect"]]
+
+    # When the API is asked
+    status, body = get_account_dunning(context, "A1")
+
+    # Then it shows the state, the latest explanation, the cycle with its stage changes and the steps with theirs
+    assert status == 200
+    assert body["state"]["cycle_number"] == 1 and body["state"]["cycle_started"] is None
+    assert body["next_action_on"] is None and body["explanation"] == latest
+    [cycle] = body["cycles"]
+    assert (cycle["cycle"], cycle["started"], cycle["ended"], cycle["contacts"]) == (1, "2026-11-04", "2026-12-03", 2)
+    assert cycle["explanations"] == changes
+    assert [(c["step"], c["explanation"]) for c in body["contacts"]] == [
+        ("email", why["email"]),
+        ("suspend", why["suspend"]),
+        ("reconnect", why["reconnect"]),
+    ]
+    assert get_account_dunning(context, "A9")[0] == 404
+
+
+def test_a_second_cycle_and_the_cycles_shown_are_the_latest(stack, context):
+    loaded(stack, context)
+    review(date(2026, 11, 4), "A1")  # cycle 1: the e-mail
+    for open_amount, day in (("0", date(2026, 11, 5)), ("250.00", date(2026, 11, 6))):
+        stack.dynamodb.update_item(
+            TableName=stack.table,
+            Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+            UpdateExpression="SET open_amount = :o",
+            ExpressionAttributeValues={":o": {"N": open_amount}},
+        )
+        review(day, "A1")  # paid: cycle 1 ends; the payment returned: cycle 2 starts with the e-mail again
+
+    status, body = get_account_dunning(context, "A1", {"cycles": "1"})
+    assert status == 200 and [c["cycle"] for c in body["cycles"]] == [2]
+    assert [(c["cycle"], c["step"]) for c in body["contacts"]] == [(2, "email")]
+    assert body["explanation"]["text"].startswith("A1 on 2026-11-06")
+    status, body = get_account_dunning(context, "A1")
+    assert [c["cycle"] for c in body["cycles"]] == [2, 1]
+    assert [(c["cycle"], c["step"]) for c in body["contacts"]] == [(1, "email"), (2, "email")]
+    assert get_account_dunning(context, "A1", {"cycles": "0"})[0] == 422
+
+
+def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_its_explanation(stack, context):
+    from receivables.dunning.config import DEFAULT_CONFIG
+    from receivables.dunning.records import MAX_STAGE_CHANGES
+
+    # Given a strategy with more steps than a cycle record keeps explanations for, one a call task
+    loaded(stack, context)
+    steps = [{"name": f"call{n}", "offset_days": n, "channel": "ivr", "template": "reminder"} for n in range(3, 18)]
+    steps[2] = {"name": "call5", "offset_days": 5, "channel": "call_task"}
+    document = DEFAULT_CONFIG.model_dump(mode="json")
+    document["strategies"] = [{"id": "standard", "steps": steps}]
+    bootstrap.dunning_commands().publish_config(document, by="test")
+
+    # When A1 is reviewed every day until every step fired, then pays
+    for n in range(4, 19):  # due 2026-11-01: day 3 is 11-04
+        review(date(2026, 11, n), "A1")
+    assert len(contacts(stack, "A1")) == len(steps)
+    stack.dynamodb.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
+        UpdateExpression="SET open_amount = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    review(date(2026, 11, 19), "A1")
+
+    # Then the cycle record kept the first stage changes and the end, no more (the count is kept from the state's
+    # fired steps, one place per step and one for the start: here the start came with call3, so one place is left)
+    changes = [json.loads(v["S"]) for v in cycle_record(stack, "A1", 1)["explanations"]["L"]]
+    assert len(changes) == MAX_STAGE_CHANGES - 1
+    assert [c["step"] for c in changes[:-1]] == [s["name"] for s in steps[: MAX_STAGE_CHANGES - 2]]
+    assert (changes[0]["event"], changes[-1]["event"]) == ("started", "ended")
+    # and the collector task says why it was created
+    [task] = bootstrap.dunning_commands().tasks("retail")
+    assert task.step == "call5" and "fired call5 (day 5, call_task, group retail)" in task.explanation

@@ -416,6 +416,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/promises/{promise_id}"),
                         ApiRoute(method="POST", path="/accounts/{account_id}/plans"),
                         ApiRoute(method="GET", path="/plans/{plan_id}"),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/dunning"),
                         ApiRoute(method="GET", path="/collectors/{group}/tasks"),
                         ApiRoute(method="POST", path="/tasks/{task_id}/claim"),
                         ApiRoute(method="POST", path="/tasks/{task_id}/outcome"),

@@ -56,6 +56,7 @@ def test_an_account_first_seen_late_gets_only_the_latest_due_step():
         ("sms", "superseded by letter"),
     ]
     assert decision.state.fired == ("letter",) and decision.state.skipped == ("email", "sms")
+    assert "email, sms superseded by letter; fired letter" in decision.explanation
     assert decision.next_review_on == day(30) and decision.next_review_reason == "step suspend comes due"
 
 

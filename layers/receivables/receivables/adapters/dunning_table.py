@@ -30,7 +30,18 @@ from receivables.adapters.ledger_table import (
 )
 from receivables.dunning.config import DEFAULT_CONFIG, Channel, DunningConfig
 from receivables.dunning.engine import AccountFacts, CustomerFacts, DunningState, Hold, ItemFacts
-from receivables.dunning.records import ContactRecord, HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
+from receivables.dunning.records import (
+    MAX_STAGE_CHANGES,
+    ContactRecord,
+    CycleRecord,
+    Explanation,
+    HoldRecord,
+    PlanRecord,
+    PromiseRecord,
+    StageChange,
+    TaskRecord,
+)
 from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
@@ -134,35 +145,35 @@ class DunningTable:
         assert customer is not None
         attributes = {k: v["S"] for k, v in customer.get("attributes", {}).get("M", {}).items()}
         holds: list[Hold] = [
-            Hold(level="customer", reason=h.reason, until=h.until)
+            Hold(level="customer", reason=h.reason, start=h.start, until=h.until)
             for h in _holds(customer_holds)
             if h.level == "customer" and h.active_on(today)
         ]
-        held_items: dict[str, dt.date | None] = {}
-        held_subscriptions: dict[str, dt.date | None] = {}
+        held_items: dict[str, HoldRecord] = {}
+        held_subscriptions: dict[str, HoldRecord] = {}
         for hold in _holds(account):
             if not hold.active_on(today):
                 continue
             if hold.level == "account":
-                holds.append(Hold(level="account", reason=hold.reason, until=hold.until))
+                holds.append(Hold(level="account", reason=hold.reason, start=hold.start, until=hold.until))
             elif hold.level == "item":
-                held_items[hold.target_id] = hold.until
+                held_items[hold.target_id] = hold
             elif hold.level == "subscription":
-                held_subscriptions[hold.target_id] = hold.until
+                held_subscriptions[hold.target_id] = hold
         item_facts = []
         for record in sorted(items, key=lambda r: (r["due_date"]["S"], r["item_id"]["S"])):
             item_id = record["item_id"]["S"]
-            subscription = _text(record, "subscription_id")
-            held = item_id in held_items or (subscription is not None and subscription in held_subscriptions)
-            until = held_items.get(item_id) if item_id in held_items else held_subscriptions.get(subscription or "")
+            # The item's own hold first, else its subscription's.
+            item_hold = held_items.get(item_id) or held_subscriptions.get(_text(record, "subscription_id") or "")
             item_facts.append(
                 ItemFacts(
                     item_id=item_id,
                     due_date=dt.date.fromisoformat(record["due_date"]["S"]),
                     open_amount=Decimal(record["open_amount"]["N"]),
                     amount=Decimal(record["amount"]["N"]) if "amount" in record else None,
-                    held=held,
-                    hold_until=until if held else None,
+                    held=item_hold is not None,
+                    hold_start=item_hold.start if item_hold else None,
+                    hold_until=item_hold.until if item_hold else None,
                     status=_text(record, "status") or "open",
                 )
             )
@@ -290,16 +301,70 @@ class DunningTable:
         ]
         return {"contacts": contacts}
 
+    # -- what dunning did and why, for the API ---------------------------------------------------------------
+    def account_dunning(self, account_id: str, cycles: int = 3) -> AccountDunning | None:
+        """The account's dunning state with the latest decision's explanation, its latest ``cycles`` cycles and the
+        steps carried out in them: a GetItem and two Queries, whatever the account's history."""
+        account = self._client.get_item(
+            TableName=self._table,
+            Key=account_key(account_id),
+            ProjectionExpression="account_id, dunning_state, dunning_explanation, next_action_on",
+            ConsistentRead=True,
+        ).get("Item")
+        if account is None:
+            return None
+        state, explanation, next_action = (
+            _text(account, name) for name in ("dunning_state", "dunning_explanation", "next_action_on")
+        )
+        found = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
+            ExpressionAttributeValues={":p": _s(f"ACCT#{account_id}"), ":c": _s("CYCLE#")},
+            ScanIndexForward=False,
+            Limit=max(1, min(cycles, MAX_CYCLES_SHOWN)),
+        )["Items"]
+        shown = [_cycle_record(r) for r in found]
+        contacts: list[ContactRecord] = []
+        if shown:
+            first, last = shown[-1].cycle, shown[0].cycle
+            contacts = [
+                ContactRecord.model_validate_json(r["doc"]["S"]).model_copy(update={"message": None})
+                for r in paginated(
+                    self._client.query,
+                    {
+                        "TableName": self._table,
+                        # '$' sorts right after '#': every step of the last cycle shown, none of the next one.
+                        "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last",
+                        "ExpressionAttributeValues": {
+                            ":p": _s(f"ACCT#{account_id}"),
+                            ":first": _s(f"CONTACT#{first:06d}#"),
+                            ":last": _s(f"CONTACT#{last:06d}$"),
+                        },
+                    },
+                )
+            ]
+        return AccountDunning(
+            account_id=account_id,
+            state=DunningState.model_validate_json(state) if state else DunningState(),
+            next_action_on=dt.date.fromisoformat(next_action) if next_action else None,
+            explanation=Explanation.model_validate_json(explanation) if explanation else None,
+            cycles=tuple(shown),
+            contacts=tuple(sorted(contacts, key=lambda c: (c.cycle, c.date, c.step))),
+        )
+
     # -- the account after a review ---------------------------------------------------------------------------
     def save(self, snapshot: AccountSnapshot, outcome: Outcome) -> bool:
         decision = outcome.decision
         account_id = decision.account_id
         values: dict[str, Any] = {
             ":state": _s(decision.state.model_dump_json()),
+            ":why": _s(decision.explained().model_dump_json()),
             ":v": {"N": str(snapshot.version)},
             ":next_v": {"N": str(snapshot.version + 1)},
         }
-        sets = ["dunning_state = :state", "dunning_version = :next_v"]
+        # Only the latest decision's explanation stays on the account, which every review reads and writes; what was
+        # done, and why, stays on the contact and cycle records.
+        sets = ["dunning_state = :state", "dunning_explanation = :why", "dunning_version = :next_v"]
         removes: list[str] = []
         review_on = decision.next_review_on
         if review_on is not None:
@@ -362,6 +427,7 @@ class DunningTable:
         champion–challenger report adds up, per strategy and arm (``CYCLES#<strategy>#<arm>`` partitions)."""
         decision = outcome.decision
         state = decision.state
+        change = decision.stage_change()
         writes: list[dict[str, Any]] = []
         if decision.cycle_event == "started":
             strategy = state.strategy or "exempt"
@@ -383,6 +449,7 @@ class DunningTable:
                             "contacts": {"N": str(len(decision.fired))},
                             "promises_kept": {"N": "0"},
                             "promises_broken": {"N": "0"},
+                            "explanations": {"L": [_s(change.model_dump_json())] if change else []},
                             "gsi2pk": _s(f"CYCLES#{strategy}#{state.arm}"),
                             "gsi2sk": _s(
                                 f"{decision.business_date.isoformat()}#{decision.account_id}#{state.cycle_number}"
@@ -406,6 +473,9 @@ class DunningTable:
         if decision.cycle_event == "ended":
             sets += ["ended = :ended", "overdue_at_end = :left"]
             values |= {":ended": _s(decision.business_date.isoformat()), ":left": {"N": str(decision.overdue_amount)}}
+        if change is not None and _room_for(change, snapshot.state):
+            sets.append("explanations = list_append(if_not_exists(explanations, :none), :change)")
+            values |= {":none": {"L": []}, ":change": {"L": [_s(change.model_dump_json())]}}
         if sets:
             writes.append(
                 {
@@ -426,6 +496,12 @@ class DunningTable:
         }
 
 
+def _room_for(change: StageChange, before: DunningState) -> bool:
+    """Whether the cycle record takes one more stage change, keeping at most ``MAX_STAGE_CHANGES``: it holds one
+    for the start and at most one per step fired since (``before.fired``), and the last place is kept for the end."""
+    return change.event == "ended" or 1 + len(before.fired) < MAX_STAGE_CHANGES - 1
+
+
 def _cycle_row(record: AttributeMap) -> CycleRow:
     def number(name: str) -> int:
         return int(record.get(name, {}).get("N", "0"))
@@ -443,6 +519,17 @@ def _cycle_row(record: AttributeMap) -> CycleRow:
         promises_broken=number("promises_broken"),
         ended=dt.date.fromisoformat(record["ended"]["S"]) if "ended" in record else None,
         overdue_at_end=Decimal(record["overdue_at_end"]["N"]) if "overdue_at_end" in record else None,
+    )
+
+
+def _cycle_record(record: AttributeMap) -> CycleRecord:
+    version = record.get("config_version", {}).get("N")
+    return CycleRecord(
+        **_cycle_row(record).model_dump(),
+        config_version=int(version) if version else None,
+        explanations=tuple(
+            StageChange.model_validate_json(v["S"]) for v in record.get("explanations", {}).get("L", [])
+        ),
     )
 
 

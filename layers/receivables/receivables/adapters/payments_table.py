@@ -9,7 +9,6 @@ record ``version`` and ``credit_payments`` (payment id → unapplied amount), an
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -27,6 +26,7 @@ from receivables.domain.iban import normalise_iban
 from receivables.domain.journal import JournalEntry, PostingKind, Side
 from receivables.domain.money import format_money
 from receivables.domain.text import fold
+from receivables.dunning.records import HoldRecord
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState, PendingOperation
 from receivables.payments.allocation import FIFO, AllocationPolicy
 from receivables.payments.matching import AccountRef, ItemRef
@@ -124,18 +124,19 @@ def _strings(values: Iterable[str]) -> dict[str, Any]:
     return {"L": [{"S": v} for v in values]}
 
 
-def _held(account: AttributeMap) -> tuple[set[str], set[str]]:
-    """Items and subscriptions under an active hold (dunning's mirror on the account record): allocation policies
-    with the ``not_held`` filter leave their money alone."""
+def _held(account: AttributeMap, on: date) -> tuple[set[str], set[str]]:
+    """Items and subscriptions under a hold in force on ``on`` (dunning's mirror on the account record, judged by
+    dunning's one rule, ``HoldRecord.active_on``): allocation policies with the ``not_held`` filter leave their money
+    alone."""
     items, subscriptions = set(), set()
     for value in account.get("holds", {}).get("M", {}).values():
-        hold = json.loads(value["S"])
-        if hold.get("status", "active") != "active":
+        hold = HoldRecord.model_validate_json(value["S"])
+        if not hold.active_on(on):
             continue
-        if hold["level"] == "item":
-            items.add(hold["target_id"])
-        elif hold["level"] == "subscription":
-            subscriptions.add(hold["target_id"])
+        if hold.level == "item":
+            items.add(hold.target_id)
+        elif hold.level == "subscription":
+            subscriptions.add(hold.target_id)
     return items, subscriptions
 
 
@@ -327,7 +328,8 @@ class PaymentsTable:
     def journal_entries(self, refs: Iterable[str]) -> list[JournalEntry]:
         return self._journal.entries(refs)
 
-    def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
+    def load(self, account_id: str, *, on: date, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
+        """The account's money; ``on``: the business date whose holds count (the ``not_held`` filter)."""
         account = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
             "Item"
         )
@@ -337,7 +339,7 @@ class PaymentsTable:
             item_key(r["pk"]["S"].removeprefix("ITEM#"))
             for r in account_item_entries(self._client, self._table, account_id)
         ]
-        held_items, held_subscriptions = _held(account)
+        held_items, held_subscriptions = _held(account, on)
         items = [
             ItemState(
                 item_id=r["item_id"]["S"],

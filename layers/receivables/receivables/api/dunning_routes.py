@@ -30,6 +30,7 @@ from receivables.dunning.commands import (
     UnknownRecordError,
 )
 from receivables.dunning.config import DunningConfig, FieldDefinition
+from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskOutcome, TaskRecord
 from receivables.dunning.reports import StrategyReport, strategy_report
 
@@ -42,7 +43,10 @@ GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", d
 TaskIdParam = Annotated[str, Path(min_length=1, max_length=400, description="Task id, with '#' written as %23")]
 
 
-_QUERY = {"by": "query"}  # the fields the routes take from the query string; the rest come in the body
+_QUERY = {
+    "by": "query",
+    "cycles": "query",
+}  # the fields the routes take from the query string; the rest come in the body
 
 
 def _answers(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
@@ -275,6 +279,24 @@ def get_config_version(version: Annotated[int, Path(ge=1)]) -> ConfigView:
 def get_dictionary() -> DictionaryView:
     version, fields = _service().dictionary()
     return DictionaryView(config_version=version, fields=list(fields))
+
+
+# ---------------------------------------------------------------- what dunning did for an account, and why
+
+
+@router.get(
+    "/accounts/<account_id>/dunning",
+    summary="An account's dunning state, latest cycles and steps taken, each with the explanation of its decision",
+    responses=_answers(AccountDunning, "The account's dunning"),
+)
+def get_account_dunning(
+    account_id: IdParam,
+    cycles: Annotated[int, Query(ge=1, le=MAX_CYCLES_SHOWN, description="How many of the latest cycles")] = 3,
+) -> AccountDunning:
+    found = bootstrap.dunning_table().account_dunning(account_id, cycles)
+    if found is None:
+        raise UnknownRecordError(f"account {account_id} not found")
+    return found
 
 
 @router.get("/reports/dunning", summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises")

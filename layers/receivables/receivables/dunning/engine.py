@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -33,6 +34,7 @@ from receivables.domain.money import ZERO, format_money
 from receivables.dunning.calendar import add_days, days_overdue
 from receivables.dunning.collectors import assign_collector_group, task_priority
 from receivables.dunning.config import Action, Channel, DunningConfig, Segment, Step, Strategy
+from receivables.dunning.records import Explanation, StageChange, hold_in_force
 from receivables.dunning.rules import RuleEvaluationError
 
 Arm = Literal["champion", "challenger"]
@@ -56,11 +58,12 @@ class ItemFacts(BaseModel):
     open_amount: Money
     amount: Money | None = None  # as billed (the case file shows what was paid of it)
     held: bool = False  # an item or subscription hold
+    hold_start: dt.date | None = None  # first day of that hold; None: since before any date asked about
     hold_until: dt.date | None = None  # last day of that hold; None: until it is lifted
     status: str = "open"
 
     def held_on(self, day: dt.date) -> bool:
-        return self.held and (self.hold_until is None or day <= self.hold_until)
+        return self.held and hold_in_force(day, start=self.hold_start, until=self.hold_until)
 
     @property
     def is_open(self) -> bool:
@@ -106,10 +109,11 @@ class Hold(BaseModel):
     model_config = ConfigDict(frozen=True)
     level: Literal["customer", "account"] = "account"
     reason: str
+    start: dt.date | None = None  # first day held; None: since before any date asked about
     until: dt.date | None = None  # last day held; None: until it is lifted
 
     def active_on(self, day: dt.date) -> bool:
-        return self.until is None or day <= self.until
+        return hold_in_force(day, start=self.start, until=self.until)
 
 
 class PromiseFacts(BaseModel):
@@ -205,6 +209,22 @@ class Decision(BaseModel):
     next_review_on: dt.date | None = None
     next_review_reason: str | None = None
     explanation: str
+
+    def explained(self) -> Explanation:
+        """The explanation as stored with the account's dunning state (cut to a bounded length)."""
+        return Explanation(business_date=self.business_date, config_version=self.config_version, text=self.explanation)
+
+    def stage_change(self) -> StageChange | None:
+        """The explanation as stored with the cycle record, when the decision changed the cycle's stage."""
+        if self.cycle_event is None and not self.fired:
+            return None
+        return StageChange(
+            business_date=self.business_date,
+            config_version=self.config_version,
+            text=self.explanation,
+            event=self.cycle_event,
+            step=self.fired[0].step if self.fired else None,
+        )
 
 
 # ---------------------------------------------------------------- helpers
@@ -318,6 +338,39 @@ def _judge_plan(
 # ---------------------------------------------------------------- the decision
 
 
+@dataclass(frozen=True, slots=True)
+class _Overdue:
+    """What is overdue on the business date: the items, their sum, the oldest due date and its age in calendar days."""
+
+    items: tuple[ItemFacts, ...]
+    amount: Decimal
+    oldest: dt.date | None
+    calendar_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class _CycleTurn:
+    """The cycle after today's overdue amount is weighed: started, ended or carried on."""
+
+    event: CycleEvent | None
+    in_cycle: bool
+    number: int
+    update: dict[str, Any]  # the state fields it changes
+    actions: tuple[EmittedAction, ...] = ()  # the reconnect of a cycle that ended after a suspension
+
+
+@dataclass(frozen=True, slots=True)
+class _Steps:
+    """What today's steps did: at most one fired, those skipped, the actions, the state fields changed, and whether
+    the passing of time alone can make a later step happen (in a cycle, not held, not paused)."""
+
+    fired: FiredStep | None = None
+    skipped: tuple[SkippedStep, ...] = ()
+    actions: tuple[EmittedAction, ...] = ()
+    update: dict[str, Any] = field(default_factory=dict)
+    running: bool = False
+
+
 def decide(
     config: DunningConfig,
     account: AccountFacts,
@@ -328,123 +381,43 @@ def decide(
     promise: PromiseFacts | None = None,
     plan: PlanFacts | None = None,
 ) -> Decision:
-    """What dunning does for ``account`` on business date ``today``, given the state stored after the last run."""
-    notes: list[str] = []
-    overdue = [item for item in account.items if item.overdue_on(today)]
-    overdue_amount = sum((item.open_amount for item in overdue), ZERO)
-    oldest = min((item.due_date for item in overdue), default=None)
-    calendar_days = days_overdue(oldest, today, False) if oldest else 0
-    active_holds = [hold for hold in holds if hold.active_on(today)]
+    """What dunning does for ``account`` on business date ``today``, given the state stored after the last run.
 
+    The phases, in order: what is overdue and which holds are in force; the promise's and the plan's outcome; the
+    cycle (start, end, reconnect); segment, arm and strategy; the steps; the next review; the explanation."""
+    notes: list[str] = []
+    overdue = _overdue(account, today)
+    active_holds = [hold for hold in holds if hold.active_on(today)]
     plan_outcome, plan_note = _judge_plan(plan, account.items, today)
     plan_pauses = plan is not None and plan.status == "active" and plan_outcome is None
     promise_outcome, promise_note = _judge_promise(promise, today, config.promise_grace_days)
     promise_pauses = promise is not None and promise_outcome is None
-    facts = build_facts(account, overdue_amount=overdue_amount, days_overdue=calendar_days, open_promise=promise_pauses)
+    facts = build_facts(
+        account, overdue_amount=overdue.amount, days_overdue=overdue.calendar_days, open_promise=promise_pauses
+    )
 
-    # -- the cycle
-    threshold = config.cycle_threshold
-    update: dict[str, Any] = {"config_version": config.version}
-    actions: list[EmittedAction] = []
-    cycle_event: CycleEvent | None = None
-    cycle_number = state.cycle_number
-    in_cycle = state.in_cycle
-    if in_cycle and overdue_amount < threshold:
-        cycle_event, in_cycle = "ended", False
-        notes.append(f"cycle {cycle_number} ended: overdue is below {format_money(threshold)}")
-        if state.suspended_in_cycle:
-            actions.append(
-                EmittedAction(
-                    action=Action.RECONNECT,
-                    step=None,
-                    reason=f"cycle {cycle_number} ended after a suspension",
-                    idempotency_key=step_key(account.account_id, cycle_number, RECONNECT_ON_CYCLE_END),
-                )
-            )
-        update |= {"cycle_started": None, "fired": (), "skipped": (), "suspended_in_cycle": False, "stage": None}
-    elif not in_cycle and overdue_amount >= threshold:
-        if active_holds:
-            notes.append(f"overdue reached {format_money(threshold)} but no cycle starts while on hold")
-        else:
-            cycle_event, in_cycle, cycle_number = "started", True, cycle_number + 1
-            notes.append(f"cycle {cycle_number} started: overdue reached {format_money(threshold)}")
-            update |= {
-                "cycle_started": today,
-                "cycle_number": cycle_number,
-                "fired": (),
-                "skipped": (),
-                "suspended_in_cycle": False,
-                "stage": None,
-            }
-    elif in_cycle:
-        assert state.cycle_started is not None
-        notes.append(f"cycle {cycle_number} running since {state.cycle_started.isoformat()}")
+    cycle = _turn_cycle(config, account.account_id, state, today, overdue.amount, held=bool(active_holds), notes=notes)
+    update: dict[str, Any] = {"config_version": config.version, **cycle.update}
+    if not active_holds:  # while on hold the stored segment, arm and strategy stay: the cycle does not advance
+        update |= _assign_strategy(config, account.account_id, state, facts, cycle, notes)
+    strategy = config.strategy(update.get("strategy", state.strategy))
+    days = _days_overdue(overdue, today, strategy)
+    notes += [note for note in (plan_note, promise_note) if note]  # reported whatever else happens today
 
-    # -- segment, arm and strategy (kept as stored while on hold: the cycle does not advance)
-    segment_name, strategy_id, arm = state.segment, state.strategy, state.arm
-    if not active_holds:
-        segment = match_segment(config, facts, notes)
-        if segment is None:
-            segment_name, strategy_id, arm = None, None, "champion"
-            notes.append("no segment matches: no strategy")
-        else:
-            keep = in_cycle and cycle_event is None and segment.name == state.segment
-            arm = state.arm if keep else assign_arm(account.account_id, segment, config.version)
-            if arm == "challenger" and segment.challenger is None:
-                arm = "champion"  # the challenger was withdrawn mid-cycle
-            segment_name = segment.name
-            challenger = segment.challenger if arm == "challenger" else None
-            strategy_id = challenger.strategy if challenger else segment.strategy
-            notes.append(f"segment {segment.name} → {f'strategy {strategy_id}' if strategy_id else 'exempt'} ({arm})")
-        update |= {"segment": segment_name, "strategy": strategy_id, "arm": arm}
-    strategy = config.strategy(strategy_id)
-    days = days_overdue(oldest, today, strategy.business_days) if strategy and oldest else calendar_days
-
-    # -- promise and plan outcomes (reported whatever else happens today)
-    notes += [note for note in (plan_note, promise_note) if note]
-
-    # -- steps
-    fired: list[FiredStep] = []
-    skipped: list[SkippedStep] = []
-    # What this cycle already did (nothing when the cycle started today).
-    carried_fired = state.fired if cycle_event is None else ()
-    carried_skipped = state.skipped if cycle_event is None else ()
-    running = False  # in a cycle, not held, not paused: time alone can make something happen
-    if not in_cycle:
-        pass
-    elif active_holds:
-        notes.append("on hold (" + "; ".join(_describe_hold(h) for h in active_holds) + "): no steps")
-    elif plan_pauses or promise_pauses:
-        pass  # the plan or promise note says why
-    elif strategy is None:
-        running = True
-        notes.append("exempt: no steps")
-    else:
-        running = True
-        step_fired, skipped, step_notes = _advance(
-            config, strategy, {*carried_fired, *carried_skipped}, days, overdue_amount, facts, account, cycle_number
-        )
-        notes += step_notes
-        update["skipped"] = (*carried_skipped, *(s.step for s in skipped))
-        if step_fired is not None:
-            fired.append(step_fired)
-            update["fired"] = (*carried_fired, step_fired.step)
-            update["stage"] = step_fired.step
-            if step_fired.action is not None:
-                actions.append(
-                    EmittedAction(
-                        action=step_fired.action,
-                        step=step_fired.step,
-                        reason=f"step {step_fired.step} (day {step_fired.offset_days})",
-                        idempotency_key=step_fired.idempotency_key,
-                    )
-                )
-                if step_fired.action is Action.SUSPEND:
-                    update["suspended_in_cycle"] = True
-                elif step_fired.action is Action.RECONNECT:
-                    update["suspended_in_cycle"] = False
-
-    new_state = state.model_copy(update=update)
+    steps = _take_steps(
+        config,
+        strategy,
+        state,
+        cycle,
+        account=account,
+        days=days,
+        overdue_amount=overdue.amount,
+        facts=facts,
+        active_holds=active_holds,
+        paused=plan_pauses or promise_pauses,
+        notes=notes,
+    )
+    new_state = state.model_copy(update=update | steps.update)
     review_on, review_reason = _next_review(
         config,
         account,
@@ -452,34 +425,186 @@ def decide(
         today,
         active_holds=active_holds,
         promise=promise if promise_pauses else None,
-        running=running,
+        running=steps.running,
         strategy=strategy,
-        oldest=oldest,
+        oldest=overdue.oldest,
         days=days,
     )
-    headline = (
-        f"{account.account_id} on {today.isoformat()} (config v{config.version}): overdue "
-        f"{format_money(overdue_amount)} {account.currency} in {len(overdue)} item(s)"
-        + (f", oldest due {oldest.isoformat()}, {days} {_unit(strategy, days)} overdue" if oldest else "")
-    )
-    review = f"next review {review_on.isoformat()}: {review_reason}" if review_on else "nothing further scheduled"
     return Decision(
         account_id=account.account_id,
         business_date=today,
         config_version=config.version,
         state=new_state,
-        overdue_amount=overdue_amount,
+        overdue_amount=overdue.amount,
         days_overdue=days,
-        cycle_event=cycle_event,
-        fired=tuple(fired),
-        skipped=tuple(skipped),
-        actions=tuple(actions),
+        cycle_event=cycle.event,
+        fired=(steps.fired,) if steps.fired else (),
+        skipped=steps.skipped,
+        actions=(*cycle.actions, *steps.actions),
         promise_outcome=promise_outcome,
         plan_outcome=plan_outcome,
         next_review_on=review_on,
         next_review_reason=review_reason,
-        explanation="; ".join([headline, *notes, review]),
+        explanation=_explain(config, account, today, overdue, strategy, days, notes, review_on, review_reason),
     )
+
+
+# ---------------------------------------------------------------- the phases of a decision
+
+
+def _overdue(account: AccountFacts, today: dt.date) -> _Overdue:
+    items = tuple(item for item in account.items if item.overdue_on(today))
+    oldest = min((item.due_date for item in items), default=None)
+    return _Overdue(
+        items=items,
+        amount=sum((item.open_amount for item in items), ZERO),
+        oldest=oldest,
+        calendar_days=days_overdue(oldest, today, False) if oldest else 0,
+    )
+
+
+def _days_overdue(overdue: _Overdue, today: dt.date, strategy: Strategy | None) -> int:
+    """Days overdue in the strategy's count (business days when it says so), else calendar days."""
+    if strategy is None or overdue.oldest is None:
+        return overdue.calendar_days
+    return days_overdue(overdue.oldest, today, strategy.business_days)
+
+
+def _turn_cycle(
+    config: DunningConfig,
+    account_id: str,
+    state: DunningState,
+    today: dt.date,
+    overdue_amount: Decimal,
+    *,
+    held: bool,
+    notes: list[str],
+) -> _CycleTurn:
+    """A cycle ends when the overdue amount drops below the threshold (reconnecting after a suspension) and starts
+    when it reaches it, unless the account is on hold; a cycle may end on hold."""
+    threshold = config.cycle_threshold
+    number = state.cycle_number
+    fresh = {"fired": (), "skipped": (), "suspended_in_cycle": False, "stage": None}
+    if state.in_cycle and overdue_amount < threshold:
+        notes.append(f"cycle {number} ended: overdue is below {format_money(threshold)}")
+        reconnect = EmittedAction(
+            action=Action.RECONNECT,
+            step=None,
+            reason=f"cycle {number} ended after a suspension",
+            idempotency_key=step_key(account_id, number, RECONNECT_ON_CYCLE_END),
+        )
+        actions: tuple[EmittedAction, ...] = ()
+        if state.suspended_in_cycle:
+            notes.append(f"reconnect: the account was suspended in cycle {number}")
+            actions = (reconnect,)
+        return _CycleTurn("ended", False, number, {"cycle_started": None, **fresh}, actions)
+    if not state.in_cycle and overdue_amount >= threshold:
+        if held:
+            notes.append(f"overdue reached {format_money(threshold)} but no cycle starts while on hold")
+            return _CycleTurn(None, False, number, {})
+        notes.append(f"cycle {number + 1} started: overdue reached {format_money(threshold)}")
+        return _CycleTurn("started", True, number + 1, {"cycle_started": today, "cycle_number": number + 1, **fresh})
+    if state.in_cycle:
+        assert state.cycle_started is not None
+        notes.append(f"cycle {number} running since {state.cycle_started.isoformat()}")
+    return _CycleTurn(None, state.in_cycle, number, {})
+
+
+def _assign_strategy(
+    config: DunningConfig,
+    account_id: str,
+    state: DunningState,
+    facts: Mapping[str, Any],
+    cycle: _CycleTurn,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The segment the facts match, the arm (kept for the whole cycle while the segment stays) and its strategy."""
+    segment = match_segment(config, facts, notes)
+    if segment is None:
+        notes.append("no segment matches: no strategy")
+        return {"segment": None, "strategy": None, "arm": "champion"}
+    keep = cycle.in_cycle and cycle.event is None and segment.name == state.segment
+    arm = state.arm if keep else assign_arm(account_id, segment, config.version)
+    if arm == "challenger" and segment.challenger is None:
+        arm = "champion"  # the challenger was withdrawn mid-cycle
+    challenger = segment.challenger if arm == "challenger" else None
+    strategy_id = challenger.strategy if challenger else segment.strategy
+    notes.append(f"segment {segment.name} → {f'strategy {strategy_id}' if strategy_id else 'exempt'} ({arm})")
+    return {"segment": segment.name, "strategy": strategy_id, "arm": arm}
+
+
+def _take_steps(
+    config: DunningConfig,
+    strategy: Strategy | None,
+    state: DunningState,
+    cycle: _CycleTurn,
+    *,
+    account: AccountFacts,
+    days: int,
+    overdue_amount: Decimal,
+    facts: Mapping[str, Any],
+    active_holds: Sequence[Hold],
+    paused: bool,
+    notes: list[str],
+) -> _Steps:
+    """Today's step, if any: none out of a cycle, on hold, or paused by a promise or plan (their notes say why)."""
+    if not cycle.in_cycle:
+        return _Steps()
+    if active_holds:
+        notes.append("on hold (" + "; ".join(_describe_hold(h) for h in active_holds) + "): no steps")
+        return _Steps()
+    if paused:
+        return _Steps()
+    if strategy is None:
+        notes.append("exempt: no steps")
+        return _Steps(running=True)
+    # What this cycle already did (nothing when the cycle started today).
+    carried_fired = state.fired if cycle.event is None else ()
+    carried_skipped = state.skipped if cycle.event is None else ()
+    fired, skipped, step_notes = _advance(
+        config, strategy, {*carried_fired, *carried_skipped}, days, overdue_amount, facts, account, cycle.number
+    )
+    notes += step_notes
+    update: dict[str, Any] = {"skipped": (*carried_skipped, *(s.step for s in skipped))}
+    if fired is None:
+        return _Steps(skipped=tuple(skipped), update=update, running=True)
+    update |= {"fired": (*carried_fired, fired.step), "stage": fired.step}
+    actions: tuple[EmittedAction, ...] = ()
+    if fired.action is not None:
+        reason = f"step {fired.step} (day {fired.offset_days})"
+        actions = (
+            EmittedAction(action=fired.action, step=fired.step, reason=reason, idempotency_key=fired.idempotency_key),
+        )
+        if fired.action is Action.SUSPEND:
+            update["suspended_in_cycle"] = True
+        elif fired.action is Action.RECONNECT:
+            update["suspended_in_cycle"] = False
+    return _Steps(fired=fired, skipped=tuple(skipped), actions=actions, update=update, running=True)
+
+
+def _explain(
+    config: DunningConfig,
+    account: AccountFacts,
+    today: dt.date,
+    overdue: _Overdue,
+    strategy: Strategy | None,
+    days: int,
+    notes: Sequence[str],
+    review_on: dt.date | None,
+    review_reason: str | None,
+) -> str:
+    """One line: what is overdue, then every phase's note in order, then when the account is reviewed next and why."""
+    headline = (
+        f"{account.account_id} on {today.isoformat()} (config v{config.version}): overdue "
+        f"{format_money(overdue.amount)} {account.currency} in {len(overdue.items)} item(s)"
+        + (
+            f", oldest due {overdue.oldest.isoformat()}, {days} {_unit(strategy, days)} overdue"
+            if overdue.oldest
+            else ""
+        )
+    )
+    review = f"next review {review_on.isoformat()}: {review_reason}" if review_on else "nothing further scheduled"
+    return "; ".join([headline, *notes, review])
 
 
 def _unit(strategy: Strategy | None, days: int) -> str:
@@ -524,6 +649,8 @@ def _advance(
     skipped = [
         SkippedStep(step=step.name, reason=f"superseded by {chosen.name}") for n, step in pending if n < position
     ]
+    if skipped:
+        notes.append(f"{', '.join(s.step for s in skipped)} superseded by {chosen.name}")
     key = step_key(account.account_id, cycle_number, chosen.name)
     if chosen.action is not None:
         notes.append(f"fired {chosen.name} (day {chosen.offset_days}, action {chosen.action})")
@@ -587,6 +714,23 @@ def _next_review(
     Events (a payment, a new invoice, a hold lifted, a promise or plan created) re-plan the account themselves.
     ``running``: in a cycle, not held and not paused, so steps (or a change of segment) can follow from time alone.
     """
+    candidates = _hold_and_item_dates(account, today, active_holds)
+    if promise is not None:
+        deadline = promise.date + dt.timedelta(days=config.promise_grace_days)
+        candidates.append((deadline + _ONE_DAY, "the promise to pay is checked"))
+    if running and strategy is not None and oldest is not None:
+        candidates += _step_dates(config, strategy, state, today, oldest, days)
+    if running and any("days_overdue" in config.rule(s.rule).fields for s in config.segments):
+        candidates.append((today + _ONE_DAY, "segment rules depend on days_overdue"))
+    if not candidates:
+        return None, None
+    return min(candidates, key=lambda candidate: candidate[0])
+
+
+def _hold_and_item_dates(
+    account: AccountFacts, today: dt.date, active_holds: Sequence[Hold]
+) -> list[tuple[dt.date, str]]:
+    """The day after a hold ends and the day after a not-yet-overdue item falls due."""
     candidates: list[tuple[dt.date, str]] = []
     for item in account.items:
         if not item.is_open:
@@ -599,21 +743,21 @@ def _next_review(
     for hold in active_holds:
         if hold.until is not None:
             candidates.append((hold.until + _ONE_DAY, f"{hold.level} hold ends"))
-    if promise is not None:
-        deadline = promise.date + dt.timedelta(days=config.promise_grace_days)
-        candidates.append((deadline + _ONE_DAY, "the promise to pay is checked"))
-    if running and strategy is not None and oldest is not None:
-        done = set(state.fired) | set(state.skipped)
-        for step in strategy.steps:
-            if step.name in done:
-                continue
-            if step.offset_days > days:
-                due = add_days(oldest, step.offset_days, strategy.business_days)
-                candidates.append((due, f"step {step.name} comes due"))
-            elif step.condition and "days_overdue" in config.rule(step.condition).fields:
-                candidates.append((today + _ONE_DAY, f"step {step.name} waits on a condition over days_overdue"))
-    if running and any("days_overdue" in config.rule(s.rule).fields for s in config.segments):
-        candidates.append((today + _ONE_DAY, "segment rules depend on days_overdue"))
-    if not candidates:
-        return None, None
-    return min(candidates, key=lambda candidate: candidate[0])
+    return candidates
+
+
+def _step_dates(
+    config: DunningConfig, strategy: Strategy, state: DunningState, today: dt.date, oldest: dt.date, days: int
+) -> list[tuple[dt.date, str]]:
+    """When each step not yet done in this cycle comes due (tomorrow for one waiting on days_overdue)."""
+    candidates: list[tuple[dt.date, str]] = []
+    done = set(state.fired) | set(state.skipped)
+    for step in strategy.steps:
+        if step.name in done:
+            continue
+        if step.offset_days > days:
+            due = add_days(oldest, step.offset_days, strategy.business_days)
+            candidates.append((due, f"step {step.name} comes due"))
+        elif step.condition and "days_overdue" in config.rule(step.condition).fields:
+            candidates.append((today + _ONE_DAY, f"step {step.name} waits on a condition over days_overdue"))
+    return candidates

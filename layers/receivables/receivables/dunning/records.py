@@ -11,20 +11,36 @@ Layout in the ledger table (docs/dynamodb.md):
 - ``TASK#<task_id>`` / ``TASK``: a collector task; open and claimed tasks sit in sparse ``next_action`` index
   partitions ``TASKS#<group>#<status>`` sorted by priority.
 - ``ACCT#<account_id>`` / ``CONTACT#<cycle>#<step>``: one executed step (notification or action): the idempotency
-  record of account + cycle + step, and the contact history.
+  record of account + cycle + step, and the contact history, with the explanation of the decision that took it.
+- ``ACCT#<account_id>`` / ``CYCLE#<cycle>``: one dunning cycle, with the explanation of each change of its stage
+  (``StageChange``: started, a step carried out, ended); the account record keeps the latest decision's
+  ``Explanation`` beside its dunning state.
 - ``CONFIG#dunning`` / ``CURRENT`` and ``V#<version>``: the configuration in force and every version ever written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from receivables.domain.ledger import Money
 
 HoldLevel = Literal["customer", "account", "subscription", "item"]
+# An explanation is a few hundred characters (what is overdue, one note per phase, the next review); hold reasons
+# and rules that fail to evaluate can make it longer. Cut at this length, every record stays far below 400 KB.
+MAX_EXPLANATION_CHARS = 1000
+# A cycle record keeps one explanation per change of its stage: started, each step carried out, ended.
+MAX_STAGE_CHANGES = 12
+
+
+def bounded_explanation(text: str) -> str:
+    """``text`` cut to ``MAX_EXPLANATION_CHARS``, ending in '…' when it was cut."""
+    return text if len(text) <= MAX_EXPLANATION_CHARS else text[: MAX_EXPLANATION_CHARS - 1] + "…"
+
+
+ExplanationText = Annotated[str, AfterValidator(bounded_explanation)]
 
 
 class _Record(BaseModel):
@@ -35,6 +51,13 @@ class AuditEntry(_Record):
     at: dt.datetime
     by: str
     what: str
+
+
+def hold_in_force(day: dt.date, *, start: dt.date | None, until: dt.date | None) -> bool:
+    """The one rule of when a hold is in force: from ``start`` (its first day) to ``until`` (its last day), both
+    included; no ``until``: until it is released. Dunning's review and commands and the payments' ``not_held``
+    allocation filter all ask this (through ``HoldRecord.active_on`` or the engine's ``Hold`` and ``ItemFacts``)."""
+    return (start is None or start <= day) and (until is None or day <= until)
 
 
 class HoldRecord(_Record):
@@ -51,7 +74,44 @@ class HoldRecord(_Record):
     audit: tuple[AuditEntry, ...] = ()
 
     def active_on(self, day: dt.date) -> bool:
-        return self.status == "active" and self.start <= day and (self.until is None or day <= self.until)
+        return self.status == "active" and hold_in_force(day, start=self.start, until=self.until)
+
+
+class Explanation(_Record):
+    """Why dunning decided what it did for an account on one business date, under one configuration version: the
+    engine's explanation (``Decision.explanation``), as stored with the decision."""
+
+    business_date: dt.date
+    config_version: int
+    text: ExplanationText
+
+
+class StageChange(Explanation):
+    """One change of a cycle's stage and why: the cycle started or ended, or a step was carried out (or both, when a
+    cycle starts with a step already due)."""
+
+    event: Literal["started", "ended"] | None = None
+    step: str | None = None  # the step carried out
+
+
+class CycleRecord(_Record):
+    """One dunning cycle of an account as stored: how it started, what it sent, promises kept and broken, how it
+    ended, and why each stage changed (oldest first)."""
+
+    account_id: str
+    cycle: int
+    segment: str
+    strategy: str  # "exempt" for a segment without a strategy
+    arm: str
+    config_version: int | None = None  # the version in force when the cycle started
+    started: dt.date
+    overdue_at_start: Money
+    contacts: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    ended: dt.date | None = None
+    overdue_at_end: Money | None = None
+    explanations: tuple[StageChange, ...] = ()
 
 
 class PromiseRecord(_Record):
@@ -105,6 +165,7 @@ class TaskRecord(_Record):
     outcome: TaskOutcome | None = None
     note: str | None = None
     closed_on: dt.date | None = None
+    explanation: ExplanationText | None = None  # why the call task was created (the decision's explanation)
 
 
 class ContactRecord(_Record):
@@ -124,3 +185,4 @@ class ContactRecord(_Record):
     segment: str | None = None
     strategy: str | None = None
     arm: str | None = None
+    explanation: ExplanationText | None = None  # why the step was taken (the decision's explanation)

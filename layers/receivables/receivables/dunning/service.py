@@ -5,7 +5,8 @@ payment, a promise, a hold, a plan). For each account: load what the engine need
 fires claim its contact record (the idempotency key: account + cycle + step) before sending, so a redelivered message
 or a second review on the same day never sends twice. The account's dunning state and next action date are written
 under its dunning version; a concurrent review makes the write fail and the account is reviewed again from fresh
-reads.
+reads. The decision's explanation is stored with what it changed: the account's state (the latest decision), the
+contact record of the step carried out (and the collector task it created), the cycle record (each stage change).
 """
 
 from __future__ import annotations
@@ -244,6 +245,7 @@ class DunningReview:
             segment=state.segment,
             strategy=state.strategy,
             arm=state.arm,
+            explanation=decision.explanation,
             **fields,
         )
 
@@ -374,6 +376,7 @@ class DunningReview:
                     days_overdue=decision.days_overdue,
                     step=fired.step,
                     created_on=today,
+                    explanation=decision.explanation,
                 )
             )
             return record.model_copy(update={"status": "sent", "detail": task_id_of(fired.idempotency_key)})

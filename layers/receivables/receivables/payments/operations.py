@@ -139,7 +139,7 @@ class AccountOperations:
                 loaded = self._load(account_id, include)
 
     def _load(self, account_id: str, include: tuple[str, ...]) -> LoadedAccount:
-        loaded = self._store.load(account_id, include_payments=include)
+        loaded = self._store.load(account_id, on=self._clock.today(), include_payments=include)
         if loaded is None:
             raise LookupError(f"account {account_id} not found")
         return loaded

@@ -152,7 +152,9 @@ class PaymentStore(Protocol):
 
     def suspense(self, limit: int) -> list[PaymentRecord]: ...
 
-    def load(self, account_id: str, *, include_payments: Iterable[str] = ()) -> LoadedAccount | None: ...
+    def load(self, account_id: str, *, on: date, include_payments: Iterable[str] = ()) -> LoadedAccount | None:
+        """The account's money; items under a hold in force on ``on`` are marked held (the ``not_held`` filter)."""
+        ...
 
     def save(self, write: StepWrite) -> None:
         """Write one step in one transaction; ConcurrentUpdateError if the account or a payment moved on. On

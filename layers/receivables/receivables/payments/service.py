@@ -454,7 +454,8 @@ class BankFileService:
     ) -> tuple[list[tuple[str, Decimal]], str]:
         """Each account's share by the allocation policy over all the accounts' open items (the accounts' common
         policy; FIFO when their types' policies differ), and how it was decided. The surplus stays with the first."""
-        ledgers = [loaded.ledger for a in account_ids if (loaded := self._store.load(a)) is not None]
+        today = self._clock.today()
+        ledgers = [loaded.ledger for a in account_ids if (loaded := self._store.load(a, on=today)) is not None]
         policies = [ledger.policy for ledger in ledgers]
         policy = policies[0] if policies and all(p == policies[0] for p in policies) else FIFO
         how = f"paid over the customer's accounts by {policy.describe()}"

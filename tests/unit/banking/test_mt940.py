@@ -135,10 +135,14 @@ def test_missing_bank_reference_is_derived_from_statement_number_index_amount_an
     assert again.position != entry.position  # one line further down
 
 
-def statement(currency: str, *entries: str, account: str = "DE89370400440532013000") -> bytes:
-    """One MT940 statement in ``currency`` holding the given :61:/:86: lines (the first :61: is on line 5)."""
+def statement(
+    currency: str, *entries: str, account: str = "DE89370400440532013000", closing: str | None = None
+) -> bytes:
+    """One MT940 statement in ``currency`` holding the given :61:/:86: lines (the first :61: is on line 5), opening
+    with 100,00 and closing with ``closing`` (by default 100,00 again)."""
     lines = [":20:STMT-INLINE", f":25:{account}", ":28C:00001/001", f":60F:C260601{currency}100,00"]
-    return "\n".join([*lines, *entries, f":62F:C260602{currency}100,00", "-", ""]).encode()
+    closing = closing or f"C260602{currency}100,00"
+    return "\n".join([*lines, *entries, f":62F:{closing}", "-", ""]).encode()
 
 
 @pytest.mark.parametrize(
@@ -280,6 +284,55 @@ def test_turkish_statement_in_utf8_windows_1254_and_ascii_transliteration():
         )
         # matching tokenises ASCII only, so compare the references (tokens with digits), not the Turkish words
         assert references(plain) == references(original)
+
+
+# --- returns told only by :86: -------------------------------------------------------------------------------------
+# The payments service takes an entry down its return path when ``reversal`` is set (or a debit has a
+# ``return_reason``): anything else that is a credit is a customer payment and pays invoices.
+
+
+def test_returns_marked_only_in_the_details_are_returns_in_every_dialect():
+    entries = by_reference(parse("returns-in-details.sta").transactions)
+    returns = {
+        # German: GVC 159 RETOURE, a refund we sent coming back (a credit); DK return key ?34 901, no ISO code
+        "DE260421R001": (Direction.CREDIT, None),
+        # German: GVC 109 RUECKLASTSCHRIFT, our collection taken back (a debit), MD06 in the purpose
+        "DE260422R002": (Direction.DEBIT, "MD06"),
+        # Dutch: /RTRN/ on a credit (a refund returned) and on a debit (a collection returned)
+        "NL26050700001": (Direction.CREDIT, "AC04"),
+        "NL26050700002": (Direction.DEBIT, "MD06"),
+        # free text: a keyword and a code, a code alone, a keyword alone with a code
+        "FT26060200001": (Direction.CREDIT, "AC07"),
+        "FT26060200002": (Direction.DEBIT, "MD06"),
+        "FT26060200003": (Direction.CREDIT, "BE05"),
+        # Turkish free text: İADE
+        "TR2605030000001": (Direction.CREDIT, None),
+    }
+    for reference, (direction, reason) in returns.items():
+        entry = entries[reference]
+        assert (entry.direction, entry.reversal, entry.return_reason) == (direction, True, reason), reference
+        assert any("return" in note for note in entry.assumptions), reference
+    german = entries["DE260421R001"].assumptions[0]
+    assert "GVC 159" in german and "RETOURE" in german and "?34 901" in german
+
+
+def test_payments_that_only_look_like_returns_stay_payments():
+    entries = by_reference(parse("returns-in-details.sta").transactions)
+    for reference in ("DE260422R003", "FT26060200004", "TR2605030000002"):  # 'PO L-AC07', 'ACC-AC07 RETURNS-DEPT'
+        entry = entries[reference]
+        assert (entry.direction, entry.reversal, entry.return_reason) == (Direction.CREDIT, False, None), reference
+        assert entry.assumptions == (), reference
+
+
+def test_a_marked_reversal_takes_the_reason_code_from_its_details():
+    data = statement(
+        "EUR",
+        ":61:2606020602RC35,00NDDTNONREF//RC-1",
+        ":86:SEPA DD RETURNED AM04 INSUFFICIENT FUNDS",
+        closing="C260602EUR65,00",
+    )
+    (entry,) = parse_mt940(data).transactions
+    assert (entry.direction, entry.reversal, entry.return_reason) == (Direction.DEBIT, True, "AM04")
 
 
 # --- encodings and line endings --------------------------------------------------------------------------------------
@@ -471,7 +524,9 @@ def test_public_sample_matches_the_expected_results(name):
         assert got.amount == abs(want.amount), got.position
         credit = want.mark.upper() in ("C", "RD")
         assert got.direction == (Direction.CREDIT if credit else Direction.DEBIT), got.position
-        assert got.reversal == want.mark.upper().startswith("R"), got.position
+        # RC/RD, or a plain C/D whose :86: says it is a return (betterplace's GVC 159 RETOURE credits)
+        told = any(note.startswith("return told by the :86: details") for note in got.assumptions)
+        assert got.reversal == (want.mark.upper().startswith("R") or told), got.position
         assert (got.value_date, got.booking_date) == (want.value_date, want.entry_date), got.position
         if want.bank_reference in (None, "NONREF"):
             assert got.bank_reference and got.bank_reference.startswith("derived:"), got.position

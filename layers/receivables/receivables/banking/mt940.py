@@ -42,6 +42,7 @@ from receivables.banking.statement import (
 )
 from receivables.domain.iban import iban_checksum_ok, normalise_iban
 from receivables.domain.money import AmountError, is_currency, quantize_to_currency
+from receivables.domain.text import fold
 
 __all__ = ["is_mt940", "parse_mt940"]
 
@@ -467,6 +468,8 @@ class _Details:
     iban: str | None = None
     account: str | None = None
     return_reason: str | None = None
+    # Why the details say the entry undoes an earlier payment (a return, a reversal), when they do; see _return_of.
+    returned_because: str | None = None
     structured_references: tuple[str, ...] = ()
     # Free text is ambiguous where a line is exactly as long as the wrap: a word cut in two, or two words. The
     # other reading (a space at every line break) is kept too, so a reference is found either way.
@@ -500,7 +503,13 @@ def _details(lines: Sequence[str], wrap: int) -> _Details:
         return _dutch(text)
     # Free text (Turkish banks, older Dutch and Swiss layouts, mBank...): all of it is the remittance information.
     spaced = " ".join(line.strip() for line in lines if line.strip())
-    return _Details(remittance=text or None, other_reading=spaced if spaced != text else None)
+    reason, because = _return_of([text, spaced])
+    return _Details(
+        remittance=text or None,
+        other_reading=spaced if spaced != text else None,
+        return_reason=reason,
+        returned_because=because,
+    )
 
 
 def _join_wrapped(chunks: Sequence[str], width: int, starts_anew: Callable[[str], bool] = lambda _: False) -> str:
@@ -556,6 +565,15 @@ def _german(flat: str, separator: str) -> _Details:
 
     leading, found = _keyed(_SEPA_KEYWORD, purpose)
     remittance = " ".join(part for part in (leading, found.get("SVWZ")) if part)  # the whole purpose if no keyword
+    # GVC, booking text (?00) and the DK return key (?34, a three-digit 9xx code on returns) are the bank's own
+    # words for what the entry is; the purpose is checked too, as some banks write the SEPA reason code there.
+    gvc = (flat[:3] if flat[:3].isdigit() else "") or None
+    return_key = values.get("34", "").strip()
+    reason, because = _return_of(
+        [values.get("00", ""), purpose],
+        gvc=gvc,
+        return_key=return_key if _DK_RETURN_KEY.fullmatch(return_key) else None,
+    )
     return _Details(
         remittance=remittance or None,
         end_to_end_id=_end_to_end(found.get("EREF")),
@@ -564,6 +582,8 @@ def _german(flat: str, separator: str) -> _Details:
         name=name or None,
         iban=iban,
         account=None if iban or not account else (f"{bank}/{account}" if bank.isdigit() else account),
+        return_reason=reason,
+        returned_because=because,
     )
 
 
@@ -590,7 +610,8 @@ def _dutch(text: str) -> _Details:
     creditor_reference = found.get("CDTRREF", "").strip("/ ")
     if creditor_reference:
         structured = (*structured, creditor_reference)
-    return_reason = found.get("RTRN", "").strip("/ ").split(" ")[0]
+    structured_reason = found.get("RTRN", "").strip("/ ").split(" ")[0].upper() or None
+    reason, because = _return_of([found.get("TRTP", ""), found.get("REMI", "")], structured_reason=structured_reason)
     return _Details(
         remittance=remittance,
         end_to_end_id=_end_to_end(found.get("EREF")),
@@ -598,7 +619,8 @@ def _dutch(text: str) -> _Details:
         name=name.strip() or None,
         iban=iban,
         account=None if iban or not account else account,
-        return_reason=return_reason or None,
+        return_reason=reason,
+        returned_because=because,
         structured_references=tuple(dict.fromkeys(structured)),
     )
 
@@ -614,6 +636,62 @@ def _dutch_remittance(value: str) -> tuple[str | None, tuple[str, ...]]:
     return value or None, ()
 
 
+# Words banks write in :86: for an entry that undoes an earlier one, compared with the folded, upper-cased text as
+# whole words: English, German (with and without umlauts), Dutch, Turkish (İADE folds to IADE).
+_RETURN_WORDS = re.compile(
+    r"(?<![0-9A-Z])(?:RETURN|RETURNED|REVERSAL|REVERSED|RETOUR|RETOURE|STORNO|STORNIERUNG|TERUGBOEKING|TERUGGEBOEKT"
+    r"|R(?:UE|Ü)CKLASTSCHRIFT|R(?:UE|Ü)CK(?:UE|Ü)BERWEISUNG|R(?:UE|Ü)CKBUCHUNG|R(?:UE|Ü)CKBEL(?:ASTUNG)?"
+    r"|R(?:UE|Ü)CKGABE|IADE|IADESI)(?![0-9A-Z])"
+)
+# ISO 20022 ExternalReturnReason1Code values shaped like no word (two letters, two digits): found anywhere in the
+# text as a whole token. A code glued to a reference by '-' ('INV-AC07', 'AC07-2026') is part of that reference.
+_RETURN_CODES = re.compile(
+    r"(?<![0-9A-Z-])(AC0[13467]|AC1[3-6]|AG0[1-3]|AM0[1-79]|AM1[0-2]|BE0[1-8]|DT0[1-6]|ED05|FF0[15]|MD0[1-8]|MS0[23]"
+    r"|RC0[1-8]|RF01|RR0[1-4]|SL0[1-3]|SP0[1-2]|TM01)(?![0-9A-Z-])"
+)
+# An ISO code of any shape, where the field says it is one (Dutch /RTRN/): also CUST, DUPL, FOCR, FRAD, TECH ...
+_ANY_REASON_CODE = re.compile(r"[A-Z0-9]{4}")
+# DK (German) GVCs of returns: 009/059 old Lastschrift/Überweisung returns, 109 SEPA direct debit return, 159 SEPA
+# credit transfer return.
+_RETURN_GVCS = frozenset({"009", "059", "109", "159"})
+_DK_RETURN_KEY = re.compile(r"9[0-9]{2}")  # ?34 on a return: the DK's numeric return reason (912, 914 ...)
+
+
+def _return_of(
+    texts: Sequence[str],
+    *,
+    gvc: str | None = None,
+    return_key: str | None = None,
+    structured_reason: str | None = None,
+) -> tuple[str | None, str | None]:
+    """The ISO return reason code (or None) and why the entry is a return, when the :86: details say it is one:
+    a return GVC, a field that holds a return reason (Dutch /RTRN/), a return word, or an ISO return reason code
+    standing alone in the text. ``(None, None)`` for an entry that is no return.
+
+    Banks that book a returned transfer or a returned direct debit as a plain C or D (no RC/RD mark) say so only
+    here; read as a plain credit, a returned refund would pay a customer's invoice, and a returned collection would
+    look like one of our own payments."""
+    folded = [fold(text).upper() for text in texts if text]
+    words = list(dict.fromkeys(m.group() for text in folded for m in _RETURN_WORDS.finditer(text)))
+    codes = list(dict.fromkeys(m.group() for text in folded for m in _RETURN_CODES.finditer(text)))
+    if structured_reason and not _ANY_REASON_CODE.fullmatch(structured_reason):
+        structured_reason = None
+    reason = structured_reason or (codes[0] if codes else None)
+    signs = []
+    if gvc in _RETURN_GVCS:
+        signs.append(f"GVC {gvc}")
+    if structured_reason:
+        signs.append(f"/RTRN/{structured_reason}/")
+    signs.extend(f"'{word}'" for word in words)
+    if codes and not structured_reason:
+        signs.append(f"reason code {codes[0]}")
+    if not signs:
+        return None, None
+    if return_key:
+        signs.append(f"DK return key ?34 {return_key}")
+    return reason, "return told by the :86: details (" + ", ".join(signs) + ")"
+
+
 def _end_to_end(value: str | None) -> str | None:
     value = (value or "").strip().rstrip("/").strip()
     return None if not value or value.upper() == _NOT_PROVIDED else value
@@ -626,6 +704,12 @@ def _transaction(
     header: _Header, currency: str, index: int, position: str, line: _Line, details: _Details
 ) -> BankTransaction:
     direction, reversal = _MARKS[line.mark]
+    assumptions: tuple[str, ...] = ()
+    if details.returned_because and not reversal:
+        # Booked as a plain C/D, yet the details say it undoes an earlier payment: it is a return, in the direction
+        # it was booked (a returned refund is a credit, a returned collection a debit).
+        reversal = True
+        assumptions = (f"{details.returned_because}: treated as a return although the :61: mark is {line.mark}",)
     # Banks that put the counterparty's IBAN in the supplementary details (Rabobank) give it here; anything else
     # there (a reference, a booking text) is remittance information like :86:.
     supplementary_iban = _iban(line.supplementary) if line.supplementary else None
@@ -661,6 +745,7 @@ def _transaction(
         remittance_lines=tuple(remittance),
         structured_references=details.structured_references,
         bank_transaction_code=line.type_code,
+        assumptions=assumptions,
     )
 
 

@@ -304,6 +304,42 @@ def test_status_as_plain_text_up_to_v04_and_as_a_code_element_later(v02, v08):
     assert v08["Stmt[2]/Ntry[2]"].status is EntryStatus.PENDING  # FUTR: value in the future is not cash yet
 
 
+def camt054(entries: str) -> bytes:
+    """A one-notification camt.054.001.08 around the given entries."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>N-1</MsgId><CreDtTm>2024-03-01T00:00:00</CreDtTm></GrpHdr>"
+        "<Ntfctn><Id>N-1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>"
+        f"{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def test_a_statement_entry_without_status_is_booked_and_says_it_was_assumed():
+    parsed = parse("camt053_v08_no_status.xml")
+    assert parsed.rejections == ()
+    entries = by_position(parsed)
+    for position in ("Stmt[1]/Ntry[1]", "Stmt[1]/Ntry[2]", "Stmt[1]/Ntry[3]"):
+        entry = entries[position]
+        assert entry.status is EntryStatus.BOOKED, position
+        (note,) = entry.assumptions
+        assert "without Sts" in note and "camt.053" in note and "booked" in note, position
+    assert (entries["Stmt[1]/Ntry[1]"].amount, entries["Stmt[1]/Ntry[1]"].end_to_end_id) == (
+        Decimal("1250.00"),
+        "E2E-NOSTS-1",
+    )
+    pending = entries["Stmt[1]/Ntry[4]"]  # a status that is there is read as written
+    assert (pending.status, pending.assumptions) == (EntryStatus.PENDING, ())
+
+
+def test_a_notification_entry_without_status_is_still_rejected():
+    # camt.054 (and camt.052) report entries of any status: a missing one cannot be taken as booked.
+    no_status = '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BkTxCd/></Ntry>'
+    parsed = parse_camt([camt054(no_status)])
+    assert parsed.transactions == ()
+    (rejection,) = parsed.rejections
+    assert "no Sts" in rejection.reason
+
+
 def test_dates_are_read_from_dt_or_dttm_and_a_dttm_keeps_its_own_date(v02, v08):
     assert (v02["Stmt[1]/Ntry[3]"].booking_date, v02["Stmt[1]/Ntry[3]"].value_date) == (
         date(2024, 3, 1),
@@ -554,7 +590,7 @@ def test_malformed_entries_are_rejected_one_by_one_and_the_rest_still_parses():
         ('<Ntry><Amt Ccy="EUR">١٢</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>', "'١٢'"),
         ("<Ntry><Amt>5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>", "currency None"),
         ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CREDIT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>', "'CREDIT'"),
-        ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BkTxCd/></Ntry>', "no Sts"),
+        ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOKD</Sts><BkTxCd/></Ntry>', "'BOKD'"),
         (
             '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd><Sts>BOOK</Sts>'
             "<BkTxCd/></Ntry>",

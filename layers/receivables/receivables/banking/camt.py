@@ -31,6 +31,8 @@ Choices where the standard or the banks leave room:
   code is a PMNT return/reversal sub-family (RRTN, UPDD, PRDD, RCDD, RPCR, ARET, AREV): banks book returned
   transfers and unpaid direct debits as fresh movements. ``return_reason`` is ``RtrInf/Rsn/Cd`` (else ``Prtry``).
 * Status ``BOOK`` → booked, ``PDNG`` and ``FUTR`` → pending, ``INFO`` → info; anything else rejects the entry.
+  A camt.053 entry without ``Sts`` is booked (a statement reports booked entries), and says so in its
+  ``assumptions``; in a camt.054 or camt.052 a missing status rejects the entry.
 * Dates: ``Dt`` or ``DtTm``; a date-time gives its date as written, in its own offset, not converted to UTC.
 * ``bank_reference``: the entry's ``AcctSvcrRef`` (else the only line's ``Refs/AcctSvcrRef``). A batch line takes its
   own ``Refs/AcctSvcrRef`` when that is unique within the entry, else ``<entry AcctSvcrRef>/<line number>``: banks
@@ -225,7 +227,7 @@ class CamtReader(OneMessageDocument):
     def _read_entry(self, entry: Element, record: Element) -> list[BankTransaction | BankFileRejection]:
         position = f"{self._record_name}[{self.statements}]/Ntry[{self._entries}]"
         try:
-            booking = _read_booking(entry)
+            booking = _read_booking(entry, statement=self.source_format is BankFormat.CAMT_053)
         except _Malformed as err:
             return [BankFileRejection(position=position, reason=str(err))]
         common: dict[str, Any] = {
@@ -236,6 +238,7 @@ class CamtReader(OneMessageDocument):
             "status": booking.status,
             "booking_date": booking.booking_date,
             "value_date": booking.value_date,
+            "assumptions": booking.assumptions,
         }
         lines = entry.findall("NtryDtls/TxDtls")
         # One TxDtls out of a batch of several describes one payer only: it must not take the whole booking.
@@ -279,9 +282,10 @@ class _Booking:
     reversal: bool
     reference: str | None
     code: str | None
+    assumptions: tuple[str, ...] = ()
 
 
-def _read_booking(entry: Element) -> _Booking:
+def _read_booking(entry: Element, *, statement: bool) -> _Booking:
     amount_element = entry.find("Amt")
     if amount_element is None:
         raise _Malformed("the entry has no Amt (booked amount)")
@@ -291,16 +295,26 @@ def _read_booking(entry: Element) -> _Booking:
     reversal = _text(entry, "RvslInd")
     if reversal is not None and reversal.lower() not in _FLAGS:
         raise _Malformed(f"RvslInd '{reversal}' is neither true nor false")
+    assumptions: tuple[str, ...] = ()
+    if entry.find("Sts") is None and statement:
+        # A statement reports what was booked (camt.053's own definition); banks that leave the mandatory Sts out
+        # of every entry would otherwise lose the whole statement. Notifications and intraday reports carry pending
+        # and information entries too, so there a missing status stays a rejection.
+        status = EntryStatus.BOOKED
+        assumptions = ("camt.053 entry without Sts (status): taken as booked, as a statement reports booked entries",)
+    else:
+        status = _status(entry)
     return _Booking(
         amount=amount,
         currency=currency,
         direction=_direction(_text(entry, "CdtDbtInd"), "the entry"),
-        status=_status(entry),
+        status=status,
         booking_date=_date(entry, "BookgDt"),
         value_date=_date(entry, "ValDt"),
         reversal=reversal is not None and _FLAGS[reversal.lower()],
         reference=_text(entry, "AcctSvcrRef"),
         code=_bank_transaction_code(entry),
+        assumptions=assumptions,
     )
 
 

@@ -237,6 +237,29 @@ def test_amounts_are_quantized_to_the_currency_minor_units(amount, currency, exp
     assert (str(payment.amount), payment.currency) == (expected, currency)
 
 
+def test_every_entry_rejection_and_transaction_names_the_line_of_its_element():
+    text = read("camt053_v04_malformed_entries.xml").decode()
+    lines = text.splitlines()
+    entry_lines = [n for n, line in enumerate(lines, 1) if line.lstrip().startswith("<Ntry>")]
+    parsed = parse("camt053_v04_malformed_entries.xml")
+    found = {r.position: r.line for r in parsed.rejections} | {t.position: t.line for t in parsed.transactions}
+    for number, line in enumerate(entry_lines, 1):
+        assert found.get(f"Stmt[1]/Ntry[{number}]", line) == line, number
+    # a batch line is named at its own TxDtls (line 68 in the fixture), the entry as a whole at its Ntry
+    assert found["Stmt[1]/Ntry[7]/TxDtls[2]"] == 68 and lines[67].lstrip().startswith("<TxDtls>")
+    assert found["Stmt[1]/Ntry[6]"] == entry_lines[5]
+    assert all(r.line for r in parsed.rejections)
+
+
+def test_lines_are_physical_lines_whatever_the_blocks():
+    data = read("camt053_v02_batch_and_returns.xml")
+    whole = parse_camt([data])
+    for size in (1, 7, 4096):
+        again = parse_camt(chunks(data, size))
+        assert [t.line for t in again.transactions] == [t.line for t in whole.transactions]
+    assert all(t.line for t in whole.transactions)
+
+
 @pytest.mark.parametrize(
     ("entry", "reason"),
     [
@@ -725,6 +748,45 @@ def test_entity_expansion_bomb_is_refused_before_expanding():
 def test_an_undeclared_entity_is_not_well_formed():
     with pytest.raises(BankFileError, match="undefined entity"):
         parse_camt([camt(CREDIT).replace(b"<MsgId>INLINE-1", b"<MsgId>&secret;")])
+
+
+def test_nesting_deeper_than_any_bank_file_is_refused_without_building_it():
+    deep = camt(CREDIT).replace(b"<MsgId>INLINE-1</MsgId>", b"<MsgId>INLINE-1</MsgId>" + b"<a>" * 100_000)
+    with pytest.raises(BankFileError, match=r"nested more than 64 deep at line 1: not a bank file"):
+        parse_camt([deep])
+
+
+def test_a_huge_text_is_refused_before_it_is_held_in_memory():
+    def blocks() -> Iterator[bytes]:
+        head, tail = camt(CREDIT).split(b"INLINE-1")
+        yield head
+        for _ in range(40):  # 20 MB of one element's text, as it would stream from S3
+            yield b"x" * (512 * 1024)
+        yield tail
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(BankFileError, match=r"more than 1048576 characters of text in one element"):
+            parse_camt(blocks())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000
+
+
+def test_a_whole_file_in_one_block_is_still_read_entry_by_entry():
+    entries = "".join(CREDIT.replace("R-1", f"R-{n}") for n in range(6000))
+    data = camt(entries)
+    sum(1 for _ in CamtReader([camt(CREDIT)]))  # one-time costs first
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in CamtReader([data]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 6000
+    # The 1 MB block itself is the caller's; the tree of its 6,000 entries is never built.
+    assert peak < 500_000 < len(data)
 
 
 # --- streaming -------------------------------------------------------------------------------------------------------

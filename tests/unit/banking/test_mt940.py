@@ -433,6 +433,14 @@ def test_malformed_entries_are_rejected_with_position_and_reason_and_the_rest_pa
     assert result.transactions[1].position == "statement 1 / :61: #8 (line 18)"  # numbering counts rejected entries
 
 
+def test_rejections_and_transactions_carry_the_line_of_their_61_tag():
+    result = parse("malformed.sta")
+    assert [r.line for r in result.rejections] == [7, 9, 11, 13, 15, 17, 25]
+    assert [t.line for t in result.transactions] == [5, 18]
+    stray = parse_mt940(b":61:2601010101C1,00NTRFNONREF//STRAY\n" + fixture("marks-and-amounts.sta"))
+    assert stray.rejections[0].line == 1
+
+
 def test_an_entry_before_any_statement_header_is_rejected():
     data = b":61:2601010101C1,00NTRFNONREF//STRAY\n" + fixture("marks-and-amounts.sta")
     result = parse_mt940(data)

@@ -165,11 +165,13 @@ class CamtReader(OneMessageDocument):
         self.statements = 0
         self._record_name = ""
         self._entries = 0  # entries seen in the current record
+        self._entry_line = 0  # where the current Ntry's start tag is
+        self._line_lines: list[int] = []  # where its TxDtls start tags are
 
     def __iter__(self) -> Iterator[BankTransaction | BankFileRejection]:
-        for event, element, namespace, stack in iter_local_events(self._blocks, "camt"):
+        for event, element, namespace, stack, line in iter_local_events(self._blocks, "camt"):
             if event == "start":
-                self._on_start(element, namespace, stack)
+                self._on_start(element, namespace, stack, line)
             else:
                 yield from self._on_end(element, stack)
         if self._message is None:
@@ -178,11 +180,17 @@ class CamtReader(OneMessageDocument):
                 f"element (root element <{self._root}>)"
             )
 
-    def _on_start(self, element: Element, namespace: str, stack: list[Element]) -> None:
+    def _on_start(self, element: Element, namespace: str, stack: list[Element], line: int) -> None:
         depth = len(stack)
         if self._track_start(element, namespace, stack):
             return
-        if self._is_record(element, depth):
+        name = element.tag
+        if name == "Ntry":
+            self._entry_line = line
+            self._line_lines = []
+        elif name == "TxDtls":
+            self._line_lines.append(line)  # NtryDtls/TxDtls in document order: the batch lines
+        elif self._is_record(element, depth):
             self.statements += 1
             self._entries = 0
 
@@ -226,10 +234,11 @@ class CamtReader(OneMessageDocument):
 
     def _read_entry(self, entry: Element, record: Element) -> list[BankTransaction | BankFileRejection]:
         position = f"{self._record_name}[{self.statements}]/Ntry[{self._entries}]"
+        line = self._entry_line
         try:
             booking = _read_booking(entry, statement=self.source_format is BankFormat.CAMT_053)
         except _Malformed as err:
-            return [BankFileRejection(position=position, reason=str(err))]
+            return [BankFileRejection(position=position, reason=str(err), line=line)]
         common: dict[str, Any] = {
             "source_format": self.source_format,
             "statement_id": _text(record, "Id"),
@@ -244,23 +253,25 @@ class CamtReader(OneMessageDocument):
         # One TxDtls out of a batch of several describes one payer only: it must not take the whole booking.
         declared = sum(int(count) for count in _texts(entry, "NtryDtls/Btch/NbOfTxs") if _COUNT.fullmatch(count))
         if len(lines) > 1 or (lines and declared > 1):
-            return _read_batch(lines, booking, position, common)
-        line = lines[0] if lines else None
+            starts = self._line_lines if len(self._line_lines) == len(lines) else [line] * len(lines)
+            return _read_batch(lines, booking, position, line, starts, common)
+        detail = lines[0] if lines else None
         try:
-            details = _read_details(line, booking)
-            instructed = _instructed(line, booking.currency)
+            details = _read_details(detail, booking)
+            instructed = _instructed(detail, booking.currency)
             if instructed is None:
                 instructed = _instructed(entry, booking.currency)
         except _Malformed as err:
-            return [BankFileRejection(position=position, reason=str(err))]
+            return [BankFileRejection(position=position, reason=str(err), line=line)]
         if not details.get("remittance_lines") and not details.get("structured_references"):
             details["remittance_lines"] = _texts(entry, "AddtlNtryInf")
-        reference = booking.reference or (_text(line, "Refs/AcctSvcrRef") if line is not None else None)
+        reference = booking.reference or (_text(detail, "Refs/AcctSvcrRef") if detail is not None else None)
         return [
             BankTransaction(
                 **common,
                 **details,
                 position=position,
+                line=line,
                 amount=booking.amount,
                 direction=booking.direction,
                 instructed_amount=instructed,
@@ -319,21 +330,22 @@ def _read_booking(entry: Element, *, statement: bool) -> _Booking:
 
 
 def _read_batch(
-    lines: list[Element], booking: _Booking, position: str, common: dict[str, Any]
+    lines: list[Element], booking: _Booking, position: str, line: int, starts: list[int], common: dict[str, Any]
 ) -> list[BankTransaction | BankFileRejection]:
+    """``line`` is where the entry starts, ``starts`` where each of its lines does."""
     own_references = [_text(line, "Refs/AcctSvcrRef") for line in lines]
     transactions: list[BankTransaction | BankFileRejection] = []
     problems: list[BankTransaction | BankFileRejection] = []
     net = Decimal(0)
-    for number, (line, own_reference) in enumerate(zip(lines, own_references, strict=True), start=1):
+    for number, (detail, own_reference, start) in enumerate(zip(lines, own_references, starts, strict=True), 1):
         line_position = f"{position}/TxDtls[{number}]"
         try:
-            amount, direction = _line_amount(line, booking)
-            details = _read_details(line, booking)
-            instructed = _instructed(line, booking.currency)
+            amount, direction = _line_amount(detail, booking)
+            details = _read_details(detail, booking)
+            instructed = _instructed(detail, booking.currency)
         except _Malformed as err:
             reason = f"{err}; the whole batch entry is held back so it is never posted in part"
-            problems.append(BankFileRejection(position=line_position, reason=reason))
+            problems.append(BankFileRejection(position=line_position, reason=reason, line=start))
             continue
         net += amount if direction is booking.direction else -amount
         if own_reference and own_references.count(own_reference) == 1:
@@ -346,6 +358,7 @@ def _read_batch(
                 **common,
                 **details,
                 position=line_position,
+                line=start,
                 amount=amount,
                 direction=direction,
                 instructed_amount=instructed,
@@ -361,6 +374,7 @@ def _read_batch(
                 position=position,
                 reason=f"the {len(lines)} batch lines net to {net} {currency} but the entry books "
                 f"{booking.amount} {currency}: posting the lines would lose or invent money",
+                line=line,
             )
         ]
     return transactions

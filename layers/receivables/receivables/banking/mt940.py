@@ -118,10 +118,9 @@ def parse_mt940(data: bytes, *, encoding: str | None = None) -> ParsedBankFile:
     statements, stray = _statements(fields)
     wrap = _wrap_width(statements)
     transactions: list[BankTransaction] = []
+    stray_reason = "a :61: entry before any :20: statement header"
     rejections = [
-        BankFileRejection(position=f"line {f.line}", reason="a :61: entry before any :20: statement header")
-        for f in stray
-        if f.tag == "61"
+        BankFileRejection(position=f"line {f.line}", reason=stray_reason, line=f.line) for f in stray if f.tag == "61"
     ]
     for statement in statements:
         read, rejected = _read_statement(statement, wrap)
@@ -331,14 +330,15 @@ def _read_statement(statement: _Statement, wrap: int) -> tuple[list[BankTransact
         position = f"statement {statement.number} / :61: #{index} (line {line_field.line})"
         if currency is None:
             reason = "no currency: the statement has no balance (:60F:/:60M:/:62F:) or :34F: floor limit naming one"
-            rejections.append(BankFileRejection(position=position, reason=reason))
+            rejections.append(BankFileRejection(position=position, reason=reason, line=line_field.line))
             continue
         try:
             line = _statement_line(line_field, currency)
         except _Malformed as exc:
-            rejections.append(BankFileRejection(position=position, reason=f":61: {exc.reason}"))
+            rejections.append(BankFileRejection(position=position, reason=f":61: {exc.reason}", line=line_field.line))
             continue
-        transactions.append(_transaction(header, currency, index, position, line, _details(details, wrap)))
+        details_read = _details(details, wrap)
+        transactions.append(_transaction(header, currency, index, position, line_field.line, line, details_read))
     return transactions, rejections
 
 
@@ -701,8 +701,9 @@ def _end_to_end(value: str | None) -> str | None:
 
 
 def _transaction(
-    header: _Header, currency: str, index: int, position: str, line: _Line, details: _Details
+    header: _Header, currency: str, index: int, position: str, at: int, line: _Line, details: _Details
 ) -> BankTransaction:
+    """``at`` is the physical line of the :61: tag."""
     direction, reversal = _MARKS[line.mark]
     assumptions: tuple[str, ...] = ()
     if details.returned_because and not reversal:
@@ -721,6 +722,7 @@ def _transaction(
     return BankTransaction(
         source_format=header.source_format,
         position=position,
+        line=at,
         statement_id=header.statement_id,
         account=header.account,
         bank_reference=line.bank_reference or _derived_reference(header, index, line),

@@ -127,6 +127,7 @@ class TransactionStatus(BaseModel):
     amount: Decimal | None = None  # OrgnlTxRef/Amt/InstdAmt
     currency: str | None = None
     mandate_id: str | None = None  # OrgnlTxRef/MndtRltdInf/MndtId
+    line: int | None = None  # physical line of the TxInfAndSts start tag
 
 
 class BatchStatus(BaseModel):
@@ -281,10 +282,13 @@ class _Reader(OneMessageDocument):
         self._group: _Group | None = None
         self._batches: list[BatchStatus] = []
         self._batch: _Batch | None = None
+        self._transaction_line = 0  # where the TxInfAndSts being read starts
 
     def read(self, blocks: Iterable[bytes]) -> PaymentStatusReport:
-        for event, element, namespace, stack in iter_local_events(blocks, "pain.002"):
+        for event, element, namespace, stack, line in iter_local_events(blocks, "pain.002"):
             if event == "start":
+                if element.tag == "TxInfAndSts":
+                    self._transaction_line = line
                 self._on_start(element, namespace, stack)
             else:
                 self._on_end(element, stack)
@@ -380,28 +384,31 @@ class _Reader(OneMessageDocument):
 
     def _read_transaction(self, element: Element, batch: _Batch) -> TransactionStatus:
         position = f"{batch.position}/TxInfAndSts[{len(batch.transactions) + 1}]"
+        line = self._transaction_line
+        where = f"{position} (line {line})"  # what error messages name: the element and where an editor finds it
         end_to_end = _text(element, "OrgnlEndToEndId")
         if end_to_end is None:
             raise BankFileError(
-                f"pain.002: {position}: no OrgnlEndToEndId, so the status cannot be linked to a collection"
+                f"pain.002: {where}: no OrgnlEndToEndId, so the status cannot be linked to a collection"
             )
         iso_status = _text(element, "TxSts")
         reasons = _reasons(element)
         inherited = iso_status is None
         if iso_status is not None:
-            status = _status(iso_status, f"{position}/TxSts")
+            status = _status(iso_status, f"{position}/TxSts (line {line})")
             if status is StatusCode.PARTIALLY_ACCEPTED:
                 raise BankFileError(
-                    f"pain.002: {position}/TxSts: PART (partially accepted) is a group or batch status; "
+                    f"pain.002: {position}/TxSts (line {line}): PART (partially accepted) is a group or batch status; "
                     "one transaction is accepted, rejected or pending"
                 )
         else:
-            level = self._inherited_level(batch, position)
+            level = self._inherited_level(batch, where)
             assert level.status is not None and level.iso_status is not None  # checked by _inherited_level
             status, iso_status, reasons = level.status, level.iso_status, reasons or level.reasons
-        amount, currency = _instructed_amount(element, position)
+        amount, currency = _instructed_amount(element, position, line)
         return TransactionStatus(
             position=position,
+            line=line,
             original_end_to_end_id=end_to_end,
             original_instruction_id=_text(element, "OrgnlInstrId"),
             original_uetr=_text(element, "OrgnlUETR"),
@@ -496,18 +503,15 @@ def _reasons(element: Element) -> tuple[StatusReason, ...]:
     return tuple(reasons)
 
 
-def _instructed_amount(element: Element, position: str) -> tuple[Decimal | None, str | None]:
+def _instructed_amount(element: Element, position: str, line: int) -> tuple[Decimal | None, str | None]:
     found = element.find("OrgnlTxRef/Amt/InstdAmt")
     if found is None:
         return None, None
+    where = f"{position}/OrgnlTxRef/Amt/InstdAmt (line {line})"
     text = (found.text or "").strip()
     if not _AMOUNT.fullmatch(text):
-        raise BankFileError(
-            f"pain.002: {position}/OrgnlTxRef/Amt/InstdAmt '{text}' is not an amount (digits, optional '.' decimals)"
-        )
+        raise BankFileError(f"pain.002: {where}: '{text}' is not an amount (digits, optional '.' decimals)")
     currency = found.get("Ccy")
     if currency is None or not _CURRENCY.fullmatch(currency):
-        raise BankFileError(
-            f"pain.002: {position}/OrgnlTxRef/Amt/InstdAmt currency {currency!r} is not a three-letter ISO 4217 code"
-        )
+        raise BankFileError(f"pain.002: {where}: currency {currency!r} is not a three-letter ISO 4217 code")
     return Decimal(text), currency

@@ -515,11 +515,11 @@ def parse_with_profile(data: bytes, profile: BankProfile) -> ParsedBankFile:
     for record in _records(lines, first, end, profile):
         position = f"line {record.line}"
         if record.problem:
-            rejections.append(BankFileRejection(position=position, reason=record.problem))
+            rejections.append(BankFileRejection(position=position, reason=record.problem, line=record.line))
             continue
         if not record.content.strip():
             if not profile.skip_blank_lines:
-                rejections.append(BankFileRejection(position=position, reason="line is blank"))
+                rejections.append(BankFileRejection(position=position, reason="line is blank", line=record.line))
             continue
         if any(record.first_line.startswith(prefix) for prefix in profile.skip_line_prefixes):
             continue
@@ -528,7 +528,7 @@ def parse_with_profile(data: bytes, profile: BankProfile) -> ParsedBankFile:
         if isinstance(outcome, BankTransaction):
             transactions.append(outcome)
         else:
-            rejections.append(BankFileRejection(position=position, reason=outcome))
+            rejections.append(BankFileRejection(position=position, reason=outcome, line=record.line))
     return ParsedBankFile(
         source_format=BankFormat.PROFILE,
         statements=1,
@@ -773,6 +773,7 @@ def _transaction(
     return BankTransaction(
         source_format=BankFormat.PROFILE,
         position=position,
+        line=record.line,
         account=row.text("account") or profile.account,
         bank_reference=row.text("reference") or _fallback_reference(profile.bank_id, record.content, occurrence),
         direction=direction,

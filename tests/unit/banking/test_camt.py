@@ -363,6 +363,35 @@ def test_a_notification_entry_without_status_is_still_rejected():
     assert "no Sts" in rejection.reason
 
 
+# --- balances ------------------------------------------------------------------------------------------------------
+
+
+def test_a_statement_that_does_not_add_up_is_reported_and_still_read():
+    parsed = parse("camt053_v04_balance_off.xml")
+    assert len(parsed.transactions) == 4  # nothing refused for it
+    off, unread = parsed.balance_warnings
+    assert (off.statement, off.currency) == ("Stmt[1] (Id BALOFF-1)", "TRY")
+    assert (off.opening, off.booked, off.closing, off.difference) == (
+        Decimal("50000.00"),
+        Decimal("9220.00"),  # the pending 1,000.00 is not on the books
+        Decimal("66440.00"),
+        Decimal("7220.00"),
+    )
+    assert off.line == 11 and off.unread_entries == 0
+    assert "off by +7220.00 TRY" in off.reason and "Stmt[1] (Id BALOFF-1)" in off.reason
+    # the third statement's entry could not be read: the difference is said to be unexplained by it
+    assert (unread.statement, unread.difference, unread.unread_entries) == ("Stmt[3] (Id BALOFF-3)", Decimal(5), 1)
+    assert "1 booked entries could not be read" in unread.reason
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["camt053_v08_no_status.xml", "camt053_v08_two_accounts.xml", "camt053_v06_tr_try.xml", "camt052_v08_intraday.xml"],
+)
+def test_statements_that_add_up_give_no_warning(name):
+    assert parse(name).balance_warnings == ()
+
+
 def test_dates_are_read_from_dt_or_dttm_and_a_dttm_keeps_its_own_date(v02, v08):
     assert (v02["Stmt[1]/Ntry[3]"].booking_date, v02["Stmt[1]/Ntry[3]"].value_date) == (
         date(2024, 3, 1),
@@ -968,6 +997,16 @@ def test_prowide_sample_in_a_message_envelope_is_read():
     assert is_camt(data[:2048]) is BankFormat.CAMT_053
     parsed = parse_camt([data])
     assert (parsed.message_id, parsed.statements, parsed.transactions) == ("SDFSDF", 1, ())
+
+
+@needs_samples
+def test_public_samples_that_do_not_add_up_are_reported():
+    warnings = {
+        path.name: [(w.statement, w.difference) for w in parse_camt([path.read_bytes()]).balance_warnings]
+        for path in _samples("*.xml")
+    }
+    assert warnings["oca-test-camt053.xml"] == [("Stmt[1] (Id 1234Test/1)", Decimal("-434.16"))]
+    assert warnings["genkgo-camt053.v2.multi.statement.xml"] == []
 
 
 @needs_samples

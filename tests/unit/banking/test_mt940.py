@@ -335,6 +335,55 @@ def test_a_marked_reversal_takes_the_reason_code_from_its_details():
     assert (entry.direction, entry.reversal, entry.return_reason) == (Direction.DEBIT, True, "AM04")
 
 
+# --- balances --------------------------------------------------------------------------------------------------------
+
+
+def test_a_statement_that_does_not_add_up_is_reported_and_still_read():
+    data = statement(
+        "EUR",
+        ":61:2606020602C7300,00NTRFNONREF//BAL-1",
+        ":86:PREMIUM INV-2026-0500",
+        ":61:2606020602D80,00NCHGNONREF//BAL-2",
+        closing="C260602EUR100,00",  # 100 + 7,300 - 80 is 7,320.00, not 100.00
+    )
+    parsed = parse_mt940(data)
+    assert len(parsed.transactions) == 2
+    (warning,) = parsed.balance_warnings
+    assert (warning.statement, warning.line, warning.currency) == ("statement 1 (:20: STMT-INLINE)", 1, "EUR")
+    assert (warning.opening, warning.booked, warning.closing, warning.difference) == (
+        Decimal("100"),
+        Decimal("7220.00"),
+        Decimal("100"),
+        Decimal("-7220.00"),
+    )
+    assert "off by -7220.00 EUR" in warning.reason
+
+
+def test_debit_balances_reversals_and_unreadable_entries_in_the_balance_check():
+    data = statement(
+        "EUR",
+        ":61:2606020602RC30,00NTRFNONREF//BAL-3",  # a reversed credit takes money out
+        ":61:2606020602RD10,00NTRFNONREF//BAL-4",  # a reversed debit puts it back
+        ":61:2606020602C12a,00NTRFNONREF//BAL-5",  # cannot be read: cannot be counted
+        closing="D260602EUR20,00",
+    )
+    (warning,) = parse_mt940(data).balance_warnings  # 100 - 30 + 10 = 80, closing is -20
+    assert (warning.booked, warning.closing, warning.difference, warning.unread_entries) == (
+        Decimal("-20.00"),
+        Decimal("-20"),
+        Decimal("-100.00"),
+        1,
+    )
+    assert "1 booked entries could not be read" in warning.reason
+    balanced = statement("EUR", ":61:2606020602RC30,00NTRFNONREF//BAL-3", closing="C260602EUR70,")
+    assert parse_mt940(balanced).balance_warnings == ()
+
+
+@pytest.mark.parametrize("name", ["returns-in-details.sta", "german-gvc.sta", "turkish-windows-1254.sta", "mt942.sta"])
+def test_statements_that_add_up_or_have_no_balances_give_no_warning(name):
+    assert parse(name).balance_warnings == ()
+
+
 # --- encodings and line endings --------------------------------------------------------------------------------------
 
 
@@ -560,6 +609,15 @@ def test_public_sample_latin1_with_impossible_closing_balance_date():
     assert salary.debtor_name == "MÜLLER"  # Latin-1 umlaut decoded
     assert salary.remittance_lines[0].startswith("Gehalt Oktober")  # 'Gehalt Oktob' / 'er' joined
     assert salary.debtor_account == "50060400/0847564700"
+
+
+@needs_samples
+def test_public_samples_that_do_not_add_up_are_reported():
+    def differences(name: str) -> list[Decimal]:
+        return [w.difference for w in parse_mt940((SAMPLES / name).read_bytes()).balance_warnings]
+
+    assert differences("triodos.sta") == [Decimal("111.40")]  # 4,975.09 - 15.70 - 700.00 is not 4,370.79
+    assert differences("betterplace-sepa_mt9401.sta") == []  # 26 statements that add up, debit balances included
 
 
 @needs_samples

@@ -43,6 +43,10 @@ Choices where the standard or the banks leave room:
 * Remittance: ``Ustrd`` lines verbatim (a reference may be split across lines) then ``Strd/AddtlRmtInf``;
   ``structured_references`` are ``Strd/CdtrRefInf/Ref`` then ``Strd/RfrdDocInf/Nb`` (invoice numbers). With no
   remittance at all, ``AddtlTxInf`` (and for a one-line entry ``AddtlNtryInf``) stands in for it.
+* Balances: per statement (and notification, when it has them) and currency, the opening booked balance
+  (``OPBD``, else ``PRCD``) plus the booked entries must equal the closing booked balance (``CLBD``). One that
+  does not is a :class:`BalanceWarning` on the parsed file; nothing is refused for it: the entries are what the bank
+  booked, and the difference is for a person to look into.
 * Bank transaction code: the line's ``BkTxCd`` when it has one, else the entry's; ``Domn/Cd/Fmly/Cd/SubFmlyCd`` as
   ``PMNT/RCDT/ESCT``, else ``Prtry/Cd``.
 """
@@ -58,6 +62,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from receivables.banking.statement import (
+    BalanceWarning,
     BankFileError,
     BankFileRejection,
     BankFormat,
@@ -65,6 +70,7 @@ from receivables.banking.statement import (
     Direction,
     EntryStatus,
     ParsedBankFile,
+    balance_warning,
 )
 from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
@@ -137,6 +143,7 @@ def parse_camt(blocks: Iterable[bytes]) -> ParsedBankFile:
         statements=reader.statements,
         transactions=tuple(transactions),
         rejections=tuple(rejections),
+        balance_warnings=tuple(reader.balance_warnings),
     )
 
 
@@ -167,6 +174,10 @@ class CamtReader(OneMessageDocument):
         self._entries = 0  # entries seen in the current record
         self._entry_line = 0  # where the current Ntry's start tag is
         self._line_lines: list[int] = []  # where its TxDtls start tags are
+        self.balance_warnings: list[BalanceWarning] = []  # statements read so far that do not add up
+        self._record_line = 0
+        self._booked: dict[str, Decimal] = {}  # net of the current record's booked entries, by currency
+        self._unread = 0  # entries of the current record whose booking could not be read
 
     def __iter__(self) -> Iterator[BankTransaction | BankFileRejection]:
         for event, element, namespace, stack, line in iter_local_events(self._blocks, "camt"):
@@ -193,6 +204,9 @@ class CamtReader(OneMessageDocument):
         elif self._is_record(element, depth):
             self.statements += 1
             self._entries = 0
+            self._record_line = line
+            self._booked = {}
+            self._unread = 0
 
     def _open_message(self, element: Element, namespace: str) -> None:
         name = element.tag
@@ -225,6 +239,8 @@ class CamtReader(OneMessageDocument):
         if depth == self._message_depth:  # a child of the message: GrpHdr, a record, supplementary data
             if name == "GrpHdr":
                 self.message_id = _text(element, "MsgId")
+            elif name == self._record_name and self.source_format is not BankFormat.CAMT_052:
+                self.balance_warnings.extend(self._check_balances(element))
             parent.remove(element)
         elif depth == self._message_depth + 1 and name == "Ntry" and parent.tag == self._record_name:
             self._entries += 1
@@ -232,13 +248,57 @@ class CamtReader(OneMessageDocument):
                 yield from self._read_entry(element, parent)
             parent.remove(element)
 
+    def _check_balances(self, record: Element) -> list[BalanceWarning]:
+        """Opening booked (``OPBD``, else the previous closing ``PRCD``) plus the booked entries must be the closing
+        booked balance (``CLBD``), per currency; a record without both balances is not checked."""
+        opening: dict[str, Decimal] = {}
+        previous: dict[str, Decimal] = {}
+        closing: dict[str, Decimal] = {}
+        into = {"OPBD": opening, "PRCD": previous, "CLBD": closing}
+        for balance in record.iterfind("Bal"):
+            found = balance.find("Amt")
+            kind = into.get(_text(balance, "Tp/CdOrPrtry/Cd") or "")
+            indicator = _text(balance, "CdtDbtInd")
+            if found is None or kind is None or indicator not in _DIRECTIONS:
+                continue
+            try:
+                amount, currency = _money(found, "Bal/Amt")
+            except _Malformed:
+                continue  # a balance that cannot be read checks nothing
+            kind.setdefault(currency, amount if _DIRECTIONS[indicator] is Direction.CREDIT else -amount)
+        label = f"{self._record_name}[{self.statements}]"
+        if identifier := _text(record, "Id"):
+            label += f" (Id {identifier})"
+        warnings = []
+        for currency, closing_amount in closing.items():
+            opening_amount = opening.get(currency, previous.get(currency))
+            if opening_amount is None:
+                continue
+            warning = balance_warning(
+                label,
+                self._record_line,
+                currency,
+                opening=opening_amount,
+                booked=self._booked.get(currency, Decimal(0)),
+                closing=closing_amount,
+                unread_entries=self._unread,
+            )
+            if warning is not None:
+                warnings.append(warning)
+        return warnings
+
     def _read_entry(self, entry: Element, record: Element) -> list[BankTransaction | BankFileRejection]:
         position = f"{self._record_name}[{self.statements}]/Ntry[{self._entries}]"
         line = self._entry_line
         try:
             booking = _read_booking(entry, statement=self.source_format is BankFormat.CAMT_053)
         except _Malformed as err:
+            self._unread += 1
             return [BankFileRejection(position=position, reason=str(err), line=line)]
+        if booking.status is EntryStatus.BOOKED:
+            # The balance check counts the booking as the bank made it, even when its details are then rejected.
+            signed = booking.amount if booking.direction is Direction.CREDIT else -booking.amount
+            self._booked[booking.currency] = self._booked.get(booking.currency, Decimal(0)) + signed
         common: dict[str, Any] = {
             "source_format": self.source_format,
             "statement_id": _text(record, "Id"),

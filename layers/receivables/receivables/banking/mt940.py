@@ -32,6 +32,7 @@ from decimal import Decimal
 from mt940.tags import TAG_BY_ID, BalanceBase, FloorLimitIndicator, Statement, StatementGLS, SumEntries
 
 from receivables.banking.statement import (
+    BalanceWarning,
     BankFileError,
     BankFileRejection,
     BankFormat,
@@ -39,6 +40,7 @@ from receivables.banking.statement import (
     Direction,
     EntryStatus,
     ParsedBankFile,
+    balance_warning,
 )
 from receivables.domain.iban import iban_checksum_ok, normalise_iban
 from receivables.domain.money import AmountError, is_currency, quantize_to_currency
@@ -122,10 +124,13 @@ def parse_mt940(data: bytes, *, encoding: str | None = None) -> ParsedBankFile:
     rejections = [
         BankFileRejection(position=f"line {f.line}", reason=stray_reason, line=f.line) for f in stray if f.tag == "61"
     ]
+    balance_warnings: list[BalanceWarning] = []
     for statement in statements:
         read, rejected = _read_statement(statement, wrap)
         transactions.extend(read)
         rejections.extend(rejected)
+        if (warning := _check_balance(statement, read, len(rejected))) is not None:
+            balance_warnings.append(warning)
 
     formats = {s.source_format for s in statements}
     return ParsedBankFile(
@@ -134,6 +139,7 @@ def parse_mt940(data: bytes, *, encoding: str | None = None) -> ParsedBankFile:
         statements=len(statements),
         transactions=tuple(transactions),
         rejections=tuple(rejections),
+        balance_warnings=tuple(balance_warnings),
     )
 
 
@@ -340,6 +346,46 @@ def _read_statement(statement: _Statement, wrap: int) -> tuple[list[BankTransact
         details_read = _details(details, wrap)
         transactions.append(_transaction(header, currency, index, position, line_field.line, line, details_read))
     return transactions, rejections
+
+
+def _check_balance(statement: _Statement, read: list[BankTransaction], unread: int) -> BalanceWarning | None:
+    """Opening balance (:60F:/:60M:) plus the entries must be the closing balance (:62F:/:62M:); an interim report
+    (MT942) has no such balances and is not checked, nor is a statement missing either balance or naming two
+    currencies."""
+    if statement.source_format is BankFormat.MT942:
+        return None
+    opening = _balance(statement.first("60F", "60M", "60"))
+    closing = _balance(next((f for f in reversed(statement.fields) if f.tag in ("62F", "62M", "62")), None))
+    if opening is None or closing is None or opening[0] != closing[0]:
+        return None
+    currency = opening[0]
+    booked = sum(
+        (t.amount if t.direction is Direction.CREDIT else -t.amount for t in read if t.currency == currency),
+        Decimal(0),
+    )
+    label = f"statement {statement.number}" + (f" (:20: {statement.statement_id})" if statement.statement_id else "")
+    header = statement.first("20")
+    return balance_warning(
+        label,
+        header.line if header else None,
+        currency,
+        opening=opening[1],
+        booked=booked,
+        closing=closing[1],
+        unread_entries=unread,
+    )
+
+
+def _balance(item: _Field | None) -> tuple[str, Decimal] | None:
+    """A balance's currency and signed amount (a D balance is negative); None when it cannot be read."""
+    match = _BALANCE.match(item.value) if item is not None else None
+    if match is None:
+        return None
+    amount, currency = match.group("amount"), match.group("currency").upper()
+    if not (_AMOUNT.match(amount) and len(amount) <= _MAX_AMOUNT_LENGTH and is_currency(currency)):
+        return None
+    value = Decimal(amount.replace(",", "."))
+    return currency, -value if match.group("status") == "D" else value
 
 
 # --- :61: statement line ---------------------------------------------------------------------------------------------

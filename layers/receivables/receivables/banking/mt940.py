@@ -58,8 +58,13 @@ __all__ = ["is_mt940", "parse_mt940"]
 _ENCODINGS = ("utf-8", "windows-1254", "iso-8859-9")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# SOH/ETX frame a message on some SWIFT links, SUB ends old DOS files, a BOM can sit before the first tag.
-_FRAMING = str.maketrans("", "", "\x01\x03\x1a\ufeff")
+# SOH/ETX frame a message on some SWIFT links, SUB ends old DOS files, a BOM can sit before the first tag. Other
+# control characters are outside the SWIFT character set and mean nothing in a statement: each reads as a space,
+# so a NUL inside a reference cannot make it another reference.
+_FRAMING = str.maketrans(
+    {**dict.fromkeys([*map(chr, range(0x20)), "\x7f"], " "), **dict.fromkeys("\x01\x03\x1a\ufeff")}
+)
+_FRAMED = re.compile("[\x00-\x1f\x7f\ufeff]")
 # Basic/application/user header blocks before the text block: {1:...}{2:...}{3:{108:...}}{4:
 _BLOCK_HEAD = re.compile(r"^(?:\{[1-3]:(?:[^{}]|\{[^{}]*\})*\})*\{4:")
 _MESSAGE_TYPE = re.compile(r"\{2:[IO](\d{3})")
@@ -88,6 +93,10 @@ _NO_REFERENCE = "NONREF"
 _NOT_PROVIDED = "NOTPROVIDED"
 
 _SWIFT_WRAP = 65  # :86: is 6 lines of 65 characters
+# Far beyond what any bank writes (SWIFT: 65 characters a line, :86: 6 lines), so that no input makes the patterns
+# or the joining of lines take long: a longer line or field makes its entry a rejection (its header: the file).
+_MAX_LINE = 10_000
+_MAX_FIELD = 64 * 1024
 _NARROWEST_WRAP = 50  # below this, the longest line in a file tells nothing about where its bank wraps
 _GERMAN_SUBFIELD_WIDTH = 27  # ?20..?29 and ?32/?33 carry 27 characters each
 _ENTRY_DATE_REACH = 183  # days: the entry date's year is the one that puts it within half a year of the value date
@@ -169,6 +178,21 @@ class _Field:
     line: int  # 1-based line of the tag in the file
     lines: list[str]  # the text after ':NN:' on the tag's line, then its continuation lines, as in the file
     message_type: str | None = None  # '940'/'942' from a SWIFT {2:} block before this message
+    size: int = 0  # characters in ``lines``
+    too_long: str | None = None  # why the field was not kept whole (a line or the field over the limits)
+
+    def add(self, line: str, number: int) -> None:
+        self.size += len(line)
+        if self.too_long:
+            return
+        if len(line) > _MAX_LINE:
+            self.too_long = f"line {number} is {len(line)} characters long (a statement line has at most {_MAX_LINE})"
+        elif self.size > _MAX_FIELD:
+            self.too_long = f"the :{self.tag}: field is over {_MAX_FIELD} characters long at line {number}"
+        else:
+            self.lines.append(line)
+            return
+        self.lines.clear()  # what is kept of a field that is not read is nothing: memory stays bounded
 
     @property
     def value(self) -> str:
@@ -183,8 +207,22 @@ def _fields(text: str) -> list[_Field]:
     lines = _LINE_BREAK.split(text)
     index = 0
     while index < len(lines):
-        number, line = index + 1, lines[index].translate(_FRAMING)
+        number, line = index + 1, lines[index]
         index += 1
+        if len(line) > _MAX_LINE:
+            # Never given to the patterns whole (their time grows with the line): a tag starts a field that is
+            # not read, other text belongs to the field it is in, which is then not read either; text outside any
+            # field is ignored, as shorter text there is.
+            tag = _TAG.match(line[:8].translate(_FRAMING))
+            if tag and _is_known(tag.group("num")):
+                current = _Field(tag.group("id"), number, [], pending_type)
+                fields.append(current)
+                pending_type = None
+            if current is not None:
+                current.add(line, number)
+            continue
+        if _FRAMED.search(line):  # rare: most lines hold no control character, and translate costs
+            line = line.translate(_FRAMING)
         rest = _message_end(line.strip())
         if rest is not None:
             current = None  # what follows until the next tag is the header of the next message
@@ -200,11 +238,15 @@ def _fields(text: str) -> list[_Field]:
             index += 1
         tag = _TAG.match(line)
         if tag and _is_known(tag.group("num")):
-            current = _Field(tag.group("id"), number, [line[tag.end() :]], pending_type)
+            current = _Field(tag.group("id"), number, [], pending_type)
+            current.add(line[tag.end() :], number)
             fields.append(current)
             pending_type = None
         elif current is not None and line.strip():
-            current.lines.append(line)
+            current.add(line, number)
+    for item in fields:
+        if item.too_long and item.tag not in ("61", "86", "NS"):
+            raise BankFileError(f"the :{item.tag}: field at line {item.line} cannot be read: {item.too_long}")
     return fields
 
 
@@ -259,20 +301,25 @@ class _Statement:
         message_type = self.fields[0].message_type  # from the SWIFT block before this statement's :20:
         return _format_of({f.tag for f in self.fields}, {message_type} if message_type else set())
 
-    def entries(self) -> Iterator[tuple[int, _Field, list[str]]]:
-        """Each :61: with its number in the statement and the raw lines of the :86: that follows it."""
+    def entries(self) -> Iterator[tuple[int, _Field, list[str], str | None]]:
+        """Each :61: with its number in the statement, the raw lines of the :86: that follows it, and why the entry
+        cannot be read when one of its fields was too long to keep."""
         count = 0
-        for position, item in enumerate(self.fields):
+        fields = self.fields
+        for position, item in enumerate(fields):
             if item.tag != "61":
                 continue
             count += 1
             details: list[str] = []
-            for following in self.fields[position + 1 :]:
+            too_long = item.too_long
+            for after in range(position + 1, len(fields)):  # by index: slicing would copy the rest per entry
+                following = fields[after]
                 if following.tag == "86":
                     details.extend(line for line in following.lines if line.strip())
+                    too_long = too_long or following.too_long
                 elif following.tag != "NS":
                     break
-            yield count, item, details
+            yield count, item, details, too_long
 
 
 def _statements(fields: list[_Field]) -> tuple[list[_Statement], list[_Field]]:
@@ -332,8 +379,12 @@ def _read_statement(statement: _Statement, wrap: int) -> tuple[list[BankTransact
     currency = _currency(statement)
     transactions: list[BankTransaction] = []
     rejections: list[BankFileRejection] = []
-    for index, line_field, details in statement.entries():
+    for index, line_field, details, too_long in statement.entries():
         position = f"statement {statement.number} / :61: #{index} (line {line_field.line})"
+        if too_long:
+            reason = f"the entry cannot be read: {too_long}"
+            rejections.append(BankFileRejection(position=position, reason=reason, line=line_field.line))
+            continue
         if currency is None:
             reason = "no currency: the statement has no balance (:60F:/:60M:/:62F:) or :34F: floor limit naming one"
             rejections.append(BankFileRejection(position=position, reason=reason, line=line_field.line))
@@ -421,6 +472,8 @@ _MARKS: dict[str, tuple[Direction, bool]] = {
 
 def _statement_line(item: _Field, currency: str) -> _Line:
     lines = [line.strip() for line in item.lines if line.strip()]
+    if not lines:
+        raise _Malformed("the statement line is empty (a :61: tag with nothing after it)")
     if len(lines) > 1 and _MARK_ONLY.match(lines[0]):
         lines = [lines[0] + lines[1], *lines[2:]]
     text = lines[0] + ("\n" + " ".join(lines[1:]) if len(lines) > 1 else "")
@@ -446,6 +499,15 @@ def _statement_line(item: _Field, currency: str) -> _Line:
             f"no amount and transaction type in {after_mark!r}: expected digits with a decimal comma (e.g. 1234,56) "
             "then a type code such as NTRF"
         )
+    type_code = parts["id"].upper()
+    if type_code[0] not in "NFS":
+        # SWIFT: N (non-SWIFT), F (first advice) or S (SWIFT message type) and three characters. Any other letter
+        # means the amount ran into text the package took for the type: '1e400NTRF' would post 1.00.
+        after_mark = text[match.start("amount") :].split("\n")[0][:24]
+        raise _Malformed(
+            f"{after_mark!r}: the amount is not followed by a transaction type (N, F or S and three characters, "
+            "e.g. NTRF)"
+        )
     written_amount = Decimal(amount_text.replace(",", "."))
     if written_amount == 0:
         raise _Malformed(f"amount {amount_text!r} is zero: nothing to post")
@@ -460,7 +522,7 @@ def _statement_line(item: _Field, currency: str) -> _Line:
         mark=parts["status"].upper(),
         amount=amount,
         written_amount=written_amount,
-        type_code=parts["id"].upper(),
+        type_code=type_code,
         customer_reference=_reference(parts["customer_reference"]),
         bank_reference=_reference(parts["bank_reference"]),
         supplementary=(parts["extra_details"] or "").strip() or None,
@@ -585,7 +647,7 @@ def _wrap_width(statements: Sequence[_Statement]) -> int:
     widths = [
         len(line.rstrip("\r\n"))
         for statement in statements
-        for _, _, lines in statement.entries()
+        for _, _, lines, _ in statement.entries()
         if lines and not _GERMAN.match(lines[0])
         for line in lines[:-1]
     ]

@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from receivables.banking.statement import BankFileError
 from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
+from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
 __all__ = [
     "STATUS_CODES",
@@ -217,6 +218,7 @@ _ISO_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.[0-9]{3}
 
 # ASCII digits only: Python's \d and Decimal() also accept other scripts' digits.
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_MAX_TOTAL_DIGITS = 18  # ActiveOrHistoricCurrencyAndAmount: totalDigits 18
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
@@ -514,4 +516,11 @@ def _instructed_amount(element: Element, position: str, line: int) -> tuple[Deci
     currency = found.get("Ccy")
     if currency is None or not _CURRENCY.fullmatch(currency):
         raise BankFileError(f"pain.002: {where}: currency {currency!r} is not a three-letter ISO 4217 code")
-    return Decimal(text), currency
+    value = Decimal(text)
+    # The same money rules as every bank file: ISO 20022's 18 digits, no decimals beyond the currency's minor units.
+    if total_digits(value) > _MAX_TOTAL_DIGITS:
+        raise BankFileError(f"pain.002: {where}: '{text}' has more than {_MAX_TOTAL_DIGITS} digits")
+    try:
+        return quantize_to_currency(value, currency), currency
+    except AmountError as err:
+        raise BankFileError(f"pain.002: {where}: '{text}': {err}") from None

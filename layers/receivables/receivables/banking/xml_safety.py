@@ -23,6 +23,9 @@ _TRUNCATION_HINTS = ("no element found", "unclosed token")
 # a dozen elements deep and their longest text is a few hundred characters.
 MAX_DEPTH = 64
 MAX_TEXT = 1 << 20  # characters of text in one place (between two tags)
+# Bytes the parser may take in without reporting anything (a tag with its attributes, a comment, a processing
+# instruction): expat holds such a token whole until it ends.
+MAX_SILENT = 2 << 20
 _FEED = 16 * 1024  # a block is fed in slices of this size, so events are read (and pruned) as they come
 
 
@@ -35,11 +38,19 @@ def iter_xml_events(blocks: Iterable[bytes], what: str) -> Iterator[tuple[str, E
     target = _EventTarget()
     parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     target.expat = parser.parser
+    silent = 0  # bytes fed since the parser last reported an element or text
     try:
         for block in blocks:
             view = memoryview(block)
             for start in range(0, len(view), _FEED):
-                parser.feed(view[start : start + _FEED])
+                piece = view[start : start + _FEED]
+                parser.feed(piece)
+                if target.progressed:
+                    silent, target.progressed = 0, False
+                else:
+                    silent += len(piece)
+                    if silent > MAX_SILENT:
+                        raise _TooLarge(f"one tag, comment or other markup runs over {MAX_SILENT} bytes")
                 yield from target.drain()
         parser.close()
         yield from target.drain()
@@ -57,6 +68,10 @@ def iter_xml_events(blocks: Iterable[bytes], what: str) -> Iterator[tuple[str, E
         reason = str(err).split(": line ", 1)[0]
         hint = " (the file looks truncated)" if reason.startswith(_TRUNCATION_HINTS) else ""
         raise BankFileError(f"{what}: not well-formed XML at line {line}, column {column}: {reason}{hint}") from None
+    except (LookupError, UnicodeError, ValueError) as err:
+        # The XML declaration names an encoding that is unknown, not a text encoding, or multi-byte (expat reads
+        # UTF-8, UTF-16 and single-byte encodings only).
+        raise BankFileError(f"{what}: the encoding the XML declaration names cannot be read: {err}") from None
 
 
 class _TooLarge(Exception):
@@ -67,7 +82,7 @@ class _EventTarget:
     """The parser's target: builds the tree (a standard ``TreeBuilder``) and notes each start and end with the line
     expat is on at that moment, which only the target can know (a pull parser hands events over after the fact)."""
 
-    __slots__ = ("_builder", "_depth", "_events", "_text", "expat")
+    __slots__ = ("_builder", "_depth", "_events", "_text", "expat", "progressed")
 
     def __init__(self) -> None:
         self._builder = TreeBuilder()
@@ -75,6 +90,7 @@ class _EventTarget:
         self._depth = 0
         self._text = 0
         self.expat: Any = None
+        self.progressed = False  # anything reported since the caller last looked
 
     def drain(self) -> list[tuple[str, Element, int]]:
         events, self._events = self._events, []
@@ -85,6 +101,7 @@ class _EventTarget:
         if self._depth > MAX_DEPTH:
             raise _TooLarge(f"elements nested more than {MAX_DEPTH} deep")
         self._text = 0
+        self.progressed = True
         element = self._builder.start(tag, attrs)
         self._events.append(("start", element, self.expat.CurrentLineNumber))
         return element
@@ -92,11 +109,13 @@ class _EventTarget:
     def end(self, tag: str) -> Element:
         self._depth -= 1
         self._text = 0
+        self.progressed = True
         element = self._builder.end(tag)
         self._events.append(("end", element, self.expat.CurrentLineNumber))
         return element
 
     def data(self, text: str) -> None:
+        self.progressed = True
         self._text += len(text)
         if self._text > MAX_TEXT:
             raise _TooLarge(f"more than {MAX_TEXT} characters of text in one element")

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -115,8 +116,8 @@ def sniff_format(head: bytes, kind: FileKind) -> FileFormat:
         raise FileRejectedError("file is XML/HTML, expected CSV or JSON Lines text")
     if first.startswith("{"):
         try:
-            is_object = isinstance(json.loads(first_line), dict)
-        except json.JSONDecodeError:
+            is_object = isinstance(_json_loads(first_line), dict)
+        except (json.JSONDecodeError, RecursionError):
             is_object = False
         if not is_object:
             raise FileRejectedError(
@@ -443,7 +444,9 @@ def _csv_rows_from_lines(counter: _CountingLines, header: tuple[str, ...], first
 
 def _csv_rows_from_text(text: str, header: tuple[str, ...], first_line: int) -> Iterator[Row]:
     width = len(header)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Lines end at "\n" only, as plan_file cut them: a CR inside a quoted cell is no line of its own, or the line
+    # numbers (and the records) would differ from the plan's.
+    reader = csv.reader(io.StringIO(text, newline="\n"))
     start = first_line
     while True:
         line = start
@@ -475,14 +478,28 @@ def _fitted_row(line: int, cells: list[str], header: tuple[str, ...]) -> Row:
     return Row(line, None, cells[:width], header)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_loads(text: str) -> object:
+    # Numbers and NaN/Infinity keep their literal text: money never passes through float, and no number is too long
+    # to read (an int over 4,300 digits would raise); validation then says what is wrong with the value.
+    return json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+
+
 def _json_row(line: int, text: str) -> Row:
     try:
-        # Numbers keep their literal text so that money never passes through float.
-        record = json.loads(text.removeprefix("\ufeff"), parse_float=str, parse_int=str)
+        record = _json_loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         return Row(line, problem=f"not a JSON object: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Row(line, problem="not a record: JSON nested too deeply")
     if not isinstance(record, dict):
         return Row(line, problem="not a JSON object")
+    for key, value in record.items():
+        # A JSON escape can name half of a UTF-16 pair ("\ud800"), which is no character: nothing can store it.
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            return Row(line, problem=f"{key.strip().lower() or 'a key'}: not text (a lone UTF-16 surrogate escape)")
     values: dict[str, str] = {}
     for raw_key, value in record.items():
         key = raw_key.strip().lower()  # as CSV headers are read

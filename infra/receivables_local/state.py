@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.ledger_table import LedgerExport
+from receivables.loading.reports import read_report_rows
 from receivables.loading.service import REJECTED_PREFIX, REPORT_HEADER
 
 from receivables_local.paths import repo_root
@@ -85,17 +86,15 @@ def read_rejections(s3: Any, bucket: str) -> list[Rejection]:
 
 
 def parse_report(key: str, body: str) -> list[Rejection]:
-    reader = csv.reader(io.StringIO(body))
-    header = next(reader, None)
+    """The report's rows, cells as the loader meant them (reports neutralise spreadsheet formulas); ``file`` is the
+    input's name without its folders, as STATE.json has it (the report itself carries the whole key)."""
+    header = next(csv.reader(io.StringIO(body)), None)
     if tuple(header or ()) != REPORT_HEADER:
         raise ValueError(f"rejection report {key} has header {header}, expected {REPORT_HEADER}")
-    rejections = []
-    for row in reader:
-        if not row:
-            continue
-        file, line, reason = row
-        rejections.append(Rejection(PurePosixPath(file).name, int(line) if line.strip() else None, reason))
-    return rejections
+    return [
+        Rejection(PurePosixPath(file).name, int(line) if line.strip() else None, reason)
+        for file, line, reason in read_report_rows(body)
+    ]
 
 
 def build_state(

@@ -100,7 +100,7 @@ def test_a_bad_row_is_rejected_with_its_line_and_reason(session: LocalSession) -
     header, *rows = _report(session, "invoices/billing run 1.csv")
     assert header == ["file", "line", "reason"]
     ((file, line, reason),) = rows
-    assert (file, line) == ("billing run 1.csv", "4")
+    assert (file, line) == ("invoices/billing run 1.csv", "4")  # the whole key
     assert reason.startswith("amount:") and "3 decimals" in reason
     (loaded,) = [
         e for e in session.runtime.bus.events if e["detail-type"] == "FileLoaded" and "invoices" in e["detail"]["file"]
@@ -126,7 +126,7 @@ def test_a_file_that_is_not_csv_or_jsonl_is_quarantined(session: LocalSession) -
 
     assert _keys(session, "quarantine/") == ["quarantine/invoices/scan.pdf"]
     assert "invoices/scan.pdf" not in _keys(session, "invoices/")
-    assert _report(session, "invoices/scan.pdf")[1][:2] == ["scan.pdf", ""]
+    assert _report(session, "invoices/scan.pdf")[1][:2] == ["invoices/scan.pdf", ""]
 
 
 def test_a_poison_chunk_message_ends_in_the_dlq_after_max_receives(session: LocalSession) -> None:

@@ -101,7 +101,7 @@ def test_a_file_that_is_not_csv_is_quarantined_with_a_reason(stack, context):
     keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=stack.inbound)["Contents"]]
     assert "quarantine/invoices/statement.pdf" in keys and "invoices/statement.pdf" not in keys
     rows = report(stack, "invoices/statement.pdf")
-    assert rows == [{"file": "statement.pdf", "line": "", "reason": rows[0]["reason"]}]
+    assert rows == [{"file": "invoices/statement.pdf", "line": "", "reason": rows[0]["reason"]}]  # the whole key
     assert "PDF" in rows[0]["reason"]
 
 

@@ -237,6 +237,29 @@ def test_amounts_are_quantized_to_the_currency_minor_units(amount, currency, exp
     assert (str(payment.amount), payment.currency) == (expected, currency)
 
 
+def test_every_entry_rejection_and_transaction_names_the_line_of_its_element():
+    text = read("camt053_v04_malformed_entries.xml").decode()
+    lines = text.splitlines()
+    entry_lines = [n for n, line in enumerate(lines, 1) if line.lstrip().startswith("<Ntry>")]
+    parsed = parse("camt053_v04_malformed_entries.xml")
+    found = {r.position: r.line for r in parsed.rejections} | {t.position: t.line for t in parsed.transactions}
+    for number, line in enumerate(entry_lines, 1):
+        assert found.get(f"Stmt[1]/Ntry[{number}]", line) == line, number
+    # a batch line is named at its own TxDtls (line 68 in the fixture), the entry as a whole at its Ntry
+    assert found["Stmt[1]/Ntry[7]/TxDtls[2]"] == 68 and lines[67].lstrip().startswith("<TxDtls>")
+    assert found["Stmt[1]/Ntry[6]"] == entry_lines[5]
+    assert all(r.line for r in parsed.rejections)
+
+
+def test_lines_are_physical_lines_whatever_the_blocks():
+    data = read("camt053_v02_batch_and_returns.xml")
+    whole = parse_camt([data])
+    for size in (1, 7, 4096):
+        again = parse_camt(chunks(data, size))
+        assert [t.line for t in again.transactions] == [t.line for t in whole.transactions]
+    assert all(t.line for t in whole.transactions)
+
+
 @pytest.mark.parametrize(
     ("entry", "reason"),
     [
@@ -302,6 +325,71 @@ def test_status_as_plain_text_up_to_v04_and_as_a_code_element_later(v02, v08):
     assert v08["Stmt[1]/Ntry[3]"].status is EntryStatus.INFO
     assert v08["Stmt[2]/Ntry[1]"].status is EntryStatus.PENDING
     assert v08["Stmt[2]/Ntry[2]"].status is EntryStatus.PENDING  # FUTR: value in the future is not cash yet
+
+
+def camt054(entries: str) -> bytes:
+    """A one-notification camt.054.001.08 around the given entries."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>N-1</MsgId><CreDtTm>2024-03-01T00:00:00</CreDtTm></GrpHdr>"
+        "<Ntfctn><Id>N-1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>"
+        f"{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def test_a_statement_entry_without_status_is_booked_and_says_it_was_assumed():
+    parsed = parse("camt053_v08_no_status.xml")
+    assert parsed.rejections == ()
+    entries = by_position(parsed)
+    for position in ("Stmt[1]/Ntry[1]", "Stmt[1]/Ntry[2]", "Stmt[1]/Ntry[3]"):
+        entry = entries[position]
+        assert entry.status is EntryStatus.BOOKED, position
+        (note,) = entry.assumptions
+        assert "without Sts" in note and "camt.053" in note and "booked" in note, position
+    assert (entries["Stmt[1]/Ntry[1]"].amount, entries["Stmt[1]/Ntry[1]"].end_to_end_id) == (
+        Decimal("1250.00"),
+        "E2E-NOSTS-1",
+    )
+    pending = entries["Stmt[1]/Ntry[4]"]  # a status that is there is read as written
+    assert (pending.status, pending.assumptions) == (EntryStatus.PENDING, ())
+
+
+def test_a_notification_entry_without_status_is_still_rejected():
+    # camt.054 (and camt.052) report entries of any status: a missing one cannot be taken as booked.
+    no_status = '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BkTxCd/></Ntry>'
+    parsed = parse_camt([camt054(no_status)])
+    assert parsed.transactions == ()
+    (rejection,) = parsed.rejections
+    assert "no Sts" in rejection.reason
+
+
+# --- balances ------------------------------------------------------------------------------------------------------
+
+
+def test_a_statement_that_does_not_add_up_is_reported_and_still_read():
+    parsed = parse("camt053_v04_balance_off.xml")
+    assert len(parsed.transactions) == 4  # nothing refused for it
+    off, unread = parsed.balance_warnings
+    assert (off.statement, off.currency) == ("Stmt[1] (Id BALOFF-1)", "TRY")
+    assert (off.opening, off.booked, off.closing, off.difference) == (
+        Decimal("50000.00"),
+        Decimal("9220.00"),  # the pending 1,000.00 is not on the books
+        Decimal("66440.00"),
+        Decimal("7220.00"),
+    )
+    assert off.line == 11 and off.unread_entries == 0
+    assert "off by +7220.00 TRY" in off.reason and "Stmt[1] (Id BALOFF-1)" in off.reason
+    # the third statement's entry could not be read: the difference is said to be unexplained by it
+    assert (unread.statement, unread.difference, unread.unread_entries) == ("Stmt[3] (Id BALOFF-3)", Decimal(5), 1)
+    assert "1 booked entries could not be read" in unread.reason
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["camt053_v08_no_status.xml", "camt053_v08_two_accounts.xml", "camt053_v06_tr_try.xml", "camt052_v08_intraday.xml"],
+)
+def test_statements_that_add_up_give_no_warning(name):
+    assert parse(name).balance_warnings == ()
 
 
 def test_dates_are_read_from_dt_or_dttm_and_a_dttm_keeps_its_own_date(v02, v08):
@@ -554,7 +642,7 @@ def test_malformed_entries_are_rejected_one_by_one_and_the_rest_still_parses():
         ('<Ntry><Amt Ccy="EUR">١٢</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>', "'١٢'"),
         ("<Ntry><Amt>5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>", "currency None"),
         ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CREDIT</CdtDbtInd><Sts>BOOK</Sts><BkTxCd/></Ntry>', "'CREDIT'"),
-        ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BkTxCd/></Ntry>', "no Sts"),
+        ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOKD</Sts><BkTxCd/></Ntry>', "'BOKD'"),
         (
             '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd><Sts>BOOK</Sts>'
             "<BkTxCd/></Ntry>",
@@ -689,6 +777,45 @@ def test_entity_expansion_bomb_is_refused_before_expanding():
 def test_an_undeclared_entity_is_not_well_formed():
     with pytest.raises(BankFileError, match="undefined entity"):
         parse_camt([camt(CREDIT).replace(b"<MsgId>INLINE-1", b"<MsgId>&secret;")])
+
+
+def test_nesting_deeper_than_any_bank_file_is_refused_without_building_it():
+    deep = camt(CREDIT).replace(b"<MsgId>INLINE-1</MsgId>", b"<MsgId>INLINE-1</MsgId>" + b"<a>" * 100_000)
+    with pytest.raises(BankFileError, match=r"nested more than 64 deep at line 1: not a bank file"):
+        parse_camt([deep])
+
+
+def test_a_huge_text_is_refused_before_it_is_held_in_memory():
+    def blocks() -> Iterator[bytes]:
+        head, tail = camt(CREDIT).split(b"INLINE-1")
+        yield head
+        for _ in range(40):  # 20 MB of one element's text, as it would stream from S3
+            yield b"x" * (512 * 1024)
+        yield tail
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(BankFileError, match=r"more than 1048576 characters of text in one element"):
+            parse_camt(blocks())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000
+
+
+def test_a_whole_file_in_one_block_is_still_read_entry_by_entry():
+    entries = "".join(CREDIT.replace("R-1", f"R-{n}") for n in range(6000))
+    data = camt(entries)
+    sum(1 for _ in CamtReader([camt(CREDIT)]))  # one-time costs first
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in CamtReader([data]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 6000
+    # The 1 MB block itself is the caller's; the tree of its 6,000 entries is never built.
+    assert peak < 500_000 < len(data)
 
 
 # --- streaming -------------------------------------------------------------------------------------------------------
@@ -870,6 +997,16 @@ def test_prowide_sample_in_a_message_envelope_is_read():
     assert is_camt(data[:2048]) is BankFormat.CAMT_053
     parsed = parse_camt([data])
     assert (parsed.message_id, parsed.statements, parsed.transactions) == ("SDFSDF", 1, ())
+
+
+@needs_samples
+def test_public_samples_that_do_not_add_up_are_reported():
+    warnings = {
+        path.name: [(w.statement, w.difference) for w in parse_camt([path.read_bytes()]).balance_warnings]
+        for path in _samples("*.xml")
+    }
+    assert warnings["oca-test-camt053.xml"] == [("Stmt[1] (Id 1234Test/1)", Decimal("-434.16"))]
+    assert warnings["genkgo-camt053.v2.multi.statement.xml"] == []
 
 
 @needs_samples

@@ -135,10 +135,14 @@ def test_missing_bank_reference_is_derived_from_statement_number_index_amount_an
     assert again.position != entry.position  # one line further down
 
 
-def statement(currency: str, *entries: str, account: str = "DE89370400440532013000") -> bytes:
-    """One MT940 statement in ``currency`` holding the given :61:/:86: lines (the first :61: is on line 5)."""
+def statement(
+    currency: str, *entries: str, account: str = "DE89370400440532013000", closing: str | None = None
+) -> bytes:
+    """One MT940 statement in ``currency`` holding the given :61:/:86: lines (the first :61: is on line 5), opening
+    with 100,00 and closing with ``closing`` (by default 100,00 again)."""
     lines = [":20:STMT-INLINE", f":25:{account}", ":28C:00001/001", f":60F:C260601{currency}100,00"]
-    return "\n".join([*lines, *entries, f":62F:C260602{currency}100,00", "-", ""]).encode()
+    closing = closing or f"C260602{currency}100,00"
+    return "\n".join([*lines, *entries, f":62F:{closing}", "-", ""]).encode()
 
 
 @pytest.mark.parametrize(
@@ -282,6 +286,104 @@ def test_turkish_statement_in_utf8_windows_1254_and_ascii_transliteration():
         assert references(plain) == references(original)
 
 
+# --- returns told only by :86: -------------------------------------------------------------------------------------
+# The payments service takes an entry down its return path when ``reversal`` is set (or a debit has a
+# ``return_reason``): anything else that is a credit is a customer payment and pays invoices.
+
+
+def test_returns_marked_only_in_the_details_are_returns_in_every_dialect():
+    entries = by_reference(parse("returns-in-details.sta").transactions)
+    returns = {
+        # German: GVC 159 RETOURE, a refund we sent coming back (a credit); DK return key ?34 901, no ISO code
+        "DE260421R001": (Direction.CREDIT, None),
+        # German: GVC 109 RUECKLASTSCHRIFT, our collection taken back (a debit), MD06 in the purpose
+        "DE260422R002": (Direction.DEBIT, "MD06"),
+        # Dutch: /RTRN/ on a credit (a refund returned) and on a debit (a collection returned)
+        "NL26050700001": (Direction.CREDIT, "AC04"),
+        "NL26050700002": (Direction.DEBIT, "MD06"),
+        # free text: a keyword and a code, a code alone, a keyword alone with a code
+        "FT26060200001": (Direction.CREDIT, "AC07"),
+        "FT26060200002": (Direction.DEBIT, "MD06"),
+        "FT26060200003": (Direction.CREDIT, "BE05"),
+        # Turkish free text: İADE
+        "TR2605030000001": (Direction.CREDIT, None),
+    }
+    for reference, (direction, reason) in returns.items():
+        entry = entries[reference]
+        assert (entry.direction, entry.reversal, entry.return_reason) == (direction, True, reason), reference
+        assert any("return" in note for note in entry.assumptions), reference
+    german = entries["DE260421R001"].assumptions[0]
+    assert "GVC 159" in german and "RETOURE" in german and "?34 901" in german
+
+
+def test_payments_that_only_look_like_returns_stay_payments():
+    entries = by_reference(parse("returns-in-details.sta").transactions)
+    for reference in ("DE260422R003", "FT26060200004", "TR2605030000002"):  # 'PO L-AC07', 'ACC-AC07 RETURNS-DEPT'
+        entry = entries[reference]
+        assert (entry.direction, entry.reversal, entry.return_reason) == (Direction.CREDIT, False, None), reference
+        assert entry.assumptions == (), reference
+
+
+def test_a_marked_reversal_takes_the_reason_code_from_its_details():
+    data = statement(
+        "EUR",
+        ":61:2606020602RC35,00NDDTNONREF//RC-1",
+        ":86:SEPA DD RETURNED AM04 INSUFFICIENT FUNDS",
+        closing="C260602EUR65,00",
+    )
+    (entry,) = parse_mt940(data).transactions
+    assert (entry.direction, entry.reversal, entry.return_reason) == (Direction.DEBIT, True, "AM04")
+
+
+# --- balances --------------------------------------------------------------------------------------------------------
+
+
+def test_a_statement_that_does_not_add_up_is_reported_and_still_read():
+    data = statement(
+        "EUR",
+        ":61:2606020602C7300,00NTRFNONREF//BAL-1",
+        ":86:PREMIUM INV-2026-0500",
+        ":61:2606020602D80,00NCHGNONREF//BAL-2",
+        closing="C260602EUR100,00",  # 100 + 7,300 - 80 is 7,320.00, not 100.00
+    )
+    parsed = parse_mt940(data)
+    assert len(parsed.transactions) == 2
+    (warning,) = parsed.balance_warnings
+    assert (warning.statement, warning.line, warning.currency) == ("statement 1 (:20: STMT-INLINE)", 1, "EUR")
+    assert (warning.opening, warning.booked, warning.closing, warning.difference) == (
+        Decimal("100"),
+        Decimal("7220.00"),
+        Decimal("100"),
+        Decimal("-7220.00"),
+    )
+    assert "off by -7220.00 EUR" in warning.reason
+
+
+def test_debit_balances_reversals_and_unreadable_entries_in_the_balance_check():
+    data = statement(
+        "EUR",
+        ":61:2606020602RC30,00NTRFNONREF//BAL-3",  # a reversed credit takes money out
+        ":61:2606020602RD10,00NTRFNONREF//BAL-4",  # a reversed debit puts it back
+        ":61:2606020602C12a,00NTRFNONREF//BAL-5",  # cannot be read: cannot be counted
+        closing="D260602EUR20,00",
+    )
+    (warning,) = parse_mt940(data).balance_warnings  # 100 - 30 + 10 = 80, closing is -20
+    assert (warning.booked, warning.closing, warning.difference, warning.unread_entries) == (
+        Decimal("-20.00"),
+        Decimal("-20"),
+        Decimal("-100.00"),
+        1,
+    )
+    assert "1 booked entries could not be read" in warning.reason
+    balanced = statement("EUR", ":61:2606020602RC30,00NTRFNONREF//BAL-3", closing="C260602EUR70,")
+    assert parse_mt940(balanced).balance_warnings == ()
+
+
+@pytest.mark.parametrize("name", ["returns-in-details.sta", "german-gvc.sta", "turkish-windows-1254.sta", "mt942.sta"])
+def test_statements_that_add_up_or_have_no_balances_give_no_warning(name):
+    assert parse(name).balance_warnings == ()
+
+
 # --- encodings and line endings --------------------------------------------------------------------------------------
 
 
@@ -380,6 +482,14 @@ def test_malformed_entries_are_rejected_with_position_and_reason_and_the_rest_pa
     assert result.transactions[1].position == "statement 1 / :61: #8 (line 18)"  # numbering counts rejected entries
 
 
+def test_rejections_and_transactions_carry_the_line_of_their_61_tag():
+    result = parse("malformed.sta")
+    assert [r.line for r in result.rejections] == [7, 9, 11, 13, 15, 17, 25]
+    assert [t.line for t in result.transactions] == [5, 18]
+    stray = parse_mt940(b":61:2601010101C1,00NTRFNONREF//STRAY\n" + fixture("marks-and-amounts.sta"))
+    assert stray.rejections[0].line == 1
+
+
 def test_an_entry_before_any_statement_header_is_rejected():
     data = b":61:2601010101C1,00NTRFNONREF//STRAY\n" + fixture("marks-and-amounts.sta")
     result = parse_mt940(data)
@@ -471,7 +581,9 @@ def test_public_sample_matches_the_expected_results(name):
         assert got.amount == abs(want.amount), got.position
         credit = want.mark.upper() in ("C", "RD")
         assert got.direction == (Direction.CREDIT if credit else Direction.DEBIT), got.position
-        assert got.reversal == want.mark.upper().startswith("R"), got.position
+        # RC/RD, or a plain C/D whose :86: says it is a return (betterplace's GVC 159 RETOURE credits)
+        told = any(note.startswith("return told by the :86: details") for note in got.assumptions)
+        assert got.reversal == (want.mark.upper().startswith("R") or told), got.position
         assert (got.value_date, got.booking_date) == (want.value_date, want.entry_date), got.position
         if want.bank_reference in (None, "NONREF"):
             assert got.bank_reference and got.bank_reference.startswith("derived:"), got.position
@@ -497,6 +609,15 @@ def test_public_sample_latin1_with_impossible_closing_balance_date():
     assert salary.debtor_name == "MÜLLER"  # Latin-1 umlaut decoded
     assert salary.remittance_lines[0].startswith("Gehalt Oktober")  # 'Gehalt Oktob' / 'er' joined
     assert salary.debtor_account == "50060400/0847564700"
+
+
+@needs_samples
+def test_public_samples_that_do_not_add_up_are_reported():
+    def differences(name: str) -> list[Decimal]:
+        return [w.difference for w in parse_mt940((SAMPLES / name).read_bytes()).balance_warnings]
+
+    assert differences("triodos.sta") == [Decimal("111.40")]  # 4,975.09 - 15.70 - 700.00 is not 4,370.79
+    assert differences("betterplace-sepa_mt9401.sta") == []  # 26 statements that add up, debit balances included
 
 
 @needs_samples

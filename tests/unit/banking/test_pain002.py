@@ -113,6 +113,7 @@ def test_v03_transaction_rejections_carry_code_originator_and_joined_additional_
         amount=Decimal("100.00"),
         currency="EUR",
         mandate_id="MNDT-1001",
+        line=32,  # the TxInfAndSts start tag
     )
     refused = by_end_to_end(partial)["E2E-INV-1002"]
     assert refused.reasons == (StatusReason(code="MD06", originator="Debtor"),)
@@ -268,13 +269,15 @@ def test_transaction_status_codes(code, expected):
     ],
 )
 def test_an_unknown_status_code_fails_naming_the_code_and_where(where, data):
-    expected = rf"pain\.002: {re.escape(where)}: unknown status code 'CANC'; expected one of ACCP, ACSC"
+    # a transaction's element is named with the line its TxInfAndSts starts on
+    line = r" \(line 1\)" if "TxInfAndSts" in where else ""
+    expected = rf"pain\.002: {re.escape(where)}{line}: unknown status code 'CANC'; expected one of ACCP, ACSC"
     with pytest.raises(BankFileError, match=expected):
         parse_pain002([data])
 
 
 def test_part_is_not_a_transaction_status():
-    with pytest.raises(BankFileError, match=r"TxInfAndSts\[1\]/TxSts: PART .* is a group or batch status"):
+    with pytest.raises(BankFileError, match=r"TxInfAndSts\[1\]/TxSts \(line 1\): PART .* is a group or batch status"):
         parse_pain002([pain002("", batch(tx("<TxSts>PART</TxSts>")))])
 
 
@@ -307,7 +310,9 @@ def test_an_inherited_status_keeps_the_transactions_own_reasons():
     ],
 )
 def test_a_transaction_whose_status_cannot_be_told_fails(group, batch_status, shown):
-    with pytest.raises(BankFileError, match=rf"TxInfAndSts\[1\]: no TxSts, and the {re.escape(shown)} does not say"):
+    with pytest.raises(
+        BankFileError, match=rf"TxInfAndSts\[1\] \(line 1\): no TxSts, and the {re.escape(shown)} does not say"
+    ):
         parse_pain002([pain002(group, batch(tx(""), batch_status))])
 
 
@@ -462,8 +467,8 @@ def test_a_file_without_a_document_fails_naming_its_root():
         ((b"2024-03-01T10:00:00", b"01.03.2024 10:00"), r"GrpHdr/CreDtTm '01\.03\.2024 10:00' is not a date-time"),
         ((b"2024-03-01T10:00:00", b"2024-02-30T10:00:00"), r"GrpHdr/CreDtTm '2024-02-30T10:00:00' is not a valid"),
         ((b"<OrgnlPmtInfId>PMT-1</OrgnlPmtInfId>", b""), r"OrgnlPmtInfAndSts\[1\]: no OrgnlPmtInfId"),
-        ((b"<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>", b""), r"TxInfAndSts\[1\]: no OrgnlEndToEndId"),
-        ((b"<Amt>", b'<Amt><InstdAmt Ccy="EUR">1,50</InstdAmt>'), r"InstdAmt '1,50' is not an amount"),
+        ((b"<OrgnlEndToEndId>E2E-1</OrgnlEndToEndId>", b""), r"TxInfAndSts\[1\] \(line \d+\): no OrgnlEndToEndId"),
+        ((b"<Amt>", b'<Amt><InstdAmt Ccy="EUR">1,50</InstdAmt>'), r"InstdAmt \(line 1\): '1,50' is not an amount"),
         ((b"<Amt>", b'<Amt><InstdAmt Ccy="eur">1.50</InstdAmt>'), r"currency 'eur' is not a three-letter"),
     ],
 )

@@ -569,6 +569,12 @@ def test_bad_dates_name_the_column_the_value_and_the_format():
     assert reason == "booking_date (column 'Tarih'): '31.02.2025' is not a date in the format '%d.%m.%Y'"
 
 
+def test_rejections_and_transactions_carry_their_physical_line():
+    result = parse([HEADER, "01.02.2025;10,00;R1;x", "", "31.02.2025;10,00;R2;x", "02.02.2025;5,00;R3;y"])
+    assert [(r.position, r.line) for r in result.rejections] == [("line 4", 4)]
+    assert [t.line for t in result.transactions] == [2, 5]
+
+
 def test_every_problem_of_a_row_is_in_its_one_rejection():
     _, reason = only_rejection(parse([HEADER, "2025-02-01;12.50;R1;x"]))
     assert reason == (

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,17 @@ def test_each_format_is_recognised_by_content():
 def test_what_cannot_be_read_says_why(data, reason):
     with pytest.raises(BankFileError, match=reason):
         read_bank_file(data, bank_id="nobank", profiles={})
+
+
+def test_a_utf16_camt_is_read_and_a_utf16_line_file_is_refused_naming_its_encoding():
+    utf8 = (FIXTURES / "camt" / "camt053_v08_two_accounts.xml").read_bytes()
+    camt = utf8.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    parsed = read_bank_file(camt.encode("utf-16"), bank_id="x", profiles={})  # XML names its own encoding
+    assert parsed.transactions == read_bank_file(utf8, bank_id="x", profiles={}).transactions != ()
+    mt940 = (FIXTURES / "mt940" / "marks-and-amounts.sta").read_text(encoding="utf-8")
+    for encoded, named in (
+        (mt940.encode("utf-16"), "UTF-16 (little-endian, byte-order mark"),
+        (mt940.encode("utf-16-be"), "UTF-16 (big-endian, without"),
+    ):
+        with pytest.raises(BankFileError, match=rf"file is {re.escape(named)}.*MT940 and bank profiles are read"):
+            read_bank_file(encoded, bank_id="x", profiles={})

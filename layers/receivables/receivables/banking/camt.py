@@ -31,6 +31,8 @@ Choices where the standard or the banks leave room:
   code is a PMNT return/reversal sub-family (RRTN, UPDD, PRDD, RCDD, RPCR, ARET, AREV): banks book returned
   transfers and unpaid direct debits as fresh movements. ``return_reason`` is ``RtrInf/Rsn/Cd`` (else ``Prtry``).
 * Status ``BOOK`` → booked, ``PDNG`` and ``FUTR`` → pending, ``INFO`` → info; anything else rejects the entry.
+  A camt.053 entry without ``Sts`` is booked (a statement reports booked entries), and says so in its
+  ``assumptions``; in a camt.054 or camt.052 a missing status rejects the entry.
 * Dates: ``Dt`` or ``DtTm``; a date-time gives its date as written, in its own offset, not converted to UTC.
 * ``bank_reference``: the entry's ``AcctSvcrRef`` (else the only line's ``Refs/AcctSvcrRef``). A batch line takes its
   own ``Refs/AcctSvcrRef`` when that is unique within the entry, else ``<entry AcctSvcrRef>/<line number>``: banks
@@ -41,6 +43,10 @@ Choices where the standard or the banks leave room:
 * Remittance: ``Ustrd`` lines verbatim (a reference may be split across lines) then ``Strd/AddtlRmtInf``;
   ``structured_references`` are ``Strd/CdtrRefInf/Ref`` then ``Strd/RfrdDocInf/Nb`` (invoice numbers). With no
   remittance at all, ``AddtlTxInf`` (and for a one-line entry ``AddtlNtryInf``) stands in for it.
+* Balances: per statement (and notification, when it has them) and currency, the opening booked balance
+  (``OPBD``, else ``PRCD``) plus the booked entries must equal the closing booked balance (``CLBD``). One that
+  does not is a :class:`BalanceWarning` on the parsed file; nothing is refused for it: the entries are what the bank
+  booked, and the difference is for a person to look into.
 * Bank transaction code: the line's ``BkTxCd`` when it has one, else the entry's; ``Domn/Cd/Fmly/Cd/SubFmlyCd`` as
   ``PMNT/RCDT/ESCT``, else ``Prtry/Cd``.
 """
@@ -56,6 +62,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from receivables.banking.statement import (
+    BalanceWarning,
     BankFileError,
     BankFileRejection,
     BankFormat,
@@ -63,6 +70,7 @@ from receivables.banking.statement import (
     Direction,
     EntryStatus,
     ParsedBankFile,
+    balance_warning,
 )
 from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
@@ -135,6 +143,7 @@ def parse_camt(blocks: Iterable[bytes]) -> ParsedBankFile:
         statements=reader.statements,
         transactions=tuple(transactions),
         rejections=tuple(rejections),
+        balance_warnings=tuple(reader.balance_warnings),
     )
 
 
@@ -163,11 +172,17 @@ class CamtReader(OneMessageDocument):
         self.statements = 0
         self._record_name = ""
         self._entries = 0  # entries seen in the current record
+        self._entry_line = 0  # where the current Ntry's start tag is
+        self._line_lines: list[int] = []  # where its TxDtls start tags are
+        self.balance_warnings: list[BalanceWarning] = []  # statements read so far that do not add up
+        self._record_line = 0
+        self._booked: dict[str, Decimal] = {}  # net of the current record's booked entries, by currency
+        self._unread = 0  # entries of the current record whose booking could not be read
 
     def __iter__(self) -> Iterator[BankTransaction | BankFileRejection]:
-        for event, element, namespace, stack in iter_local_events(self._blocks, "camt"):
+        for event, element, namespace, stack, line in iter_local_events(self._blocks, "camt"):
             if event == "start":
-                self._on_start(element, namespace, stack)
+                self._on_start(element, namespace, stack, line)
             else:
                 yield from self._on_end(element, stack)
         if self._message is None:
@@ -176,13 +191,22 @@ class CamtReader(OneMessageDocument):
                 f"element (root element <{self._root}>)"
             )
 
-    def _on_start(self, element: Element, namespace: str, stack: list[Element]) -> None:
+    def _on_start(self, element: Element, namespace: str, stack: list[Element], line: int) -> None:
         depth = len(stack)
         if self._track_start(element, namespace, stack):
             return
-        if self._is_record(element, depth):
+        name = element.tag
+        if name == "Ntry":
+            self._entry_line = line
+            self._line_lines = []
+        elif name == "TxDtls":
+            self._line_lines.append(line)  # NtryDtls/TxDtls in document order: the batch lines
+        elif self._is_record(element, depth):
             self.statements += 1
             self._entries = 0
+            self._record_line = line
+            self._booked = {}
+            self._unread = 0
 
     def _open_message(self, element: Element, namespace: str) -> None:
         name = element.tag
@@ -215,6 +239,8 @@ class CamtReader(OneMessageDocument):
         if depth == self._message_depth:  # a child of the message: GrpHdr, a record, supplementary data
             if name == "GrpHdr":
                 self.message_id = _text(element, "MsgId")
+            elif name == self._record_name and self.source_format is not BankFormat.CAMT_052:
+                self.balance_warnings.extend(self._check_balances(element))
             parent.remove(element)
         elif depth == self._message_depth + 1 and name == "Ntry" and parent.tag == self._record_name:
             self._entries += 1
@@ -222,12 +248,57 @@ class CamtReader(OneMessageDocument):
                 yield from self._read_entry(element, parent)
             parent.remove(element)
 
+    def _check_balances(self, record: Element) -> list[BalanceWarning]:
+        """Opening booked (``OPBD``, else the previous closing ``PRCD``) plus the booked entries must be the closing
+        booked balance (``CLBD``), per currency; a record without both balances is not checked."""
+        opening: dict[str, Decimal] = {}
+        previous: dict[str, Decimal] = {}
+        closing: dict[str, Decimal] = {}
+        into = {"OPBD": opening, "PRCD": previous, "CLBD": closing}
+        for balance in record.iterfind("Bal"):
+            found = balance.find("Amt")
+            kind = into.get(_text(balance, "Tp/CdOrPrtry/Cd") or "")
+            indicator = _text(balance, "CdtDbtInd")
+            if found is None or kind is None or indicator not in _DIRECTIONS:
+                continue
+            try:
+                amount, currency = _money(found, "Bal/Amt")
+            except _Malformed:
+                continue  # a balance that cannot be read checks nothing
+            kind.setdefault(currency, amount if _DIRECTIONS[indicator] is Direction.CREDIT else -amount)
+        label = f"{self._record_name}[{self.statements}]"
+        if identifier := _text(record, "Id"):
+            label += f" (Id {identifier})"
+        warnings = []
+        for currency, closing_amount in closing.items():
+            opening_amount = opening.get(currency, previous.get(currency))
+            if opening_amount is None:
+                continue
+            warning = balance_warning(
+                label,
+                self._record_line,
+                currency,
+                opening=opening_amount,
+                booked=self._booked.get(currency, Decimal(0)),
+                closing=closing_amount,
+                unread_entries=self._unread,
+            )
+            if warning is not None:
+                warnings.append(warning)
+        return warnings
+
     def _read_entry(self, entry: Element, record: Element) -> list[BankTransaction | BankFileRejection]:
         position = f"{self._record_name}[{self.statements}]/Ntry[{self._entries}]"
+        line = self._entry_line
         try:
-            booking = _read_booking(entry)
+            booking = _read_booking(entry, statement=self.source_format is BankFormat.CAMT_053)
         except _Malformed as err:
-            return [BankFileRejection(position=position, reason=str(err))]
+            self._unread += 1
+            return [BankFileRejection(position=position, reason=str(err), line=line)]
+        if booking.status is EntryStatus.BOOKED:
+            # The balance check counts the booking as the bank made it, even when its details are then rejected.
+            signed = booking.amount if booking.direction is Direction.CREDIT else -booking.amount
+            self._booked[booking.currency] = self._booked.get(booking.currency, Decimal(0)) + signed
         common: dict[str, Any] = {
             "source_format": self.source_format,
             "statement_id": _text(record, "Id"),
@@ -236,28 +307,31 @@ class CamtReader(OneMessageDocument):
             "status": booking.status,
             "booking_date": booking.booking_date,
             "value_date": booking.value_date,
+            "assumptions": booking.assumptions,
         }
         lines = entry.findall("NtryDtls/TxDtls")
         # One TxDtls out of a batch of several describes one payer only: it must not take the whole booking.
         declared = sum(int(count) for count in _texts(entry, "NtryDtls/Btch/NbOfTxs") if _COUNT.fullmatch(count))
         if len(lines) > 1 or (lines and declared > 1):
-            return _read_batch(lines, booking, position, common)
-        line = lines[0] if lines else None
+            starts = self._line_lines if len(self._line_lines) == len(lines) else [line] * len(lines)
+            return _read_batch(lines, booking, position, line, starts, common)
+        detail = lines[0] if lines else None
         try:
-            details = _read_details(line, booking)
-            instructed = _instructed(line, booking.currency)
+            details = _read_details(detail, booking)
+            instructed = _instructed(detail, booking.currency)
             if instructed is None:
                 instructed = _instructed(entry, booking.currency)
         except _Malformed as err:
-            return [BankFileRejection(position=position, reason=str(err))]
+            return [BankFileRejection(position=position, reason=str(err), line=line)]
         if not details.get("remittance_lines") and not details.get("structured_references"):
             details["remittance_lines"] = _texts(entry, "AddtlNtryInf")
-        reference = booking.reference or (_text(line, "Refs/AcctSvcrRef") if line is not None else None)
+        reference = booking.reference or (_text(detail, "Refs/AcctSvcrRef") if detail is not None else None)
         return [
             BankTransaction(
                 **common,
                 **details,
                 position=position,
+                line=line,
                 amount=booking.amount,
                 direction=booking.direction,
                 instructed_amount=instructed,
@@ -279,9 +353,10 @@ class _Booking:
     reversal: bool
     reference: str | None
     code: str | None
+    assumptions: tuple[str, ...] = ()
 
 
-def _read_booking(entry: Element) -> _Booking:
+def _read_booking(entry: Element, *, statement: bool) -> _Booking:
     amount_element = entry.find("Amt")
     if amount_element is None:
         raise _Malformed("the entry has no Amt (booked amount)")
@@ -291,35 +366,46 @@ def _read_booking(entry: Element) -> _Booking:
     reversal = _text(entry, "RvslInd")
     if reversal is not None and reversal.lower() not in _FLAGS:
         raise _Malformed(f"RvslInd '{reversal}' is neither true nor false")
+    assumptions: tuple[str, ...] = ()
+    if entry.find("Sts") is None and statement:
+        # A statement reports what was booked (camt.053's own definition); banks that leave the mandatory Sts out
+        # of every entry would otherwise lose the whole statement. Notifications and intraday reports carry pending
+        # and information entries too, so there a missing status stays a rejection.
+        status = EntryStatus.BOOKED
+        assumptions = ("camt.053 entry without Sts (status): taken as booked, as a statement reports booked entries",)
+    else:
+        status = _status(entry)
     return _Booking(
         amount=amount,
         currency=currency,
         direction=_direction(_text(entry, "CdtDbtInd"), "the entry"),
-        status=_status(entry),
+        status=status,
         booking_date=_date(entry, "BookgDt"),
         value_date=_date(entry, "ValDt"),
         reversal=reversal is not None and _FLAGS[reversal.lower()],
         reference=_text(entry, "AcctSvcrRef"),
         code=_bank_transaction_code(entry),
+        assumptions=assumptions,
     )
 
 
 def _read_batch(
-    lines: list[Element], booking: _Booking, position: str, common: dict[str, Any]
+    lines: list[Element], booking: _Booking, position: str, line: int, starts: list[int], common: dict[str, Any]
 ) -> list[BankTransaction | BankFileRejection]:
+    """``line`` is where the entry starts, ``starts`` where each of its lines does."""
     own_references = [_text(line, "Refs/AcctSvcrRef") for line in lines]
     transactions: list[BankTransaction | BankFileRejection] = []
     problems: list[BankTransaction | BankFileRejection] = []
     net = Decimal(0)
-    for number, (line, own_reference) in enumerate(zip(lines, own_references, strict=True), start=1):
+    for number, (detail, own_reference, start) in enumerate(zip(lines, own_references, starts, strict=True), 1):
         line_position = f"{position}/TxDtls[{number}]"
         try:
-            amount, direction = _line_amount(line, booking)
-            details = _read_details(line, booking)
-            instructed = _instructed(line, booking.currency)
+            amount, direction = _line_amount(detail, booking)
+            details = _read_details(detail, booking)
+            instructed = _instructed(detail, booking.currency)
         except _Malformed as err:
             reason = f"{err}; the whole batch entry is held back so it is never posted in part"
-            problems.append(BankFileRejection(position=line_position, reason=reason))
+            problems.append(BankFileRejection(position=line_position, reason=reason, line=start))
             continue
         net += amount if direction is booking.direction else -amount
         if own_reference and own_references.count(own_reference) == 1:
@@ -332,6 +418,7 @@ def _read_batch(
                 **common,
                 **details,
                 position=line_position,
+                line=start,
                 amount=amount,
                 direction=direction,
                 instructed_amount=instructed,
@@ -347,6 +434,7 @@ def _read_batch(
                 position=position,
                 reason=f"the {len(lines)} batch lines net to {net} {currency} but the entry books "
                 f"{booking.amount} {currency}: posting the lines would lose or invent money",
+                line=line,
             )
         ]
     return transactions

@@ -32,6 +32,7 @@ from decimal import Decimal
 from mt940.tags import TAG_BY_ID, BalanceBase, FloorLimitIndicator, Statement, StatementGLS, SumEntries
 
 from receivables.banking.statement import (
+    BalanceWarning,
     BankFileError,
     BankFileRejection,
     BankFormat,
@@ -39,9 +40,11 @@ from receivables.banking.statement import (
     Direction,
     EntryStatus,
     ParsedBankFile,
+    balance_warning,
 )
 from receivables.domain.iban import iban_checksum_ok, normalise_iban
 from receivables.domain.money import AmountError, is_currency, quantize_to_currency
+from receivables.domain.text import fold
 
 __all__ = ["is_mt940", "parse_mt940"]
 
@@ -55,8 +58,13 @@ __all__ = ["is_mt940", "parse_mt940"]
 _ENCODINGS = ("utf-8", "windows-1254", "iso-8859-9")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# SOH/ETX frame a message on some SWIFT links, SUB ends old DOS files, a BOM can sit before the first tag.
-_FRAMING = str.maketrans("", "", "\x01\x03\x1a\ufeff")
+# SOH/ETX frame a message on some SWIFT links, SUB ends old DOS files, a BOM can sit before the first tag. Other
+# control characters are outside the SWIFT character set and mean nothing in a statement: each reads as a space,
+# so a NUL inside a reference cannot make it another reference.
+_FRAMING = str.maketrans(
+    {**dict.fromkeys([*map(chr, range(0x20)), "\x7f"], " "), **dict.fromkeys("\x01\x03\x1a\ufeff")}
+)
+_FRAMED = re.compile("[\x00-\x1f\x7f\ufeff]")
 # Basic/application/user header blocks before the text block: {1:...}{2:...}{3:{108:...}}{4:
 _BLOCK_HEAD = re.compile(r"^(?:\{[1-3]:(?:[^{}]|\{[^{}]*\})*\})*\{4:")
 _MESSAGE_TYPE = re.compile(r"\{2:[IO](\d{3})")
@@ -85,6 +93,10 @@ _NO_REFERENCE = "NONREF"
 _NOT_PROVIDED = "NOTPROVIDED"
 
 _SWIFT_WRAP = 65  # :86: is 6 lines of 65 characters
+# Far beyond what any bank writes (SWIFT: 65 characters a line, :86: 6 lines), so that no input makes the patterns
+# or the joining of lines take long: a longer line or field makes its entry a rejection (its header: the file).
+_MAX_LINE = 10_000
+_MAX_FIELD = 64 * 1024
 _NARROWEST_WRAP = 50  # below this, the longest line in a file tells nothing about where its bank wraps
 _GERMAN_SUBFIELD_WIDTH = 27  # ?20..?29 and ?32/?33 carry 27 characters each
 _ENTRY_DATE_REACH = 183  # days: the entry date's year is the one that puts it within half a year of the value date
@@ -117,15 +129,17 @@ def parse_mt940(data: bytes, *, encoding: str | None = None) -> ParsedBankFile:
     statements, stray = _statements(fields)
     wrap = _wrap_width(statements)
     transactions: list[BankTransaction] = []
+    stray_reason = "a :61: entry before any :20: statement header"
     rejections = [
-        BankFileRejection(position=f"line {f.line}", reason="a :61: entry before any :20: statement header")
-        for f in stray
-        if f.tag == "61"
+        BankFileRejection(position=f"line {f.line}", reason=stray_reason, line=f.line) for f in stray if f.tag == "61"
     ]
+    balance_warnings: list[BalanceWarning] = []
     for statement in statements:
         read, rejected = _read_statement(statement, wrap)
         transactions.extend(read)
         rejections.extend(rejected)
+        if (warning := _check_balance(statement, read, len(rejected))) is not None:
+            balance_warnings.append(warning)
 
     formats = {s.source_format for s in statements}
     return ParsedBankFile(
@@ -134,6 +148,7 @@ def parse_mt940(data: bytes, *, encoding: str | None = None) -> ParsedBankFile:
         statements=len(statements),
         transactions=tuple(transactions),
         rejections=tuple(rejections),
+        balance_warnings=tuple(balance_warnings),
     )
 
 
@@ -163,6 +178,21 @@ class _Field:
     line: int  # 1-based line of the tag in the file
     lines: list[str]  # the text after ':NN:' on the tag's line, then its continuation lines, as in the file
     message_type: str | None = None  # '940'/'942' from a SWIFT {2:} block before this message
+    size: int = 0  # characters in ``lines``
+    too_long: str | None = None  # why the field was not kept whole (a line or the field over the limits)
+
+    def add(self, line: str, number: int) -> None:
+        self.size += len(line)
+        if self.too_long:
+            return
+        if len(line) > _MAX_LINE:
+            self.too_long = f"line {number} is {len(line)} characters long (a statement line has at most {_MAX_LINE})"
+        elif self.size > _MAX_FIELD:
+            self.too_long = f"the :{self.tag}: field is over {_MAX_FIELD} characters long at line {number}"
+        else:
+            self.lines.append(line)
+            return
+        self.lines.clear()  # what is kept of a field that is not read is nothing: memory stays bounded
 
     @property
     def value(self) -> str:
@@ -177,8 +207,22 @@ def _fields(text: str) -> list[_Field]:
     lines = _LINE_BREAK.split(text)
     index = 0
     while index < len(lines):
-        number, line = index + 1, lines[index].translate(_FRAMING)
+        number, line = index + 1, lines[index]
         index += 1
+        if len(line) > _MAX_LINE:
+            # Never given to the patterns whole (their time grows with the line): a tag starts a field that is
+            # not read, other text belongs to the field it is in, which is then not read either; text outside any
+            # field is ignored, as shorter text there is.
+            tag = _TAG.match(line[:8].translate(_FRAMING))
+            if tag and _is_known(tag.group("num")):
+                current = _Field(tag.group("id"), number, [], pending_type)
+                fields.append(current)
+                pending_type = None
+            if current is not None:
+                current.add(line, number)
+            continue
+        if _FRAMED.search(line):  # rare: most lines hold no control character, and translate costs
+            line = line.translate(_FRAMING)
         rest = _message_end(line.strip())
         if rest is not None:
             current = None  # what follows until the next tag is the header of the next message
@@ -194,11 +238,15 @@ def _fields(text: str) -> list[_Field]:
             index += 1
         tag = _TAG.match(line)
         if tag and _is_known(tag.group("num")):
-            current = _Field(tag.group("id"), number, [line[tag.end() :]], pending_type)
+            current = _Field(tag.group("id"), number, [], pending_type)
+            current.add(line[tag.end() :], number)
             fields.append(current)
             pending_type = None
         elif current is not None and line.strip():
-            current.lines.append(line)
+            current.add(line, number)
+    for item in fields:
+        if item.too_long and item.tag not in ("61", "86", "NS"):
+            raise BankFileError(f"the :{item.tag}: field at line {item.line} cannot be read: {item.too_long}")
     return fields
 
 
@@ -253,20 +301,25 @@ class _Statement:
         message_type = self.fields[0].message_type  # from the SWIFT block before this statement's :20:
         return _format_of({f.tag for f in self.fields}, {message_type} if message_type else set())
 
-    def entries(self) -> Iterator[tuple[int, _Field, list[str]]]:
-        """Each :61: with its number in the statement and the raw lines of the :86: that follows it."""
+    def entries(self) -> Iterator[tuple[int, _Field, list[str], str | None]]:
+        """Each :61: with its number in the statement, the raw lines of the :86: that follows it, and why the entry
+        cannot be read when one of its fields was too long to keep."""
         count = 0
-        for position, item in enumerate(self.fields):
+        fields = self.fields
+        for position, item in enumerate(fields):
             if item.tag != "61":
                 continue
             count += 1
             details: list[str] = []
-            for following in self.fields[position + 1 :]:
+            too_long = item.too_long
+            for after in range(position + 1, len(fields)):  # by index: slicing would copy the rest per entry
+                following = fields[after]
                 if following.tag == "86":
                     details.extend(line for line in following.lines if line.strip())
+                    too_long = too_long or following.too_long
                 elif following.tag != "NS":
                     break
-            yield count, item, details
+            yield count, item, details, too_long
 
 
 def _statements(fields: list[_Field]) -> tuple[list[_Statement], list[_Field]]:
@@ -326,19 +379,64 @@ def _read_statement(statement: _Statement, wrap: int) -> tuple[list[BankTransact
     currency = _currency(statement)
     transactions: list[BankTransaction] = []
     rejections: list[BankFileRejection] = []
-    for index, line_field, details in statement.entries():
+    for index, line_field, details, too_long in statement.entries():
         position = f"statement {statement.number} / :61: #{index} (line {line_field.line})"
+        if too_long:
+            reason = f"the entry cannot be read: {too_long}"
+            rejections.append(BankFileRejection(position=position, reason=reason, line=line_field.line))
+            continue
         if currency is None:
             reason = "no currency: the statement has no balance (:60F:/:60M:/:62F:) or :34F: floor limit naming one"
-            rejections.append(BankFileRejection(position=position, reason=reason))
+            rejections.append(BankFileRejection(position=position, reason=reason, line=line_field.line))
             continue
         try:
             line = _statement_line(line_field, currency)
         except _Malformed as exc:
-            rejections.append(BankFileRejection(position=position, reason=f":61: {exc.reason}"))
+            rejections.append(BankFileRejection(position=position, reason=f":61: {exc.reason}", line=line_field.line))
             continue
-        transactions.append(_transaction(header, currency, index, position, line, _details(details, wrap)))
+        details_read = _details(details, wrap)
+        transactions.append(_transaction(header, currency, index, position, line_field.line, line, details_read))
     return transactions, rejections
+
+
+def _check_balance(statement: _Statement, read: list[BankTransaction], unread: int) -> BalanceWarning | None:
+    """Opening balance (:60F:/:60M:) plus the entries must be the closing balance (:62F:/:62M:); an interim report
+    (MT942) has no such balances and is not checked, nor is a statement missing either balance or naming two
+    currencies."""
+    if statement.source_format is BankFormat.MT942:
+        return None
+    opening = _balance(statement.first("60F", "60M", "60"))
+    closing = _balance(next((f for f in reversed(statement.fields) if f.tag in ("62F", "62M", "62")), None))
+    if opening is None or closing is None or opening[0] != closing[0]:
+        return None
+    currency = opening[0]
+    booked = sum(
+        (t.amount if t.direction is Direction.CREDIT else -t.amount for t in read if t.currency == currency),
+        Decimal(0),
+    )
+    label = f"statement {statement.number}" + (f" (:20: {statement.statement_id})" if statement.statement_id else "")
+    header = statement.first("20")
+    return balance_warning(
+        label,
+        header.line if header else None,
+        currency,
+        opening=opening[1],
+        booked=booked,
+        closing=closing[1],
+        unread_entries=unread,
+    )
+
+
+def _balance(item: _Field | None) -> tuple[str, Decimal] | None:
+    """A balance's currency and signed amount (a D balance is negative); None when it cannot be read."""
+    match = _BALANCE.match(item.value) if item is not None else None
+    if match is None:
+        return None
+    amount, currency = match.group("amount"), match.group("currency").upper()
+    if not (_AMOUNT.match(amount) and len(amount) <= _MAX_AMOUNT_LENGTH and is_currency(currency)):
+        return None
+    value = Decimal(amount.replace(",", "."))
+    return currency, -value if match.group("status") == "D" else value
 
 
 # --- :61: statement line ---------------------------------------------------------------------------------------------
@@ -374,6 +472,8 @@ _MARKS: dict[str, tuple[Direction, bool]] = {
 
 def _statement_line(item: _Field, currency: str) -> _Line:
     lines = [line.strip() for line in item.lines if line.strip()]
+    if not lines:
+        raise _Malformed("the statement line is empty (a :61: tag with nothing after it)")
     if len(lines) > 1 and _MARK_ONLY.match(lines[0]):
         lines = [lines[0] + lines[1], *lines[2:]]
     text = lines[0] + ("\n" + " ".join(lines[1:]) if len(lines) > 1 else "")
@@ -399,6 +499,15 @@ def _statement_line(item: _Field, currency: str) -> _Line:
             f"no amount and transaction type in {after_mark!r}: expected digits with a decimal comma (e.g. 1234,56) "
             "then a type code such as NTRF"
         )
+    type_code = parts["id"].upper()
+    if type_code[0] not in "NFS":
+        # SWIFT: N (non-SWIFT), F (first advice) or S (SWIFT message type) and three characters. Any other letter
+        # means the amount ran into text the package took for the type: '1e400NTRF' would post 1.00.
+        after_mark = text[match.start("amount") :].split("\n")[0][:24]
+        raise _Malformed(
+            f"{after_mark!r}: the amount is not followed by a transaction type (N, F or S and three characters, "
+            "e.g. NTRF)"
+        )
     written_amount = Decimal(amount_text.replace(",", "."))
     if written_amount == 0:
         raise _Malformed(f"amount {amount_text!r} is zero: nothing to post")
@@ -413,7 +522,7 @@ def _statement_line(item: _Field, currency: str) -> _Line:
         mark=parts["status"].upper(),
         amount=amount,
         written_amount=written_amount,
-        type_code=parts["id"].upper(),
+        type_code=type_code,
         customer_reference=_reference(parts["customer_reference"]),
         bank_reference=_reference(parts["bank_reference"]),
         supplementary=(parts["extra_details"] or "").strip() or None,
@@ -467,6 +576,8 @@ class _Details:
     iban: str | None = None
     account: str | None = None
     return_reason: str | None = None
+    # Why the details say the entry undoes an earlier payment (a return, a reversal), when they do; see _return_of.
+    returned_because: str | None = None
     structured_references: tuple[str, ...] = ()
     # Free text is ambiguous where a line is exactly as long as the wrap: a word cut in two, or two words. The
     # other reading (a space at every line break) is kept too, so a reference is found either way.
@@ -500,7 +611,13 @@ def _details(lines: Sequence[str], wrap: int) -> _Details:
         return _dutch(text)
     # Free text (Turkish banks, older Dutch and Swiss layouts, mBank...): all of it is the remittance information.
     spaced = " ".join(line.strip() for line in lines if line.strip())
-    return _Details(remittance=text or None, other_reading=spaced if spaced != text else None)
+    reason, because = _return_of([text, spaced])
+    return _Details(
+        remittance=text or None,
+        other_reading=spaced if spaced != text else None,
+        return_reason=reason,
+        returned_because=because,
+    )
 
 
 def _join_wrapped(chunks: Sequence[str], width: int, starts_anew: Callable[[str], bool] = lambda _: False) -> str:
@@ -530,7 +647,7 @@ def _wrap_width(statements: Sequence[_Statement]) -> int:
     widths = [
         len(line.rstrip("\r\n"))
         for statement in statements
-        for _, _, lines in statement.entries()
+        for _, _, lines, _ in statement.entries()
         if lines and not _GERMAN.match(lines[0])
         for line in lines[:-1]
     ]
@@ -556,6 +673,15 @@ def _german(flat: str, separator: str) -> _Details:
 
     leading, found = _keyed(_SEPA_KEYWORD, purpose)
     remittance = " ".join(part for part in (leading, found.get("SVWZ")) if part)  # the whole purpose if no keyword
+    # GVC, booking text (?00) and the DK return key (?34, a three-digit 9xx code on returns) are the bank's own
+    # words for what the entry is; the purpose is checked too, as some banks write the SEPA reason code there.
+    gvc = (flat[:3] if flat[:3].isdigit() else "") or None
+    return_key = values.get("34", "").strip()
+    reason, because = _return_of(
+        [values.get("00", ""), purpose],
+        gvc=gvc,
+        return_key=return_key if _DK_RETURN_KEY.fullmatch(return_key) else None,
+    )
     return _Details(
         remittance=remittance or None,
         end_to_end_id=_end_to_end(found.get("EREF")),
@@ -564,6 +690,8 @@ def _german(flat: str, separator: str) -> _Details:
         name=name or None,
         iban=iban,
         account=None if iban or not account else (f"{bank}/{account}" if bank.isdigit() else account),
+        return_reason=reason,
+        returned_because=because,
     )
 
 
@@ -590,7 +718,8 @@ def _dutch(text: str) -> _Details:
     creditor_reference = found.get("CDTRREF", "").strip("/ ")
     if creditor_reference:
         structured = (*structured, creditor_reference)
-    return_reason = found.get("RTRN", "").strip("/ ").split(" ")[0]
+    structured_reason = found.get("RTRN", "").strip("/ ").split(" ")[0].upper() or None
+    reason, because = _return_of([found.get("TRTP", ""), found.get("REMI", "")], structured_reason=structured_reason)
     return _Details(
         remittance=remittance,
         end_to_end_id=_end_to_end(found.get("EREF")),
@@ -598,7 +727,8 @@ def _dutch(text: str) -> _Details:
         name=name.strip() or None,
         iban=iban,
         account=None if iban or not account else account,
-        return_reason=return_reason or None,
+        return_reason=reason,
+        returned_because=because,
         structured_references=tuple(dict.fromkeys(structured)),
     )
 
@@ -614,6 +744,62 @@ def _dutch_remittance(value: str) -> tuple[str | None, tuple[str, ...]]:
     return value or None, ()
 
 
+# Words banks write in :86: for an entry that undoes an earlier one, compared with the folded, upper-cased text as
+# whole words: English, German (with and without umlauts), Dutch, Turkish (İADE folds to IADE).
+_RETURN_WORDS = re.compile(
+    r"(?<![0-9A-Z])(?:RETURN|RETURNED|REVERSAL|REVERSED|RETOUR|RETOURE|STORNO|STORNIERUNG|TERUGBOEKING|TERUGGEBOEKT"
+    r"|R(?:UE|Ü)CKLASTSCHRIFT|R(?:UE|Ü)CK(?:UE|Ü)BERWEISUNG|R(?:UE|Ü)CKBUCHUNG|R(?:UE|Ü)CKBEL(?:ASTUNG)?"
+    r"|R(?:UE|Ü)CKGABE|IADE|IADESI)(?![0-9A-Z])"
+)
+# ISO 20022 ExternalReturnReason1Code values shaped like no word (two letters, two digits): found anywhere in the
+# text as a whole token. A code glued to a reference by '-' ('INV-AC07', 'AC07-2026') is part of that reference.
+_RETURN_CODES = re.compile(
+    r"(?<![0-9A-Z-])(AC0[13467]|AC1[3-6]|AG0[1-3]|AM0[1-79]|AM1[0-2]|BE0[1-8]|DT0[1-6]|ED05|FF0[15]|MD0[1-8]|MS0[23]"
+    r"|RC0[1-8]|RF01|RR0[1-4]|SL0[1-3]|SP0[1-2]|TM01)(?![0-9A-Z-])"
+)
+# An ISO code of any shape, where the field says it is one (Dutch /RTRN/): also CUST, DUPL, FOCR, FRAD, TECH ...
+_ANY_REASON_CODE = re.compile(r"[A-Z0-9]{4}")
+# DK (German) GVCs of returns: 009/059 old Lastschrift/Überweisung returns, 109 SEPA direct debit return, 159 SEPA
+# credit transfer return.
+_RETURN_GVCS = frozenset({"009", "059", "109", "159"})
+_DK_RETURN_KEY = re.compile(r"9[0-9]{2}")  # ?34 on a return: the DK's numeric return reason (912, 914 ...)
+
+
+def _return_of(
+    texts: Sequence[str],
+    *,
+    gvc: str | None = None,
+    return_key: str | None = None,
+    structured_reason: str | None = None,
+) -> tuple[str | None, str | None]:
+    """The ISO return reason code (or None) and why the entry is a return, when the :86: details say it is one:
+    a return GVC, a field that holds a return reason (Dutch /RTRN/), a return word, or an ISO return reason code
+    standing alone in the text. ``(None, None)`` for an entry that is no return.
+
+    Banks that book a returned transfer or a returned direct debit as a plain C or D (no RC/RD mark) say so only
+    here; read as a plain credit, a returned refund would pay a customer's invoice, and a returned collection would
+    look like one of our own payments."""
+    folded = [fold(text).upper() for text in texts if text]
+    words = list(dict.fromkeys(m.group() for text in folded for m in _RETURN_WORDS.finditer(text)))
+    codes = list(dict.fromkeys(m.group() for text in folded for m in _RETURN_CODES.finditer(text)))
+    if structured_reason and not _ANY_REASON_CODE.fullmatch(structured_reason):
+        structured_reason = None
+    reason = structured_reason or (codes[0] if codes else None)
+    signs = []
+    if gvc in _RETURN_GVCS:
+        signs.append(f"GVC {gvc}")
+    if structured_reason:
+        signs.append(f"/RTRN/{structured_reason}/")
+    signs.extend(f"'{word}'" for word in words)
+    if codes and not structured_reason:
+        signs.append(f"reason code {codes[0]}")
+    if not signs:
+        return None, None
+    if return_key:
+        signs.append(f"DK return key ?34 {return_key}")
+    return reason, "return told by the :86: details (" + ", ".join(signs) + ")"
+
+
 def _end_to_end(value: str | None) -> str | None:
     value = (value or "").strip().rstrip("/").strip()
     return None if not value or value.upper() == _NOT_PROVIDED else value
@@ -623,9 +809,16 @@ def _end_to_end(value: str | None) -> str | None:
 
 
 def _transaction(
-    header: _Header, currency: str, index: int, position: str, line: _Line, details: _Details
+    header: _Header, currency: str, index: int, position: str, at: int, line: _Line, details: _Details
 ) -> BankTransaction:
+    """``at`` is the physical line of the :61: tag."""
     direction, reversal = _MARKS[line.mark]
+    assumptions: tuple[str, ...] = ()
+    if details.returned_because and not reversal:
+        # Booked as a plain C/D, yet the details say it undoes an earlier payment: it is a return, in the direction
+        # it was booked (a returned refund is a credit, a returned collection a debit).
+        reversal = True
+        assumptions = (f"{details.returned_because}: treated as a return although the :61: mark is {line.mark}",)
     # Banks that put the counterparty's IBAN in the supplementary details (Rabobank) give it here; anything else
     # there (a reference, a booking text) is remittance information like :86:.
     supplementary_iban = _iban(line.supplementary) if line.supplementary else None
@@ -637,6 +830,7 @@ def _transaction(
     return BankTransaction(
         source_format=header.source_format,
         position=position,
+        line=at,
         statement_id=header.statement_id,
         account=header.account,
         bank_reference=line.bank_reference or _derived_reference(header, index, line),
@@ -661,6 +855,7 @@ def _transaction(
         remittance_lines=tuple(remittance),
         structured_references=details.structured_references,
         bank_transaction_code=line.type_code,
+        assumptions=assumptions,
     )
 
 

@@ -56,6 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from receivables.banking.statement import BankFileError
 from receivables.banking.xml_safety import OneMessageDocument, iter_local_events
 from receivables.banking.xml_safety import element_text as _text
+from receivables.domain.money import AmountError, quantize_to_currency, total_digits
 
 __all__ = [
     "STATUS_CODES",
@@ -127,6 +128,7 @@ class TransactionStatus(BaseModel):
     amount: Decimal | None = None  # OrgnlTxRef/Amt/InstdAmt
     currency: str | None = None
     mandate_id: str | None = None  # OrgnlTxRef/MndtRltdInf/MndtId
+    line: int | None = None  # physical line of the TxInfAndSts start tag
 
 
 class BatchStatus(BaseModel):
@@ -216,6 +218,7 @@ _ISO_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.[0-9]{3}
 
 # ASCII digits only: Python's \d and Decimal() also accept other scripts' digits.
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_MAX_TOTAL_DIGITS = 18  # ActiveOrHistoricCurrencyAndAmount: totalDigits 18
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _DATE_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
@@ -281,10 +284,13 @@ class _Reader(OneMessageDocument):
         self._group: _Group | None = None
         self._batches: list[BatchStatus] = []
         self._batch: _Batch | None = None
+        self._transaction_line = 0  # where the TxInfAndSts being read starts
 
     def read(self, blocks: Iterable[bytes]) -> PaymentStatusReport:
-        for event, element, namespace, stack in iter_local_events(blocks, "pain.002"):
+        for event, element, namespace, stack, line in iter_local_events(blocks, "pain.002"):
             if event == "start":
+                if element.tag == "TxInfAndSts":
+                    self._transaction_line = line
                 self._on_start(element, namespace, stack)
             else:
                 self._on_end(element, stack)
@@ -380,28 +386,31 @@ class _Reader(OneMessageDocument):
 
     def _read_transaction(self, element: Element, batch: _Batch) -> TransactionStatus:
         position = f"{batch.position}/TxInfAndSts[{len(batch.transactions) + 1}]"
+        line = self._transaction_line
+        where = f"{position} (line {line})"  # what error messages name: the element and where an editor finds it
         end_to_end = _text(element, "OrgnlEndToEndId")
         if end_to_end is None:
             raise BankFileError(
-                f"pain.002: {position}: no OrgnlEndToEndId, so the status cannot be linked to a collection"
+                f"pain.002: {where}: no OrgnlEndToEndId, so the status cannot be linked to a collection"
             )
         iso_status = _text(element, "TxSts")
         reasons = _reasons(element)
         inherited = iso_status is None
         if iso_status is not None:
-            status = _status(iso_status, f"{position}/TxSts")
+            status = _status(iso_status, f"{position}/TxSts (line {line})")
             if status is StatusCode.PARTIALLY_ACCEPTED:
                 raise BankFileError(
-                    f"pain.002: {position}/TxSts: PART (partially accepted) is a group or batch status; "
+                    f"pain.002: {position}/TxSts (line {line}): PART (partially accepted) is a group or batch status; "
                     "one transaction is accepted, rejected or pending"
                 )
         else:
-            level = self._inherited_level(batch, position)
+            level = self._inherited_level(batch, where)
             assert level.status is not None and level.iso_status is not None  # checked by _inherited_level
             status, iso_status, reasons = level.status, level.iso_status, reasons or level.reasons
-        amount, currency = _instructed_amount(element, position)
+        amount, currency = _instructed_amount(element, position, line)
         return TransactionStatus(
             position=position,
+            line=line,
             original_end_to_end_id=end_to_end,
             original_instruction_id=_text(element, "OrgnlInstrId"),
             original_uetr=_text(element, "OrgnlUETR"),
@@ -496,18 +505,22 @@ def _reasons(element: Element) -> tuple[StatusReason, ...]:
     return tuple(reasons)
 
 
-def _instructed_amount(element: Element, position: str) -> tuple[Decimal | None, str | None]:
+def _instructed_amount(element: Element, position: str, line: int) -> tuple[Decimal | None, str | None]:
     found = element.find("OrgnlTxRef/Amt/InstdAmt")
     if found is None:
         return None, None
+    where = f"{position}/OrgnlTxRef/Amt/InstdAmt (line {line})"
     text = (found.text or "").strip()
     if not _AMOUNT.fullmatch(text):
-        raise BankFileError(
-            f"pain.002: {position}/OrgnlTxRef/Amt/InstdAmt '{text}' is not an amount (digits, optional '.' decimals)"
-        )
+        raise BankFileError(f"pain.002: {where}: '{text}' is not an amount (digits, optional '.' decimals)")
     currency = found.get("Ccy")
     if currency is None or not _CURRENCY.fullmatch(currency):
-        raise BankFileError(
-            f"pain.002: {position}/OrgnlTxRef/Amt/InstdAmt currency {currency!r} is not a three-letter ISO 4217 code"
-        )
-    return Decimal(text), currency
+        raise BankFileError(f"pain.002: {where}: currency {currency!r} is not a three-letter ISO 4217 code")
+    value = Decimal(text)
+    # The same money rules as every bank file: ISO 20022's 18 digits, no decimals beyond the currency's minor units.
+    if total_digits(value) > _MAX_TOTAL_DIGITS:
+        raise BankFileError(f"pain.002: {where}: '{text}' has more than {_MAX_TOTAL_DIGITS} digits")
+    try:
+        return quantize_to_currency(value, currency), currency
+    except AmountError as err:
+        raise BankFileError(f"pain.002: {where}: '{text}': {err}") from None

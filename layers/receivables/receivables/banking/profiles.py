@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -76,6 +77,7 @@ _ENCODINGS = {
     "iso8859-1": "iso-8859-1",
 }
 SINGLE_BYTE_ENCODINGS = frozenset({"windows-1254", "iso-8859-9", "iso-8859-1"})
+MAX_PROFILE_SIZE = 64 * 1024  # characters (or bytes) of a profile document
 
 _BANK_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # it names an S3 prefix (banks/<bank_id>/) and a file (<bank_id>.json)
 _NOT_PROVIDED = "NOTPROVIDED"
@@ -239,10 +241,10 @@ class BankProfile(BaseModel):
     def _date_format_reads_back(cls, value: str) -> str:
         # A format that cannot write and read back a date would reject every row; say so once, here.
         for sample in (date(2024, 12, 31), date(2025, 1, 2)):
-            written = sample.strftime(value)
             try:
+                written = sample.strftime(value)
                 read = datetime.strptime(written, value).date()
-            except ValueError as exc:
+            except (ValueError, re.error) as exc:  # re.error: a directive given twice ('%Y%Y')
                 raise ValueError(f"{value!r} is not a usable strptime format ({exc})") from None
             if read != sample:
                 raise ValueError(
@@ -356,6 +358,9 @@ class BankProfile(BaseModel):
 def load_profile(text: str | bytes, *, bank_id: str | None = None) -> BankProfile:
     """Read a profile from JSON or YAML text. ``bank_id``: the bank the file is stored for (its file name), which
     the profile must name too, so a profile copied under another bank's name cannot read that bank's files."""
+    if len(text) > MAX_PROFILE_SIZE:
+        # A profile is a few hundred bytes: a larger document is not one, and reading it could take long.
+        raise ProfileError([(None, f"longer than {MAX_PROFILE_SIZE} characters: not a bank profile")], bank_id=bank_id)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -380,6 +385,17 @@ def load_profile(text: str | bytes, *, bank_id: str | None = None) -> BankProfil
 
 
 def _parse_document(text: str, bank_id: str | None) -> Any:
+    try:
+        return _parse_text(text, bank_id)
+    except ProfileError:
+        raise
+    except RecursionError:
+        raise ProfileError([(None, "nested too deeply to be a bank profile")], bank_id=bank_id) from None
+    except ValueError as exc:  # a number longer than Python reads as an int (4,300 digits)
+        raise ProfileError([(None, f"not readable as a profile: {exc}")], bank_id=bank_id) from None
+
+
+def _parse_text(text: str, bank_id: str | None) -> Any:
     if text.lstrip().startswith("{"):
         try:
             return json.loads(text)
@@ -392,12 +408,27 @@ def _parse_document(text: str, bank_id: str | None) -> Any:
     except ImportError:  # pragma: no cover - PyYAML is installed wherever profiles are read
         raise ProfileError([(None, "not JSON, and YAML support (PyYAML) is not installed")], bank_id=bank_id) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_loader(yaml))  # a SafeLoader that also refuses aliases
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProfileError([(None, f"not valid JSON or YAML: {problem}{where}")], bank_id=bank_id) from None
+
+
+@functools.cache
+def _loader(yaml: Any) -> type:
+    """PyYAML's SafeLoader without aliases: a profile never needs ``*name``, and aliases nested in aliases make a
+    few hundred bytes stand for millions of values (the YAML "billion laughs") that validation would walk."""
+
+    class NoAliasSafeLoader(yaml.SafeLoader):  # type: ignore[misc, name-defined]
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a profile", mark)
+            return super().compose_node(parent, index)
+
+    return NoAliasSafeLoader
 
 
 def _problems(exc: ValidationError) -> list[tuple[str | None, str]]:
@@ -515,11 +546,11 @@ def parse_with_profile(data: bytes, profile: BankProfile) -> ParsedBankFile:
     for record in _records(lines, first, end, profile):
         position = f"line {record.line}"
         if record.problem:
-            rejections.append(BankFileRejection(position=position, reason=record.problem))
+            rejections.append(BankFileRejection(position=position, reason=record.problem, line=record.line))
             continue
         if not record.content.strip():
             if not profile.skip_blank_lines:
-                rejections.append(BankFileRejection(position=position, reason="line is blank"))
+                rejections.append(BankFileRejection(position=position, reason="line is blank", line=record.line))
             continue
         if any(record.first_line.startswith(prefix) for prefix in profile.skip_line_prefixes):
             continue
@@ -528,7 +559,7 @@ def parse_with_profile(data: bytes, profile: BankProfile) -> ParsedBankFile:
         if isinstance(outcome, BankTransaction):
             transactions.append(outcome)
         else:
-            rejections.append(BankFileRejection(position=position, reason=outcome))
+            rejections.append(BankFileRejection(position=position, reason=outcome, line=record.line))
     return ParsedBankFile(
         source_format=BankFormat.PROFILE,
         statements=1,
@@ -773,6 +804,7 @@ def _transaction(
     return BankTransaction(
         source_format=BankFormat.PROFILE,
         position=position,
+        line=record.line,
         account=row.text("account") or profile.account,
         bank_reference=row.text("reference") or _fallback_reference(profile.bank_id, record.content, occurrence),
         direction=direction,

@@ -14,6 +14,7 @@ from receivables.banking.mt940 import is_mt940, parse_mt940
 from receivables.banking.pain002 import is_pain002
 from receivables.banking.profiles import BankProfile, parse_with_profile, require_profile
 from receivables.banking.statement import BankFileError, ParsedBankFile
+from receivables.loading.reader import wide_encoding
 
 __all__ = ["HEAD_BYTES", "is_pain002", "read_bank_file", "read_bank_stream"]
 
@@ -40,4 +41,10 @@ def read_bank_file(data: bytes, *, bank_id: str, profiles: Mapping[str, BankProf
         return parse_mt940(data)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise BankFileError("XML that is not an ISO 20022 camt.052/053/054 message")
+    if wide := wide_encoding(head):
+        # XML declares its encoding and is read in any; the line formats are read as UTF-8 or single-byte text.
+        raise BankFileError(
+            f"file is {wide}: MT940 and bank profiles are read as UTF-8 or the profile's single-byte encoding; "
+            "ask the bank for (or save it as) UTF-8"
+        )
     return parse_with_profile(data, require_profile(bank_id, profiles))

@@ -70,6 +70,17 @@ class BankTransaction(BaseModel):
     remittance_lines: tuple[str, ...] = ()  # unstructured remittance (camt Ustrd; MT940 :86: joined, see parser)
     structured_references: tuple[str, ...] = ()  # camt Strd/CdtrRefInf/Ref (e.g. RF creditor references)
     bank_transaction_code: str | None = None  # e.g. 'PMNT/RCDT/ESCT' or a proprietary/SWIFT code
+    line: int | None = Field(
+        default=None,
+        description="Physical line of the entry in the file (MT940 :61:, a profile row, a camt Ntry/TxDtls start "
+        "tag); what a report's 'line' column shows for anything said about this entry",
+    )
+    assumptions: tuple[str, ...] = Field(
+        default=(),
+        description="What the reader concluded that the file did not state in the field meant for it (a camt.053 "
+        "entry without Sts taken as booked; an MT940 return recognised from its :86: text): to be kept on the "
+        "payment, so whoever reviews it sees why it was treated so",
+    )
 
     @property
     def matching_amount(self) -> Decimal:
@@ -84,6 +95,25 @@ class BankFileRejection(BaseModel):
     model_config = ConfigDict(frozen=True)
     position: str | None  # None: the whole file
     reason: str
+    # Physical line of the rejected entry (for XML: the line its start tag is on). Every entry-level rejection has
+    # one; None is kept for the whole file, as the rejection report's schema reserves an empty line for that.
+    line: int | None = None
+
+
+class BalanceWarning(BaseModel):
+    """A statement whose opening balance plus its booked entries is not its closing balance. The file is still
+    read (its entries are what the bank booked); the difference is for a person to look into."""
+
+    model_config = ConfigDict(frozen=True)
+    statement: str  # which statement, e.g. "Stmt[2] (Id S-7)" or "statement 3 (:20: T0894)"
+    line: int | None  # where that statement starts
+    currency: str
+    opening: Decimal  # signed: negative for a debit balance
+    booked: Decimal  # net of the booked entries read (credits positive, debits negative)
+    closing: Decimal  # signed
+    difference: Decimal  # closing - (opening + booked)
+    unread_entries: int = 0  # booked entries that were rejected and so could not be counted
+    reason: str  # the whole finding in one sentence, for a summary or an event
 
 
 class ParsedBankFile(BaseModel):
@@ -93,6 +123,40 @@ class ParsedBankFile(BaseModel):
     statements: int = 0
     transactions: tuple[BankTransaction, ...] = ()
     rejections: tuple[BankFileRejection, ...] = ()
+    balance_warnings: tuple[BalanceWarning, ...] = ()
+
+
+def balance_warning(
+    statement: str,
+    line: int | None,
+    currency: str,
+    *,
+    opening: Decimal,
+    booked: Decimal,
+    closing: Decimal,
+    unread_entries: int = 0,
+) -> BalanceWarning | None:
+    """The warning for a statement that does not add up, or None when opening + booked = closing."""
+    difference = closing - (opening + booked)
+    if difference == 0:
+        return None
+    reason = (
+        f"{statement}: opening balance {opening:f} {currency} plus booked entries {booked:+f} makes "
+        f"{opening + booked:f}, but the closing balance is {closing:f} (off by {difference:+f} {currency})"
+    )
+    if unread_entries:
+        reason += f"; {unread_entries} booked entries could not be read and are not counted"
+    return BalanceWarning(
+        statement=statement,
+        line=line,
+        currency=currency,
+        opening=opening,
+        booked=booked,
+        closing=closing,
+        difference=difference,
+        unread_entries=unread_entries,
+        reason=reason,
+    )
 
 
 class BankFileError(ValueError):

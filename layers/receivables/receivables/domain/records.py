@@ -45,6 +45,7 @@ KNOWN_FIELDS: dict[FileKind, frozenset[str]] = {
 _ID = r"[^\s#\x00-\x1f\x7f]{1,128}"
 _IDENTIFIER = re.compile(rf"{_ID}\Z")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
+_MAX_EMAIL = 254  # RFC 5321: the longest address a mail server takes
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")  # ITU-T E.164: '+', country code, at most 15 digits in all
 # A SEPA direct-debit mandate reference: up to 35 characters of the EPC's identifier set (pain.008 MndtId).
 _MANDATE_ID = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{1,35}\Z")
@@ -279,8 +280,8 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:
     elif language not in ("tr", "en"):
         errors.append(f"language: {language!r} is not one of tr, en")
     email = _optional(values, "email")
-    if email is not None and not _EMAIL.match(email):
-        errors.append(f"email: {email!r} is not an e-mail address")
+    if email is not None and (len(email) > _MAX_EMAIL or not _EMAIL.match(email)):
+        errors.append(f"email: {email[:_MAX_EMAIL]!r} is not an e-mail address (at most {_MAX_EMAIL} characters)")
     iban = _optional(values, "iban")
     if iban is not None:
         # Shape only, no checksum: a customer is not refused for an IBAN their bank may still correct;

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -95,6 +96,9 @@ def sniff_format(head: bytes, kind: FileKind) -> FileFormat:
     body = head.removeprefix(UTF8_BOM)
     if not body.strip():
         raise FileRejectedError("file is empty")
+    if wide := wide_encoding(body):
+        # Not read: chunks are byte ranges cut at b"\n" and lines are counted in UTF-8 (docs/decisions.md).
+        raise FileRejectedError(f"file is {wide}; save it as UTF-8 (CSV UTF-8 or JSON Lines)")
     if b"\x00" in body:
         raise FileRejectedError("file is binary (contains NUL bytes), expected CSV or JSON Lines text")
     if body.startswith(b"%PDF"):
@@ -112,8 +116,8 @@ def sniff_format(head: bytes, kind: FileKind) -> FileFormat:
         raise FileRejectedError("file is XML/HTML, expected CSV or JSON Lines text")
     if first.startswith("{"):
         try:
-            is_object = isinstance(json.loads(first_line), dict)
-        except json.JSONDecodeError:
+            is_object = isinstance(_json_loads(first_line), dict)
+        except (json.JSONDecodeError, RecursionError):
             is_object = False
         if not is_object:
             raise FileRejectedError(
@@ -136,6 +140,28 @@ def sniff_format(head: bytes, kind: FileKind) -> FileFormat:
     return FileFormat.CSV
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian, byte-order mark FF FE 00 00)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian, byte-order mark 00 00 FE FF)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian, byte-order mark FF FE)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian, byte-order mark FE FF)"),
+)
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """The name of a UTF-16/UTF-32 encoding the first bytes are in (what Excel's "Unicode text" and some Windows
+    tools write), or None. Without a byte-order mark, ASCII text in UTF-16 shows as a NUL in every other byte."""
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:64]
+    if len(sample) >= 4 and sample[1::2].count(0) == len(sample[1::2]) and 0 not in sample[0::2]:
+        return "UTF-16 (little-endian, without a byte-order mark)"
+    if len(sample) >= 4 and sample[0::2].count(0) == len(sample[0::2]) and 0 not in sample[1::2]:
+        return "UTF-16 (big-endian, without a byte-order mark)"
+    return None
+
+
 def _parse_header(line: str) -> tuple[str, ...]:
     cells = next(csv.reader([line]), [])
     return tuple(cell.strip().lower() for cell in cells)
@@ -144,44 +170,90 @@ def _parse_header(line: str) -> tuple[str, ...]:
 MAX_LINE_BYTES = 1 << 20
 # The csv module refuses fields over 128 KiB by default; our own line limit is the one that applies.
 csv.field_size_limit(MAX_LINE_BYTES)
+_FIELD_LIMIT = "field larger than field limit"  # the csv module's words for a record over the limit across lines
+FAST_CHUNK_BYTES = 4 << 20  # a chunk up to this size is decoded whole (the fast path); a larger one streams
 
 
-def split_lines(blocks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
-    """Physical lines with their line endings kept, from arbitrary byte blocks (memory stays one block + one line)."""
+class OversizeLine(NamedTuple):
+    """A physical line longer than the limit, in place of its bytes (which were passed over, never held)."""
+
+    size: int  # bytes, line ending included
+
+
+def split_lines(blocks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[bytes | OversizeLine]:
+    """Physical lines with their line endings kept, from arbitrary byte blocks; a line longer than ``max_line``
+    comes as an :class:`OversizeLine` (memory stays one block + one line, whatever the input)."""
     pending = b""
+    skipped = 0  # bytes of an oversize line passed over so far (0: not inside one)
     for block in blocks:
         if not block:
             continue
+        if skipped:
+            end = block.find(b"\n")
+            if end == -1:
+                skipped += len(block)
+                continue
+            yield OversizeLine(skipped + end + 1)
+            skipped, block = 0, block[end + 1 :]
         pending += block
         start = 0
         while (end := pending.find(b"\n", start)) != -1:
-            yield pending[start : end + 1]
+            size = end + 1 - start
+            yield pending[start : end + 1] if size <= max_line else OversizeLine(size)
             start = end + 1
         pending = pending[start:]
         if len(pending) > max_line:
-            raise FileRejectedError(f"a line is longer than {max_line // 1024} KiB: not a CSV or JSON Lines file")
-    if pending:
+            skipped, pending = len(pending), b""
+    if skipped:
+        yield OversizeLine(skipped)
+    elif pending:
         yield pending
+
+
+def _oversize_problem(line: int, size: int) -> str:
+    return (
+        f"line {line} is {size / (1 << 20):.1f} MiB long; a row may have at most {MAX_LINE_BYTES >> 20} MiB "
+        "(the row is not loaded, the rest of the file is)"
+    )
+
+
+# What an oversize line reads as: one non-blank cell, so it is counted as a record, planned into a chunk and then
+# rejected by its line number (the text itself never matters).
+_OVERSIZE_TEXT = "\ufffd\n"
 
 
 class _CountingLines:
     """Feeds decoded lines to ``csv.reader`` while counting the bytes and lines it has consumed."""
 
-    __slots__ = ("_lines", "consumed_bytes", "consumed_lines", "undecodable_lines")
+    __slots__ = ("_lines", "consumed_bytes", "consumed_lines", "oversize_lines", "undecodable_lines")
 
-    def __init__(self, lines: Iterator[bytes]) -> None:
+    def __init__(self, lines: Iterator[bytes | OversizeLine]) -> None:
         self._lines = lines
         self.consumed_bytes = 0
         self.consumed_lines = 0
         self.undecodable_lines: set[int] = set()  # relative line numbers that were not UTF-8
+        self.oversize_lines: dict[int, int] = {}  # relative line number → its size in bytes
 
     def __iter__(self) -> _CountingLines:
         return self
 
+    def problem_in(self, first: int, last: int, line: int) -> str | None:
+        """Why the record on relative lines ``first``..``last`` (physical line ``line``) cannot be read, if so."""
+        for number in range(first, last + 1):
+            if number in self.oversize_lines:
+                return _oversize_problem(line + number - first, self.oversize_lines[number])
+        if self.undecodable_lines and any(n in self.undecodable_lines for n in range(first, last + 1)):
+            return "not UTF-8 text (the file must be UTF-8 encoded)"
+        return None
+
     def __next__(self) -> str:
         raw = next(self._lines)
-        self.consumed_bytes += len(raw)
         self.consumed_lines += 1
+        if isinstance(raw, OversizeLine):
+            self.consumed_bytes += raw.size
+            self.oversize_lines[self.consumed_lines] = raw.size
+            return _OVERSIZE_TEXT
+        self.consumed_bytes += len(raw)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -202,12 +274,12 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
     lines = split_lines(hashed(blocks))
     # Blank lines before the first content line are skipped (and still counted: line numbers stay physical).
     offset, line_no = 0, 0
-    first = next(lines, b"")
+    first = _content(next(lines, b""))
     if first.startswith(UTF8_BOM):
         offset, first = len(UTF8_BOM), first[len(UTF8_BOM) :]
     while first and not first.strip():
         offset, line_no = offset + len(first), line_no + 1
-        first = next(lines, b"")
+        first = _content(next(lines, b""))
     if not first:
         raise FileRejectedError("file is empty")
     file_format = sniff_format(first, kind)
@@ -228,22 +300,31 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
     else:
         reader = (line for line in counter if line.strip())
     lines_before = 0
-    try:
-        for record in reader:
-            record_first_line = line_no + lines_before + 1
-            lines_before = counter.consumed_lines
-            if chunk_first_line is None:
-                chunk_first_line = record_first_line
-            if not record:
-                continue  # a blank line is no record (csv yields [] for it)
-            records += 1
-            in_chunk += 1
-            if in_chunk == rows_per_chunk:
-                end = offset + counter.consumed_bytes
-                chunks.append(Chunk(len(chunks), chunk_start, end, chunk_first_line, in_chunk))
-                chunk_start, chunk_first_line, in_chunk = end, None, 0
-    except csv.Error as error:
-        raise FileRejectedError(f"line {line_no + counter.consumed_lines}: not readable as CSV ({error})") from None
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            # A record over the field limit across several lines is that record's problem (the reader goes on
+            # with the next line, and the chunk reader meets the same error at the same record); any other is
+            # text the csv module cannot read at all, such as bare CR line ends.
+            if not str(error).startswith(_FIELD_LIMIT):
+                line = line_no + counter.consumed_lines
+                raise FileRejectedError(f"line {line}: not readable as CSV ({error})") from None
+            record = [_OVERSIZE_TEXT]
+        record_first_line = line_no + lines_before + 1
+        lines_before = counter.consumed_lines
+        if chunk_first_line is None:
+            chunk_first_line = record_first_line
+        if not record:
+            continue  # a blank line is no record (csv yields [] for it)
+        records += 1
+        in_chunk += 1
+        if in_chunk == rows_per_chunk:
+            end = offset + counter.consumed_bytes
+            chunks.append(Chunk(len(chunks), chunk_start, end, chunk_first_line, in_chunk))
+            chunk_start, chunk_first_line, in_chunk = end, None, 0
     if in_chunk:
         chunks.append(Chunk(len(chunks), chunk_start, offset + counter.consumed_bytes, chunk_first_line or 1, in_chunk))
     return FilePlan(
@@ -256,7 +337,16 @@ def plan_file(blocks: Iterable[bytes], kind: FileKind, *, rows_per_chunk: int) -
     )
 
 
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _content(line: bytes | OversizeLine) -> bytes:
+    if isinstance(line, OversizeLine):
+        raise FileRejectedError(
+            f"the first line is longer than {MAX_LINE_BYTES >> 20} MiB: not a CSV or JSON Lines file (a header row "
+            "is short; check the file's line breaks)"
+        )
+    return line
+
+
+def _prepend(first: bytes, rest: Iterator[bytes | OversizeLine]) -> Iterator[bytes | OversizeLine]:
     yield first
     yield from rest
 
@@ -266,57 +356,115 @@ def read_chunk_rows(
 ) -> Iterator[Row]:
     """The rows of one chunk (bytes fetched by range), each with its physical line number in the whole file."""
     if file_format is FileFormat.CSV:
-        data = b"".join(blocks)  # one chunk: bounded by rows_per_chunk, a few hundred KB
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass  # some row is not UTF-8: take the line-by-line path that pins it to its row
-        else:
-            yield from _csv_rows_from_text(text, header, first_line)
-            return
-        blocks = (data,)
+        taken, rest = _take(blocks, FAST_CHUNK_BYTES)
+        if rest is None:  # one chunk of rows_per_chunk rows: usually a few hundred KB
+            data = b"".join(taken)
+            del taken
+            if not _has_long_line(data, MAX_LINE_BYTES):
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass  # some row is not UTF-8: take the line-by-line path that pins it to its row
+                else:
+                    yield from _csv_rows_from_text(text, header, first_line)
+                    return
+            blocks = (data,)
+        else:  # a chunk holding a huge row: line by line, each block let go once read
+            blocks = _handed_over(taken, rest)
     counter = _CountingLines(split_lines(blocks))
     if file_format is FileFormat.CSV:
-        width = len(header)
-        reader = csv.reader(counter)
-        lines_before = 0
-        for cells in reader:
-            line = first_line + lines_before
-            span = range(lines_before + 1, counter.consumed_lines + 1)
-            lines_before = counter.consumed_lines
-            if counter.undecodable_lines and any(n in counter.undecodable_lines for n in span):
-                yield Row(line, problem="not UTF-8 text (the file must be UTF-8 encoded)")
-                continue
-            if len(cells) != width:
-                if any(cell.strip() for cell in cells):  # a blank line is nothing to load, nothing to reject
-                    yield _fitted_row(line, cells, header)
-                continue
-            yield Row(line, cells=cells, header=header)
+        yield from _csv_rows_from_lines(counter, header, first_line)
     else:
         for index, text in enumerate(counter):
             line = first_line + index
             if not text.strip():
                 continue
-            if index + 1 in counter.undecodable_lines:
-                yield Row(line, problem="not UTF-8 text (the file must be UTF-8 encoded)")
+            if problem := counter.problem_in(index + 1, index + 1, line):
+                yield Row(line, problem=problem)
                 continue
             yield _json_row(line, text)
 
 
+def _take(blocks: Iterable[bytes], limit: int) -> tuple[list[bytes], Iterator[bytes] | None]:
+    """The first blocks up to ``limit`` bytes, and the rest (None when there is no more)."""
+    taken: list[bytes] = []
+    size = 0
+    iterator = iter(blocks)
+    for block in iterator:
+        taken.append(block)
+        size += len(block)
+        if size > limit:
+            return taken, iterator
+    return taken, None
+
+
+def _handed_over(taken: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    taken.reverse()
+    while taken:
+        yield taken.pop()
+    yield from rest
+
+
+def _has_long_line(data: bytes, limit: int) -> bool:
+    if len(data) <= limit:
+        return False
+    start = 0
+    while (end := data.find(b"\n", start)) != -1:
+        if end + 1 - start > limit:
+            return True
+        start = end + 1
+    return len(data) - start > limit
+
+
+def _csv_rows_from_lines(counter: _CountingLines, header: tuple[str, ...], first_line: int) -> Iterator[Row]:
+    width = len(header)
+    reader = csv.reader(counter)
+    lines_before = 0
+    while True:
+        line = first_line + lines_before
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # only the field limit gets here: plan_file refused the file for any other
+            lines_before = counter.consumed_lines
+            yield Row(line, problem=counter.problem_in(1, 0, line) or f"not readable as CSV ({error})")
+            continue
+        span = (lines_before + 1, counter.consumed_lines)
+        lines_before = counter.consumed_lines
+        if problem := counter.problem_in(*span, line):
+            yield Row(line, problem=problem)
+            continue
+        if len(cells) != width:
+            if any(cell.strip() for cell in cells):  # a blank line is nothing to load, nothing to reject
+                yield _fitted_row(line, cells, header)
+            continue
+        yield Row(line, cells=cells, header=header)
+
+
 def _csv_rows_from_text(text: str, header: tuple[str, ...], first_line: int) -> Iterator[Row]:
     width = len(header)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Lines end at "\n" only, as plan_file cut them: a CR inside a quoted cell is no line of its own, or the line
+    # numbers (and the records) would differ from the plan's.
+    reader = csv.reader(io.StringIO(text, newline="\n"))
     start = first_line
-    try:
-        for cells in reader:
-            line = start
+    while True:
+        line = start
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
             start = first_line + reader.line_num
-            if len(cells) == width:
-                yield Row(line, None, cells, header)
-            elif any(cell.strip() for cell in cells):
-                yield _fitted_row(line, cells, header)
-    except csv.Error as error:
-        yield Row(start, problem=f"not readable as CSV ({error})")
+            yield Row(line, problem=f"not readable as CSV ({error})")
+            if str(error).startswith(_FIELD_LIMIT):
+                continue  # that record alone; the reader goes on with the next line
+            return
+        start = first_line + reader.line_num
+        if len(cells) == width:
+            yield Row(line, None, cells, header)
+        elif any(cell.strip() for cell in cells):
+            yield _fitted_row(line, cells, header)
 
 
 def _fitted_row(line: int, cells: list[str], header: tuple[str, ...]) -> Row:
@@ -330,14 +478,28 @@ def _fitted_row(line: int, cells: list[str], header: tuple[str, ...]) -> Row:
     return Row(line, None, cells[:width], header)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_loads(text: str) -> object:
+    # Numbers and NaN/Infinity keep their literal text: money never passes through float, and no number is too long
+    # to read (an int over 4,300 digits would raise); validation then says what is wrong with the value.
+    return json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+
+
 def _json_row(line: int, text: str) -> Row:
     try:
-        # Numbers keep their literal text so that money never passes through float.
-        record = json.loads(text.removeprefix("\ufeff"), parse_float=str, parse_int=str)
+        record = _json_loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         return Row(line, problem=f"not a JSON object: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return Row(line, problem="not a record: JSON nested too deeply")
     if not isinstance(record, dict):
         return Row(line, problem="not a JSON object")
+    for key, value in record.items():
+        # A JSON escape can name half of a UTF-16 pair ("\ud800"), which is no character: nothing can store it.
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            return Row(line, problem=f"{key.strip().lower() or 'a key'}: not text (a lone UTF-16 surrogate escape)")
     values: dict[str, str] = {}
     for raw_key, value in record.items():
         key = raw_key.strip().lower()  # as CSV headers are read

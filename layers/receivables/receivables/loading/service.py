@@ -7,8 +7,6 @@ invocation that records the last chunk writes the rejection report and announces
 
 from __future__ import annotations
 
-import csv
-import io
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -40,7 +38,14 @@ from receivables.loading.ports import (
     StoredObject,
 )
 from receivables.loading.reader import FileFormat, FileRejectedError, picker, plan_file, read_chunk_rows
-from receivables.loading.reports import REJECTED_PREFIX, REPORT_HEADER, csv_lines, quarantine, report_key
+from receivables.loading.reports import (
+    REJECTED_PREFIX,
+    REPORT_HEADER,
+    csv_lines,
+    quarantine,
+    read_report_rows,
+    report_key,
+)
 
 __all__ = ["REJECTED_PREFIX", "REPORT_HEADER", "ChunkMessage", "LoadingService", "PlanOutcome", "report_key"]
 
@@ -205,7 +210,7 @@ class LoadingService:
             self._files.write_text(
                 message.bucket,
                 _part_key(message.file_id, message.index),
-                csv_lines([(name, line, reason) for line, reason in rejections]),
+                csv_lines([(message.key, line, reason) for line, reason in rejections]),
             )
         record = self._registry.record_chunk(message.file_id, message.index, tally)
         if record is None:
@@ -350,7 +355,7 @@ class LoadingService:
         for index in sorted(record.chunks_with_rejections):
             text = self._files.read_text(record.bucket, _part_key(record.file_id, index))
             if len(samples) < SAMPLE_REJECTIONS:
-                for file_name, line, reason in csv.reader(io.StringIO(text)):
+                for file_key, line, reason in read_report_rows(text):
                     if len(samples) < SAMPLE_REJECTIONS:
-                        samples.append({"file": file_name, "line": int(line), "reason": reason})
+                        samples.append({"file": file_key, "line": int(line), "reason": reason})
             yield text

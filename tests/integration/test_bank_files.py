@@ -302,3 +302,24 @@ def test_a_statement_batch_whose_lines_came_earlier_as_notifications_counts_them
     stack.drain(context)
     posted = sorted(p["amount"]["N"] for p in payments(stack).values())
     assert posted == ["10.00", "20.00", "30.00"]  # E2E-C is new; A and B were notified already
+
+
+def test_a_statement_that_does_not_add_up_is_read_and_its_difference_announced(stack, context):
+    loaded(stack, context)
+    camt = Path(__file__).parents[1] / "fixtures" / "banks" / "camt" / "camt053_v04_balance_off.xml"
+    drop(stack, "banks/garanti/balance-off.xml", camt.read_bytes())
+    stack.drain(context)
+    events = stack.bus_events()
+    warnings = [e["detail"] for e in events if e["detail-type"] == "BankStatementOutOfBalance"]
+    assert warnings and all(w["difference"] for w in warnings)
+    (loaded_file,) = [e["detail"] for e in events if e["detail-type"] == "BankFileLoaded"]
+    assert loaded_file["balance_warnings"] == [w["reason"] for w in warnings]
+
+
+def test_a_camt053_entry_without_status_is_booked_and_the_assumption_kept_on_the_payment(stack, context):
+    loaded(stack, context)
+    camt = Path(__file__).parents[1] / "fixtures" / "banks" / "camt" / "camt053_v08_no_status.xml"
+    drop(stack, "banks/db/no-status.xml", camt.read_bytes())
+    stack.drain(context)
+    recorded = [p for p in payments(stack).values() if p.get("notes")]
+    assert recorded and all("status" in n["S"].lower() for p in recorded for n in p["notes"]["L"])

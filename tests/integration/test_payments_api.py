@@ -176,3 +176,49 @@ OVERPAYMENT_BY_ACCOUNT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <BookgDt><Dt>2026-11-24</Dt></BookgDt><AcctSvcrRef>ACCT-REF-1</AcctSvcrRef>
 <NtryDtls><TxDtls><RmtInf><Ustrd>Hesap A1 odeme</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
 </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"""
+
+
+def test_a_payment_allocated_out_of_suspense_keeps_what_the_bank_said(stack, context, with_suspense):
+    before = payments(stack)["GAR-REF-0002"]
+    status, body = call(
+        stack,
+        context,
+        "POST",
+        "/payments/{payment_id}/allocations",
+        f"/payments/{with_suspense}/allocations",
+        {"payment_id": with_suspense},
+        {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "15.00"}]},
+    )
+    assert status == 200
+    assert (body["bank_id"], body["bank_reference"]) == ("garanti", "GAR-REF-0002")
+    assert body["match"]["reason"] == before["match_reason"]["S"]
+    # The person's decision sits beside the bank's: the suspense account gives the payment up, the account takes it.
+    kinds = [(p["kind"], p["side"], p["amount"]) for p in body["postings"]]
+    assert ("payment_assigned", "payment", "-40.00") in kinds and ("allocation", "payment", "15.00") in kinds
+
+
+def test_money_going_out_waits_in_suspense_and_cannot_pay_an_invoice(stack, context):
+    from tests.integration.test_bank_files import _mt940
+
+    loaded(stack, context)
+    # A return whose original we never received: it is money out, kept for a person, marked as such.
+    drop(
+        stack,
+        "banks/garanti/mt940-r.sta",
+        _mt940("S9", ":61:2611211121D75,00NTRFNONREF//GAR-MT-RET", ":86:IADE MD06 bilinmeyen tahsilat"),
+    )
+    stack.drain(context)
+    (returned,) = [p for p in payments(stack).values() if p["bank_reference"]["S"] == "GAR-MT-RET"]
+    status, listed = call(stack, context, "GET", "/suspense", "/suspense")
+    assert status == 200 and [p["outgoing"] for p in listed] == [True]
+    payment_id = returned["payment_id"]["S"]
+    status, body = call(
+        stack,
+        context,
+        "POST",
+        "/payments/{payment_id}/allocations",
+        f"/payments/{payment_id}/allocations",
+        {"payment_id": payment_id},
+        {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "10.00"}]},
+    )
+    assert status == 422 and "money going out" in body["error"]["message"]

@@ -45,6 +45,7 @@ class BankFileSummary:
     source_format: str
     outcomes: dict[str, int]
     rejected: int
+    balance_warnings: tuple[str, ...] = ()
 
 
 def entry_key(transaction: BankTransaction) -> str:
@@ -156,7 +157,9 @@ class BankFileService:
             quarantine(self._files, self._events, obj, "bank", error.reason)
             return None
         name = posixpath.basename(key)
-        rejections: list[tuple[int | None, str]] = [(None, f"{r.position}: {r.reason}") for r in parsed.rejections]
+        rejections: list[tuple[int | None, str]] = [
+            (r.line, f"{r.position}: {r.reason}" if r.position else r.reason) for r in parsed.rejections
+        ]
         outcomes: Counter[str] = Counter()
         seen: Counter[str] = Counter()
         entries = []
@@ -170,9 +173,19 @@ class BankFileService:
         for transaction, outcome in self._apply_all(entries, bank_id, key):
             outcomes[outcome.split(":")[0]] += 1
             if outcome.startswith("rejected:"):
-                rejections.append((None, f"{transaction.position}: {outcome.removeprefix('rejected: ')}"))
+                rejections.append((transaction.line, f"{transaction.position}: {outcome.removeprefix('rejected: ')}"))
         report = write_report(self._files, obj, etag_token(obj), rejections) if rejections else None
-        summary = BankFileSummary(name, bank_id, parsed.source_format.value, dict(outcomes), len(rejections))
+        warnings = [w.reason for w in parsed.balance_warnings]
+        summary = BankFileSummary(
+            name, bank_id, parsed.source_format.value, dict(outcomes), len(rejections), tuple(warnings)
+        )
+        # A statement that does not add up is read all the same (its entries are what the bank booked): a person
+        # looks into the difference.
+        for warning in parsed.balance_warnings:
+            self._events.publish(
+                "BankStatementOutOfBalance",
+                {"file": key, "bank_id": bank_id, **warning.model_dump(mode="json")},
+            )
         self._events.publish(
             "BankFileLoaded",
             {
@@ -182,6 +195,7 @@ class BankFileService:
                 "outcomes": summary.outcomes,
                 "rejected": summary.rejected,
                 "report": report,
+                "balance_warnings": warnings,
             },
         )
         return summary
@@ -322,11 +336,12 @@ class BankFileService:
             content_reference=None
             if transaction.end_to_end_id and transaction.end_to_end_id != "NOTPROVIDED"
             else content_reference(bank_id, transaction),
+            notes=tuple(transaction.assumptions),
         )
 
     @staticmethod
     def _cause(key: str, transaction: BankTransaction) -> Cause:
-        return Cause(kind="bank_entry", source=key, position=transaction.position)
+        return Cause(kind="bank_entry", source=key, line=transaction.line, position=transaction.position)
 
     def _receive(
         self,

@@ -7,14 +7,16 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
-from receivables.observability import count, logger, metrics, tracer
+from receivables.observability import LoggedBatchProcessor, count, logger, metrics, tracer
 
 REVIEW = bootstrap.dunning_review()
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = LoggedBatchProcessor(
+    EventType.SQS, describe=lambda record: {"account_ids": json.loads(record.body).get("account_ids")}
+)
 
 
 def _review(account_ids: list[str], business_date: str | None, run_at: str | None) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 from receivables import bootstrap
 from receivables.loading.service import ChunkMessage
-from receivables.observability import count, logger, metrics, tracer
+from receivables.observability import LoggedBatchProcessor, count, logger, metrics, tracer
 
 
 class ChunkRecord(SqsRecordModel):
@@ -21,7 +21,14 @@ class ChunkRecord(SqsRecordModel):
 SERVICE = bootstrap.chunk_loader_service()
 # Records are parsed into ChunkRecord by the processor (a malformed body is that record's failure), and a batch
 # whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.SQS, model=ChunkRecord, raise_on_entire_batch_failure=False)
+processor = LoggedBatchProcessor(EventType.SQS, model=ChunkRecord, describe=lambda record: _chunk_of(record))
+
+
+def _chunk_of(record: object) -> dict[str, object]:
+    body = getattr(record, "body", None)
+    if isinstance(body, ChunkMessage):
+        return {"key": body.key, "chunk": body.index, "file_id": body.file_id}
+    return {"body": str(body)[:300]}
 
 
 @tracer.capture_method

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.adapters.s3_notifications import announced_objects
-from receivables.observability import count, logger, metrics, tracer
+from receivables.observability import LoggedBatchProcessor, count, logger, metrics, tracer
 
 # Built at cold start, so a missing or malformed setting fails the start, not the first record.
 SERVICE = bootstrap.planner_service()
 # A batch whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = LoggedBatchProcessor(
+    EventType.SQS, describe=lambda record: {"keys": [key for _bucket, key in announced_objects(record.body)]}
+)
 
 
 @tracer.capture_method

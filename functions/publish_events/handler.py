@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.adapters.outbox import outbox_events
-from receivables.observability import count, logger, metrics, tracer
+from receivables.observability import LoggedBatchProcessor, count, logger, metrics, tracer
 
 PUBLISHER = bootstrap.outbox_publisher()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+processor = LoggedBatchProcessor(
+    EventType.DynamoDBStreams,
+    describe=lambda record: {
+        key: record.raw_event.get("dynamodb", {}).get("NewImage", {}).get(key, {}).get("S") for key in ("pk", "sk")
+    },
+)
 
 
 @tracer.capture_method

@@ -1,8 +1,12 @@
 """One place for the Powertools logger, tracer and metrics every handler shares."""
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 logger = Logger()
 tracer = Tracer()
@@ -14,3 +18,37 @@ def count(name: str, value: float = 1) -> None:
     them once a hundred have piled up; nothing is gathered then."""
     if not is_metrics_disabled():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+class LoggedBatchProcessor(BatchProcessor):
+    """Powertools' BatchProcessor that logs every record that fails, at ERROR, with its exception, its message id
+    (or stream sequence number) and what the handler says the record is about (object key, chunk, accounts…): a
+    record on its way to a DLQ must leave a line that says why."""
+
+    def __init__(
+        self,
+        event_type: EventType,
+        *,
+        describe: Callable[[Any], Mapping[str, Any]] = lambda _record: {},
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(event_type=event_type, raise_on_entire_batch_failure=False, **kwargs)
+        self._describe = describe
+
+    def failure_handler(self, record: Any, exception: Any) -> Any:
+        try:
+            fields = dict(self._describe(record))
+        except Exception as describe_error:  # a record too broken to describe is still logged
+            fields = {"describe_error": repr(describe_error)}
+        identity = getattr(record, "message_id", None) or getattr(record, "messageId", None) or _sequence_number(record)
+        logger.error(
+            "batch record failed",
+            exc_info=exception,
+            extra={"record_id": identity, **fields, **getattr(exception[1], "business_ids", {})},
+        )
+        return super().failure_handler(record, exception)
+
+
+def _sequence_number(record: Any) -> str | None:
+    raw = getattr(record, "raw_event", None) or (record if isinstance(record, dict) else {})
+    return raw.get("messageId") or raw.get("dynamodb", {}).get("SequenceNumber")

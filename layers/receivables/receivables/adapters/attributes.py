@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from receivables.adapters.dynamodb_batches import AttributeMap
@@ -23,3 +26,29 @@ def is_condition_failure(error: ClientError) -> bool:
         "ConditionalCheckFailedException",
         "TransactionCanceledException",
     )
+
+
+_CONFLICT_ATTEMPTS = 5
+
+
+def cancelled_only_by_conflicts(error: ClientError) -> bool:
+    """DynamoDB cancelled a transaction only because another one touched the same items at that moment: transient,
+    unlike a failed condition, and worth doing again."""
+    if error.response.get("Error", {}).get("Code") == "TransactionConflictException":
+        return True
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+    return "TransactionConflict" in codes and set(codes) <= {"None", "TransactionConflict"}
+
+
+def transact_write(client: Any, items: list[dict[str, Any]]) -> None:
+    """``TransactWriteItems``, tried again (with a short backoff) while it is cancelled for conflicts alone."""
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=items)
+            return
+        except ClientError as error:
+            if attempt == _CONFLICT_ATTEMPTS - 1 or not cancelled_only_by_conflicts(error):
+                raise
+            time.sleep(0.02 * 2**attempt)

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
+from receivables.adapters.attributes import transact_write
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.journal_table import entry_record, entry_ref
 from receivables.adapters.ledger_table import (
@@ -491,7 +492,7 @@ class DunningCommandsTable:
         """Write all or nothing; a failed condition becomes the matching entry of ``failures`` (an exception to
         raise, or the message of a ``DunningConflictError``)."""
         try:
-            self._client.transact_write_items(TransactItems=writes)
+            transact_write(self._client, writes)
         except ClientError as error:
             codes = _cancellations(error)
             if codes is None:

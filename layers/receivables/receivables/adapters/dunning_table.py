@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
+from receivables.adapters.attributes import transact_write
 from receivables.adapters.dunning_commands_table import customer_holds_key
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.ledger_table import (
@@ -415,7 +416,7 @@ class DunningTable:
             if len(writes) == 1:
                 self._client.update_item(**update)
             else:
-                self._client.transact_write_items(TransactItems=writes)
+                transact_write(self._client, writes)
         except ClientError as error:
             if _is_condition_failure(error):
                 return False

@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import transact_write
 from receivables.domain.records import FileKind
 from receivables.loading.ports import ChunkTally, FileRecord
 
@@ -82,8 +83,9 @@ class LoadRegistryTable:
         try:
             # The chunk marker and the file's tally move together or not at all, so a redelivered chunk can never
             # be counted twice and a crash can never leave a chunk counted but unmarked.
-            self._client.transact_write_items(
-                TransactItems=[
+            transact_write(
+                self._client,
+                [
                     {
                         "Put": {
                             "TableName": self._table,
@@ -106,7 +108,7 @@ class LoadRegistryTable:
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
-                ]
+                ],
             )
         except ClientError as error:
             reasons = error.response.get("CancellationReasons") or []

@@ -132,7 +132,7 @@ class AccountOperations:
                 failures += 1
                 if failures >= MAX_ATTEMPTS:
                     raise ConcurrentUpdateError(
-                        f"account {account_id} kept changing; the message will be retried"
+                        f"account {account_id} kept changing; the message will be retried", account_id=account_id
                     ) from None
                 if taking_first:
                     started = False  # nothing of it was written: compute it again on the new state

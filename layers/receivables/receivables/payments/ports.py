@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 class ConcurrentUpdateError(RuntimeError):
     """Another writer changed the account since it was read; read again and redo the operation."""
 
+    def __init__(self, message: str, **business_ids: str) -> None:
+        super().__init__(message)
+        self.business_ids = business_ids  # logged with a record that fails for good
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentFacts:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from receivables.permissions import permissions
 from receivables.topology import TOPOLOGY, Access, S3Trigger, SqsTrigger
 from receivables_infra.grants import BUCKET_ACTIONS, OBJECT_ACTIONS, TABLE_ACTIONS
 
@@ -43,6 +44,16 @@ def test_grants_match_the_topology(template: dict[str, Any], name: str) -> None:
     sends = "sqs:SendMessage" in granted
     assert sends == bool(grants.send_to_queues)
     assert ("events:PutEvents" in granted) == grants.put_events
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_the_role_holds_exactly_the_permissions_the_local_stack_checks(template: dict[str, Any], name: str) -> None:
+    # What the function's own code may call; its log group, X-Ray and its trigger's queue (the event source mapping
+    # receives and deletes) are the platform's.
+    consumer = [s for s in statements_of(template, name) if "sqs:ReceiveMessage" in as_list(s["Action"])]
+    own = actions([s for s in statements_of(template, name) if s not in consumer])
+    expected = {a for p in permissions(TOPOLOGY, FUNCTIONS[name].grants) for a in p.actions}
+    assert {a for a in own if not a.startswith(("logs:", "xray:"))} == expected
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from receivables.execution import ExecutionEnvironment, running_as
 from receivables.topology import BusTrigger, Function, S3Trigger, ScheduleTrigger, SqsTrigger, Topology
 
 from receivables_local.aws_events import (
@@ -72,12 +73,14 @@ class Invoker:
     """Invokes handlers with a Lambda context.
 
     One warm execution environment per function: invocations of a function are serialised (the HTTP server's
-    threads share it), as an environment runs one invocation at a time."""
+    threads share it), as an environment runs one invocation at a time. With ``environments``, each invocation, and
+    the handler's import (its cold start), runs as that function with only its own environment."""
 
     topology: Topology
     registry: HandlerRegistry
     prefix: str
     region: str
+    environments: Callable[[Function], ExecutionEnvironment] | None = None
     observers: list[Callable[[Invocation], None]] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -98,8 +101,11 @@ class Invoker:
     def invoke(self, function_name: str, event: Any) -> Any:
         """Call the handler; exceptions propagate to the caller, which decides what AWS would do with them."""
         function = self.topology.function(function_name)
-        handler = self.registry.get(function_name)
-        with self._locks[function_name]:
+        with contextlib.ExitStack() as invocation:
+            invocation.enter_context(self._locks[function_name])
+            if self.environments is not None:
+                invocation.enter_context(running_as(self.environments(function)))
+            handler = self.registry.get(function_name)
             return handler(event, self.context(function))
 
     def record(self, invocation: Invocation) -> None:
@@ -300,12 +306,13 @@ class Runtime:
         resources: Resources,
         clients: Callable[[str], Any],
         registry: HandlerRegistry | None = None,
+        environments: Callable[[Function], ExecutionEnvironment] | None = None,
     ) -> None:
         self.topology = topology
         self.resources = resources
         self.sqs = clients("sqs")
         self.registry = registry or HandlerRegistry()
-        self.invoker = Invoker(topology, self.registry, resources.prefix, self.sqs.meta.region_name)
+        self.invoker = Invoker(topology, self.registry, resources.prefix, self.sqs.meta.region_name, environments)
         self.pollers = self._pollers()
         self.bus = BusRouter(topology, resources.tap, self.sqs, self.invoker)
         self.schedule_failures: list[tuple[str, str, str]] = []  # (function, business date, error)

@@ -14,12 +14,13 @@ from receivables.topology import TOPOLOGY, Topology
 
 from receivables_local.embedded import AwsClients, EmbeddedStack
 from receivables_local.environment import (
+    FunctionEnvironments,
     FunctionLogs,
     patched_environ,
+    process_environment,
     reset_cold_start,
-    runtime_environment,
-    set_business_date,
 )
+from receivables_local.grant_guard import GrantRefusedError
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.resources import Resources, provision
 from receivables_local.runtime import Runtime
@@ -48,12 +49,24 @@ class LocalSession:
         self.clients: AwsClients = stack.clients()
         self._exit = contextlib.ExitStack()
         self._resources: Resources | None = None
+        self._environments: FunctionEnvironments | None = None
         self._runtime: Runtime | None = None
 
     @property
     def resources(self) -> Resources:
         assert self._resources is not None, "session not entered"
         return self._resources
+
+    @property
+    def environments(self) -> FunctionEnvironments:
+        """Each function's own environment (what its handler sees), with the grant guard on its clients."""
+        assert self._environments is not None, "session not entered"
+        return self._environments
+
+    @property
+    def refused(self) -> list[GrantRefusedError]:
+        """Every AWS call a handler made outside its function's grants (each would be AccessDenied in AWS)."""
+        return self.environments.refused
 
     @property
     def runtime(self) -> Runtime:
@@ -71,15 +84,16 @@ class LocalSession:
     def __enter__(self) -> LocalSession:
         try:
             self._resources = provision(self.topology, self.clients, self.prefix)
-            env = runtime_environment(
-                self.topology, self._resources, self.stack.endpoints, self.business_date, self.log_level
-            )
-            self._exit.enter_context(patched_environ(env))
+            process = process_environment(self.topology, self._resources, self.stack.endpoints, self.log_level)
+            self._exit.enter_context(patched_environ(process))
+            self._environments = FunctionEnvironments(self.topology, self._resources, process, self.business_date)
             self._exit.enter_context(FunctionLogs(self.log_path, self.topology.service, self.log_level))
             # Composition roots cached by an earlier session point at other endpoints and resource names.
             reset_cold_start()
             self._exit.callback(reset_cold_start)
-            self._runtime = Runtime(self.topology, self._resources, self.clients, self.registry)
+            self._runtime = Runtime(
+                self.topology, self._resources, self.clients, self.registry, environments=self._environments.of
+            )
         except BaseException:
             self._exit.close()
             raise
@@ -92,7 +106,8 @@ class LocalSession:
         # Exclusive: an API request in flight under `local up` must not see half a change.
         with self.runtime.invoker.exclusive():
             self.business_date = business_date
-            set_business_date(business_date)
+            self.environments.set_business_date(business_date)
+            reset_cold_start()
             self.registry.cold_start()
 
     def upload(self, key: str, body: bytes, bucket: str = INBOUND_BUCKET) -> None:

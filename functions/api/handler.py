@@ -6,8 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from receivables import bootstrap
 from receivables.api.app import handle
 from receivables.observability import logger, tracer
+
+# Built at cold start, so a missing or malformed setting fails the start, not the first request.
+bootstrap.cold_start("api")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

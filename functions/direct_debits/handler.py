@@ -13,6 +13,8 @@ from receivables import bootstrap
 from receivables.api.app import handle_direct_debits
 from receivables.observability import logger, tracer
 
+# Built at cold start, so a missing or malformed setting fails the start, not the first run or request.
+bootstrap.cold_start("direct_debits")
 SERVICE = bootstrap.direct_debit_service()
 
 

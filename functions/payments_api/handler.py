@@ -11,7 +11,7 @@ from receivables.api.app import handle_payments
 from receivables.observability import logger, tracer
 
 # Built at cold start, so a missing or malformed setting fails the start, not the first request.
-bootstrap.manual_payments()
+bootstrap.cold_start("payments_api")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

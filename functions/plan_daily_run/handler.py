@@ -1,6 +1,9 @@
 """EventBridge Scheduler → here, once per business day: select the accounts whose next action is due.
 
-Idempotent per business date (Powertools Idempotency), so a schedule that fires twice plans once.
+Idempotent per business date by the planner's own run log: a schedule that fires twice plans once, and a run that
+died half-way is planned again whole by the retry (the reviews it queued twice carry out each step once). Not
+Powertools Idempotency: its in-progress record outlives a crashed invocation by the function's timeout, so
+Lambda's retries (one and three minutes later) would both be refused and the day's run lost.
 """
 
 from __future__ import annotations
@@ -9,25 +12,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
 from receivables.observability import logger, tracer
 
 settings = bootstrap.daily_run_settings()
-persistence = DynamoDBPersistenceLayer(
-    table_name=settings.table_name,
-    key_attr="pk",
-    sort_key_attr="sk",
-    static_pk_value="IDEMPOTENCY#plan_daily_run",
-    expiry_attr="expires_at",
-    boto3_client=bootstrap.aws_client("dynamodb"),
-)
-idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
 
 
 def business_date_of(event: dict[str, Any]) -> date:
@@ -46,7 +35,6 @@ def run_at_of(event: dict[str, Any]) -> str | None:
     return scheduled.replace("Z", "+00:00") if scheduled and not scheduled.startswith("<") else None
 
 
-@idempotent_function(data_keyword_argument="business_date", persistence_store=persistence, config=idempotency)
 def plan(business_date: str, run_at: str | None = None) -> dict[str, Any]:
     summary = bootstrap.daily_run_planner().plan(
         date.fromisoformat(business_date), datetime.fromisoformat(run_at) if run_at else None
@@ -61,7 +49,6 @@ def plan(business_date: str, run_at: str | None = None) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
     result = plan(business_date=business_date_of(event).isoformat(), run_at=run_at_of(event))
     logger.info("daily run planned", extra=result)
     return result

@@ -11,7 +11,9 @@ from receivables import bootstrap
 from receivables.dunning.service import send_deferred
 from receivables.observability import logger, tracer
 
-settings = bootstrap.dunning_settings()
+# Built at cold start, so a missing or malformed setting fails the start, not the first schedule.
+bootstrap.cold_start("send_deferred_sms")
+settings = bootstrap.deferred_sms_settings()
 
 
 def moment_of(event: dict[str, Any]) -> datetime:

@@ -1,4 +1,5 @@
-"""Least-privilege IAM from a function's :class:`~receivables.topology.Grants`.
+"""Least-privilege IAM from a function's :class:`~receivables.topology.Grants`, with the actions of
+:mod:`receivables.permissions` (which the local stack checks every call against).
 
 Table and bucket permissions are written out instead of using CDK's ``grant_read``/``grant_read_write``, which
 grant wildcard actions (``s3:GetObject*``, ``s3:List*``, ``s3:DeleteObject*``…) and every index
@@ -19,51 +20,16 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from receivables.topology import Access, Grants, ResourceKind, Table
+from receivables.permissions import (
+    BUCKET_ACTIONS,
+    OBJECT_ACTIONS,
+    SEND_EMAIL_ACTIONS,
+    SEND_SMS_ACTIONS,
+    TABLE_ACTIONS,
+)
+from receivables.topology import Grants, ResourceKind, Table
 
 from .nag import acknowledge, arn_finding
-
-_TABLE_READ = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-)
-# TransactWriteItems is authorised through these per-item actions; there is no separate permission for it.
-_TABLE_WRITE = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-)
-TABLE_ACTIONS: Mapping[Access, tuple[str, ...]] = {
-    Access.READ: _TABLE_READ,
-    Access.WRITE: _TABLE_WRITE,
-    Access.READ_WRITE: tuple(dict.fromkeys(_TABLE_READ + _TABLE_WRITE)),
-}
-
-# ListBucket lets a missing key answer 404 rather than 403 and lets a function list a prefix.
-_BUCKET_READ = ("s3:ListBucket",)
-_OBJECT_READ = ("s3:GetObject",)
-# PutObject covers multipart uploads (create/upload part/complete); aborting one is separate.
-_OBJECT_WRITE = ("s3:PutObject", "s3:AbortMultipartUpload")
-# Moving a file (to quarantine, out of an incoming prefix) is copy + delete, so deleting belongs to read-write
-# only.
-_OBJECT_READ_WRITE = (*_OBJECT_READ, *_OBJECT_WRITE, "s3:DeleteObject")
-OBJECT_ACTIONS: Mapping[Access, tuple[str, ...]] = {
-    Access.READ: _OBJECT_READ,
-    Access.WRITE: _OBJECT_WRITE,
-    Access.READ_WRITE: _OBJECT_READ_WRITE,
-}
-BUCKET_ACTIONS: Mapping[Access, tuple[str, ...]] = {
-    Access.READ: _BUCKET_READ,
-    Access.WRITE: (),
-    Access.READ_WRITE: _BUCKET_READ,
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +109,7 @@ def apply_grants(role: iam.Role, grants: Grants, resources: GrantableResources) 
     if grants.send_email:
         # Scoped to identities of this account and region: which sender is verified is an operator's setup step.
         identities = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/*"
-        role.add_to_policy(iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identities]))
+        role.add_to_policy(iam.PolicyStatement(actions=list(SEND_EMAIL_ACTIONS), resources=[identities]))
         acknowledge(
             role,
             "AwsSolutions-IAM5",
@@ -153,7 +119,7 @@ def apply_grants(role: iam.Role, grants: Grants, resources: GrantableResources) 
 
     if grants.send_sms:
         # SNS direct SMS publishing has no topic to scope to: a phone number is not an ARN.
-        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        role.add_to_policy(iam.PolicyStatement(actions=list(SEND_SMS_ACTIONS), resources=["*"]))
         acknowledge(
             role,
             "AwsSolutions-IAM5",

@@ -155,6 +155,14 @@ def simulate_command(
     ],
     until: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last business day to simulate.")],
     out: Annotated[Path, typer.Option(help="Where to write STATE.json.")],
+    chaos: Annotated[
+        int | None,
+        typer.Option(
+            metavar="SEED",
+            help="Replay with faults injected deterministically from SEED: duplicated, reordered and redelivered "
+            "messages, crashed handlers, throttling, transaction conflicts (docs/reliability.md).",
+        ),
+    ] = None,
 ) -> None:
     """Replay a scenario day by day on a fresh embedded stack and write the resulting STATE.json."""
     try:
@@ -164,6 +172,7 @@ def simulate_command(
                 until.date(),
                 out,
                 on_day=lambda day, files: status.update(f"Simulated {day} ({files} files)"),
+                chaos=chaos,
             )
     except ScenarioError as exc:
         raise _fail(str(exc), code=2) from None
@@ -175,6 +184,8 @@ def simulate_command(
         f"{len(state['rejections'])} rejections as of {state['as_of']} "
         f"({result.days} days, {result.files} files, {result.invocations} invocations)"
     )
+    if result.faults:
+        console.print("chaos: " + ", ".join(f"{n} {what}" for what, n in sorted(result.faults.items())))
     problems = result.failures + [f"{n} message(s) in the DLQ of {q}" for q, n in result.dead_letters.items()]
     problems += [f"verify: {difference}" for difference in result.differences]
     for problem in problems:

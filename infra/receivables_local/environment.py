@@ -1,8 +1,13 @@
-"""The process environment the handlers run with, and where their logs go.
+"""Each function's environment on the local stack, the process environment they share, and where their logs go.
 
-All functions run in this one process, so the environment is the union of every function's
-:func:`~receivables.topology.function_environment` (the same names CDK sets, with local physical names) plus
-what boto3 needs to reach the emulators and the simulated business date.
+In AWS each function runs in its own process whose ``os.environ`` is its CDK environment. Here every function runs
+in this one process, so a function's own variables — :func:`~receivables.topology.function_environment` with local
+names and queue URLs, the simulated business date, and the local-only settings its settings class reads — are not
+put in ``os.environ``: the invoker runs each handler inside ``receivables.execution.running_as`` with an
+:class:`~receivables.execution.ExecutionEnvironment` holding only them (:class:`FunctionEnvironments`), and a
+:class:`~receivables_local.grant_guard.GrantGuard` on every boto3 client its composition roots build. What goes into
+``os.environ`` is only what every function shares and libraries read from there (:func:`process_environment`):
+boto3's endpoints, region and credentials, Powertools' switches.
 
 Logs: the handlers log through Powertools ``Logger``, which writes JSON lines to stdout. Interleaved with a
 progress bar that is unreadable, and dropping them (LOG_LEVEL=WARNING) would hide exactly what one needs when
@@ -20,15 +25,19 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
 from aws_lambda_powertools import Logger
-from receivables.topology import Topology, function_environment
+from receivables.execution import ExecutionEnvironment
+from receivables.settings import FUNCTION_SETTINGS
+from receivables.topology import Function, Topology, function_environment
 
 from receivables_local.embedded import Endpoints
+from receivables_local.grant_guard import GrantGuard, GrantRefusedError
 from receivables_local.resources import Resources
 
 RUNTIME_LOGGER = "receivables_local"
@@ -42,32 +51,77 @@ LOCAL_CREDITOR = {
 }
 
 
-def runtime_environment(
-    topology: Topology,
-    resources: Resources,
-    endpoints: Endpoints,
-    business_date: date,
-    log_level: str = "INFO",
+# Local-only settings: a function gets one when its settings class reads it (FUNCTION_SETTINGS).
+LOCAL_SETTINGS = {
+    # Mandates collect out of the box locally; a config/direct-debit/<bank_id>.json file replaces this.
+    "DIRECT_DEBIT_DEFAULT_CREDITOR": json.dumps(LOCAL_CREDITOR),
+}
+# Libraries read these from os.environ, whichever function calls them; every function's environment has the same.
+_PROCESS_WIDE_PREFIXES = ("POWERTOOLS_",)
+
+
+def process_environment(
+    topology: Topology, resources: Resources, endpoints: Endpoints, log_level: str = "INFO"
 ) -> dict[str, str]:
+    """What goes into ``os.environ``: the same for every function, and read there by boto3 and Powertools."""
     env: dict[str, str] = {}
     for function in topology.functions:
         for name, value in function_environment(topology, function, resources.physical).items():
-            if env.get(name, value) != value:
-                raise ValueError(f"functions disagree on {name}: {env[name]!r} vs {value!r}")
-            env[name] = value
+            if name.startswith(_PROCESS_WIDE_PREFIXES):
+                if env.get(name, value) != value:
+                    raise ValueError(f"functions disagree on {name}: {env[name]!r} vs {value!r}")
+                env[name] = value
     env.update(endpoints.environment())
     env.update(
         {
-            "BUSINESS_DATE": business_date.isoformat(),
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
             "POWERTOOLS_METRICS_DISABLED": "true",  # EMF blobs on stdout would only be noise here
             "POWERTOOLS_LOG_LEVEL": log_level,
             "AWS_LAMBDA_RUNTIME_API": "",  # never look like a real Lambda sandbox
-            # Mandates collect out of the box locally; a config/direct-debit/<bank_id>.json file replaces this.
-            "DIRECT_DEBIT_DEFAULT_CREDITOR": json.dumps(LOCAL_CREDITOR),
         }
     )
     return env
+
+
+def function_variables(
+    topology: Topology, function: Function, resources: Resources, business_date: date
+) -> dict[str, str]:
+    """One function's own variables: what CDK gives it (with local names), the business date, its local settings."""
+    env = function_environment(topology, function, resources.physical)
+    env["BUSINESS_DATE"] = business_date.isoformat()
+    settings = FUNCTION_SETTINGS.get(function.name)
+    reads = settings.variables() if settings else {}
+    env.update({name: value for name, value in LOCAL_SETTINGS.items() if name in reads})
+    return env
+
+
+class FunctionEnvironments:
+    """The execution environment of each function of a local session: its own variables plus the process's, and a
+    grant guard on its clients. Rebuilt when the business date moves (which is a cold start anyway)."""
+
+    def __init__(self, topology: Topology, resources: Resources, process: Mapping[str, str], business_date: date):
+        self.topology = topology
+        self.resources = resources
+        self.process = {name: value for name, value in process.items() if value != ""}
+        self.business_date = business_date
+        self.refused: list[GrantRefusedError] = []  # every call a guard refused, even if the handler caught it
+        self._built: dict[str, ExecutionEnvironment] = {}
+        self._lock = threading.Lock()
+
+    def of(self, function: Function) -> ExecutionEnvironment:
+        with self._lock:
+            if function.name not in self._built:
+                own = function_variables(self.topology, function, self.resources, self.business_date)
+                guard = GrantGuard(self.topology, function, self.resources.physical, self.refused)
+                self._built[function.name] = ExecutionEnvironment(
+                    function.name, {**self.process, **own}, prepare_client=guard.install
+                )
+            return self._built[function.name]
+
+    def set_business_date(self, business_date: date) -> None:
+        with self._lock:
+            self.business_date = business_date
+            self._built.clear()
 
 
 @contextlib.contextmanager
@@ -98,12 +152,6 @@ def reset_cold_start() -> None:
             raise
         return
     bootstrap.reset()
-
-
-def set_business_date(business_date: date) -> None:
-    """Move the simulated calendar. Settings are read once per cold start, hence the reset."""
-    os.environ["BUSINESS_DATE"] = business_date.isoformat()
-    reset_cold_start()
 
 
 class _JsonLines(logging.Formatter):

@@ -60,6 +60,7 @@ class InjectedCrash(BaseException):  # a death, not an error: no handler code ma
 class CallSite:
     function: str
     source: str  # what invoked it: a queue's logical name, "bus", "schedule", "stream", "api"
+    attempt: int  # 1 on a first delivery; a redelivered message or a retried event counts up
     invocation: int  # the function's n-th invocation in this runtime
     ordinal: int  # the call's place within the invocation (retries of a throttled call count too)
     service: str
@@ -75,6 +76,7 @@ class FaultPolicy(Protocol):
 class _Invocation:
     function: str
     source: str
+    attempt: int
     number: int
     calls: int = 0
     crashed: bool = False
@@ -100,9 +102,9 @@ class FaultInjector:
         events.unregister("after-call", unique_id="receivables-faults-after")
 
     @contextlib.contextmanager
-    def invocation(self, function: str, source: str) -> Iterator[None]:
+    def invocation(self, function: str, source: str, attempt: int = 1) -> Iterator[None]:
         self._counts[function] = self._counts.get(function, 0) + 1
-        outer, self._running = self._running, _Invocation(function, source, self._counts[function])
+        outer, self._running = self._running, _Invocation(function, source, attempt, self._counts[function])
         try:
             yield
         finally:
@@ -116,7 +118,7 @@ class FaultInjector:
         with self._lock:
             current.calls += 1
         return current, CallSite(
-            current.function, current.source, current.number, current.calls, service, operation, phase
+            current.function, current.source, current.attempt, current.number, current.calls, service, operation, phase
         )
 
     def _before_send(self, request: Any, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:

@@ -19,6 +19,7 @@ batch each per pass, the tap last.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from receivables.execution import ExecutionEnvironment, running_as
 from receivables.topology import BusTrigger, Function, S3Trigger, ScheduleTrigger, SqsTrigger, StreamTrigger, Topology
 
 from receivables_local.aws_events import (
@@ -38,6 +40,7 @@ from receivables_local.aws_events import (
     request_id,
     sqs_record,
 )
+from receivables_local.chaos import COPY_ATTRIBUTE, ChaosPlan
 from receivables_local.embedded import ACCOUNT_ID
 from receivables_local.environment import RUNTIME_LOGGER
 from receivables_local.faults import FaultInjector, InjectedCrash
@@ -74,12 +77,14 @@ class Invoker:
     """Invokes handlers with a Lambda context.
 
     One warm execution environment per function: invocations of a function are serialised (the HTTP server's
-    threads share it), as an environment runs one invocation at a time."""
+    threads share it), as an environment runs one invocation at a time. With ``environments``, each invocation, and
+    the handler's import (its cold start), runs as that function with only its own environment."""
 
     topology: Topology
     registry: HandlerRegistry
     prefix: str
     region: str
+    environments: Callable[[Function], ExecutionEnvironment] | None = None
     observers: list[Callable[[Invocation], None]] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
     faults: FaultInjector | None = None
@@ -98,16 +103,18 @@ class Invoker:
             region=self.region,
         )
 
-    def invoke(self, function_name: str, event: Any, source: str = "api") -> Any:
+    def invoke(self, function_name: str, event: Any, source: str = "api", attempt: int = 1) -> Any:
         """Call the handler; exceptions propagate to the caller, which decides what AWS would do with them (an
         :class:`InjectedCrash` too: the invocation died)."""
         function = self.topology.function(function_name)
-        handler = self.registry.get(function_name)
-        with self._locks[function_name]:
-            if self.faults is None:
-                return handler(event, self.context(function))
-            with self.faults.invocation(function_name, source):
-                return handler(event, self.context(function))
+        with contextlib.ExitStack() as invocation:
+            invocation.enter_context(self._locks[function_name])
+            if self.environments is not None:
+                invocation.enter_context(running_as(self.environments(function)))
+            handler = self.registry.get(function_name)
+            if self.faults is not None:
+                invocation.enter_context(self.faults.invocation(function_name, source, attempt))
+            return handler(event, self.context(function))
 
     def record(self, invocation: Invocation) -> None:
         self.invocations.append(invocation)
@@ -150,9 +157,13 @@ class QueuePoller:
     from_s3: bool
     sqs: Any
     invoker: Invoker
+    chaos: ChaosPlan | None = None
     _s3_sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _held: list[dict[str, Any]] = field(default_factory=list)  # received, not handed over yet (chaos: reordering)
 
     def _receive(self) -> list[dict[str, Any]]:
+        if self.chaos is not None:
+            return self._receive_shuffled(self.chaos)
         messages: list[dict[str, Any]] = []
         while len(messages) < self.batch_size:
             received = self.sqs.receive_message(
@@ -166,6 +177,38 @@ class QueuePoller:
             if len(received) < _SQS_RECEIVE_MAX:
                 break
         return messages
+
+    def _receive_shuffled(self, chaos: ChaosPlan) -> list[dict[str, Any]]:
+        """Messages in another order than they were sent: what is visible is taken in (and stays in flight, as a
+        poller's prefetch would), and a batch is drawn from it at random."""
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue.url,
+            MaxNumberOfMessages=_SQS_RECEIVE_MAX,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        self._held = chaos.shuffle(self._held + received)
+        batch, self._held = self._held[: self.batch_size], self._held[self.batch_size :]
+        for message in batch:  # every message is delivered twice: the copy at once, or after other work
+            if COPY_ATTRIBUTE not in message.get("MessageAttributes", {}):
+                copy = self._copy_sender(message)
+                if chaos.copy_later():
+                    chaos.defer(copy)
+                else:
+                    copy()
+        return batch
+
+    def _copy_sender(self, message: dict[str, Any]) -> Callable[[], None]:
+        attributes = {
+            **message.get("MessageAttributes", {}),
+            COPY_ATTRIBUTE: {"DataType": "String", "StringValue": message["MessageId"]},
+        }
+
+        def send() -> None:
+            self.sqs.send_message(QueueUrl=self.queue.url, MessageBody=message["Body"], MessageAttributes=attributes)
+
+        return send
 
     def poll_once(self) -> int:
         """Receive and handle one batch; the number of messages received (0: the queue had none visible)."""
@@ -190,13 +233,18 @@ class QueuePoller:
         ids = [m["MessageId"] for m in messages]
         started = time.perf_counter()
         error: str | None = None
+        attempt = max(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) for m in messages)
         try:
-            response = self.invoker.invoke(self.function.name, {"Records": records}, self.queue.logical)
+            response = self.invoker.invoke(self.function.name, {"Records": records}, self.queue.logical, attempt)
             failed = _failed_ids(response, ids)
         except (Exception, InjectedCrash) as exc:  # the handler failed or died: the whole batch returns
             log.exception("handler raised, whole batch fails", extra={"fields": self._fields(len(ids))})
             error, failed = f"{type(exc).__name__}: {exc}", set(ids)
-        self._delete([m for m in messages if m["MessageId"] not in failed])
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if self.chaos is not None and attempt == 1 and done and self.chaos.lose_ack():
+            failed |= {m["MessageId"] for m in done}  # died after the work, before the delete: SQS redelivers
+            done = []
+        self._delete(done)
         self._retry_soon([m for m in messages if m["MessageId"] in failed])
         self.invoker.record(
             Invocation(
@@ -252,18 +300,22 @@ class BusRouter:
     events: list[dict[str, Any]] = field(default_factory=list)
     failures: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     dead_letters: dict[str, QueueInfo] = field(default_factory=dict)
+    chaos: ChaosPlan | None = None
 
     def poll_once(self) -> int:
         messages = self.sqs.receive_message(
             QueueUrl=self.tap.url, MaxNumberOfMessages=_SQS_RECEIVE_MAX, WaitTimeSeconds=0
         ).get("Messages", [])
-        for message in messages:
+        for message in messages if self.chaos is None else self.chaos.shuffle(messages):
             event = json.loads(message["Body"])
             event.setdefault("account", ACCOUNT_ID)  # moto's envelope lacks it; EventBridge always sends it
             self.events.append(event)
             for function, trigger in self.topology.triggers_of_kind(BusTrigger):
                 if _matches(trigger, event):
                     self._deliver(function, trigger, event)
+                    if self.chaos is not None:  # delivered twice: at once, or after other work
+                        again = functools.partial(self._deliver, function, trigger, event)
+                        self.chaos.defer(again) if self.chaos.copy_later() else again()
         for batch in itertools.batched(messages, _SQS_RECEIVE_MAX, strict=False):
             self.sqs.delete_message_batch(
                 QueueUrl=self.tap.url,
@@ -289,7 +341,7 @@ def _invoke_with_retries(
     for attempt in range(1 + retries):
         started = time.perf_counter()
         try:
-            invoker.invoke(function_name, event, source)
+            invoker.invoke(function_name, event, source, attempt + 1)
             error = None
         except (Exception, InjectedCrash) as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -314,14 +366,19 @@ class Runtime:
         resources: Resources,
         clients: Callable[[str], Any],
         registry: HandlerRegistry | None = None,
+        chaos: ChaosPlan | None = None,
+        environments: Callable[[Function], ExecutionEnvironment] | None = None,
     ) -> None:
         self.topology = topology
         self.resources = resources
         self.sqs = clients("sqs")
         self.registry = registry or HandlerRegistry()
-        self.invoker = Invoker(topology, self.registry, resources.prefix, self.sqs.meta.region_name)
+        self.chaos = chaos
+        self.invoker = Invoker(topology, self.registry, resources.prefix, self.sqs.meta.region_name, environments)
         self.pollers = self._pollers()
-        self.bus = BusRouter(topology, resources.tap, self.sqs, self.invoker, dead_letters=resources.trigger_dlqs)
+        self.bus = BusRouter(
+            topology, resources.tap, self.sqs, self.invoker, dead_letters=resources.trigger_dlqs, chaos=chaos
+        )
         self.streams = self._stream_pollers(clients)
         self.schedule_failures: list[tuple[str, str, str]] = []  # (function, business date, error)
 
@@ -338,6 +395,7 @@ class Runtime:
                             from_s3=isinstance(trigger, S3Trigger),
                             sqs=self.sqs,
                             invoker=self.invoker,
+                            chaos=self.chaos,
                         )
                     )
         return pollers
@@ -350,11 +408,11 @@ class Runtime:
         for function, trigger in self.topology.triggers_of_kind(StreamTrigger):
             dlq = self.resources.trigger_dlqs[trigger.dead_letter_queue]
 
-            def invoke(event: dict[str, Any], name: str = function.name) -> Any:
+            def invoke(event: dict[str, Any], attempt: int, name: str = function.name) -> Any:
                 started = time.perf_counter()
                 error, failed = None, 0
                 try:
-                    response = self.invoker.invoke(name, event, "stream")
+                    response = self.invoker.invoke(name, event, "stream", attempt)
                     failed = len(_failed_ids(response, [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]))
                     return response
                 except (Exception, InjectedCrash) as exc:
@@ -408,8 +466,17 @@ class Runtime:
             total += sum(int(value) for value in attributes.values())
         return total
 
+    def settle(self) -> None:
+        """Run until idle, then deliver what chaos held back for "a minute later" and run again, until nothing is."""
+        self.run_until_idle()
+        while self.chaos is not None and self.chaos.later:
+            self.run_until_idle()
+
     def run_until_idle(self, timeout_seconds: float = 600.0) -> None:
-        """Process until every watched queue is empty with nothing in flight, confirmed twice in a row."""
+        """Process until every watched queue is empty with nothing in flight, confirmed twice in a row. Under chaos,
+        the copies held back since the last call are delivered first: they arrive after the work that came since."""
+        if self.chaos is not None:
+            self.chaos.release_later()
         deadline = time.monotonic() + timeout_seconds
         confirmations = 0
         pause = 0.0

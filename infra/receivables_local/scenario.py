@@ -21,11 +21,12 @@ from typing import Any
 
 from receivables.adapters.verification import LedgerVerifier
 
+from receivables_local.chaos import ChaosPlan
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.http_api import ApiGateway, Request
 from receivables_local.session import LocalSession
-from receivables_local.state import export_outbound, read_state, write_state
+from receivables_local.state import export_journal, export_outbound, read_state, write_state
 
 SIMULATION_PREFIX = "sim"
 
@@ -121,6 +122,8 @@ class SimulationResult:
     dead_letters: dict[str, int] = field(default_factory=dict)
     api_calls: list[dict[str, Any]] = field(default_factory=list)  # each call with the HTTP status it got
     differences: list[str] = field(default_factory=list)  # what verify found the journal does not prove
+    journal: list[str] = field(default_factory=list)  # every posting, canonical and sorted (chaos compares it)
+    faults: dict[str, int] = field(default_factory=dict)  # what chaos injected, by kind
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -135,17 +138,19 @@ def simulate(
     stack: EmbeddedStack | None = None,
     registry: HandlerRegistry | None = None,
     on_day: Callable[[date, int], None] | None = None,
+    chaos: int | None = None,
 ) -> SimulationResult:
-    """Run the scenario on ``stack`` after a reset (tests share one), or on a stack of its own."""
+    """Run the scenario on ``stack`` after a reset (tests share one), or on a stack of its own. ``chaos``: a seed;
+    the replay then runs with the faults of :mod:`receivables_local.chaos` and must end in the same state."""
     days = read_scenario(scenario_dir)
     first = min(days)
     if until < first:
         raise ScenarioError(f"--until {until} is before the scenario's first day {first}")
     if stack is None:
         with EmbeddedStack() as own_stack:
-            return _run(own_stack, days, first, until, out, registry, on_day)
+            return _run(own_stack, days, first, until, out, registry, on_day, chaos)
     stack.reset()
-    return _run(stack, days, first, until, out, registry, on_day)
+    return _run(stack, days, first, until, out, registry, on_day, chaos)
 
 
 def _run(
@@ -156,11 +161,13 @@ def _run(
     out: Path | None,
     registry: HandlerRegistry | None,
     on_day: Callable[[date, int], None] | None,
+    chaos_seed: int | None = None,
 ) -> SimulationResult:
     files = 0
     api_calls: list[dict[str, Any]] = []
     api_failures: list[str] = []
-    with LocalSession(stack, first, prefix=SIMULATION_PREFIX, registry=registry) as session:
+    chaos = ChaosPlan(chaos_seed) if chaos_seed is not None else None
+    with LocalSession(stack, first, prefix=SIMULATION_PREFIX, registry=registry, chaos=chaos) as session:
         runtime = session.runtime
         gateway = ApiGateway(session.topology, runtime.invoker)
         for day in _days(first, until):
@@ -181,7 +188,7 @@ def _run(
                     if response.status >= 500:
                         api_failures.append(f"{day} {call.method} {call.path}: HTTP {response.status}")
             runtime.fire_schedules(day)
-            runtime.run_until_idle()
+            runtime.settle()  # whatever chaos held back arrives the same day
             if on_day is not None:
                 on_day(day, len(days.get(day, [])))
         # The journal must prove every balance the replay left behind (receivables verify).
@@ -203,6 +210,8 @@ def _run(
             dead_letters={q: n for q, n in runtime.dead_letters().items() if n},
             api_calls=api_calls,
             differences=[d.describe() for d in report.differences],
+            journal=export_journal(session.clients("dynamodb"), session.resources.table),
+            faults=dict(chaos.counts) if chaos else {},
         )
     if out is not None:
         write_state(out, state)

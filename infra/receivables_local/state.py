@@ -24,6 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
+from receivables.adapters.dynamodb_batches import paginated
+from receivables.adapters.journal_table import JOURNAL_PREFIX, entry_from_record
 from receivables.adapters.ledger_table import LedgerExport
 from receivables.loading.reports import read_report_rows
 from receivables.loading.service import REJECTED_PREFIX, REPORT_HEADER
@@ -303,6 +305,27 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         read_dunning(clients("dynamodb"), table),
         verified=verified,
     )
+
+
+def export_journal(dynamodb: Any, table: str) -> list[str]:
+    """Every posting of the journal as one canonical line, sorted: what was posted, on what, why and by what cause,
+    without the moment or the entry id (which differ between two replays of one scenario). Two replays that posted
+    the same money the same number of times give the same list."""
+    lines = []
+    request = {
+        "TableName": table,
+        "FilterExpression": "begins_with(pk, :j)",
+        "ExpressionAttributeValues": {":j": {"S": JOURNAL_PREFIX}},
+        "ConsistentRead": True,
+    }
+    for record in paginated(dynamodb.scan, request):
+        entry = entry_from_record(record)
+        head = f"{entry.account_id}|{entry.business_date}|{entry.operation}|{entry.cause.describe()}"
+        lines += [
+            f"{head}|{p.kind.value}|{p.side.value}|{p.item_id}|{p.payment_id}|{p.amount}|{p.reason}"
+            for p in entry.postings
+        ]
+    return sorted(lines)
 
 
 def export_outbound(s3: Any, bucket: str, directory: Path) -> list[str]:

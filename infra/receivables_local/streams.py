@@ -103,7 +103,7 @@ class StreamPoller:
     function: Function
     trigger: StreamTrigger
     reader: StreamReader
-    invoke: Callable[[dict[str, Any]], Any]
+    invoke: Callable[[dict[str, Any], int], Any]  # (event, attempt)
     send_to_dlq: Callable[[dict[str, Any]], None]
     region: str
     _backlog: list[dict[str, Any]] = field(default_factory=list)
@@ -118,7 +118,7 @@ class StreamPoller:
         attempts = 0
         while batch:
             event = {"Records": [stream_record(r, self.reader.stream_arn, self.region) for r in batch]}
-            failed_at = self._first_failure(event, batch)
+            failed_at = self._first_failure(event, batch, attempts + 1)
             if failed_at is None:
                 break
             attempts += 1
@@ -135,9 +135,9 @@ class StreamPoller:
                 batch, attempts = batch[1:], 0
         return handed
 
-    def _first_failure(self, event: dict[str, Any], batch: list[dict[str, Any]]) -> int | None:
+    def _first_failure(self, event: dict[str, Any], batch: list[dict[str, Any]], attempt: int) -> int | None:
         try:
-            response = self.invoke(event)
+            response = self.invoke(event, attempt)
         except (Exception, InjectedCrash):
             log.exception("stream handler raised, batch retried", extra={"fields": {"function": self.function.name}})
             return 0

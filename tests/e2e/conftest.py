@@ -38,3 +38,5 @@ def session(stack: EmbeddedStack, registry: HandlerRegistry) -> Iterator[LocalSe
     stack.reset()
     with LocalSession(stack, BUSINESS_DATE, registry=registry) as local:
         yield local
+        # A call outside a function's grants works on moto and DynamoDB Local but is AccessDenied in AWS.
+        assert not local.refused, "handlers called AWS outside their grants:\n" + "\n".join(map(str, local.refused))

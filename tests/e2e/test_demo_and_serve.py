@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
 import pytest
+from receivables import execution
 from receivables.domain.records import validate_customer, validate_invoice
 from receivables.topology import TOPOLOGY, env_var
 from receivables_local.demo import run_demo
@@ -107,7 +107,9 @@ def test_serve_loop_follows_the_clock_and_fires_schedules_once_a_day(session: Lo
 
     clock.now = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # 00:30 on the 25th in Istanbul
     loop.tick()
-    assert os.environ["BUSINESS_DATE"] == "2026-11-25" and session.business_date == date(2026, 11, 25)
+    planner = session.topology.function("plan_daily_run")
+    assert session.environments.of(planner).variables["BUSINESS_DATE"] == "2026-11-25"
+    assert session.business_date == date(2026, 11, 25)
     clock.now = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
     loop.tick()
     assert [e["business_date"] for e in fired] == ["2026-11-24", "2026-11-25"]
@@ -128,7 +130,7 @@ def test_serve_loop_can_fire_at_start_and_reports_file_outcomes(session: LocalSe
             "rejected": 1,
             "report": "r.csv",
         }
-        bus = os.environ[env_var("bus", TOPOLOGY.event_bus)]
+        bus = execution.variables()[env_var("bus", TOPOLOGY.event_bus)]
         entry = {"Source": "receivables.loading", "DetailType": "FileLoaded", "Detail": json.dumps(detail)}
         boto3.client("events").put_events(Entries=[{**entry, "EventBusName": bus}])
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from receivables import bootstrap, execution
 from receivables.topology import TOPOLOGY, BusTrigger, Function, Grants, env_var
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
@@ -180,7 +181,7 @@ def test_bus_events_reach_matching_bus_targets_and_the_tap(bus_session: LocalSes
     def publish(event: dict[str, Any]) -> None:
         # What a handler does: a boto3 client from the environment, the bus name from the topology's variable.
         events = boto3.client("events")
-        bus = os.environ[env_var("bus", TOPOLOGY.event_bus)]
+        bus = execution.variables()[env_var("bus", TOPOLOGY.event_bus)]
         entries = [
             {
                 "Source": "receivables.loading",
@@ -242,15 +243,52 @@ def test_schedules_fire_with_the_business_date(session: LocalSession, doubles: d
     assert context.function_name.endswith("-plan_daily_run")
 
 
-def test_environment_names_every_resource_for_the_handlers(session: LocalSession) -> None:
-    assert os.environ[env_var("bucket", "inbound")] == session.inbound_bucket
-    assert os.environ[env_var("queue", "file-chunks")] == session.resources.queues["file-chunks"].url
-    assert os.environ[env_var("table", "ledger")] == session.resources.table
-    assert os.environ["AWS_ENDPOINT_URL"] == session.stack.endpoints.aws
-    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == session.stack.endpoints.dynamodb
-    assert os.environ["BUSINESS_DATE"] == "2026-11-24"
+def test_each_handler_sees_only_its_own_functions_environment(
+    session: LocalSession, doubles: dict[str, Recorder]
+) -> None:
+    seen: dict[str, dict[str, str]] = {}
+    for name, recorder in doubles.items():
+        recorder.respond = lambda event, name=name: seen.setdefault(name, dict(execution.variables()))
+    session.runtime.fire_schedules(BUSINESS_DATE)
+    session.upload("invoices/a.csv", b"x")
+    session.runtime.run_until_idle()
+
+    assert seen.keys() == {"plan_inbound_file", "direct_debits", "plan_daily_run", "send_deferred_sms", "verify_ledger"}
+    planner = seen["plan_inbound_file"]
+    assert planner[env_var("bucket", "inbound")] == session.inbound_bucket
+    assert planner[env_var("queue", "file-chunks")] == session.resources.queues["file-chunks"].url
+    assert planner[env_var("table", "ledger")] == session.resources.table
+    assert planner["AWS_ENDPOINT_URL"] == session.stack.endpoints.aws
+    assert planner["AWS_ENDPOINT_URL_DYNAMODB"] == session.stack.endpoints.dynamodb
+    assert planner["BUSINESS_DATE"] == "2026-11-24"
+    # Another function's resources are not there, nor in the process environment everything shares.
+    assert env_var("bucket", "outbound") not in planner
+    assert (
+        env_var("bucket", "outbound") in seen["direct_debits"]
+        and "DIRECT_DEBIT_DEFAULT_CREDITOR" in seen["direct_debits"]
+    )
+    assert not {env_var("bus", "receivables"), env_var("bucket", "outbound")} & seen["send_deferred_sms"].keys()
+    assert not any(name.startswith(("TABLE_", "BUCKET_", "QUEUE_", "BUS_")) for name in os.environ)
     table = session.clients("dynamodb").describe_table(TableName=session.resources.table)["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {i.name for i in TOPOLOGY.table.indexes}
+
+
+def test_a_handler_calling_outside_its_grants_is_refused_as_aws_would(
+    session: LocalSession, doubles: dict[str, Recorder]
+) -> None:
+    def post_letter(event: dict[str, Any]) -> None:
+        s3 = bootstrap.aws_client("s3")  # what a composition root does
+        s3.put_object(Bucket=session.resources.buckets["outbound"], Key="letters/a.pdf", Body=b"%PDF")
+
+    doubles["send_deferred_sms"].respond = post_letter
+    session.runtime.fire_schedules(BUSINESS_DATE)
+
+    [(function, _, error)] = session.runtime.schedule_failures
+    assert function == "send_deferred_sms" and error.startswith("GrantRefusedError: function 'send_deferred_sms'")
+    assert "s3:PutObject on bucket 'outbound'" in error and 'add buckets={"outbound": Access.WRITE}' in error
+    assert len(session.refused) == 3  # the schedule's invocation and its two retries
+    assert "Contents" not in session.s3().list_objects_v2(Bucket=session.resources.buckets["outbound"])
+    session.refused.clear()  # seen; the fixture fails a test that leaves a refusal behind
 
 
 def _get(url: str) -> tuple[int, dict[str, Any]]:

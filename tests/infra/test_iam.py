@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from receivables.permissions import permissions
 from receivables.topology import TOPOLOGY, Access, BusTrigger, S3Trigger, SqsTrigger, StreamTrigger
 from receivables_infra.grants import BUCKET_ACTIONS, OBJECT_ACTIONS, TABLE_ACTIONS
 
@@ -56,6 +57,20 @@ def test_grants_match_the_topology(template: dict[str, Any], name: str) -> None:
     # function's role (its own dead-letter queue, named in the topology).
     assert sends == bool(grants.send_to_queues) or (sends and has_a_dead_letter_destination(name))
     assert ("events:PutEvents" in granted) == grants.put_events
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_the_role_holds_exactly_the_permissions_the_local_stack_checks(template: dict[str, Any], name: str) -> None:
+    # What the function's own code may call; its log group, X-Ray and its trigger's queue (the event source mapping
+    # receives and deletes) are the platform's.
+    # The same holds for a stream event source (it reads the stream) and for the dead-letter destinations of the
+    # stream and of asynchronous invocations (Lambda writes there on the function's behalf).
+    consumer = [s for s in statements_of(template, name) if "sqs:ReceiveMessage" in as_list(s["Action"])]
+    destinations = [s for s in statements_of(template, name) if "DlqQueue" in json.dumps(s["Resource"])]
+    own = actions([s for s in statements_of(template, name) if s not in consumer and s not in destinations])
+    own -= STREAM_ACTIONS if reads_the_stream(name) else set()
+    expected = {a for p in permissions(TOPOLOGY, FUNCTIONS[name].grants) for a in p.actions}
+    assert {a for a in own if not a.startswith(("logs:", "xray:"))} == expected
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

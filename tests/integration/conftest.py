@@ -1,13 +1,19 @@
-"""Handlers and adapters against moto's in-process AWS, with every resource created from the topology."""
+"""Handlers and adapters against moto's in-process AWS, with every resource created from the topology.
+
+Each handler runs as its function (``Stack.handler``), seeing only that function's environment, with the local
+stack's grant guard on every client it builds; a test that reads through a composition root says whose
+(``with stack.running_as("api"): ...``). Nothing of any function's environment is in ``os.environ``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +22,21 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 from receivables import bootstrap
-from receivables.settings import DEFAULT_NOTIFY_FROM
-from receivables.topology import TOPOLOGY, create_table_request, env_var
+from receivables.execution import ExecutionEnvironment, running_as
+from receivables.settings import DEFAULT_NOTIFY_FROM, FUNCTION_SETTINGS
+from receivables.topology import TOPOLOGY, Function, create_table_request, env_var, function_environment
+from receivables_local.grant_guard import GrantGuard, GrantRefusedError
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "it"
+BUSINESS_DATE = "2026-11-24"
+# Test settings, given to the functions whose settings read them.
+TEST_SETTINGS = {
+    "ROWS_PER_CHUNK": "3",  # small chunks, so tests cross chunk boundaries
+    # moto's in-process DynamoDB is not safe for concurrent conditional writes: one lane, one review at a time.
+    "BANK_FILE_LANES": "1",
+    "DUNNING_REVIEW_THREADS": "1",
+}
 
 
 def physical(kind: str, logical: str) -> str:
@@ -38,9 +54,39 @@ class Stack:
     table: str
     bus_tap_url: str
     _stream: Any = None
+    refused: list[GrantRefusedError] = field(default_factory=list)
+    _environments: dict[str, ExecutionEnvironment] = field(default_factory=dict)
+
+    def environment(self, name: str) -> ExecutionEnvironment:
+        """Function ``name``'s own environment, with a grant guard on the clients its roots build."""
+        if name not in self._environments:
+            function = TOPOLOGY.function(name)
+            guard = GrantGuard(TOPOLOGY, function, self.physical, self.refused)
+            variables = function_env(function, self.queue_urls)
+            self._environments[name] = ExecutionEnvironment(name, variables, guard.install)
+        return self._environments[name]
+
+    def physical(self, kind: str, logical: str) -> str:
+        return self.queue_urls[logical] if kind == "queue" else physical(kind, logical)
+
+    @contextlib.contextmanager
+    def running_as(self, name: str) -> Iterator[None]:
+        with running_as(self.environment(name)):
+            yield
+
+    def root[T](self, name: str, factory: Callable[[], T]) -> T:
+        """A composition root of function ``name``, built (or reused) as that function."""
+        with self.running_as(name):
+            return factory()
 
     def handler(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
-        return load_handler(name)
+        """Function ``name``'s handler, imported (its cold start) and invoked as that function."""
+
+        def invoke(event: dict[str, Any], context: Any) -> Any:
+            with self.running_as(name):
+                return load_handler(name)(event, context)
+
+        return invoke
 
     def receive(self, queue: str, max_messages: int = 10) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -154,7 +200,7 @@ def context() -> FakeContext:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
     with mock_aws():
         region = "eu-central-1"
         s3 = boto3.client("s3", region_name=region)
@@ -196,31 +242,25 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             s3.put_bucket_notification_configuration(
                 Bucket=bucket_name, NotificationConfiguration={"QueueConfigurations": queue_configurations}
             )
-        env = {}
-        for function in TOPOLOGY.functions:
-            env.update({k: v for k, v in function_env(function, urls).items()})
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("BUSINESS_DATE", "2026-11-24")
-        monkeypatch.setenv("ROWS_PER_CHUNK", "3")  # small chunks, so tests cross chunk boundaries
-        # moto's in-process DynamoDB is not safe for concurrent conditional writes: one lane, one review at a time.
-        monkeypatch.setenv("BANK_FILE_LANES", "1")
-        monkeypatch.setenv("DUNNING_REVIEW_THREADS", "1")
         bootstrap.reset()
         _HANDLERS.clear()
         # S3 announces a configured notification with a test event; the planner must ignore it.
-        yield Stack(
+        stack = Stack(
             s3, sqs, dynamodb, events, urls, physical("bucket", "inbound"), physical("table", TOPOLOGY.table.name), tap
         )
+        yield stack
         bootstrap.reset()
+        # A call outside a function's grants works on moto but is AccessDenied in AWS.
+        assert not stack.refused, "handlers called AWS outside their grants:\n" + "\n".join(map(str, stack.refused))
 
 
-def function_env(function: Any, urls: dict[str, str]) -> dict[str, str]:
-    from receivables.topology import function_environment
-
-    return function_environment(
+def function_env(function: Function, urls: dict[str, str]) -> dict[str, str]:
+    """What CDK gives the function (moto's names and queue URLs), the business date, the test settings it reads."""
+    env = function_environment(
         TOPOLOGY, function, lambda kind, logical: urls[logical] if kind == "queue" else physical(kind, logical)
     )
+    reads = FUNCTION_SETTINGS[function.name].variables()
+    return {**env, "BUSINESS_DATE": BUSINESS_DATE, **{k: v for k, v in TEST_SETTINGS.items() if k in reads}}
 
 
 __all__ = ["Stack", "env_var", "sqs_event"]

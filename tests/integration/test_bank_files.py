@@ -46,7 +46,7 @@ def test_a_camt_statement_pays_invoices_by_reference_iban_or_waits_in_suspense(s
     assert by_ref["GAR-REF-0002"]["match_method"]["S"] == "unmatched" and "account_id" not in by_ref["GAR-REF-0002"]
     third = by_ref["GAR-REF-0003"]
     assert third["match_method"]["S"] == "iban" and third["account_id"]["S"] == "A1"
-    account = bootstrap.ledger_reader().get_account("A1")
+    account = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "25.00", "INV-2": "0.00"}
 
     # The same statement again (an overlapping export) posts nothing twice.
@@ -60,7 +60,7 @@ def test_a_camt_statement_pays_invoices_by_reference_iban_or_waits_in_suspense(s
     reversed_payment = payments(stack)["GAR-REF-0001"]
     assert reversed_payment["status"]["S"] == "reversed" and reversed_payment["allocations"]["L"] == []
     assert "AC04" in reversed_payment["reversal_reason"]["S"]
-    account = bootstrap.ledger_reader().get_account("A1")
+    account = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     # INV-1 100.50 − 25.00 (the IBAN payment, re-applied FIFO) ; INV-2 back to 99.50.
     assert {i.item_id: i.open_amount for i in account.items} == {"INV-1": Decimal("75.50"), "INV-2": Decimal("99.50")}
     kinds = [e["detail-type"] for e in stack.bus_events()]
@@ -103,7 +103,7 @@ def test_overpayment_is_credit_that_pays_the_next_invoice_when_it_loads(stack, c
     drop(stack, "invoices/next.csv", INVOICES.splitlines()[0] + "\nINV-30,C1,A1,2026-12-01,2026-12-15,60.00,TRY,,\n")
     stack.drain(context)
 
-    account = bootstrap.ledger_reader().get_account("A1")
+    account = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {
         "INV-1": "0.00",
         "INV-2": "0.00",
@@ -145,7 +145,7 @@ def test_two_payments_for_one_account_at_the_same_time_lose_nothing(stack, conte
         store.save(write(second, "PX2", "70.00"))
 
     store.save(write(store.load("A1", on=today), "PX2", "70.00"))  # the loser reads again and redoes its work
-    account = bootstrap.ledger_reader().get_account("A1")
+    account = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items} == {"INV-1": "0.00", "INV-2": "70.00"}
 
 
@@ -206,7 +206,7 @@ def test_only_a_hold_in_force_on_the_date_keeps_items_out_of_a_not_held_allocati
     store.save(StepWrite(account, [entry], new_payment=facts))
 
     # Then the expired and the future hold keep nothing out of FIFO; the hold in force does
-    stored = bootstrap.ledger_reader().get_account("A1")
+    stored = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in stored.items} == {"INV-1": "0.00", "INV-8": "0.00", "INV-2": "99.50"}
     assert payment(stack, "PH1")["unapplied_amount"]["N"] == "89.50"
     # The same account judged on the first day of INV-8's hold keeps INV-8 out too
@@ -240,7 +240,7 @@ def test_a_return_quoting_no_reference_is_linked_by_account_amount_and_remittanc
     original = payments(stack)["GAR-MT-1"]
     assert original["status"]["S"] == "reversed"
     assert "linked by account, amount and remittance text" in original["reversal_reason"]["S"]
-    account = bootstrap.ledger_reader().get_account("A1")
+    account = stack.root("api", bootstrap.ledger_reader).get_account("A1")
     assert {i.item_id: str(i.open_amount) for i in account.items}["INV-1"] == "100.50"
 
 

@@ -41,17 +41,11 @@ def collections(stack):
 
 
 def item(stack, item_id):
-    return bootstrap.ledger_reader().get_item(item_id)
+    return stack.root("api", bootstrap.ledger_reader).get_item(item_id)
 
 
-def run(context, run_date):
-    return load_direct_debits()({"business_date": run_date}, context)
-
-
-def load_direct_debits():
-    from tests.integration.conftest import load_handler
-
-    return load_handler("direct_debits")
+def run(stack, context, run_date):
+    return stack.handler("direct_debits")({"business_date": run_date}, context)
 
 
 def pain002(original_message_id: str, rejected_e2e: str, accepted_e2e: str) -> bytes:
@@ -93,7 +87,7 @@ def collected(stack, context):
     stack.drain(context)
     drop(stack, "invoices/i.csv", INVOICES)
     stack.drain(context)
-    result = run(context, "2026-11-24")
+    result = run(stack, context, "2026-11-24")
     return result
 
 
@@ -118,7 +112,7 @@ def test_a_run_writes_one_pain008_for_the_items_of_customers_with_a_mandate(stac
 
 
 def test_running_the_same_date_again_collects_nothing_twice(stack, context, collected):
-    again = run(context, "2026-11-24")
+    again = run(stack, context, "2026-11-24")
     assert again["files"] == []
     assert len(collections(stack)) == 2
 
@@ -153,7 +147,7 @@ def test_a_status_report_about_a_message_we_never_sent_is_quarantined(stack, con
 
 
 def test_without_creditor_configuration_the_run_says_why(stack, context):
-    result = run(context, "2026-11-24")
+    result = run(stack, context, "2026-11-24")
     assert result["files"] == [] and "no creditor bank is configured" in result["problem"]
 
 

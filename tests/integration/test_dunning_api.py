@@ -64,7 +64,8 @@ class Api:
             body=json.dumps(body) if body is not None else None,
         )
         event["requestContext"].update(resourcePath=resource, httpMethod=method)
-        response = self.app.resolve(event, self.context)
+        with self.stack.running_as("dunning_api"):
+            response = self.app.resolve(event, self.context)
         return response["statusCode"], json.loads(response["body"])
 
     def record(self, pk, sk):

@@ -39,9 +39,9 @@ def account(stack, account_id):
     )["Item"]
 
 
-def review(day: date, *accounts: str):
+def review(stack, day: date, *accounts: str):
     run_at = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=9)
-    return bootstrap.dunning_review().review(list(accounts), today=day, run_at=run_at)
+    return stack.root("dunning_worker", bootstrap.dunning_review).review(list(accounts), today=day, run_at=run_at)
 
 
 def loaded(stack, context):
@@ -53,18 +53,18 @@ def loaded(stack, context):
 
 def test_steps_fire_on_their_days_once_each_and_vip_is_exempt(stack, context):
     loaded(stack, context)
-    review(date(2026, 11, 4), "A1", "A2", "A3")  # 3 days overdue: the e-mail step (SMS without an address)
+    review(stack, date(2026, 11, 4), "A1", "A2", "A3")  # 3 days overdue: the e-mail step (SMS without an address)
     assert [(c["step"], c["channel"], c["status"]) for c in contacts(stack, "A1")] == [("email", "email", "sent")]
     assert [(c["step"], c["channel"]) for c in contacts(stack, "A2")] == [("email", "sms")]
     assert contacts(stack, "A3") == []
     state = json.loads(account(stack, "A3")["dunning_state"]["S"])
     assert state["segment"] == "vip" and state["strategy"] is None
 
-    review(date(2026, 11, 4), "A1")  # the same day again: nothing twice
+    review(stack, date(2026, 11, 4), "A1")  # the same day again: nothing twice
     assert len(contacts(stack, "A1")) == 1
     assert account(stack, "A1")["next_action_on"]["S"] == "2026-11-11"  # day 10
 
-    review(date(2026, 11, 21), "A1")  # day 20: the letter, into the print bucket
+    review(stack, date(2026, 11, 21), "A1")  # day 20: the letter, into the print bucket
     letter = next(c for c in contacts(stack, "A1") if c["step"] == "letter")
     outbound = f"{stack.inbound.removesuffix('inbound')}outbound"
     pdf = stack.s3.get_object(Bucket=outbound, Key=letter["detail"])["Body"].read()
@@ -75,7 +75,7 @@ def test_steps_fire_on_their_days_once_each_and_vip_is_exempt(stack, context):
 
 def test_a_suspension_is_followed_by_a_reconnect_when_the_customer_pays(stack, context):
     loaded(stack, context)
-    review(date(2026, 12, 2), "A1")  # day 31: only the suspension fires
+    review(stack, date(2026, 12, 2), "A1")  # day 31: only the suspension fires
     assert [(c["step"], c.get("action")) for c in contacts(stack, "A1")] == [("suspend", "suspend")]
     suspended = [e for e in stack.bus_events() if e["detail-type"] == "ServiceSuspensionRequested"]
     assert [e["detail"]["account_id"] for e in suspended] == ["A1"]
@@ -86,7 +86,7 @@ def test_a_suspension_is_followed_by_a_reconnect_when_the_customer_pays(stack, c
         UpdateExpression="SET open_amount = :z",
         ExpressionAttributeValues={":z": {"N": "0"}},
     )
-    review(date(2026, 12, 3), "A1")
+    review(stack, date(2026, 12, 3), "A1")
     assert ("reconnect", "reconnect") in [(c["step"], c.get("action")) for c in contacts(stack, "A1")]
     assert [
         e["detail"]["account_id"] for e in stack.bus_events() if e["detail-type"] == "ServiceReconnectionRequested"
@@ -100,15 +100,15 @@ def test_each_cycle_is_recorded_for_the_champion_challenger_report(stack, contex
     from receivables.dunning.reports import strategy_report
 
     loaded(stack, context)
-    review(date(2026, 11, 4), "A1", "A2")
+    review(stack, date(2026, 11, 4), "A1", "A2")
     stack.dynamodb.update_item(
         TableName=stack.table,
         Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
         UpdateExpression="SET open_amount = :z",
         ExpressionAttributeValues={":z": {"N": "0"}},
     )
-    review(date(2026, 11, 9), "A1")
-    rows = bootstrap.cycle_reader().cycles(["standard"], date(2026, 11, 1))
+    review(stack, date(2026, 11, 9), "A1")
+    rows = stack.root("dunning_api", bootstrap.cycle_reader).cycles(["standard"], date(2026, 11, 1))
     assert sorted((r.account_id, r.contacts, r.ended) for r in rows) == [
         ("A1", 1, date(2026, 11, 9)),
         ("A2", 1, None),
@@ -123,7 +123,8 @@ def test_an_sms_due_in_quiet_hours_waits_for_them_to_end_and_is_then_sent_once(s
 
     loaded(stack, context)
     late_evening = datetime(2026, 11, 4, 22, 30, tzinfo=ZONE)
-    bootstrap.dunning_review().review(["A2"], today=date(2026, 11, 4), run_at=late_evening)  # A2 has no e-mail
+    worker = stack.root("dunning_worker", bootstrap.dunning_review)
+    worker.review(["A2"], today=date(2026, 11, 4), run_at=late_evening)  # A2 has no e-mail
     [contact] = contacts(stack, "A2")
     assert (contact["channel"], contact["status"], contact["send_at"]) == (
         "sms",
@@ -131,7 +132,8 @@ def test_an_sms_due_in_quiet_hours_waits_for_them_to_end_and_is_then_sent_once(s
         "2026-11-05T09:00:00+03:00",
     )
 
-    table, messenger = bootstrap.dunning_table(), bootstrap.dunning_messenger()
+    with stack.running_as("send_deferred_sms"):
+        table, messenger = bootstrap.dunning_table(), bootstrap.dunning_messenger()
     assert send_deferred(table, messenger, datetime(2026, 11, 5, 8, 59, tzinfo=ZONE)) == 0
     assert send_deferred(table, messenger, datetime(2026, 11, 5, 9, 5, tzinfo=ZONE)) == 1
     assert send_deferred(table, messenger, datetime(2026, 11, 5, 10, 5, tzinfo=ZONE)) == 0  # never twice
@@ -147,8 +149,8 @@ def test_the_legal_handoff_carries_the_case_file(stack, context):
         UpdateExpression="SET open_amount = :o",
         ExpressionAttributeValues={":o": {"N": "200.00"}},
     )
-    review(date(2026, 11, 4), "A1")  # the e-mail
-    review(date(2027, 1, 2), "A1")  # day 62: the legal hand-off
+    review(stack, date(2026, 11, 4), "A1")  # the e-mail
+    review(stack, date(2027, 1, 2), "A1")  # day 62: the legal hand-off
     [handoff] = [e["detail"] for e in stack.bus_events() if e["detail-type"] == "LegalHandoffRequested"]
     case = handoff["case_file"]
     assert case["items"] == [
@@ -169,13 +171,13 @@ def test_a_strategy_counting_turkish_business_days_skips_republic_day_and_the_we
     document = DEFAULT_CONFIG.model_dump(mode="json")
     standard = next(s for s in document["strategies"] if s["id"] == "standard")
     standard["business_days"] = True
-    stored = bootstrap.dunning_commands().publish_config(document, by="test")
+    stored = stack.root("dunning_api", bootstrap.dunning_commands).publish_config(document, by="test")
     assert stored.config.version == 2
 
     # Due Tue 27 Oct: Wed 28 (1), Thu 29 Republic Day, Fri 30 (2), the weekend, Mon 2 Nov (3).
-    review(date(2026, 10, 30), "A1")
+    review(stack, date(2026, 10, 30), "A1")
     assert contacts(stack, "A1") == []  # three calendar days, two business days
-    review(date(2026, 11, 2), "A1")
+    review(stack, date(2026, 11, 2), "A1")
     [email] = contacts(stack, "A1")
     assert (email["step"], email["date"], email["config_version"]) == ("email", "2026-11-02", 2)
 
@@ -183,7 +185,7 @@ def test_a_strategy_counting_turkish_business_days_skips_republic_day_and_the_we
 # ---------------------------------------------------------------- explanations
 
 
-def get_account_dunning(context, account_id: str, query: dict[str, str] | None = None):
+def get_account_dunning(stack, context, account_id: str, query: dict[str, str] | None = None):
     """GET /accounts/{account_id}/dunning through the dunning API's resolver."""
     import copy
     from pathlib import Path
@@ -200,7 +202,8 @@ def get_account_dunning(context, account_id: str, query: dict[str, str] | None =
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
     }
     event["requestContext"].update(resourcePath="/accounts/{account_id}/dunning", httpMethod="GET")
-    response = build(router).resolve(event, context)
+    with stack.running_as("dunning_api"):
+        response = build(router).resolve(event, context)
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -213,15 +216,15 @@ def cycle_record(stack, account_id, cycle):
 def test_each_step_each_stage_change_and_the_state_keep_the_explanation_and_the_api_returns_it(stack, context):
     # Given A1 e-mailed on day 3, suspended on day 31 and paid in full the day after
     loaded(stack, context)
-    review(date(2026, 11, 4), "A1")
-    review(date(2026, 12, 2), "A1")
+    review(stack, date(2026, 11, 4), "A1")
+    review(stack, date(2026, 12, 2), "A1")
     stack.dynamodb.update_item(
         TableName=stack.table,
         Key={"pk": {"S": "ITEM#INV-1"}, "sk": {"S": "ITEM"}},
         UpdateExpression="SET open_amount = :z",
         ExpressionAttributeValues={":z": {"N": "0"}},
     )
-    review(date(2026, 12, 3), "A1")
+    review(stack, date(2026, 12, 3), "A1")
 
     # Then each contact record says why its step was taken
     why = {c["step"]: c["explanation"] for c in contacts(stack, "A1")}
@@ -243,7 +246,7 @@ def test_each_step_each_stage_change_and_the_state_keep_the_explanation_and_the_
     assert [c["text"] for c in changes] == [why["email"], why["suspend"], why["reconnect"]]
 
     # When the API is asked
-    status, body = get_account_dunning(context, "A1")
+    status, body = get_account_dunning(stack, context, "A1")
 
     # Then it shows the state, the latest explanation, the cycle with its stage changes and the steps with theirs
     assert status == 200
@@ -257,12 +260,12 @@ def test_each_step_each_stage_change_and_the_state_keep_the_explanation_and_the_
         ("suspend", why["suspend"]),
         ("reconnect", why["reconnect"]),
     ]
-    assert get_account_dunning(context, "A9")[0] == 404
+    assert get_account_dunning(stack, context, "A9")[0] == 404
 
 
 def test_a_second_cycle_and_the_cycles_shown_are_the_latest(stack, context):
     loaded(stack, context)
-    review(date(2026, 11, 4), "A1")  # cycle 1: the e-mail
+    review(stack, date(2026, 11, 4), "A1")  # cycle 1: the e-mail
     for open_amount, day in (("0", date(2026, 11, 5)), ("250.00", date(2026, 11, 6))):
         stack.dynamodb.update_item(
             TableName=stack.table,
@@ -270,16 +273,16 @@ def test_a_second_cycle_and_the_cycles_shown_are_the_latest(stack, context):
             UpdateExpression="SET open_amount = :o",
             ExpressionAttributeValues={":o": {"N": open_amount}},
         )
-        review(day, "A1")  # paid: cycle 1 ends; the payment returned: cycle 2 starts with the e-mail again
+        review(stack, day, "A1")  # paid: cycle 1 ends; the payment returned: cycle 2 starts with the e-mail again
 
-    status, body = get_account_dunning(context, "A1", {"cycles": "1"})
+    status, body = get_account_dunning(stack, context, "A1", {"cycles": "1"})
     assert status == 200 and [c["cycle"] for c in body["cycles"]] == [2]
     assert [(c["cycle"], c["step"]) for c in body["contacts"]] == [(2, "email")]
     assert body["explanation"]["text"].startswith("A1 on 2026-11-06")
-    status, body = get_account_dunning(context, "A1")
+    status, body = get_account_dunning(stack, context, "A1")
     assert [c["cycle"] for c in body["cycles"]] == [2, 1]
     assert [(c["cycle"], c["step"]) for c in body["contacts"]] == [(1, "email"), (2, "email")]
-    assert get_account_dunning(context, "A1", {"cycles": "0"})[0] == 422
+    assert get_account_dunning(stack, context, "A1", {"cycles": "0"})[0] == 422
 
 
 def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_its_explanation(stack, context):
@@ -292,11 +295,11 @@ def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_
     steps[2] = {"name": "call5", "offset_days": 5, "channel": "call_task"}
     document = DEFAULT_CONFIG.model_dump(mode="json")
     document["strategies"] = [{"id": "standard", "steps": steps}]
-    bootstrap.dunning_commands().publish_config(document, by="test")
+    stack.root("dunning_api", bootstrap.dunning_commands).publish_config(document, by="test")
 
     # When A1 is reviewed every day until every step fired, then pays
     for n in range(4, 19):  # due 2026-11-01: day 3 is 11-04
-        review(date(2026, 11, n), "A1")
+        review(stack, date(2026, 11, n), "A1")
     assert len(contacts(stack, "A1")) == len(steps)
     stack.dynamodb.update_item(
         TableName=stack.table,
@@ -304,7 +307,7 @@ def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_
         UpdateExpression="SET open_amount = :z",
         ExpressionAttributeValues={":z": {"N": "0"}},
     )
-    review(date(2026, 11, 19), "A1")
+    review(stack, date(2026, 11, 19), "A1")
 
     # Then the cycle record kept the first stage changes and the end, no more (the count is kept from the state's
     # fired steps, one place per step and one for the start: here the start came with call3, so one place is left)
@@ -313,5 +316,5 @@ def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_
     assert [c["step"] for c in changes[:-1]] == [s["name"] for s in steps[: MAX_STAGE_CHANGES - 2]]
     assert (changes[0]["event"], changes[-1]["event"]) == ("started", "ended")
     # and the collector task says why it was created
-    [task] = bootstrap.dunning_commands().tasks("retail")
+    [task] = stack.root("dunning_api", bootstrap.dunning_commands).tasks("retail")
     assert task.step == "call5" and "fired call5 (day 5, call_task, group retail)" in task.explanation

@@ -47,7 +47,7 @@ def test_customers_and_invoices_load_with_rejections_by_line(stack, context):
     drop(stack, "invoices/2026-11-24.csv", INVOICES)
     stack.drain(context)
 
-    ledger = bootstrap.ledger_reader()
+    ledger = stack.root("api", bootstrap.ledger_reader)
     account = ledger.get_account("A1")
     assert account is not None
     assert [i.item_id for i in account.items] == ["INV-1", "INV-2"]
@@ -149,6 +149,6 @@ def test_jsonl_invoices_keep_money_exact(stack, context):
     body = "\n".join(json.dumps(line) for line in lines) + "\n{not json\n"
     drop(stack, "invoices/i.jsonl", body)
     stack.drain(context)
-    assert str(bootstrap.ledger_reader().get_account("A1").balance) == "0.30"
+    assert str(stack.root("api", bootstrap.ledger_reader).get_account("A1").balance) == "0.30"
     rows = report(stack, "invoices/i.jsonl")
     assert [r["line"] for r in rows] == ["3"]

@@ -1,17 +1,23 @@
 """Composition roots: each function's dependencies, built once per cold start from validated settings.
 
+Every factory is cached with :func:`per_function`: once per process in Lambda, where the process is one function, and
+once per function where several share a process (the local runtime, the integration tests), so that no function
+reuses a root built under another's environment. :data:`COMPOSITION_ROOTS` names what each function builds.
+
 Tests and the local runtime call :func:`reset` to force the next invocation to build afresh (a new cold start),
 e.g. after changing the business date.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from receivables import execution
 from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource
@@ -43,9 +49,12 @@ from receivables.payments.service import BankFileService, CreditApplication, pay
 from receivables.settings import (
     BankFileSettings,
     DailyRunSettings,
+    DeferredSmsSettings,
     DirectDebitSettings,
+    DunningCommandsSettings,
     DunningSettings,
     LoaderSettings,
+    MessengerSettings,
     PaymentsApiSettings,
     PlannerSettings,
     PublisherSettings,
@@ -53,19 +62,41 @@ from receivables.settings import (
 )
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
+_CACHES: list[Any] = []
 
 
-@cache
+def per_function[R](factory: Callable[..., R]) -> Callable[..., R]:
+    """``functools.cache``, keyed by the function being invoked as well (:mod:`receivables.execution`)."""
+
+    @functools.cache
+    def build(function: str | None, *args: Any) -> R:
+        return factory(*args)
+
+    @functools.wraps(factory)
+    def cached(*args: Any) -> R:
+        environment = execution.current()
+        return build(environment.function if environment else None, *args)
+
+    _CACHES.append(build)
+    cached.cache_clear = build.cache_clear  # type: ignore[attr-defined]
+    return cached
+
+
+@per_function
 def aws_client(service: str) -> Any:
-    return boto3.client(service, config=_BOTO_CONFIG)  # type: ignore[call-overload]
+    client = boto3.client(service, config=_BOTO_CONFIG)  # type: ignore[call-overload]
+    environment = execution.current()
+    if environment is not None and environment.prepare_client is not None:
+        environment.prepare_client(service, client)
+    return client
 
 
-@cache
+@per_function
 def allocation_policies(table_name: str) -> AllocationPolicyTable:
     return AllocationPolicyTable(aws_client("dynamodb"), table_name)
 
 
-@cache
+@per_function
 def bank_profile_store() -> S3ProfileSource:
     return S3ProfileSource(aws_client("s3"), manual_payments_settings().inbound_bucket)
 
@@ -87,7 +118,7 @@ def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> L
         ),
         files=S3FileStore(aws_client("s3")),
         registry=LoadRegistryTable(dynamodb, settings.table_name, clock=clock),
-        ledger=LedgerTable(dynamodb, settings.table_name, clock=clock),
+        ledger=LedgerTable(dynamodb, settings.table_name, clock=clock, write_workers=settings.ledger_write_workers),
         chunks=SqsChunkQueue(aws_client("sqs"), chunk_queue_url) if chunk_queue_url else None,
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, EVENT_SOURCE),
         clock=clock,
@@ -95,18 +126,18 @@ def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> L
     )
 
 
-@cache
+@per_function
 def planner_service() -> LoadingService:
     settings = PlannerSettings.from_environment()
     return _loading_service(settings, settings.file_chunks_queue_url)
 
 
-@cache
+@per_function
 def chunk_loader_service() -> LoadingService:
     return _loading_service(LoaderSettings.from_environment(), None)
 
 
-@cache
+@per_function
 def bank_file_service() -> BankFileService:
     settings = BankFileSettings.from_environment()
     dynamodb = aws_client("dynamodb")
@@ -125,12 +156,12 @@ def bank_file_service() -> BankFileService:
     )
 
 
-@cache
+@per_function
 def direct_debit_settings() -> DirectDebitSettings:
     return DirectDebitSettings.from_environment()
 
 
-@cache
+@per_function
 def direct_debit_service() -> DirectDebitService:
     settings = direct_debit_settings()
     return DirectDebitService(
@@ -147,18 +178,18 @@ def direct_debit_service() -> DirectDebitService:
     )
 
 
-@cache
+@per_function
 def collection_table() -> CollectionTable:
     settings = DirectDebitSettings.from_environment()
     return CollectionTable(aws_client("dynamodb"), settings.table_name)
 
 
-@cache
+@per_function
 def manual_payments_settings() -> PaymentsApiSettings:
     return PaymentsApiSettings.from_environment()
 
 
-@cache
+@per_function
 def manual_payments() -> ManualPayments:
     settings = manual_payments_settings()
     return ManualPayments(
@@ -169,33 +200,33 @@ def manual_payments() -> ManualPayments:
     )
 
 
-@cache
+@per_function
 def ledger_reader() -> LedgerTable:
     settings = TableSettings.from_environment()
     return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
 
 
-@cache
+@per_function
 def account_journal() -> AccountJournal:
     return AccountJournal(aws_client("dynamodb"), TableSettings.from_environment().table_name)
 
 
-@cache
+@per_function
 def ledger_verifier() -> LedgerVerifier:
     return LedgerVerifier(aws_client("dynamodb"), TableSettings.from_environment().table_name)
 
 
-@cache
+@per_function
 def outbox_publisher() -> OutboxPublisher:
     return OutboxPublisher(aws_client("events"), PublisherSettings.from_environment().event_bus_name)
 
 
-@cache
+@per_function
 def daily_run_settings() -> DailyRunSettings:
     return DailyRunSettings.from_environment()
 
 
-@cache
+@per_function
 def daily_run_planner() -> DailyRunPlanner:
     settings = daily_run_settings()
     clock = _clock(settings)
@@ -208,29 +239,41 @@ def daily_run_planner() -> DailyRunPlanner:
     )
 
 
-@cache
+@per_function
 def dunning_settings() -> DunningSettings:
     return DunningSettings.from_environment()
 
 
-@cache
+@per_function
+def dunning_commands_settings() -> DunningCommandsSettings:
+    return DunningCommandsSettings.from_environment()
+
+
+@per_function
+def deferred_sms_settings() -> DeferredSmsSettings:
+    return DeferredSmsSettings.from_environment()
+
+
+# The dunning table, its cycle reader and the messenger serve the worker, the API and the deferred SMS sender: each
+# reads just the settings they need, from whichever of those functions is running.
+@per_function
 def dunning_table() -> DunningTable:
-    return DunningTable(aws_client("dynamodb"), dunning_settings().table_name)
+    return DunningTable(aws_client("dynamodb"), TableSettings.from_environment().table_name)
 
 
-@cache
+@per_function
 def cycle_reader() -> CycleReader:
-    return CycleReader(aws_client("dynamodb"), dunning_settings().table_name)
+    return CycleReader(aws_client("dynamodb"), TableSettings.from_environment().table_name)
 
 
-@cache
+@per_function
 def dunning_messenger() -> AwsMessenger:
-    return AwsMessenger(aws_client("ses"), aws_client("sns"), dunning_settings().notify_from)
+    return AwsMessenger(aws_client("ses"), aws_client("sns"), MessengerSettings.from_environment().notify_from)
 
 
-@cache
+@per_function
 def dunning_commands() -> DunningCommands:
-    settings = dunning_settings()
+    settings = dunning_commands_settings()
     dynamodb = aws_client("dynamodb")
     return DunningCommands(
         store=DunningCommandsTable(dynamodb, settings.table_name),
@@ -240,7 +283,7 @@ def dunning_commands() -> DunningCommands:
     )
 
 
-@cache
+@per_function
 def dunning_review() -> DunningReview:
     settings = dunning_settings()
     return DunningReview(
@@ -255,30 +298,31 @@ def dunning_review() -> DunningReview:
 
 
 def reset() -> None:
-    """Forget every composition root (and boto3 client): the next invocation is a cold start."""
-    for factory in (
-        aws_client,
-        allocation_policies,
-        bank_profile_store,
-        planner_service,
-        chunk_loader_service,
-        bank_file_service,
-        manual_payments_settings,
-        direct_debit_settings,
-        direct_debit_service,
-        collection_table,
-        manual_payments,
-        ledger_reader,
-        account_journal,
-        outbox_publisher,
-        ledger_verifier,
-        daily_run_settings,
-        daily_run_planner,
-        dunning_settings,
-        dunning_table,
-        cycle_reader,
-        dunning_messenger,
-        dunning_review,
-        dunning_commands,
-    ):
-        factory.cache_clear()
+    """Forget every composition root (and boto3 client) of every function: the next invocation is a cold start."""
+    for build in _CACHES:
+        build.cache_clear()
+
+
+# What each function of the topology builds at cold start: every factory its handler and its routes call. A test
+# builds them for each function from only the environment CDK gives it (tests/infra/test_function_environments.py);
+# a function missing here fails tests/unit/test_function_settings.py.
+COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
+    "plan_inbound_file": (planner_service,),
+    "load_file_chunk": (chunk_loader_service,),
+    "load_bank_file": (bank_file_service,),
+    "api": (ledger_reader, account_journal),
+    "payments_api": (manual_payments_settings, manual_payments, bank_profile_store),
+    "direct_debits": (direct_debit_settings, direct_debit_service, collection_table),
+    "plan_daily_run": (daily_run_settings, daily_run_planner),
+    "dunning_worker": (dunning_review,),
+    "dunning_api": (dunning_commands, dunning_table, cycle_reader),
+    "send_deferred_sms": (deferred_sms_settings, dunning_table, dunning_messenger),
+    "publish_events": (outbox_publisher,),
+    "verify_ledger": (ledger_verifier,),
+}
+
+
+def cold_start(function: str) -> None:
+    """Build everything ``function`` needs, so that a missing or malformed setting fails its start, not a request."""
+    for factory in COMPOSITION_ROOTS[function]:
+        factory()

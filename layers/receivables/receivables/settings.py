@@ -2,17 +2,19 @@
 
 A missing or malformed variable fails the cold start with a message naming it, not the 10,000th record of a batch.
 Environment variable names come from the topology, so CDK, the local runtime and these models cannot drift apart.
+:data:`FUNCTION_SETTINGS` ties each function of the topology to the settings its composition roots read; each asks
+only for what the function's grants put into its environment (``tests/unit/test_function_settings.py``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from receivables import execution
 from receivables.topology import TOPOLOGY, env_var
 
 _TABLE = env_var("table", TOPOLOGY.table.name)
@@ -43,8 +45,21 @@ class _Settings(BaseModel):
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
-        source = os.environ if environ is None else environ
+        """Validated from ``environ``, or else from the invoked function's environment (``os.environ`` in Lambda)."""
+        source = execution.variables() if environ is None else environ
         return cls.model_validate({k: v for k, v in source.items() if v != ""})
+
+    @classmethod
+    def variables(cls) -> dict[str, bool]:
+        """The environment variables these settings read, each with whether it is required."""
+        read: dict[str, bool] = {}
+        for field in cls.model_fields.values():
+            alias = field.validation_alias
+            names = alias.choices if isinstance(alias, AliasChoices) else [alias]
+            for name in names:
+                if isinstance(name, str):
+                    read[name] = field.is_required()
+        return read
 
 
 class TableSettings(_Settings):
@@ -55,6 +70,8 @@ class LoaderSettings(TableSettings):
     inbound_bucket: str = Field(validation_alias=_INBOUND)
     event_bus_name: str = Field(validation_alias=_BUS)
     rows_per_chunk: int = Field(default=5000, ge=1, le=50_000, validation_alias="ROWS_PER_CHUNK")
+    # Invoices of a chunk written at once (conditional puts in parallel); the chaos replay writes them one by one.
+    ledger_write_workers: int = Field(default=8, ge=1, le=32, validation_alias="LEDGER_WRITE_WORKERS")
 
 
 class PlannerSettings(LoaderSettings):
@@ -79,11 +96,17 @@ class DailyRunSettings(TableSettings):
     dunning_queue_url: str = Field(validation_alias=_DUNNING_QUEUE)
 
 
-class DunningSettings(TableSettings):
+class MessengerSettings(TableSettings):
+    # SES needs a verified sender identity.
+    notify_from: str = Field(default=DEFAULT_NOTIFY_FROM, validation_alias="NOTIFY_FROM")
+
+
+class DunningSettings(MessengerSettings):
+    """The dunning worker: decides and sends every kind of notice, letters included."""
+
     event_bus_name: str = Field(validation_alias=_BUS)
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # letters/<date>/<account>-<cycle>-<step>.pdf
-    # SES needs a verified sender identity; the company name signs every notice.
-    notify_from: str = Field(default=DEFAULT_NOTIFY_FROM, validation_alias="NOTIFY_FROM")
+    # The company name signs every notice.
     company_name: str = Field(default="Örnek Sigorta A.Ş.", validation_alias="COMPANY_NAME")
     review_threads: int = Field(default=8, ge=1, le=32, validation_alias="DUNNING_REVIEW_THREADS")
 
@@ -101,3 +124,33 @@ class PublisherSettings(_Settings):
     """The outbox relay (functions/publish_events): it only puts events on the bus."""
 
     event_bus_name: str = Field(validation_alias=_BUS)
+
+
+class DunningCommandsSettings(TableSettings):
+    """The dunning API: holds, promises, plans, tasks and configuration in the table; review requests on the bus. It
+    sends nothing itself, so it has no outbound bucket."""
+
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
+class DeferredSmsSettings(MessengerSettings):
+    """The deferred SMS sender: reads and finishes the contacts that waited in the table and sends them through SNS;
+    nothing on the bus, no letters."""
+
+
+# Each function of the topology → the settings its composition roots read at cold start. Adding a function is a line
+# here; a function missing from this mapping fails tests/unit/test_function_settings.py.
+FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
+    "plan_inbound_file": PlannerSettings,
+    "load_file_chunk": LoaderSettings,
+    "load_bank_file": BankFileSettings,
+    "api": TableSettings,
+    "payments_api": PaymentsApiSettings,
+    "direct_debits": DirectDebitSettings,
+    "plan_daily_run": DailyRunSettings,
+    "dunning_worker": DunningSettings,
+    "dunning_api": DunningCommandsSettings,
+    "send_deferred_sms": DeferredSmsSettings,
+    "publish_events": PublisherSettings,
+    "verify_ledger": TableSettings,
+}

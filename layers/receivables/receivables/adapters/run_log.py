@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from receivables.adapters.attributes import is_condition_failure
+
 _KEY = {"pk": {"S": "RUN#daily"}, "sk": {"S": "STATE"}}
 
 
@@ -19,6 +23,14 @@ class RunLogTable:
         return date.fromisoformat(item["last_planned"]["S"]) if item else None
 
     def record_planned(self, business_date: date, accounts: int) -> None:
+        """Record the run; a run of the same or a later date recorded meanwhile (a concurrent duplicate) stands."""
+        try:
+            self._record(business_date, accounts)
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+    def _record(self, business_date: date, accounts: int) -> None:
         self._client.update_item(
             TableName=self._table,
             Key=_KEY,

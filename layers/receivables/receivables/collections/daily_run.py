@@ -71,6 +71,8 @@ class DailyRunPlanner:
         """Select the accounts due and queue them, ``ACCOUNTS_PER_MESSAGE`` to a message, for review on
         ``business_date`` (``run_at``: the scheduled time, which decides quiet hours for SMS)."""
         dates = dates_to_plan(self._log.last_planned(), business_date)
+        if not dates:  # planned already (a schedule fired twice, a retry after the run recorded itself)
+            return DailyRunSummary(business_date, (), 0)
         count = 0
         batch: list[str] = []
         messages: list[dict[str, Any]] = []

@@ -199,9 +199,40 @@ def context() -> FakeContext:
     return FakeContext()
 
 
+@contextlib.contextmanager
+def cancelled_transactions_leave_no_stream_records() -> Iterator[None]:
+    """moto rolls a cancelled TransactWriteItems back by putting a copy of each table taken before it, stream shard
+    included, while the stream's readers keep the live shard: they see the cancelled writes as if committed (an
+    outbox event of a refused plan gets published) and nothing written afterwards. DynamoDB streams only what
+    committed; this keeps the live shard in place and drops what the cancelled transaction added to it."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        names = {op["TableName"] for item in transact_items for op in item.values() if "TableName" in op}
+        shards = {name: backend.tables[name].stream_shard for name in names if name in backend.tables}
+        lengths = {name: len(shard.items) for name, shard in shards.items() if shard is not None}
+        try:
+            original(backend, transact_items)
+        except Exception:
+            for name, shard in shards.items():
+                if shard is not None:
+                    del shard.items[lengths[name] :]
+                    backend.tables[name].stream_shard = shard
+                    shard.table = backend.tables[name]
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    with mock_aws():
+    with mock_aws(), cancelled_transactions_leave_no_stream_records():
         region = "eu-central-1"
         s3 = boto3.client("s3", region_name=region)
         sqs = boto3.client("sqs", region_name=region)

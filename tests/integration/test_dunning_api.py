@@ -16,16 +16,13 @@ from receivables import bootstrap
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.dunning_commands_table import DunningCommandsTable
 from receivables.adapters.ledger_table import LedgerTable
-from receivables.adapters.messaging import EventBridgePublisher
 from receivables.api.app import build
 from receivables.api.dunning_routes import router
 from receivables.dunning.collectors import task_priority
 from receivables.dunning.commands import DunningCommands, DunningConflictError, StoredConfig, UnknownRecordError
 from receivables.dunning.config import DEFAULT_CONFIG
 from receivables.dunning.records import HoldRecord, TaskRecord
-from receivables.topology import TOPOLOGY
 
-from tests.integration.conftest import physical
 from tests.integration.test_loading_pipeline import drop
 
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
@@ -77,14 +74,16 @@ class Api:
         return {k: json.loads(v["S"]) for k, v in self.record(pk, sk).get("holds", {}).get("M", {}).items()}
 
     def reviews(self):
-        return [e["detail"] for e in self.stack.bus_events() if e.get("detail-type") == "DunningReviewRequested"]
+        """The reviews relayed from the outbox; each carries the id consumers de-duplicate by, checked, left out."""
+        details = [e["detail"] for e in self.stack.bus_events() if e.get("detail-type") == "DunningReviewRequested"]
+        assert all(detail.pop("event_id") for detail in details)
+        return details
 
 
 def commands_on(stack, store=None) -> DunningCommands:
     counter = itertools.count(1)
     return DunningCommands(
         store=store or DunningCommandsTable(stack.dynamodb, stack.table),
-        events=EventBridgePublisher(stack.events, physical("bus", TOPOLOGY.event_bus), "receivables.dunning"),
         clock=BusinessClock("Europe/Istanbul", TODAY),
         new_id=lambda prefix: f"{prefix}{next(counter):03d}",
     )

@@ -108,10 +108,10 @@ def test_queues_bus_email_and_sms_each_need_their_grant() -> None:
     assert "sqs:SendMessage on queue 'file-chunks'" in message and 'send_to_queues=("file-chunks",)' in message
 
     entry = {"Source": "s", "DetailType": "d", "Detail": "{}", "EventBusName": BUS}
-    Guarded("dunning_api").call("events", "put_events", {"Entries": [{}], "FailedEntryCount": 0}, Entries=[entry])
+    Guarded("load_bank_file").call("events", "put_events", {"Entries": [{}], "FailedEntryCount": 0}, Entries=[entry])
     assert "put_events=True" in refused("send_deferred_sms", "events", "put_events", Entries=[entry])
     default_bus = refused(
-        "dunning_api", "events", "put_events", Entries=[{k: v for k, v in entry.items() if k != "EventBusName"}]
+        "load_bank_file", "events", "put_events", Entries=[{k: v for k, v in entry.items() if k != "EventBusName"}]
     )
     assert "bus 'default'" in default_bus
 

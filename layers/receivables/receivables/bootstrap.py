@@ -277,7 +277,6 @@ def dunning_commands() -> DunningCommands:
     dynamodb = aws_client("dynamodb")
     return DunningCommands(
         store=DunningCommandsTable(dynamodb, settings.table_name),
-        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DUNNING_SOURCE),
         clock=_clock(settings),
         new_id=TableSequence(dynamodb, settings.table_name),
     )

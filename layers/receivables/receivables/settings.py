@@ -87,7 +87,7 @@ class BankFileSettings(TableSettings):
 
 
 class PaymentsApiSettings(TableSettings):
-    event_bus_name: str = Field(validation_alias=_BUS)
+    # No bus: the events of what people do with payments go out from the journal (the outbox relay).
     inbound_bucket: str = Field(validation_alias=_INBOUND)  # bank profiles: config/banks/<bank_id>.json
 
 
@@ -127,10 +127,9 @@ class PublisherSettings(_Settings):
 
 
 class DunningCommandsSettings(TableSettings):
-    """The dunning API: holds, promises, plans, tasks and configuration in the table; review requests on the bus. It
-    sends nothing itself, so it has no outbound bucket."""
-
-    event_bus_name: str = Field(validation_alias=_BUS)
+    """The dunning API: holds, promises, plans, tasks and configuration in the table. It sends nothing itself (no
+    outbound bucket), and its review requests are written with each change and published by the outbox relay (no
+    bus)."""
 
 
 class DeferredSmsSettings(MessengerSettings):

@@ -329,7 +329,7 @@ TOPOLOGY = Topology(
                     )
                 ),
             ),
-            grants=Grants(table=Access.READ_WRITE, put_events=True, buckets={"inbound": Access.READ_WRITE}),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ_WRITE}),
             memory_mb=512,
             timeout_seconds=29,
         ),
@@ -428,7 +428,7 @@ TOPOLOGY = Topology(
                     )
                 ),
             ),
-            grants=Grants(table=Access.READ_WRITE, put_events=True),
+            grants=Grants(table=Access.READ_WRITE),
             memory_mb=512,
             timeout_seconds=29,
         ),

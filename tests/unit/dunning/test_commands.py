@@ -92,7 +92,13 @@ class MemoryDunningStore:
         return self.configs.get(version)
 
     # -- writes
-    def create_hold(self, hold):
+    def committed(self, events):
+        """A write went through: the events written with it are what the outbox relay publishes."""
+        self.writes += 1
+        for event in events:
+            self.outbox.publish(event.detail_type, event.detail)
+
+    def create_hold(self, hold, *, events=()):
         if hold.hold_id in self.holds:
             raise DunningConflictError(f"hold id {hold.hold_id} is taken")
         if hold.level == "customer":
@@ -105,9 +111,9 @@ class MemoryDunningStore:
                 account, holds={**account.holds, hold.hold_id: hold}
             )
         self.holds[hold.hold_id] = hold
-        self.writes += 1
+        self.committed(events)
 
-    def release_hold(self, before, after):
+    def release_hold(self, before, after, *, events=()):
         if self.holds.get(before.hold_id) != before:
             raise DunningConflictError(f"hold {before.hold_id} changed meanwhile")
         self.holds[before.hold_id] = after
@@ -117,7 +123,7 @@ class MemoryDunningStore:
             account = self._account(before.account_id)
             holds = {k: v for k, v in account.holds.items() if k != before.hold_id}
             self.accounts[account.account_id] = dataclasses.replace(account, holds=holds)
-        self.writes += 1
+        self.committed(events)
 
     def _check_promise(self, promise):
         if promise.promise_id in self.promises:
@@ -130,12 +136,12 @@ class MemoryDunningStore:
         account = self.accounts[promise.account_id]
         self.accounts[promise.account_id] = dataclasses.replace(account, promise=promise)
 
-    def create_promise(self, promise):
+    def create_promise(self, promise, *, events=()):
         self._check_promise(promise)
         self._store_promise(promise)
-        self.writes += 1
+        self.committed(events)
 
-    def create_plan(self, plan, entry):
+    def create_plan(self, plan, entry, *, events=()):
         self.entries = [*getattr(self, "entries", []), entry]
         account = self._account(plan.account_id)
         for item_id, amount in plan.restructured.items():
@@ -159,16 +165,16 @@ class MemoryDunningStore:
             )
         self.plans[plan.plan_id] = plan
         self.accounts[plan.account_id] = dataclasses.replace(account, plan=plan)
-        self.writes += 1
+        self.committed(events)
 
-    def update_task(self, before, after, *, promise=None):
+    def update_task(self, before, after, *, promise=None, events=()):
         if self.task_records.get(before.task_id) != before:
             raise DunningConflictError(f"task {before.task_id} changed meanwhile")
         if promise is not None:
             self._check_promise(promise)
             self._store_promise(promise)
         self.task_records[before.task_id] = after
-        self.writes += 1
+        self.committed(events)
 
     def save_config(self, stored, *, replaces):
         if self.current != replaces or stored.config.version in self.configs:
@@ -245,9 +251,8 @@ def events() -> MemoryEvents:
 @pytest.fixture
 def commands(store, events) -> DunningCommands:
     counter = itertools.count(1)
-    return DunningCommands(
-        store=store, events=events, clock=FixedClock(TODAY), new_id=lambda prefix: f"{prefix}{next(counter)}"
-    )
+    store.outbox = events  # what the store commits with its events, the relay publishes
+    return DunningCommands(store=store, clock=FixedClock(TODAY), new_id=lambda prefix: f"{prefix}{next(counter)}")
 
 
 def refused(call, field: str | None = None, match: str = "") -> DunningRequestError:

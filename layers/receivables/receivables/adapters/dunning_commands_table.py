@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.attributes import transact_write
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
-from receivables.adapters.journal_table import entry_record, entry_ref
+from receivables.adapters.journal_table import OUTBOX_DAYS, entry_record, entry_ref, outbox_record
 from receivables.adapters.ledger_table import (
     account_item_entries,
     account_key,
@@ -30,6 +31,7 @@ from receivables.adapters.ledger_table import (
 )
 from receivables.domain.journal import JournalEntry
 from receivables.domain.money import ZERO, format_money
+from receivables.domain.outbox import Event
 from receivables.dunning.commands import (
     DunningAccount,
     DunningConflictError,
@@ -39,6 +41,7 @@ from receivables.dunning.commands import (
 )
 from receivables.dunning.config import DunningConfig
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.payments.operations import new_entry_id
 
 CONFIG_PK = "CONFIG#dunning"
 
@@ -267,7 +270,7 @@ class DunningCommandsTable:
         return _stored_config(record) if record else None
 
     # -- holds ----------------------------------------------------------------------------------------------------
-    def create_hold(self, hold: HoldRecord) -> None:
+    def create_hold(self, hold: HoldRecord, *, events: Sequence[Event] = ()) -> None:
         mirror = holds_mirror_key(hold)
         target = f"customer {hold.customer_id}" if hold.level == "customer" else f"account {hold.account_id}"
         # The customer's holds live beside the customer record, which every customer file rewrites whole.
@@ -287,6 +290,7 @@ class DunningCommandsTable:
                 },
             ],
             [f"hold id {hold.hold_id} is taken", UnknownRecordError(f"{target} not found")],
+            events,
         )
 
     def _ensure_holds_map(self, key: AttributeMap, *, create: bool = False) -> None:
@@ -304,7 +308,7 @@ class DunningCommandsTable:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
 
-    def release_hold(self, before: HoldRecord, after: HoldRecord) -> None:
+    def release_hold(self, before: HoldRecord, after: HoldRecord, *, events: Sequence[Event] = ()) -> None:
         mirror = holds_mirror_key(before)
         self._transact(
             [
@@ -323,6 +327,7 @@ class DunningCommandsTable:
                 f"hold {before.hold_id} changed meanwhile; read it again",
                 f"the record hold {before.hold_id} is on is gone",
             ],
+            events,
         )
 
     # -- promises -------------------------------------------------------------------------------------------------
@@ -347,11 +352,11 @@ class DunningCommandsTable:
             f"account {promise.account_id} got an open promise meanwhile",
         ]
 
-    def create_promise(self, promise: PromiseRecord) -> None:
-        self._transact(self._promise_writes(promise), self._promise_failures(promise))
+    def create_promise(self, promise: PromiseRecord, *, events: Sequence[Event] = ()) -> None:
+        self._transact(self._promise_writes(promise), self._promise_failures(promise), events)
 
     # -- plans ----------------------------------------------------------------------------------------------------
-    def create_plan(self, plan: PlanRecord, entry: JournalEntry) -> None:
+    def create_plan(self, plan: PlanRecord, entry: JournalEntry, *, events: Sequence[Event] = ()) -> None:
         writes: list[dict[str, Any]] = [{"Put": self._put_new(plan_key(plan.plan_id), "plan", plan)}]
         failures: list[str | Exception] = [f"plan id {plan.plan_id} is taken"]
         ref = entry_ref(entry)
@@ -414,10 +419,17 @@ class DunningCommandsTable:
             }
         )
         failures.append(f"journal entry {entry.entry_id} exists")
-        self._transact(writes, failures)
+        self._transact(writes, failures, events)
 
     # -- tasks ----------------------------------------------------------------------------------------------------
-    def update_task(self, before: TaskRecord, after: TaskRecord, *, promise: PromiseRecord | None = None) -> None:
+    def update_task(
+        self,
+        before: TaskRecord,
+        after: TaskRecord,
+        *,
+        promise: PromiseRecord | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
         update = self._replace_doc(task_key(before.task_id), before, after)
         if after.status in ("open", "claimed"):
             update["UpdateExpression"] += ", gsi2pk = :gp, gsi2sk = :gs"
@@ -432,7 +444,7 @@ class DunningCommandsTable:
         if promise is not None:
             writes += self._promise_writes(promise)
             failures += self._promise_failures(promise)
-        self._transact(writes, failures)
+        self._transact(writes, failures, events)
 
     # -- configuration --------------------------------------------------------------------------------------------
     def save_config(self, stored: StoredConfig, *, replaces: int | None) -> None:
@@ -488,9 +500,25 @@ class DunningCommandsTable:
             "ExpressionAttributeValues": {":new": _s(after.model_dump_json()), ":old": _s(before.model_dump_json())},
         }
 
-    def _transact(self, writes: list[dict[str, Any]], failures: list[str | Exception]) -> None:
+    def _transact(
+        self, writes: list[dict[str, Any]], failures: list[str | Exception], events: Sequence[Event] = ()
+    ) -> None:
         """Write all or nothing; a failed condition becomes the matching entry of ``failures`` (an exception to
-        raise, or the message of a ``DunningConflictError``)."""
+        raise, or the message of a ``DunningConflictError``). ``events`` go in the same transaction (the outbox)."""
+        if events:
+            origin = new_entry_id()
+            expires = int(time.time()) + OUTBOX_DAYS * 86_400
+            writes = [
+                *writes,
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": outbox_record(origin, events, expires),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+            failures = [*failures, f"outbox record {origin} exists"]
         try:
             transact_write(self._client, writes)
         except ClientError as error:

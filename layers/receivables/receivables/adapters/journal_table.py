@@ -20,6 +20,7 @@ from typing import Any
 
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
+from receivables.domain.outbox import Event
 
 JOURNAL_PREFIX = "JRNL#"
 
@@ -70,7 +71,7 @@ def _posting(line: dict[str, str]) -> Posting:
     )
 
 
-def entry_record(entry: JournalEntry, events: Sequence[tuple[str, dict[str, Any]]] = ()) -> AttributeMap:
+def entry_record(entry: JournalEntry, events: Sequence[Event] = ()) -> AttributeMap:
     record: AttributeMap = {
         **entry_key(entry.account_id, entry_sort_key(entry)),
         "entity": {"S": "journal_entry"},
@@ -88,12 +89,17 @@ def entry_record(entry: JournalEntry, events: Sequence[tuple[str, dict[str, Any]
     return record
 
 
-def outbox_json(origin: str, events: Sequence[tuple[str, dict[str, Any]]]) -> str:
+def outbox_json(origin: str, events: Sequence[Event]) -> str:
     """Events as the publisher reads them; each carries an id (origin + position) that consumers may dedupe by."""
     return json.dumps(
         [
-            {"id": f"{origin}:{n}", "detail_type": detail_type, "detail": {**detail, "event_id": f"{origin}:{n}"}}
-            for n, (detail_type, detail) in enumerate(events)
+            {
+                "id": f"{origin}:{n}",
+                "source": event.source,
+                "detail_type": event.detail_type,
+                "detail": {**event.detail, "event_id": f"{origin}:{n}"},
+            }
+            for n, event in enumerate(events)
         ],
         default=str,
         sort_keys=True,
@@ -255,3 +261,18 @@ class AccountJournal:
 
 def _only_item(entry: JournalEntry, item_id: str) -> JournalEntry:
     return entry.model_copy(update={"postings": tuple(p for p in entry.postings if p.item_id == item_id)})
+
+
+OUTBOX_DAYS = 7  # an outbox record has done its work once the stream carried it (24 h); then it expires
+
+
+def outbox_record(origin: str, events: Sequence[Event], expires_at: int) -> AttributeMap:
+    """A record that only carries events, for a transaction that writes no journal entry (a hold, a promise): put in
+    the same transaction, published from the stream, expired by TTL."""
+    return {
+        "pk": {"S": f"OUTBOX#{origin}"},
+        "sk": {"S": "EVENTS"},
+        "entity": {"S": "outbox"},
+        "outbox": {"S": outbox_json(origin, events)},
+        "expires_at": {"N": str(expires_at)},
+    }

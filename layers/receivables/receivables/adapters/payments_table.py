@@ -25,12 +25,13 @@ from receivables.adapters.ledger_table import account_item_entries, account_key,
 from receivables.domain.iban import normalise_iban
 from receivables.domain.journal import JournalEntry, PostingKind, Side
 from receivables.domain.money import format_money
+from receivables.domain.outbox import Event
 from receivables.domain.text import fold
 from receivables.dunning.records import HoldRecord
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState, PendingOperation
 from receivables.payments.allocation import FIFO, AllocationPolicy
 from receivables.payments.matching import AccountRef, ItemRef
-from receivables.payments.operations import Event, StepWrite
+from receivables.payments.operations import StepWrite
 from receivables.payments.ports import (
     AllocationRecord,
     ConcurrentUpdateError,
@@ -462,7 +463,7 @@ class PaymentsTable:
                     }
                 }
             )
-        events = [(e.detail_type, dict(e.detail)) for e in write.events]
+        events = list(write.events)
         for n, entry in enumerate(write.entries):
             last = n == len(write.entries) - 1
             writes.append(
@@ -610,7 +611,7 @@ class PaymentsTable:
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": entry_record(entry, [(e.detail_type, dict(e.detail)) for e in events]),
+                            "Item": entry_record(entry, list(events)),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },

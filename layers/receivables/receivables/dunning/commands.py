@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
 from receivables.domain.money import CENT, MAX_INTEGER_DIGITS, ZERO, format_money
+from receivables.domain.outbox import Event
 from receivables.dunning.config import DEFAULT_CONFIG, DunningConfig, FieldDefinition
 from receivables.dunning.engine import CLOSED_STATUSES
 from receivables.dunning.plans import PlanError, split_installments
@@ -35,10 +36,10 @@ from receivables.dunning.records import (
     TaskOutcome,
     TaskRecord,
 )
-from receivables.loading.ports import EventPublisher
 from receivables.payments.operations import new_entry_id
 
 REVIEW_REQUESTED = "DunningReviewRequested"
+EVENT_SOURCE = "receivables.dunning"
 HOLD_LEVELS: tuple[HoldLevel, ...] = ("customer", "account", "subscription", "item")
 MAX_TEXT = 500  # reasons and notes: the same cap as every free-text field (keeps records far below 400 KB)
 MAX_WHO = 128
@@ -167,26 +168,34 @@ class DunningCommandStore(Protocol):
     def config_version(self, version: int) -> StoredConfig | None: ...
 
     # -- writes
-    def create_hold(self, hold: HoldRecord) -> None:
+    def create_hold(self, hold: HoldRecord, *, events: Sequence[Event] = ()) -> None:
         """Store the hold and mirror it onto its customer (customer level) or account record, together."""
         ...
 
-    def release_hold(self, before: HoldRecord, after: HoldRecord) -> None:
+    def release_hold(self, before: HoldRecord, after: HoldRecord, *, events: Sequence[Event] = ()) -> None:
         """Replace ``before`` (as read) by ``after`` and take the hold off its mirror, together."""
         ...
 
-    def create_promise(self, promise: PromiseRecord) -> None:
+    def create_promise(self, promise: PromiseRecord, *, events: Sequence[Event] = ()) -> None:
         """Store the promise and mirror it onto the account, unless the account has an open promise."""
         ...
 
-    def create_plan(self, plan: PlanRecord, entry: JournalEntry) -> None:
+    def create_plan(self, plan: PlanRecord, entry: JournalEntry, *, events: Sequence[Event] = ()) -> None:
         """Store the plan; close each restructured item, provided its open amount is still the one in
         ``plan.restructured``; create the installment items; mirror the plan onto the account unless one is active;
         post ``entry`` (the restructured amounts) to the journal. All or nothing."""
         ...
 
-    def update_task(self, before: TaskRecord, after: TaskRecord, *, promise: PromiseRecord | None = None) -> None:
-        """Replace ``before`` (as read) by ``after``, with ``create_promise(promise)`` in the same transaction."""
+    def update_task(
+        self,
+        before: TaskRecord,
+        after: TaskRecord,
+        *,
+        promise: PromiseRecord | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """Replace ``before`` (as read) by ``after``, with ``create_promise(promise)`` in the same transaction.
+        ``events`` (every write method's): written in the same transaction, published once it committed."""
         ...
 
     def save_config(self, stored: StoredConfig, *, replaces: int | None) -> None:
@@ -207,12 +216,10 @@ class DunningCommands:
         self,
         *,
         store: DunningCommandStore,
-        events: EventPublisher,
         clock: Clock,
         new_id: Callable[[str], str] = random_id,
     ) -> None:
         self._store = store
-        self._events = events
         self._clock = clock
         self._new_id = new_id
 
@@ -256,8 +263,9 @@ class DunningCommands:
             created_by=created_by,
             audit=(AuditEntry(at=self._clock.now(), by=created_by, what=what),),
         )
-        self._store.create_hold(hold)
-        self._review(self._held_accounts(hold), f"{level} hold {hold.hold_id} on {target_id}")
+        self._store.create_hold(
+            hold, events=_review(self._held_accounts(hold), f"{level} hold {hold.hold_id} on {target_id}")
+        )
         return hold
 
     def release_hold(self, hold_id: str, *, by: str = "api") -> HoldRecord:
@@ -273,8 +281,8 @@ class DunningCommands:
                 "audit": (*hold.audit, AuditEntry(at=self._clock.now(), by=by, what="released")),
             }
         )
-        self._store.release_hold(hold, released)
-        self._review(self._held_accounts(hold), f"{hold.level} hold {hold_id} on {hold.target_id} released")
+        reason = f"{hold.level} hold {hold_id} on {hold.target_id} released"
+        self._store.release_hold(hold, released, events=_review(self._held_accounts(hold), reason))
         return released
 
     def hold(self, hold_id: str) -> HoldRecord:
@@ -313,8 +321,8 @@ class DunningCommands:
     ) -> PromiseRecord:
         """A promise to pay ``amount`` by ``date``: dunning pauses until then (+ the configured grace days)."""
         promise = self._new_promise(account_id, amount, date, _who(created_by, "created_by"))
-        self._store.create_promise(promise)
-        self._review([account_id], f"promise {promise.promise_id} to pay {format_money(amount)} by {date.isoformat()}")
+        reason = f"promise {promise.promise_id} to pay {format_money(amount)} by {date.isoformat()}"
+        self._store.create_promise(promise, events=_review([account_id], reason))
         return promise
 
     def promise(self, promise_id: str) -> PromiseRecord:
@@ -450,8 +458,8 @@ class DunningCommands:
             cause=Cause(kind="api", source=f"POST /accounts/{account_id}/plans", actor=created_by),
             postings=tuple(restructured),
         )
-        self._store.create_plan(plan, entry)
-        self._review([account_id], f"plan {plan_id}: {format_money(total)} in {installments} installments")
+        reason = f"plan {plan_id}: {format_money(total)} in {installments} installments"
+        self._store.create_plan(plan, entry, events=_review([account_id], reason))
         return plan
 
     def plan(self, plan_id: str) -> PlanRecord:
@@ -501,8 +509,8 @@ class DunningCommands:
         done = task.model_copy(
             update={"status": "done", "outcome": outcome, "note": note, "closed_on": self._clock.today()}
         )
-        self._store.update_task(task, done, promise=made)
-        self._review([task.account_id], f"task {task_id}: {outcome}" + (f" ({made.promise_id})" if made else ""))
+        reason = f"task {task_id}: {outcome}" + (f" ({made.promise_id})" if made else "")
+        self._store.update_task(task, done, promise=made, events=_review([task.account_id], reason))
         return done, made
 
     # -- configuration ----------------------------------------------------------------------------------------
@@ -540,10 +548,13 @@ class DunningCommands:
         self._store.save_config(new, replaces=stored.config.version if stored else None)
         return new
 
-    # -- events -----------------------------------------------------------------------------------------------
-    def _review(self, account_ids: Sequence[str], reason: str) -> None:
-        if account_ids:
-            self._events.publish(REVIEW_REQUESTED, {"account_ids": sorted(set(account_ids)), "reason": reason})
+
+def _review(account_ids: Sequence[str], reason: str) -> list[Event]:
+    """The review a command asks for, as an event written with the command's own change (the outbox): a function
+    that dies after the write still has the account reviewed at once, not at the next daily run."""
+    if not account_ids:
+        return []
+    return [Event(REVIEW_REQUESTED, {"account_ids": sorted(set(account_ids)), "reason": reason}, source=EVENT_SOURCE)]
 
 
 # ---------------------------------------------------------------- rules

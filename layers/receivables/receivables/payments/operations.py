@@ -12,27 +12,19 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause, JournalEntry, Posting
+from receivables.domain.outbox import Event
 from receivables.payments.account_ledger import AccountLedger, PaymentState, Step
 from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore
 
 MAX_ATTEMPTS = 5  # optimistic retries of one step when another writer changed the account meanwhile
 SUSPENSE_ACCOUNT = "#suspense"  # the journal's account for money no account has taken yet ('#' is in no real id)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An event that must follow a committed change: written with the change, published from it."""
-
-    detail_type: str
-    detail: Mapping[str, Any]
-    source: str = "receivables.payments"
 
 
 @dataclass(slots=True)

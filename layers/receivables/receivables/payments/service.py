@@ -26,12 +26,13 @@ from receivables.direct_debit.service import StatusReportResult
 from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause, PostingKind, on_payment
 from receivables.domain.money import format_money, is_currency
+from receivables.domain.outbox import Event
 from receivables.domain.text import fold
 from receivables.loading.ports import EventPublisher, FileStore, ObjectNotFoundError, StoredObject, flush_events
 from receivables.loading.reports import etag_token, quarantine, write_report
 from receivables.payments.allocation import FIFO, allocate
 from receivables.payments.matching import MatchDecision, MatchMethod, PayerDirectory, match_payer
-from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, Event, Planned, journal_entry
+from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, Planned, journal_entry
 from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore, ProfileSource
 
 EVENT_SOURCE = "receivables.payments"

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
-from receivables.adapters.journal_table import JOURNAL_PREFIX, entry_from_record
+from receivables.adapters.journal_table import entry_from_record
+from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.ledger_table import LedgerExport
 from receivables.loading.reports import read_report_rows
 from receivables.loading.service import REJECTED_PREFIX, REPORT_HEADER

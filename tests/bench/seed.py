@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from receivables.adapters.dynamodb_batches import batch_put
-from receivables.adapters.ledger_table import account_key, customer_record, invoice_record, next_action_partition
+from receivables.adapters.keys import account_key, next_action_partition
+from receivables.adapters.ledger_table import customer_record, invoice_record
 from receivables.domain.records import Customer, Invoice
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from receivables import bootstrap
+from receivables.adapters.payments_table import PayerDirectoryTable
 
 from tests.integration.test_loading_pipeline import CUSTOMERS, INVOICES, drop
 
@@ -323,3 +324,34 @@ def test_a_camt053_entry_without_status_is_booked_and_the_assumption_kept_on_the
     stack.drain(context)
     recorded = [p for p in payments(stack).values() if p.get("notes")]
     assert recorded and all("status" in n["S"].lower() for p in recorded for n in p["notes"]["L"])
+
+
+class OnePerPage:
+    """A DynamoDB client whose Query answers one item per page, as a partition bigger than 1 MB is answered."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def query(self, **request):
+        return self._client.query(**request, Limit=1)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_an_iban_shared_by_several_customers_finds_every_account_on_every_page(stack, context):
+    iban = "TR330006100519786457841326"
+    customers = "customer_id,name,type,city,phone,language,iban\n" + "".join(
+        f"P{n},Payer {n},individual,Ankara,+90532123456{n},tr,{iban}\n" for n in range(1, 4)
+    )
+    invoices = "invoice_id,customer_id,account_id,issue_date,due_date,amount,currency\n" + "".join(
+        f"PI-{n}{k},P{n},PA{n}{k},2026-11-01,2026-11-20,10.00,TRY\n" for n in range(1, 4) for k in (1, 2)
+    )
+    drop(stack, "customers/shared.csv", customers)
+    stack.drain(context)
+    drop(stack, "invoices/shared.csv", invoices)
+    stack.drain(context)
+    directory = PayerDirectoryTable(OnePerPage(stack.dynamodb), stack.table)
+    found = directory.accounts_of_iban(iban)
+    assert sorted(a.account_id for a in found) == ["PA11", "PA12", "PA21", "PA22", "PA31", "PA32"]
+    assert {a.customer_id for a in found} == {"P1", "P2", "P3"}

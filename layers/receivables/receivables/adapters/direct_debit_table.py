@@ -21,25 +21,25 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
-from receivables.adapters.ledger_table import collection_partitions, customer_key, item_key
+from receivables.adapters.keys import (
+    collection_key,
+    collection_partitions,
+    customer_key,
+    item_key,
+    message_key,
+    run_partition,
+)
 from receivables.direct_debit.model import (
     END_TO_END_PREFIX,
     CollectableItem,
     Collection,
     CollectionMessage,
+    CollectionRecord,
     CollectionStatus,
     Mandate,
     StatusUpdate,
 )
 from receivables.domain.money import format_money
-
-
-def message_key(run_date: date, message_id: str) -> AttributeMap:
-    return {"pk": _s(f"DDRUN#{run_date.isoformat()}"), "sk": _s(f"MSG#{message_id}")}
-
-
-def collection_key(end_to_end_id: str) -> AttributeMap:
-    return {"pk": _s(f"DD#{end_to_end_id}"), "sk": _s("COLLECTION")}
 
 
 def _pack(collections: Sequence[Collection]) -> bytes:
@@ -151,7 +151,7 @@ class CollectionTable:
                 "FilterExpression": "#state = :open",
                 "ExpressionAttributeNames": {"#state": "state"},
                 "ExpressionAttributeValues": {
-                    ":p": _s(f"DDRUN#{run_date.isoformat()}"),
+                    ":p": _s(run_partition(run_date)),
                     ":m": _s("MSG#"),
                     ":open": _s("open"),
                 },
@@ -295,5 +295,20 @@ class CollectionTable:
         )
         return True
 
-    def collection(self, end_to_end_id: str) -> AttributeMap | None:
-        return self._client.get_item(TableName=self._table, Key=collection_key(end_to_end_id)).get("Item")
+    def collection(self, end_to_end_id: str) -> CollectionRecord | None:
+        record = self._client.get_item(TableName=self._table, Key=collection_key(end_to_end_id)).get("Item")
+        if record is None:
+            return None
+        return CollectionRecord(
+            end_to_end_id=record["end_to_end_id"]["S"],
+            message_id=record["message_id"]["S"],
+            bank_id=record["bank_id"]["S"],
+            item_id=record["item_id"]["S"],
+            account_id=record["account_id"]["S"],
+            amount=Decimal(record["amount"]["N"]),
+            currency=record["currency"]["S"],
+            collection_date=date.fromisoformat(record["collection_date"]["S"]),
+            mandate_id=record["mandate_id"]["S"],
+            status=record["status"]["S"],
+            reason=record.get("status_reason", {}).get("S"),
+        )

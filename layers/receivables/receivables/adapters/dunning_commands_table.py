@@ -22,13 +22,24 @@ from receivables.adapters.attributes import text as _text
 from receivables.adapters.attributes import transact_write
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.journal_table import OUTBOX_DAYS, entry_record, entry_ref, outbox_record
-from receivables.adapters.ledger_table import (
-    account_item_entries,
+from receivables.adapters.keys import (
     account_key,
+    account_partition,
+    customer_holds_key,
     customer_key,
+    customer_partition,
+    dunning_config_key,
+    hold_key,
     item_key,
+    key,
+    plan_key,
+    promise_key,
     subscription_key,
+    subscription_pointer_key,
+    task_key,
+    task_partition,
 )
+from receivables.adapters.ledger_table import account_item_entries
 from receivables.domain.journal import JournalEntry
 from receivables.domain.money import ZERO, format_money
 from receivables.domain.outbox import Event
@@ -43,54 +54,14 @@ from receivables.dunning.config import DunningConfig
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskRecord
 from receivables.payments.operations import new_entry_id
 
-CONFIG_PK = "CONFIG#dunning"
-
 
 def _n(value: Decimal) -> dict[str, str]:
     return {"N": format_money(value)}
 
 
-def _key(pk: str, sk: str) -> AttributeMap:
-    return {"pk": _s(pk), "sk": _s(sk)}
-
-
-def hold_key(hold_id: str) -> AttributeMap:
-    return _key(f"HOLD#{hold_id}", "HOLD")
-
-
-def promise_key(promise_id: str) -> AttributeMap:
-    return _key(f"PROMISE#{promise_id}", "PROMISE")
-
-
-def plan_key(plan_id: str) -> AttributeMap:
-    return _key(f"PLAN#{plan_id}", "PLAN")
-
-
-def task_key(task_id: str) -> AttributeMap:
-    return _key(f"TASK#{task_id}", "TASK")
-
-
-def subscription_pointer_key(subscription_id: str) -> AttributeMap:
-    """Where the loader records which account a subscription bills to (attribute ``account_id``)."""
-    return _key(f"SUBID#{subscription_id}", "SUBSCRIPTION")
-
-
-def customer_holds_key(customer_id: str) -> AttributeMap:
-    return _key(f"CUST#{customer_id}", "HOLDS")
-
-
 def holds_mirror_key(hold: HoldRecord) -> AttributeMap:
     """Where the daily run finds a hold: beside the customer record, or on the account record."""
     return customer_holds_key(hold.customer_id) if hold.level == "customer" else account_key(str(hold.account_id))
-
-
-def config_key(version: int | None) -> AttributeMap:
-    """The current configuration (None) or one version of it."""
-    return _key(CONFIG_PK, "CURRENT" if version is None else f"V#{version:08d}")
-
-
-def task_partition(group: str, status: str) -> str:
-    return f"TASKS#{group}#{status}"
 
 
 def _doc_record(key: AttributeMap, entity: str, model: Any) -> AttributeMap:
@@ -120,7 +91,7 @@ def installment_record(plan: PlanRecord, n: int) -> AttributeMap:
         "source_line": {"N": str(n)},
         "loaded_on": _s(plan.created_on.isoformat()),
         "journal_key": _s(f"{plan.created_on.isoformat()}#{time.time_ns():019d}-item"),
-        "gsi1pk": _s(f"ACCT#{plan.account_id}"),
+        "gsi1pk": _s(account_partition(plan.account_id)),
         "gsi1sk": _s(f"ITEM#{due}#{installment.item_id}"),
     }
 
@@ -211,7 +182,7 @@ class DunningCommandsTable:
                 "TableName": self._table,
                 "IndexName": "by_account",
                 "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :a)",
-                "ExpressionAttributeValues": {":p": _s(f"CUST#{customer_id}"), ":a": _s("ACCT#")},
+                "ExpressionAttributeValues": {":p": _s(customer_partition(customer_id)), ":a": _s("ACCT#")},
             },
         )
         return [entry["gsi1sk"]["S"].removeprefix("ACCT#") for entry in entries]
@@ -258,7 +229,7 @@ class DunningCommandsTable:
         return [task for task in ordered if task is not None and task.status == status]
 
     def current_config(self) -> StoredConfig | None:
-        record = self._get(config_key(None))
+        record = self._get(dunning_config_key(None))
         if record is None:
             return None
         if "doc" in record:  # CURRENT carries its version's document: one read for the config in force
@@ -266,7 +237,7 @@ class DunningCommandsTable:
         return self.config_version(int(record["version"]["N"]))
 
     def config_version(self, version: int) -> StoredConfig | None:
-        record = self._get(config_key(version))
+        record = self._get(dunning_config_key(version))
         return _stored_config(record) if record else None
 
     # -- holds ----------------------------------------------------------------------------------------------------
@@ -460,7 +431,7 @@ class DunningCommandsTable:
         # exports by entity from counting that version twice.
         current: dict[str, Any] = {
             "TableName": self._table,
-            "Item": {**config_key(None), **attributes, "entity": _s("dunning_config_current")},
+            "Item": {**dunning_config_key(None), **attributes, "entity": _s("dunning_config_current")},
         }
         if replaces is None:
             current["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -473,7 +444,7 @@ class DunningCommandsTable:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": {**config_key(version), **attributes, "entity": _s("dunning_config")},
+                        "Item": {**dunning_config_key(version), **attributes, "entity": _s("dunning_config")},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
@@ -545,7 +516,7 @@ class TableSequence:
     def __call__(self, prefix: str) -> str:
         response = self._client.update_item(
             TableName=self._table,
-            Key=_key(f"SEQ#{prefix}", "SEQ"),
+            Key=key(f"SEQ#{prefix}", "SEQ"),
             UpdateExpression="ADD #n :one",
             ExpressionAttributeNames={"#n": "n"},
             ExpressionAttributeValues={":one": {"N": "1"}},

@@ -20,15 +20,23 @@ from receivables.adapters.attributes import is_condition_failure as _is_conditio
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.attributes import transact_write
-from receivables.adapters.dunning_commands_table import customer_holds_key
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
-from receivables.adapters.ledger_table import (
-    account_item_entries,
+from receivables.adapters.keys import (
     account_key,
+    account_partition,
+    contact_key,
+    customer_holds_key,
     customer_key,
+    cycle_key,
+    cycles_partition,
+    deferred_partition,
+    dunning_config_key,
     item_key,
     next_action_partition,
+    task_key,
+    task_partition,
 )
+from receivables.adapters.ledger_table import account_item_entries
 from receivables.dunning.config import DEFAULT_CONFIG, Channel, DunningConfig
 from receivables.dunning.engine import AccountFacts, CustomerFacts, DunningState, Hold, ItemFacts
 from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
@@ -46,26 +54,9 @@ from receivables.dunning.records import (
 from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
-CONFIG_PK = "CONFIG#dunning"
 _ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id"
 _CLOSED = "restructured"
 MAX_LATE_PAYMENTS_KEPT = 24
-
-
-def contact_key(account_id: str, cycle: int, step: str) -> AttributeMap:
-    return {"pk": _s(f"ACCT#{account_id}"), "sk": _s(f"CONTACT#{cycle:06d}#{step}")}
-
-
-def cycle_key(account_id: str, cycle: int) -> AttributeMap:
-    return {"pk": _s(f"ACCT#{account_id}"), "sk": _s(f"CYCLE#{cycle:06d}")}
-
-
-def task_key(task_id: str) -> AttributeMap:
-    return {"pk": _s(f"TASK#{task_id}"), "sk": _s("TASK")}
-
-
-def deferred_partition(moment: dt.datetime) -> str:
-    return f"DEFERRED#{moment.astimezone(dt.UTC).date().isoformat()}"
 
 
 def _opted_out(attributes: dict[str, str]) -> frozenset[Channel]:
@@ -87,16 +78,16 @@ class DunningTable:
 
     # -- configuration ------------------------------------------------------------------------------------------
     def current_config(self) -> DunningConfig:
-        current = self._client.get_item(
-            TableName=self._table, Key={"pk": _s(CONFIG_PK), "sk": _s("CURRENT")}, ConsistentRead=True
-        ).get("Item")
+        current = self._client.get_item(TableName=self._table, Key=dunning_config_key(None), ConsistentRead=True).get(
+            "Item"
+        )
         if current is None:
             return DEFAULT_CONFIG
         version = int(current["version"]["N"])
         if version not in self._configs:
-            record = self._client.get_item(
-                TableName=self._table, Key={"pk": _s(CONFIG_PK), "sk": _s(f"V#{version:08d}")}, ConsistentRead=True
-            )["Item"]
+            record = self._client.get_item(TableName=self._table, Key=dunning_config_key(version), ConsistentRead=True)[
+                "Item"
+            ]
             self._configs[version] = DunningConfig.model_validate_json(record["doc"]["S"])
         return self._configs[version]
 
@@ -279,7 +270,7 @@ class DunningTable:
                     **task_key(task.task_id),
                     "entity": _s("task"),
                     "doc": _s(task.model_dump_json()),
-                    "gsi2pk": _s(f"TASKS#{task.group}#open"),
+                    "gsi2pk": _s(task_partition(task.group, "open")),
                     "gsi2sk": _s(f"{task.priority}#{task.task_id}"),
                 },
                 ConditionExpression="attribute_not_exists(pk)",
@@ -296,7 +287,7 @@ class DunningTable:
                 {
                     "TableName": self._table,
                     "KeyConditionExpression": "pk = :p AND begins_with(sk, :c)",
-                    "ExpressionAttributeValues": {":p": _s(f"ACCT#{account_id}"), ":c": _s("CONTACT#")},
+                    "ExpressionAttributeValues": {":p": _s(account_partition(account_id)), ":c": _s("CONTACT#")},
                 },
             )
         ]
@@ -320,7 +311,7 @@ class DunningTable:
         found = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
-            ExpressionAttributeValues={":p": _s(f"ACCT#{account_id}"), ":c": _s("CYCLE#")},
+            ExpressionAttributeValues={":p": _s(account_partition(account_id)), ":c": _s("CYCLE#")},
             ScanIndexForward=False,
             Limit=max(1, min(cycles, MAX_CYCLES_SHOWN)),
         )["Items"]
@@ -337,7 +328,7 @@ class DunningTable:
                         # '$' sorts right after '#': every step of the last cycle shown, none of the next one.
                         "KeyConditionExpression": "pk = :p AND sk BETWEEN :first AND :last",
                         "ExpressionAttributeValues": {
-                            ":p": _s(f"ACCT#{account_id}"),
+                            ":p": _s(account_partition(account_id)),
                             ":first": _s(f"CONTACT#{first:06d}#"),
                             ":last": _s(f"CONTACT#{last:06d}$"),
                         },
@@ -373,7 +364,7 @@ class DunningTable:
             values |= {
                 ":day": _s(review_on.isoformat()),
                 ":gp": _s(next_action_partition(review_on, account_id)),
-                ":gs": _s(f"ACCT#{account_id}"),
+                ":gs": _s(account_partition(account_id)),
             }
         else:
             removes += ["next_action_on", "gsi2pk", "gsi2sk"]
@@ -451,7 +442,7 @@ class DunningTable:
                             "promises_kept": {"N": "0"},
                             "promises_broken": {"N": "0"},
                             "explanations": {"L": [_s(change.model_dump_json())] if change else []},
-                            "gsi2pk": _s(f"CYCLES#{strategy}#{state.arm}"),
+                            "gsi2pk": _s(cycles_partition(strategy, state.arm)),
                             "gsi2sk": _s(
                                 f"{decision.business_date.isoformat()}#{decision.account_id}#{state.cycle_number}"
                             ),
@@ -552,7 +543,7 @@ class CycleReader:
                         "IndexName": "next_action",
                         "KeyConditionExpression": "gsi2pk = :p AND gsi2sk >= :since",
                         "ExpressionAttributeValues": {
-                            ":p": _s(f"CYCLES#{strategy}#{arm}"),
+                            ":p": _s(cycles_partition(strategy, arm)),
                             ":since": _s(since.isoformat()),
                         },
                     },

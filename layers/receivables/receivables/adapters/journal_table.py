@@ -19,22 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
+from receivables.adapters.keys import entry_key, item_key, journal_partition, outbox_key
 from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
 from receivables.domain.outbox import Event
-
-JOURNAL_PREFIX = "JRNL#"
-
-
-def journal_partition(account_id: str) -> str:
-    return JOURNAL_PREFIX + account_id
 
 
 def entry_sort_key(entry: JournalEntry) -> str:
     return f"{entry.business_date.isoformat()}#{entry.entry_id}"
-
-
-def entry_key(account_id: str, sort_key: str) -> AttributeMap:
-    return {"pk": {"S": journal_partition(account_id)}, "sk": {"S": sort_key}}
 
 
 def entry_ref(entry: JournalEntry) -> str:
@@ -238,9 +229,9 @@ class AccountJournal:
     ) -> tuple[list[JournalEntry], str | None]:
         low, high = (since.isoformat() if since else "0"), (until.isoformat() if until else "9999-12-31") + "#~"
         if item_id is not None:
-            record = self._client.get_item(
-                TableName=self._table, Key={"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}}, ConsistentRead=True
-            ).get("Item")
+            record = self._client.get_item(TableName=self._table, Key=item_key(item_id), ConsistentRead=True).get(
+                "Item"
+            )
             if record is None or record["account_id"]["S"] != account_id:
                 return [], None
             refs = [r["S"] for r in record.get("journal", {}).get("L", [])]
@@ -270,8 +261,7 @@ def outbox_record(origin: str, events: Sequence[Event], expires_at: int) -> Attr
     """A record that only carries events, for a transaction that writes no journal entry (a hold, a promise): put in
     the same transaction, published from the stream, expired by TTL."""
     return {
-        "pk": {"S": f"OUTBOX#{origin}"},
-        "sk": {"S": "EVENTS"},
+        **outbox_key(origin),
         "entity": {"S": "outbox"},
         "outbox": {"S": outbox_json(origin, events)},
         "expires_at": {"N": str(expires_at)},

@@ -7,7 +7,6 @@ costs more per item than all our validation. Money is stored as DynamoDB numbers
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -20,6 +19,19 @@ from receivables.adapters.attributes import is_condition_failure as _is_conditio
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
+from receivables.adapters.keys import (
+    account_key,
+    account_partition,
+    collection_partition,
+    customer_key,
+    customer_partition,
+    iban_partition,
+    item_key,
+    next_action_partition,
+    next_action_partitions,
+    subscription_key,
+    subscription_pointer_key,
+)
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.ledger import (
     AccountView,
@@ -33,43 +45,6 @@ from receivables.domain.ledger import (
     item_status,
 )
 from receivables.domain.records import Customer, Invoice
-
-NEXT_ACTION_SHARDS = 16  # spreads one busy date over 16 index partitions (see docs/dynamodb.md)
-
-
-def customer_key(customer_id: str) -> AttributeMap:
-    return {"pk": {"S": f"CUST#{customer_id}"}, "sk": {"S": "CUSTOMER"}}
-
-
-def account_key(account_id: str) -> AttributeMap:
-    return {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
-
-
-def item_key(item_id: str) -> AttributeMap:
-    return {"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": "ITEM"}}
-
-
-def subscription_key(account_id: str, subscription_id: str) -> AttributeMap:
-    return {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": f"SUB#{subscription_id}"}}
-
-
-def next_action_partition(day: date, account_id: str) -> str:
-    shard = zlib.crc32(account_id.encode()) % NEXT_ACTION_SHARDS
-    return f"NEXT#{day.isoformat()}#{shard:02d}"
-
-
-def next_action_partitions(day: date) -> list[str]:
-    return [f"NEXT#{day.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
-
-
-def collection_partition(due: date, item_id: str) -> str:
-    """Items a direct debit should collect, by due date: only items of customers with a mandate carry these keys."""
-    shard = zlib.crc32(item_id.encode()) % NEXT_ACTION_SHARDS
-    return f"COLLECT#{due.isoformat()}#{shard:02d}"
-
-
-def collection_partitions(due: date) -> list[str]:
-    return [f"COLLECT#{due.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
 
 
 def invoice_record(
@@ -158,7 +133,7 @@ def item_view(record: AttributeMap) -> ItemView:
 
 
 def iban_lookup_record(iban: str, customer_id: str) -> AttributeMap:
-    return {"pk": _s(f"IBAN#{iban}"), "sk": _s(f"CUST#{customer_id}"), "customer_id": _s(customer_id)}
+    return {"pk": _s(iban_partition(iban)), "sk": _s(customer_partition(customer_id)), "customer_id": _s(customer_id)}
 
 
 def customer_record(customer: Customer, source_file: str, line: int, now: datetime) -> AttributeMap:
@@ -211,7 +186,7 @@ def account_item_entries(client: Any, table: str, account_id: str) -> Iterator[A
             "TableName": table,
             "IndexName": "by_account",
             "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :items)",
-            "ExpressionAttributeValues": {":p": _s(f"ACCT#{account_id}"), ":items": _s("ITEM#")},
+            "ExpressionAttributeValues": {":p": _s(account_partition(account_id)), ":items": _s("ITEM#")},
         },
     )
 
@@ -254,7 +229,7 @@ class LedgerTable:
             return None
         account_ids = [
             r["gsi1sk"]["S"].removeprefix("ACCT#")
-            for r in self._query_index("by_account", "gsi1pk", f"CUST#{customer_id}", "ACCT#")
+            for r in self._query_index("by_account", "gsi1pk", customer_partition(customer_id), "ACCT#")
         ]
         return CustomerView(
             customer_id=record["customer_id"]["S"],
@@ -300,14 +275,14 @@ class LedgerTable:
             "account_type": _s("standard"),
             "opened_on": _s(self._clock.today().isoformat()),
             "source_file": _s(source_file),
-            "gsi1pk": _s(f"CUST#{account.customer_id}"),
-            "gsi1sk": _s(f"ACCT#{account.account_id}"),
+            "gsi1pk": _s(customer_partition(account.customer_id)),
+            "gsi1sk": _s(account_partition(account.account_id)),
         }
         if account.next_action_on:
             record |= {
                 "next_action_on": _s(account.next_action_on.isoformat()),
                 "gsi2pk": _s(next_action_partition(account.next_action_on, account.account_id)),
-                "gsi2sk": _s(f"ACCT#{account.account_id}"),
+                "gsi2sk": _s(account_partition(account.account_id)),
             }
         try:
             self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
@@ -358,7 +333,7 @@ class LedgerTable:
                     ExpressionAttributeValues={
                         ":d": _s(day.isoformat()),
                         ":p": _s(next_action_partition(day, account_id)),
-                        ":s": _s(f"ACCT#{account_id}"),
+                        ":s": _s(account_partition(account_id)),
                     },
                 )
             except ClientError as error:
@@ -400,7 +375,7 @@ class LedgerTable:
                         "first_billed_on": _s(today),
                     },
                     # Which account a subscription bills to, for holds placed on the subscription alone.
-                    {"pk": _s(f"SUBID#{s}"), "sk": _s("SUBSCRIPTION"), "account_id": _s(a)},
+                    {**subscription_pointer_key(s), "account_id": _s(a)},
                 )
             ],
         )

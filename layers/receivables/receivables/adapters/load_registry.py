@@ -7,16 +7,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from receivables.adapters.attributes import transact_write
+from receivables.adapters.keys import chunk_key, file_key
 from receivables.domain.records import FileKind
 from receivables.loading.ports import ChunkTally, FileRecord
-
-
-def _file_key(file_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}}
-
-
-def _chunk_key(file_id: str, index: int) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": f"CHUNK#{index:06d}"}}
 
 
 def _record(item: dict[str, Any]) -> FileRecord:
@@ -47,7 +40,7 @@ class LoadRegistryTable:
 
     def register_file(self, record: FileRecord) -> FileRecord | None:
         item = {
-            **_file_key(record.file_id),
+            **file_key(record.file_id),
             "entity": {"S": "file"},
             "file_id": {"S": record.file_id},
             "bucket": {"S": record.bucket},
@@ -90,7 +83,7 @@ class LoadRegistryTable:
                         "Put": {
                             "TableName": self._table,
                             "Item": {
-                                **_chunk_key(file_id, index),
+                                **chunk_key(file_id, index),
                                 "entity": {"S": "chunk"},
                                 "loaded": {"N": str(tally.loaded)},
                                 "skipped": {"N": str(tally.skipped)},
@@ -102,7 +95,7 @@ class LoadRegistryTable:
                     {
                         "Update": {
                             "TableName": self._table,
-                            "Key": _file_key(file_id),
+                            "Key": file_key(file_id),
                             "UpdateExpression": update,
                             "ExpressionAttributeValues": values,
                             "ConditionExpression": "attribute_exists(pk)",
@@ -122,14 +115,14 @@ class LoadRegistryTable:
         return self.get_file(file_id)
 
     def get_file(self, file_id: str) -> FileRecord | None:
-        item = self._client.get_item(TableName=self._table, Key=_file_key(file_id), ConsistentRead=True).get("Item")
+        item = self._client.get_item(TableName=self._table, Key=file_key(file_id), ConsistentRead=True).get("Item")
         return _record(item) if item else None
 
     def claim_finish(self, file_id: str) -> bool:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_file_key(file_id),
+                Key=file_key(file_id),
                 UpdateExpression="SET #status = :finishing",
                 ConditionExpression="#status = :planned",
                 ExpressionAttributeNames={"#status": "status"},
@@ -145,7 +138,7 @@ class LoadRegistryTable:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_file_key(file_id),
+                Key=file_key(file_id),
                 UpdateExpression="SET #status = :loaded, loaded_at = :at",
                 ConditionExpression="#status <> :loaded",
                 ExpressionAttributeNames={"#status": "status"},

@@ -21,7 +21,18 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.journal_table import JournalReader, entry_record, entry_ref
-from receivables.adapters.ledger_table import account_item_entries, account_key, item_key
+from receivables.adapters.keys import (
+    account_key,
+    collection_key,
+    customer_key,
+    customer_partition,
+    iban_partition,
+    item_key,
+    payment_key,
+    reference_key,
+    remittance_partition,
+)
+from receivables.adapters.ledger_table import account_item_entries
 from receivables.domain.iban import normalise_iban
 from receivables.domain.journal import JournalEntry, PostingKind, Side
 from receivables.domain.money import format_money
@@ -103,14 +114,6 @@ class AllocationPolicyTable:
                 raise ConcurrentUpdateError("allocation policies changed meanwhile; read them again") from error
             raise
         return version + 1
-
-
-def payment_key(payment_id: str) -> AttributeMap:
-    return {"pk": {"S": f"PAY#{payment_id}"}, "sk": {"S": "PAYMENT"}}
-
-
-def reference_key(bank_id: str, reference: str) -> AttributeMap:
-    return {"pk": {"S": f"REF#{bank_id}#{fold(reference)}"}, "sk": {"S": "PAYMENT"}}
 
 
 # A step's writes besides its items: the payment(s), the account, one or two journal entries; DynamoDB allows 100.
@@ -555,7 +558,7 @@ class PaymentsTable:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    "pk": {"S": f"RMT#{facts.content_reference}"},
+                    "pk": {"S": remittance_partition(facts.content_reference)},
                     "sk": {"S": f"PAY#{facts.payment_id}"},
                     "payment_id": {"S": facts.payment_id},
                 },
@@ -567,7 +570,7 @@ class PaymentsTable:
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": f"RMT#{content_reference}"}},
+                "ExpressionAttributeValues": {":p": {"S": remittance_partition(content_reference)}},
             },
         )
         keys = [payment_key(p["payment_id"]["S"]) for p in pointers]
@@ -665,9 +668,7 @@ class PayerDirectoryTable:
         }
 
     def collected_item(self, end_to_end_id: str) -> ItemRef | None:
-        record = self._client.get_item(
-            TableName=self._table, Key={"pk": {"S": f"DD#{end_to_end_id}"}, "sk": {"S": "COLLECTION"}}
-        ).get("Item")
+        record = self._client.get_item(TableName=self._table, Key=collection_key(end_to_end_id)).get("Item")
         if record is None:
             return None
         return ItemRef(
@@ -676,16 +677,20 @@ class PayerDirectoryTable:
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]:
         compact = normalise_iban(iban)
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :p",
-            ExpressionAttributeValues={":p": {"S": f"IBAN#{compact}"}},
+        # Every page: a shared IBAN (a company's, a family's) can name more customers than one page holds.
+        pointers = paginated(
+            self._client.query,
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": iban_partition(compact)}},
+            },
         )
-        customers = [r["customer_id"]["S"] for r in response.get("Items", [])]
+        customers = [r["customer_id"]["S"] for r in pointers]
         current = batch_get(
             self._client,
             self._table,
-            [{"pk": {"S": f"CUST#{c}"}, "sk": {"S": "CUSTOMER"}} for c in customers],
+            [customer_key(c) for c in customers],
             projection="customer_id, iban",
         )
         owners = [r["customer_id"]["S"] for r in current if r.get("iban", {}).get("S") == compact]
@@ -695,9 +700,9 @@ class PayerDirectoryTable:
                 "TableName": self._table,
                 "IndexName": "by_account",
                 "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :a)",
-                "ExpressionAttributeValues": {":p": {"S": f"CUST#{customer_id}"}, ":a": {"S": "ACCT#"}},
+                "ExpressionAttributeValues": {":p": {"S": customer_partition(customer_id)}, ":a": {"S": "ACCT#"}},
             }
-            ids = [r["gsi1sk"]["S"].removeprefix("ACCT#") for r in self._client.query(**request).get("Items", [])]
+            ids = [r["gsi1sk"]["S"].removeprefix("ACCT#") for r in paginated(self._client.query, request)]
             for r in batch_get(self._client, self._table, [account_key(a) for a in ids]):
                 accounts.append(
                     AccountRef(account_id=r["account_id"]["S"], customer_id=customer_id, currency=r["currency"]["S"])

@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from receivables.adapters.dynamodb_batches import AttributeMap, paginated
-from receivables.adapters.journal_table import JOURNAL_PREFIX, entry_from_record
+from receivables.adapters.journal_table import entry_from_record
+from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.payments_table import payment_from_record
 from receivables.domain.journal import Difference, JournalEntry, StoredAccount, StoredItem, StoredPayment, differences
 from receivables.domain.money import ZERO

@@ -4,7 +4,6 @@ collection with the status its bank gave it."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -76,16 +75,4 @@ def get_collection(
     record = bootstrap.collection_table().collection(end_to_end_id.upper())
     if record is None:
         raise NotFoundError(f"no direct debit with end-to-end id {end_to_end_id}")
-    return CollectionView(
-        end_to_end_id=record["end_to_end_id"]["S"],
-        message_id=record["message_id"]["S"],
-        bank_id=record["bank_id"]["S"],
-        item_id=record["item_id"]["S"],
-        account_id=record["account_id"]["S"],
-        amount=Decimal(record["amount"]["N"]),
-        currency=record["currency"]["S"],
-        collection_date=date.fromisoformat(record["collection_date"]["S"]),
-        mandate_id=record["mandate_id"]["S"],
-        status=record["status"]["S"],
-        reason=record.get("status_reason", {}).get("S"),
-    )
+    return CollectionView.model_validate(record.model_dump())

@@ -83,6 +83,23 @@ class Collection(BaseModel):
     remittance: str
 
 
+class CollectionRecord(BaseModel):
+    """A collection as stored: what was sent, in which message, and what the bank answered."""
+
+    model_config = ConfigDict(frozen=True)
+    end_to_end_id: str
+    message_id: str
+    bank_id: str
+    item_id: str
+    account_id: str
+    amount: Decimal
+    currency: str
+    collection_date: date
+    mandate_id: str
+    status: str
+    reason: str | None = None
+
+
 class CollectionMessage(BaseModel):
     """A pain.008 message as sent (or about to be): what its status reports are judged against."""
 

@@ -477,3 +477,16 @@ def test_the_store_reports_a_vanished_target_and_reads_a_current_pointer_without
         Item={"pk": {"S": "CONFIG#dunning"}, "sk": {"S": "CURRENT"}, "version": {"N": "2"}},
     )
     assert store.current_config() == version_two
+
+
+def test_a_plan_of_exactly_one_full_transaction_is_written_with_its_review(api):
+    """90 overdue items + 7 installments + the plan, the account's mirror and the journal entry: DynamoDB's 100 —
+    the review it asks for rides in the journal entry, not in a 101st record."""
+    rows = "".join(f"BIG-{n:03d},C2,A7,2026-10-01,2026-10-{1 + n % 28:02d},1.00,TRY,,\n" for n in range(90))
+    drop(api.stack, "invoices/big.csv", INVOICES.splitlines()[0] + "\n" + rows)
+    api.stack.drain(api.context)
+    api.reviews()
+    status, plan = post_plan(api, account_id="A7", installments=7)
+    assert status == 201, plan
+    assert plan["total"] == "90.00" and len(plan["restructured"]) == 90
+    assert api.reviews() == [{"account_ids": ["A7"], "reason": f"plan {plan['plan_id']}: 90.00 in 7 installments"}]

@@ -384,13 +384,14 @@ class DunningCommandsTable:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": entry_record(entry),
+                    # The review rides in the entry (its outbox): a plan of 100 records has no room for a 101st.
+                    "Item": entry_record(entry, events),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
         )
         failures.append(f"journal entry {entry.entry_id} exists")
-        self._transact(writes, failures, events)
+        self._transact(writes, failures)
 
     # -- tasks ----------------------------------------------------------------------------------------------------
     def update_task(

@@ -138,6 +138,9 @@ def deferred_partition(moment: dt.datetime) -> str:
     return f"DEFERRED#{moment.astimezone(dt.UTC).date().isoformat()}"
 
 
+DAILY_RUN_KEY = key("RUN#daily", "STATE")  # which business date the daily run last planned
+
+
 def dunning_config_key(version: int | None) -> AttributeMap:
     """The current configuration (None) or one version of it."""
     return key(DUNNING_CONFIG_PK, "CURRENT" if version is None else f"V#{version:08d}")

@@ -8,8 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from receivables.adapters.attributes import is_condition_failure
-
-_KEY = {"pk": {"S": "RUN#daily"}, "sk": {"S": "STATE"}}
+from receivables.adapters.keys import DAILY_RUN_KEY as _KEY
 
 
 class RunLogTable:

@@ -489,7 +489,9 @@ def _json_loads(text: str) -> object:
 
 def _json_row(line: int, text: str) -> Row:
     try:
-        record = _json_loads(text.removeprefix("\ufeff"))
+        # Without its terminator, which json would count as a line of its own: a truncated record is reported at
+        # the column where it ends, not at column 1 of a line nobody sees.
+        record = _json_loads(text.removeprefix("\ufeff").rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         return Row(line, problem=f"not a JSON object: {exc.msg} at column {exc.colno}")
     except RecursionError:

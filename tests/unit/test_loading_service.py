@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from receivables.loading.service import ChunkMessage, LoadingService
@@ -121,3 +123,37 @@ def test_only_one_of_two_last_chunks_finishes_the_file():
     svc.plan("in", "invoices/i.csv")
     file_id = ChunkMessage.model_validate(queue.messages[0]).file_id
     assert registry.claim_finish(file_id) is True and registry.claim_finish(file_id) is False
+
+
+class CrashingOnce:
+    """A credit applier whose first call dies, as a function killed between loading items and applying credit."""
+
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+        self.crashed = False
+
+    def apply_credit(self, account_id: str) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise RuntimeError("killed")
+        self.applied.append(account_id)
+
+
+def test_a_chunk_redelivered_after_a_crash_before_credit_was_applied_still_applies_it():
+    from receivables.domain.billing import AccountRef
+
+    svc, files, ledger, queue, _ = service(rows_per_chunk=10)
+    credit = CrashingOnce()
+    svc._credit = credit
+    files.put("in", "customers/c.csv", CUSTOMERS.encode())
+    svc.plan("in", "customers/c.csv")
+    while queue.messages:
+        svc.load_chunk(ChunkMessage.model_validate(queue.messages.pop(0)))
+    ledger.accounts_by_id["A1"] = AccountRef("A1", "C1", "TRY", unapplied_credit=Decimal("50.00"))
+    files.put("in", "invoices/i.csv", (HEADER + "I1,C1,A1,2026-11-01,2026-12-15,30.00,TRY\n").encode())
+    svc.plan("in", "invoices/i.csv")
+    message = ChunkMessage.model_validate(queue.messages.pop(0))
+    with pytest.raises(RuntimeError):
+        svc.load_chunk(message)  # the items were written; the credit was not applied
+    svc.load_chunk(message)  # SQS delivers it again: its own items count as loaded before, and credit still applies
+    assert credit.applied == ["A1"]

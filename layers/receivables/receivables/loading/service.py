@@ -310,14 +310,15 @@ class LoadingService:
         today = self._clock.today()
         ledger.advance_next_action({a: max(d, today) for a, d in plan.next_action_on.items()})
         if self._credit is not None:
-            # Debit → credit: money already received for an account pays what was just billed to it. Accounts whose
-            # items were already there count too: a chunk redelivered after a crash between loading its items and
-            # applying credit must still apply it (a no-op where nothing is left to apply).
+            # Debit → credit: money already received for an account pays what was just billed to it. Items this
+            # file loaded in an earlier attempt count too: a chunk redelivered after a crash between loading its
+            # items and applying credit must still apply it (a no-op where nothing is left to apply).
+            invoices_by_line = dict(parsed)
             created = {
                 d.invoice.account_id
                 for d in plan.new_items
                 if d.invoice.invoice_id not in already or already[d.invoice.invoice_id].invoice == d.invoice
-            }
+            } | {invoices_by_line[line].account_id for line in plan.loaded_before}
             for account_id in sorted(created):
                 if account_id in accounts and accounts[account_id].unapplied_credit > 0:
                     self._credit.apply_credit(account_id)

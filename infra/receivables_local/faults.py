@@ -193,3 +193,18 @@ class CrashAfter:
             self.done = True
             return "crash"
         return None
+
+
+@contextlib.contextmanager
+def retry_waits_skipped() -> Iterator[None]:
+    """botocore's retries without their back-off sleeps: a throttled call is retried exactly as in AWS (same
+    attempts, same quota), only at once. A replay is single-threaded and its clock is the business date, so the wait
+    changes no outcome; it cost a 90-day chaos replay minutes of sleeping (≈ 0.5 s per injected throttle)."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    original = ExponentialBackoff.delay_amount
+    ExponentialBackoff.delay_amount = lambda self, context: 0  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        ExponentialBackoff.delay_amount = original  # type: ignore[method-assign]

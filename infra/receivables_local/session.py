@@ -22,7 +22,7 @@ from receivables_local.environment import (
     process_environment,
     reset_cold_start,
 )
-from receivables_local.faults import FaultInjector
+from receivables_local.faults import FaultInjector, retry_waits_skipped
 from receivables_local.grant_guard import GrantRefusedError
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.resources import Resources, provision
@@ -98,6 +98,7 @@ class LocalSession:
             process = process_environment(self.topology, self._resources, self.stack.endpoints, self.log_level)
             if self.chaos is not None:
                 process |= SINGLE_THREADED
+                self._exit.enter_context(retry_waits_skipped())
             self._exit.enter_context(patched_environ(process))
             self._environments = FunctionEnvironments(self.topology, self._resources, process, self.business_date)
             self._exit.enter_context(FunctionLogs(self.log_path, self.topology.service, self.log_level))

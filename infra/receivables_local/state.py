@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
-from receivables.adapters.journal_table import entry_from_record
+from receivables.adapters.journal_table import entry_from_record, item_posting
 from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.ledger_table import LedgerExport
 from receivables.loading.reports import read_report_rows
@@ -311,16 +311,16 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
 def export_journal(dynamodb: Any, table: str) -> list[str]:
     """Every posting of the journal as one canonical line, sorted: what was posted, on what, why and by what cause,
     without the moment or the entry id (which differ between two replays of one scenario). Two replays that posted
-    the same money the same number of times give the same list."""
+    the same money the same number of times give the same list. An item's own record is its posting (item_posted)."""
     lines = []
     request = {
         "TableName": table,
-        "FilterExpression": "begins_with(pk, :j)",
-        "ExpressionAttributeValues": {":j": {"S": JOURNAL_PREFIX}},
+        "FilterExpression": "begins_with(pk, :j) OR (begins_with(pk, :i) AND sk = :item)",
+        "ExpressionAttributeValues": {":j": {"S": JOURNAL_PREFIX}, ":i": {"S": "ITEM#"}, ":item": {"S": "ITEM"}},
         "ConsistentRead": True,
     }
     for record in paginated(dynamodb.scan, request):
-        entry = entry_from_record(record)
+        entry = entry_from_record(record) if record["pk"]["S"].startswith(JOURNAL_PREFIX) else item_posting(record)
         head = f"{entry.account_id}|{entry.business_date}|{entry.operation}|{entry.cause.describe()}"
         lines += [
             f"{head}|{p.kind.value}|{p.side.value}|{p.item_id}|{p.payment_id}|{p.amount}|{p.reason}"

@@ -83,6 +83,11 @@ def test_jsonl_numbers_stay_text_and_bad_lines_are_rows_with_problems():
     assert rows[2].values == {"invoice_id": '{"x": "1"}'}
 
 
+def test_a_truncated_json_record_is_reported_where_it_ends_not_on_the_line_after():
+    _, rows = rows_of(b'{"invoice_id": "I1", "amount": "1.00"}\n{"customer_id": "C8"\n')
+    assert rows[1].problem == "not a JSON object: Expecting ',' delimiter at column 21"
+
+
 def big_blocks(data: bytes | memoryview, size: int = 64 * 1024):
     return (bytes(data[i : i + size]) for i in range(0, len(data), size))
 

@@ -33,6 +33,8 @@ from typing import IO
 
 from aws_lambda_powertools import Logger
 from receivables.execution import ExecutionEnvironment
+from receivables.observability import MaskingFormatter
+from receivables.privacy import mask_personal_data
 from receivables.settings import FUNCTION_SETTINGS
 from receivables.topology import Function, Topology, function_environment
 
@@ -168,7 +170,7 @@ class _JsonLines(logging.Formatter):
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return mask_personal_data(json.dumps(line, default=str, ensure_ascii=False))
 
 
 class FunctionLogs:
@@ -196,7 +198,8 @@ class FunctionLogs:
     def _route_powertools(self, stream: IO[str]) -> None:
         service_logger = logging.getLogger(self.service)
         if not isinstance(getattr(service_logger, "powertools_handler", None), logging.StreamHandler):
-            Logger(service=self.service, level=self.level)  # configures the shared handler (on stdout)
+            # Configures the shared handler (on stdout) as the handlers' own logger does: masking personal data.
+            Logger(service=self.service, level=self.level, logger_formatter=MaskingFormatter())
         handler: logging.StreamHandler[IO[str]] = service_logger.powertools_handler  # type: ignore[attr-defined]
         previous = _swap_stream(handler, stream)
         # Back to where it wrote before, or to stdout (Powertools' default) if that stream is gone meanwhile

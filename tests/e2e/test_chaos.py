@@ -46,3 +46,18 @@ def test_chaos_changes_nothing(stack: EmbeddedStack, clean: SimulationResult, se
     assert chaos.failures == [] and chaos.dead_letters == {}
     assert chaos.journal == clean.journal  # every posting once: nothing lost, nothing twice
     assert chaos.state == clean.state
+
+
+def test_the_logs_of_a_chaos_replay_carry_no_personal_data(stack: EmbeddedStack, clean: SimulationResult) -> None:
+    """Every line every function and the runtime wrote during the clean replay and its chaos seeds (the same
+    stack's log), crashes and their tracebacks included: no customer's name, phone, e-mail or IBAN."""
+    import csv
+    import json
+
+    customers = list(csv.DictReader((SCENARIO / "2026-11-19" / "customers" / "crm.csv").open(encoding="utf-8")))
+    personal = {c[field] for c in customers for field in ("name", "phone", "email", "iban") if c.get(field)}
+    lines = (stack.log_dir / "functions.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 50
+    for value in personal:
+        spelled = {value, json.dumps(value)[1:-1]}  # as written, and as JSON escapes it (ş → \u015f)
+        assert not [line for line in lines if any(s in line for s in spelled)], value

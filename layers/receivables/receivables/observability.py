@@ -1,14 +1,27 @@
 """One place for the Powertools logger, tracer and metrics every handler shares."""
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-logger = Logger()
+from receivables.privacy import mask_personal_data
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON log line with personal data masked: applied to the whole line, so a name in an exception's
+    text or an ``extra`` field is caught as surely as one in the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_personal_data(super().format(record))
+
+
+logger = Logger(logger_formatter=MaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
 

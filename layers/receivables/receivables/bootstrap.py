@@ -84,7 +84,7 @@ def per_function[R](factory: Callable[..., R]) -> Callable[..., R]:
 
 @per_function
 def aws_client(service: str) -> Any:
-    client = boto3.client(service, config=_BOTO_CONFIG)  # type: ignore[call-overload]
+    client = boto3.client(service, config=_BOTO_CONFIG)
     environment = execution.current()
     if environment is not None and environment.prepare_client is not None:
         environment.prepare_client(service, client)

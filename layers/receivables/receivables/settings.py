@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
@@ -44,7 +45,7 @@ class _Settings(BaseModel):
         return value
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Validated from ``environ``, or else from the invoked function's environment (``os.environ`` in Lambda)."""
         source = execution.variables() if environ is None else environ
         return cls.model_validate({k: v for k, v in source.items() if v != ""})

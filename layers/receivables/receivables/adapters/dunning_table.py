@@ -454,7 +454,8 @@ class DunningTable:
         cycle = snapshot.state.cycle_number
         if not snapshot.state.in_cycle:
             return writes
-        sets, values = [], {}
+        sets: list[str] = []
+        values: dict[str, dict[str, Any]] = {}
         if decision.fired:
             sets.append("contacts = if_not_exists(contacts, :zero) + :fired")
             values |= {":fired": {"N": str(len(decision.fired))}, ":zero": {"N": "0"}}

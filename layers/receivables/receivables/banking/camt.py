@@ -241,8 +241,14 @@ class CamtReader(OneMessageDocument):
                 self.message_id = _text(element, "MsgId")
             elif name == self._record_name and self.source_format is not BankFormat.CAMT_052:
                 self.balance_warnings.extend(self._check_balances(element))
+            assert parent is not None  # the message's children have the message above them
             parent.remove(element)
-        elif depth == self._message_depth + 1 and name == "Ntry" and parent.tag == self._record_name:
+        elif (
+            parent is not None
+            and depth == self._message_depth + 1
+            and name == "Ntry"
+            and parent.tag == self._record_name
+        ):
             self._entries += 1
             if self.source_format is not BankFormat.CAMT_052:  # intraday reports are not payments
                 yield from self._read_entry(element, parent)
@@ -408,6 +414,7 @@ def _read_batch(
             problems.append(BankFileRejection(position=line_position, reason=reason, line=start))
             continue
         net += amount if direction is booking.direction else -amount
+        reference: str | None
         if own_reference and own_references.count(own_reference) == 1:
             reference = own_reference
         else:

@@ -421,7 +421,7 @@ def _loader(yaml: Any) -> type:
     """PyYAML's SafeLoader without aliases: a profile never needs ``*name``, and aliases nested in aliases make a
     few hundred bytes stand for millions of values (the YAML "billion laughs") that validation would walk."""
 
-    class NoAliasSafeLoader(yaml.SafeLoader):  # type: ignore[misc, name-defined]
+    class NoAliasSafeLoader(yaml.SafeLoader):
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark

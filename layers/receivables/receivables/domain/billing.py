@@ -7,7 +7,7 @@ row for an invoice id is the one later rows are compared with.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -86,7 +86,7 @@ def first_overdue_day(due_date: date) -> date:
 def plan_invoice_batch(
     rows: Iterable[tuple[int, Invoice]],
     *,
-    known_customers: frozenset[str] | set[str],
+    known_customers: Collection[str],  # ids (a mapping of them counts its keys)
     accounts: Mapping[str, AccountRef],
     existing: Mapping[str, ExistingInvoice],
     file_id: str | None = None,

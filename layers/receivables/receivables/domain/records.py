@@ -192,14 +192,15 @@ def clean_invoice(fields: Sequence[str | None]) -> Invoice | None:
     except ValueError:  # e.g. 2026-02-30
         return None
     cents = match.group("cents")
+    # The pattern matched: every required field is there, so none of them is None.
     return Invoice(
-        invoice_id,
-        customer_id,
-        account_id,
+        invoice_id,  # type: ignore[arg-type]
+        customer_id,  # type: ignore[arg-type]
+        account_id,  # type: ignore[arg-type]
         issue_date,
-        due_date,  # type: ignore[arg-type]
-        Decimal(amount + _PAD_CENTS[len(cents) if cents else None]),
-        currency,  # type: ignore[operator]
+        due_date,
+        Decimal(amount + _PAD_CENTS[len(cents) if cents else None]),  # type: ignore[operator]
+        currency,
         subscription_id or None,
         description or None,
     )

@@ -253,7 +253,7 @@ class DunningCommands:
         what = f"held: {reason}" + (f" (until {until.isoformat()})" if until else "")
         hold = HoldRecord(
             hold_id=self._new_id("HL"),
-            level=level,  # type: ignore[arg-type]  # checked against HOLD_LEVELS above
+            level=level,  # checked against HOLD_LEVELS above
             target_id=target_id,
             customer_id=customer_id,
             account_id=held_account,
@@ -535,7 +535,7 @@ class DunningCommands:
         try:
             config = DunningConfig.model_validate({**document, "version": current + 1})
         except ValidationError as exc:
-            problems = [
+            problems: list[dict[str, Any]] = [
                 {"location": ["body", *e.get("loc", ())], "message": e.get("msg", ""), "type": e.get("type", "")}
                 for e in exc.errors(include_url=False)
             ]

@@ -87,7 +87,7 @@ class Row(NamedTuple):
 def picker(header: tuple[str, ...], names: tuple[str, ...]) -> Callable[[list[str]], tuple[str | None, ...]]:
     positions = [header.index(name) if name in header else None for name in names]
     if None not in positions:
-        return operator.itemgetter(*positions)  # type: ignore[arg-type,return-value]
+        return operator.itemgetter(*positions)
     return lambda cells: tuple(None if p is None else cells[p] for p in positions)
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from receivables.domain.billing import conflict_reason, plan_invoice_batch
+from receivables.domain.billing import InvoiceBatchPlan, conflict_reason, plan_invoice_batch
 from receivables.domain.clock import Clock
 from receivables.domain.records import (
     INVOICE_COLUMNS,
@@ -271,7 +271,7 @@ class LoadingService:
         accounts = ledger.accounts({invoice.account_id for _, invoice in parsed})
         existing = ledger.existing_invoices({invoice.invoice_id for _, invoice in parsed})
 
-        def decide():  # type: ignore[no-untyped-def]
+        def decide() -> InvoiceBatchPlan:
             return plan_invoice_batch(
                 parsed, known_customers=known, accounts=accounts, existing=existing, file_id=file_id
             )
@@ -296,13 +296,13 @@ class LoadingService:
         )
         loaded = len(plan.loaded_before)
         for decision in plan.new_items:
-            stored = already.get(decision.invoice.invoice_id)
-            if stored is None:
+            earlier = already.get(decision.invoice.invoice_id)
+            if earlier is None:
                 loaded += 1
-            elif stored.invoice == decision.invoice:
+            elif earlier.invoice == decision.invoice:
                 plan.skipped.append(decision.line)
             else:
-                plan.rejected.append((decision.line, conflict_reason(stored.invoice, decision.invoice)))
+                plan.rejected.append((decision.line, conflict_reason(earlier.invoice, decision.invoice)))
         ledger.ensure_subscriptions(
             {(d.invoice.account_id, d.invoice.subscription_id) for d in plan.new_items if d.invoice.subscription_id}
         )

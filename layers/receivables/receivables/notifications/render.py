@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -124,15 +125,15 @@ def render_letter_pdf(
     elif created_at.tzinfo is None:
         raise TemplateContextError("created_at must be timezone-aware")
     currency = _required(variables, "currency", str, template_id)
-    items = _required(variables, "items", object, template_id)
+    items = _sequence(variables, "items", template_id)
     content = LetterContent(
         language_tag=str(profile(lang).locale).replace("_", "-"),
         labels=LETTER_LABELS[lang],
         company_name=_required(variables, "company_name", str, template_id),
-        company_address=tuple(_required(variables, "company_address", object, template_id)),
+        company_address=tuple(_sequence(variables, "company_address", template_id)),
         company_contact=variables.get("company_contact"),
         customer_name=_required(variables, "customer_name", str, template_id),
-        customer_address=tuple(_required(variables, "customer_address", object, template_id)),
+        customer_address=tuple(_sequence(variables, "customer_address", template_id)),
         date=localized_date(letter_date, lang),
         account_id=_required(variables, "account_id", str, template_id),
         payment_reference=_required(variables, "payment_reference", str, template_id),
@@ -146,7 +147,7 @@ def render_letter_pdf(
             )
             for item in items
         ),
-        total=localized_money(_required(variables, "overdue_amount", object, template_id), currency, lang),
+        total=localized_money(_required(variables, "overdue_amount", Decimal, template_id), currency, lang),
         closing=_paragraphs(_render(lang, template_id, "letter_closing.txt", variables)),
     )
     return build_letter_pdf(content, created_at=created_at)
@@ -227,6 +228,13 @@ def _required[T](variables: Mapping[str, Any], key: str, kind: type[T], template
     if not isinstance(value, kind):
         raise TemplateContextError(f"letter {template_id!r}: {key!r} must be {kind.__name__}, got {value!r}")
     return value
+
+
+def _sequence(variables: Mapping[str, Any], key: str, template_id: str) -> tuple[Any, ...]:
+    value = _required(variables, key, object, template_id)
+    if not isinstance(value, list | tuple):
+        raise TemplateContextError(f"letter {template_id!r}: {key!r} must be a list, got {value!r}")
+    return tuple(value)
 
 
 def _field(item: Any, name: str) -> Any:

@@ -8,7 +8,8 @@ principal gets a policy that says so. Every allocation carries the reason it wen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -121,15 +122,20 @@ def eligible(items: Iterable[OpenItem], policy: AllocationPolicy, value_date: da
     return [item for item in items if passes(item)]
 
 
+def _by_rank(ranks: Mapping[str, int]) -> Callable[[OpenItem], int]:
+    """An item's place in a configured order of kinds; kinds the order does not name come last."""
+    return lambda item: ranks.get(item.kind, len(ranks))
+
+
 def ordered(items: Iterable[OpenItem], policy: AllocationPolicy) -> list[OpenItem]:
     result = list(items)
     # Stable sorts from the least to the most significant key give the lexicographic order of the whole list.
     for key in reversed(policy.order):
         if key.key == "kind":
             ranks = {kind: n for n, kind in enumerate(key.rank)}
-            result.sort(key=lambda item, r=ranks: r.get(item.kind, len(r)), reverse=key.descending)
+            result.sort(key=_by_rank(ranks), reverse=key.descending)
         else:
-            result.sort(key=lambda item, name=key.key: getattr(item, name), reverse=key.descending)
+            result.sort(key=operator.attrgetter(key.key), reverse=key.descending)
     return result
 
 

@@ -8,12 +8,13 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause, JournalEntry, PostingKind, on_payment
 from receivables.payments.account_ledger import LedgerRuleError, Step
 from receivables.payments.matching import MatchMethod
-from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, Planned, journal_entry
+from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, FirstStep, Planned, journal_entry
 from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore
 from receivables.payments.service import payment_events
 
@@ -57,7 +58,7 @@ class ManualPayments:
     def suspense(self, limit: int = 100) -> list[PaymentRecord]:
         return self._store.suspense(limit)
 
-    def _run(self, account_id: str, first, **kwargs) -> LoadedAccount:  # type: ignore[no-untyped-def]
+    def _run(self, account_id: str, first: FirstStep, **kwargs: Any) -> LoadedAccount:
         try:
             return self._operations.run(account_id, first, **kwargs)
         except LookupError as exc:

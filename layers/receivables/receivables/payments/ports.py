@@ -5,7 +5,7 @@ format."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from receivables.banking.profiles import BankProfile
 from receivables.domain.journal import JournalEntry
+from receivables.domain.outbox import Event
 from receivables.payments.account_ledger import AccountLedger, PaymentState, PendingOperation
 
 if TYPE_CHECKING:
@@ -166,15 +167,21 @@ class PaymentStore(Protocol):
         ...
 
     def save_unmatched(
-        self, facts: PaymentFacts, amount: Decimal, currency: str, value_date: date, entry: JournalEntry, events: list
+        self,
+        facts: PaymentFacts,
+        amount: Decimal,
+        currency: str,
+        value_date: date,
+        entry: JournalEntry,
+        events: Sequence[Event] = (),
     ) -> bool: ...
 
     def ensure_references(self, facts: PaymentFacts) -> None:
         """The reference pointers of a payment (idempotent): what a reversal looks it up by."""
         ...
 
-    def journal_entries(self, keys: Iterable[tuple[str, str]]) -> list[JournalEntry]:
-        """Entries by (account id, entry key)."""
+    def journal_entries(self, refs: Iterable[str]) -> list[JournalEntry]:
+        """Entries by the references items and payments keep (``journal``: ``<date>#<entry id>#<account id>``)."""
         ...
 
 

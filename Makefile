@@ -14,12 +14,13 @@ PYTHON_313 := $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20,22
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: help setup demo test test-unit test-integration test-infra test-e2e bench synth lint layer openapi clean check-tools
+.PHONY: help setup demo test test-unit test-integration test-infra test-e2e bench chaos synth lint layer openapi clean check-tools
 
 help:
 	@echo "make demo   - set up and run the demo on the embedded local AWS (moto server + DynamoDB Local)"
 	@echo "make test   - set up and run every test suite with the coverage gate"
 	@echo "make bench  - run the benchmarks and append the results to docs/benchmarks.md"
+	@echo "make chaos  - replay every shipped scenario with 20 seeds of faults; appends to docs/reliability.md"
 	@echo "make synth  - synthesize the CDK app (no Docker, no AWS account needed)"
 	@echo "make lint   - ruff"
 
@@ -60,6 +61,9 @@ test-e2e: setup
 
 bench: setup
 	$(PY) tests/bench/run.py
+
+chaos: setup
+	$(PY) tests/chaos/run.py --seeds $(or $(SEEDS),20)
 
 layer: setup
 	$(PY) layers/build_layer.py

@@ -76,6 +76,17 @@ def test_a_payment_in_suspense_is_assigned_and_allocated_by_hand(stack, context,
     assert status == 200 and body["allocations"] == [] and body["unapplied_amount"] == "40.00"
 
 
+def test_a_receipt_for_an_unknown_account_is_404_naming_it(stack, context):
+    loaded(stack, context)
+    receipt = {"receipt_id": "TILL-1", "account_id": "NOPE", "currency": "TRY", "value_date": "2026-11-20"}
+    receipt["tenders"] = [{"type": "cash", "amount": "10.00"}]
+    status, body = call(stack, context, "POST", "/receipts", "/receipts", body=receipt)
+    assert status == 404
+    assert body == {"error": {"code": "not_found", "message": "account NOPE not found", "details": []}}
+    status, body = call(stack, context, "GET", "/payments/{payment_id}", "/payments/P-NONE", {"payment_id": "P-NONE"})
+    assert status == 404 and body["error"]["message"] == "payment P-NONE not found"
+
+
 def test_a_counter_receipt_with_several_tenders_is_one_payment_once(stack, context):
     loaded(stack, context)
     receipt = {

@@ -7,12 +7,11 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, ConflictError
+from receivables.api.errors import REJECTED, ConflictError, UnknownIdError
 from receivables.domain.ledger import Money
 
 router = Router()
@@ -74,5 +73,5 @@ def get_collection(
 ) -> CollectionView:
     record = bootstrap.collection_table().collection(end_to_end_id.upper())
     if record is None:
-        raise NotFoundError(f"no direct debit with end-to-end id {end_to_end_id}")
+        raise UnknownIdError(f"no direct debit with end-to-end id {end_to_end_id}")
     return CollectionView.model_validate(record.model_dump())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from receivables.payments.account_ledger import LedgerRuleError
+from receivables.payments.manual import UnknownAccountError, UnknownPaymentError
 
 
 class ErrorBody(BaseModel):
@@ -31,6 +31,11 @@ class InvalidInputError(Exception):
         self.details = details
 
 
+class UnknownIdError(Exception):
+    """A route's id names nothing (404). Not Powertools' ``NotFoundError``: ``@app.not_found`` is registered as the
+    handler of that very exception, so a route raising it would be answered "no route …"."""
+
+
 class ConflictError(Exception):
     """The request clashes with the current state (e.g. a receipt id already used for another receipt)."""
 
@@ -50,9 +55,9 @@ def error(status: int, code: str, message: str, details: list[dict[str, Any]] | 
 
 
 def install(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(NotFoundError)
-    def _not_found(exc: NotFoundError) -> Response:
-        return error(404, "not_found", exc.msg or "not found")
+    @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError])
+    def _unknown_id(exc: Exception) -> Response:
+        return error(404, "not_found", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
@@ -74,6 +79,7 @@ def install(app: APIGatewayRestResolver) -> None:
     def _conflict(exc: ConflictError) -> Response:
         return error(409, "conflict", str(exc))
 
+    # Only a path no route matches comes here (Powertools calls it with a bare NotFoundError).
     @app.not_found
     def _no_route(_: Exception) -> Response:
         return error(404, "not_found", f"no route {app.current_event.http_method} {app.current_event.path}")

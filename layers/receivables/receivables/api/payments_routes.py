@@ -8,20 +8,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
-from receivables.api.errors import REJECTED, ConflictError, InvalidInputError
+from receivables.api.errors import REJECTED, ConflictError, InvalidInputError, UnknownIdError
 from receivables.api.journal_views import PostingView, posting_views
 from receivables.api.params import IdParam
 from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.manual import ReceiptConflictError, UnknownAccountError, UnknownPaymentError
+from receivables.payments.manual import ReceiptConflictError
 from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
 
 router = Router()
@@ -108,11 +107,10 @@ def _service():  # type: ignore[no-untyped-def]
 
 
 def _run(action):  # type: ignore[no-untyped-def]
+    # Unknown payments and accounts are answered 404 by the handlers of receivables.api.errors.
     try:
         record = action()
         return payment_view(record, _service().postings(record))
-    except (UnknownPaymentError, UnknownAccountError) as exc:
-        raise NotFoundError(str(exc)) from exc
     except ReceiptConflictError as exc:
         raise ConflictError(str(exc)) from exc
 
@@ -198,7 +196,7 @@ def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64
     except ProfileError as exc:
         raise ConflictError(f"the stored profile of {bank_id} does not validate: {exc}") from exc
     if bank_id not in found:
-        raise NotFoundError(f"no bank profile for {bank_id}")
+        raise UnknownIdError(f"no bank profile for {bank_id}")
     return found[bank_id].model_dump(mode="json", exclude_defaults=True)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel
 
 from receivables.payments.account_ledger import LedgerRuleError
@@ -54,6 +57,12 @@ def error(status: int, code: str, message: str, details: list[dict[str, Any]] | 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 
+def _message(problem: dict[str, Any]) -> str:
+    """Pydantic's message; for a body that is not JSON, what the parser said (Powertools keeps it in ``ctx``)."""
+    reason = (problem.get("ctx") or {}).get("error") if problem.get("type") == "json_invalid" else None
+    return str(reason) if reason else str(problem.get("msg", ""))
+
+
 def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError])
     def _unknown_id(exc: Exception) -> Response:
@@ -62,10 +71,33 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         details = [
-            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            {"location": list(e.get("loc", ())), "message": _message(e), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return error(422, "validation_error", "the request is not valid", details)
+        unreadable = next((d["message"] for d in details if d["type"] == "json_invalid"), None)
+        message = f"the request body is not valid JSON: {unreadable}" if unreadable else "the request is not valid"
+        return error(422, "validation_error", message, details)
+
+    # A base64 body (API Gateway sends binary ones so) whose bytes are not UTF-8 fails in Powertools' decoding,
+    # before any JSON parser sees it.
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response:
+        try:
+            app.current_event.decoded_body  # noqa: B018 - decodes again: the error was the body's, or is a bug's
+        except UnicodeDecodeError:
+            detail = {"location": ["body"], "message": f"invalid UTF-8 at byte {exc.start}", "type": "json_invalid"}
+            return error(422, "validation_error", "the request body is not UTF-8 JSON", [detail])
+        raise exc
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("content-type", "")
+        return error(
+            415,
+            "unsupported_media_type",
+            f"the request body must be application/json, not {content_type}",
+            [{"location": ["header", "content-type"], "message": str(exc), "type": "unsupported_content_type"}],
+        )
 
     @app.exception_handler(LedgerRuleError)
     def _rule(exc: LedgerRuleError) -> Response:

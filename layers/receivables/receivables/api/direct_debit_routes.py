@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, ConflictError, UnknownIdError
+from receivables.api.errors import INVALID, NOT_FOUND, REJECTED, ConflictError, UnknownIdError, answers
 from receivables.domain.ledger import Money
 
 router = Router()
@@ -55,7 +55,11 @@ class CollectionView(BaseModel):
     reason: str | None = None
 
 
-@router.post("/direct-debits", summary="Run direct-debit collection for a date (pain.008 per bank)", responses=REJECTED)
+@router.post(
+    "/direct-debits",
+    summary="Run direct-debit collection for a date (pain.008 per bank)",
+    responses=answers("The run: files written and items skipped", errors={409: REJECTED[409], **INVALID}),
+)
 def run_collection(request: RunRequest) -> RunView:
     run = bootstrap.direct_debit_service().collect(request.run_date, request.bank_id)
     if run.problem:
@@ -67,7 +71,11 @@ def run_collection(request: RunRequest) -> RunView:
     )
 
 
-@router.get("/direct-debits/<end_to_end_id>", summary="One collection and its bank status", responses=REJECTED)
+@router.get(
+    "/direct-debits/<end_to_end_id>",
+    summary="One collection and its bank status",
+    responses=answers("The collection", errors=NOT_FOUND),
+)
 def get_collection(
     end_to_end_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,35}$", description="End-to-end id we sent")],
 ) -> CollectionView:

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, error
+from receivables.api.errors import INVALID, answers, error
 from receivables.api.params import IdParam
 from receivables.dunning.commands import (
     DunningCommands,
@@ -47,11 +47,6 @@ _QUERY = {
     "by": "query",
     "cycles": "query",
 }  # the fields the routes take from the query string; the rest come in the body
-
-
-def _answers(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
-    """The success response with its schema, then the error ones (``responses=`` alone would drop the success)."""
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **REJECTED}
 
 
 def _service() -> DunningCommands:
@@ -99,7 +94,7 @@ class HoldRequest(BaseModel):
     "/holds",
     status_code=201,
     summary="Hold a customer, account, subscription or item",
-    responses=_answers(HoldRecord, "The hold", 201),
+    responses=answers("The hold", 201),
 )
 def create_hold(request: HoldRequest) -> HoldRecord:
     return _service().create_hold(
@@ -112,12 +107,12 @@ def create_hold(request: HoldRequest) -> HoldRecord:
     )
 
 
-@router.get("/holds/<hold_id>", summary="A hold and its audit trail", responses=_answers(HoldRecord, "The hold"))
+@router.get("/holds/<hold_id>", summary="A hold and its audit trail", responses=answers("The hold"))
 def get_hold(hold_id: IdParam) -> HoldRecord:
     return _service().hold(hold_id)
 
 
-@router.delete("/holds/<hold_id>", summary="Release a hold", responses=_answers(HoldRecord, "The released hold"))
+@router.delete("/holds/<hold_id>", summary="Release a hold", responses=answers("The released hold"))
 def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_length=128)] = "api") -> HoldRecord:
     return _service().release_hold(hold_id, by=by)
 
@@ -142,7 +137,7 @@ class PlanRequest(BaseModel):
     "/accounts/<account_id>/promises",
     status_code=201,
     summary="Record a promise to pay",
-    responses=_answers(PromiseRecord, "The promise", 201),
+    responses=answers("The promise", 201),
 )
 def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecord:
     return _service().create_promise(account_id, request.amount, request.date, created_by=request.created_by)
@@ -151,7 +146,7 @@ def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecor
 @router.get(
     "/promises/<promise_id>",
     summary="A promise to pay and its outcome",
-    responses=_answers(PromiseRecord, "The promise"),
+    responses=answers("The promise"),
 )
 def get_promise(promise_id: IdParam) -> PromiseRecord:
     return _service().promise(promise_id)
@@ -161,7 +156,7 @@ def get_promise(promise_id: IdParam) -> PromiseRecord:
     "/accounts/<account_id>/plans",
     status_code=201,
     summary="Restructure the overdue debt into installments",
-    responses=_answers(PlanRecord, "The plan", 201),
+    responses=answers("The plan", 201),
 )
 def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
     return _service().create_plan(
@@ -173,7 +168,7 @@ def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
     )
 
 
-@router.get("/plans/<plan_id>", summary="An installment plan", responses=_answers(PlanRecord, "The plan"))
+@router.get("/plans/<plan_id>", summary="An installment plan", responses=answers("The plan"))
 def get_plan(plan_id: IdParam) -> PlanRecord:
     return _service().plan(plan_id)
 
@@ -201,7 +196,11 @@ class OutcomeView(BaseModel):
     promise: PromiseRecord | None = None
 
 
-@router.get("/collectors/<group>/tasks", summary="A collector group's tasks, most urgent first")
+@router.get(
+    "/collectors/<group>/tasks",
+    summary="A collector group's tasks, most urgent first",
+    responses=answers("The tasks", errors=INVALID),
+)
 def list_tasks(
     group: GroupParam,
     status: Annotated[Literal["open", "claimed"], Query()] = "open",
@@ -210,7 +209,7 @@ def list_tasks(
     return _service().tasks(group, status, limit)
 
 
-@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=_answers(TaskRecord, "The claimed task"))
+@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task"))
 def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
     return _service().claim_task(unquote(task_id), request.collector)
 
@@ -218,7 +217,7 @@ def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
 @router.post(
     "/tasks/<task_id>/outcome",
     summary="Close a claimed task with the call's outcome",
-    responses=_answers(OutcomeView, "The closed task and the promise it recorded"),
+    responses=answers("The closed task and the promise it recorded"),
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
@@ -247,7 +246,9 @@ def _config_view(stored: StoredConfig) -> ConfigView:
     )
 
 
-@router.get("/dunning/config", summary="The dunning configuration in force")
+@router.get(
+    "/dunning/config", summary="The dunning configuration in force", responses=answers("The configuration", errors={})
+)
 def get_config() -> ConfigView:
     return _config_view(_service().current_config())
 
@@ -255,7 +256,7 @@ def get_config() -> ConfigView:
 @router.put(
     "/dunning/config",
     summary="Publish a new configuration version (takes effect on the next run)",
-    responses=_answers(ConfigView, "The new version"),
+    responses=answers("The new version"),
 )
 def put_config(
     document: Annotated[
@@ -269,13 +270,17 @@ def put_config(
 @router.get(
     "/dunning/config/versions/<version>",
     summary="One configuration version",
-    responses=_answers(ConfigView, "The version"),
+    responses=answers("The version"),
 )
 def get_config_version(version: Annotated[int, Path(ge=1)]) -> ConfigView:
     return _config_view(_service().config_version(version))
 
 
-@router.get("/dunning/dictionary", summary="The facts rules may use: names, types, descriptions")
+@router.get(
+    "/dunning/dictionary",
+    summary="The facts rules may use: names, types, descriptions",
+    responses=answers("The dictionary", errors={}),
+)
 def get_dictionary() -> DictionaryView:
     version, fields = _service().dictionary()
     return DictionaryView(config_version=version, fields=list(fields))
@@ -287,7 +292,7 @@ def get_dictionary() -> DictionaryView:
 @router.get(
     "/accounts/<account_id>/dunning",
     summary="An account's dunning state, latest cycles and steps taken, each with the explanation of its decision",
-    responses=_answers(AccountDunning, "The account's dunning"),
+    responses=answers("The account's dunning"),
 )
 def get_account_dunning(
     account_id: IdParam,
@@ -299,7 +304,11 @@ def get_account_dunning(
     return found
 
 
-@router.get("/reports/dunning", summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises")
+@router.get(
+    "/reports/dunning",
+    summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises",
+    responses=answers("One report per strategy", errors=INVALID),
+)
 def dunning_report(
     since: Annotated[dt.date, Query(description="Cycles started on or after this date")],
 ) -> list[StrategyReport]:

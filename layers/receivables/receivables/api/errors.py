@@ -44,12 +44,28 @@ class ConflictError(Exception):
 
 
 _BODY = {"application/json": {"model": ErrorResponse}}
-NOT_FOUND = {404: {"description": "Unknown id", "content": _BODY}}
+
+
+def _failure(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _BODY}
+
+
+# Every route validates its request, so every operation can answer 422 (in our shape, not Powertools' default one).
+INVALID = {422: _failure("Invalid request: each field at fault in details")}
+NOT_FOUND = {404: _failure("Unknown id"), **INVALID}
 REJECTED = {
-    404: {"description": "Unknown id", "content": _BODY},
-    409: {"description": "Conflicts with the current state", "content": _BODY},
-    422: {"description": "Invalid, or would break a ledger rule", "content": _BODY},
+    404: _failure("Unknown id"),
+    409: _failure("Conflicts with the current state"),
+    422: _failure("Invalid, or would break a ledger rule"),
 }
+
+
+def answers(description: str, status: int = 200, errors: dict[int, Any] = REJECTED) -> dict[int, Any]:
+    """An operation's documented responses: the success one, whose schema Powertools takes from the route's return
+    type (an entry without ``content`` gets it), then the errors. ``responses=`` is the operation's whole list:
+    errors alone would leave the success response undocumented, and unchecked by anything reading the document.
+    The 422 is always there: it replaces the one Powertools documents, which has its own shape, not ours."""
+    return {status: {"description": description}, **INVALID, **errors}
 
 
 def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:

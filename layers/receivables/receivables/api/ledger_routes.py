@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import NOT_FOUND, UnknownIdError
+from receivables.api.errors import NOT_FOUND, UnknownIdError, answers
 from receivables.api.journal_views import JournalPageView, PostingView, entry_view, posting_views
 from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
@@ -24,12 +24,16 @@ class Health(BaseModel):
     version: str
 
 
-@router.get("/health", summary="Liveness of the API", responses={200: {"description": "OK"}})
+@router.get("/health", summary="Liveness of the API", responses=answers("OK", errors={}))
 def health() -> Health:
     return Health(status="ok", service="receivables", version=API_VERSION)
 
 
-@router.get("/customers/<customer_id>", summary="A customer's master data and accounts", responses=NOT_FOUND)
+@router.get(
+    "/customers/<customer_id>",
+    summary="A customer's master data and accounts",
+    responses=answers("The customer", errors=NOT_FOUND),
+)
 def get_customer(customer_id: IdParam) -> CustomerView:
     customer = bootstrap.ledger_reader().get_customer(customer_id)
     if customer is None:
@@ -38,7 +42,9 @@ def get_customer(customer_id: IdParam) -> CustomerView:
 
 
 @router.get(
-    "/accounts/<account_id>", summary="An account's balance and its items with open amounts", responses=NOT_FOUND
+    "/accounts/<account_id>",
+    summary="An account's balance and its items with open amounts",
+    responses=answers("The account", errors=NOT_FOUND),
 )
 def get_account(account_id: IdParam) -> AccountView:
     account = bootstrap.ledger_reader().get_account(account_id)
@@ -53,7 +59,9 @@ class ItemWithPostings(ItemView):
     )
 
 
-@router.get("/items/<item_id>", summary="One receivable item and its postings", responses=NOT_FOUND)
+@router.get(
+    "/items/<item_id>", summary="One receivable item and its postings", responses=answers("The item", errors=NOT_FOUND)
+)
 def get_item(item_id: IdParam) -> ItemWithPostings:
     item = bootstrap.ledger_reader().get_item(item_id)
     if item is None:
@@ -65,7 +73,7 @@ def get_item(item_id: IdParam) -> ItemWithPostings:
 @router.get(
     "/accounts/<account_id>/journal",
     summary="The account's journal: every posting, in the order recorded, a page at a time",
-    responses=NOT_FOUND,
+    responses=answers("A page of the journal", errors=NOT_FOUND),
 )
 def get_account_journal(
     account_id: IdParam,

@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
-from receivables.api.errors import REJECTED, ConflictError, InvalidInputError, UnknownIdError
+from receivables.api.errors import (
+    INVALID,
+    NOT_FOUND,
+    REJECTED,
+    ConflictError,
+    InvalidInputError,
+    UnknownIdError,
+    answers,
+)
 from receivables.api.journal_views import PostingView, posting_views
 from receivables.api.params import IdParam
 from receivables.banking.profiles import ProfileError, load_profile
@@ -115,17 +123,27 @@ def _run(action):  # type: ignore[no-untyped-def]
         raise ConflictError(str(exc)) from exc
 
 
-@router.get("/payments/<payment_id>", summary="A payment: where its money went and why", responses=REJECTED)
+@router.get(
+    "/payments/<payment_id>",
+    summary="A payment: where its money went and why",
+    responses=answers("The payment", errors=NOT_FOUND),
+)
 def get_payment(payment_id: IdParam) -> PaymentView:
     return _run(lambda: _service().payment(payment_id))
 
 
-@router.get("/suspense", summary="Payments waiting for a person (unmatched, other currency, unknown reversals)")
+@router.get(
+    "/suspense",
+    summary="Payments waiting for a person (unmatched, other currency, unknown reversals)",
+    responses=answers("The payments in suspense", errors=INVALID),
+)
 def get_suspense(limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[PaymentView]:
     return [payment_view(r) for r in _service().suspense(limit)]
 
 
-@router.post("/payments/<payment_id>/allocations", summary="Allocate a payment by hand", responses=REJECTED)
+@router.post(
+    "/payments/<payment_id>/allocations", summary="Allocate a payment by hand", responses=answers("The payment")
+)
 def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
     pairs = [(a.item_id, a.amount) for a in request.allocations]
     return _run(
@@ -136,14 +154,18 @@ def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
 
 
 @router.delete(
-    "/payments/<payment_id>/allocations/<item_id>", summary="Take back what a payment gave an item", responses=REJECTED
+    "/payments/<payment_id>/allocations/<item_id>",
+    summary="Take back what a payment gave an item",
+    responses=answers("The payment"),
 )
 def unallocate(payment_id: IdParam, item_id: IdParam) -> PaymentView:
     return _run(lambda: _service().unallocate(payment_id, item_id, note="unallocated by hand"))
 
 
 @router.post(
-    "/receipts", summary="A counter receipt paid with several tenders, posted as one payment", responses=REJECTED
+    "/receipts",
+    summary="A counter receipt paid with several tenders, posted as one payment",
+    responses=answers("The payment"),
 )
 def post_receipt(request: ReceiptRequest) -> PaymentView:
     tenders = [(t.type, t.amount, t.reference) for t in request.tenders]
@@ -168,7 +190,11 @@ def _policies() -> AllocationPolicyTable:
     return bootstrap.allocation_policies(bootstrap.manual_payments_settings().table_name)
 
 
-@router.get("/allocation-policies", summary="The allocation order of each account type")
+@router.get(
+    "/allocation-policies",
+    summary="The allocation order of each account type",
+    responses=answers("The policies", errors={}),
+)
 def get_allocation_policies() -> PolicyView:
     policies, version = _policies().policies()
     return PolicyView(version=version, default=FIFO, policies=policies)
@@ -177,7 +203,7 @@ def get_allocation_policies() -> PolicyView:
 @router.put(
     "/allocation-policies/<account_type>",
     summary="Set an account type's allocation order (eligibility filters, then sort keys)",
-    responses=REJECTED,
+    responses=answers("The policies", errors={409: REJECTED[409], **INVALID}),
 )
 def put_allocation_policy(
     account_type: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], policy: AllocationPolicy
@@ -189,7 +215,7 @@ def put_allocation_policy(
     return get_allocation_policies()
 
 
-@router.get("/bank-profiles/<bank_id>", summary="A bank's CSV/fixed-width profile", responses=REJECTED)
+@router.get("/bank-profiles/<bank_id>", summary="A bank's CSV/fixed-width profile", responses=answers("The profile"))
 def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]) -> dict[str, Any]:
     try:
         found = bootstrap.bank_profile_store().profiles_for(bank_id)
@@ -203,7 +229,7 @@ def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64
 @router.put(
     "/bank-profiles/<bank_id>",
     summary="Onboard or change a bank: its profile is validated, then used for the bank's next file",
-    responses=REJECTED,
+    responses=answers("The profile as stored", errors=INVALID),
 )
 def put_bank_profile(
     bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], profile: Annotated[dict[str, Any], Body()]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import INVALID, NOT_FOUND, REJECTED, ConflictError, UnknownIdError, answers
+from receivables.api.params import BankId
 from receivables.domain.ledger import Money
 
 router = Router()
@@ -19,7 +20,7 @@ router = Router()
 
 class RunRequest(BaseModel):
     run_date: date | None = Field(default=None, description="Business date of the run (default: today)")
-    bank_id: str | None = Field(default=None, max_length=64, description="Only this creditor bank")
+    bank_id: BankId | None = Field(default=None, description="Only this creditor bank")
 
 
 class FileView(BaseModel):

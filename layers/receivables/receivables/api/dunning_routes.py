@@ -8,7 +8,6 @@ a payment or another editor) 409, a broken rule 422 with the field at fault in `
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -19,8 +18,9 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import INVALID, answers, error
-from receivables.api.params import IdParam
+from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, Who, WhoQuery
 from receivables.dunning.commands import (
+    PROMISE_HORIZON_DAYS,
     DunningCommands,
     DunningConflictError,
     DunningRequestError,
@@ -36,8 +36,10 @@ from receivables.dunning.reports import StrategyReport, strategy_report
 
 router = Router()
 
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
-Who = Annotated[str, Field(min_length=1, max_length=128)]
+PROMISE_DATE = (
+    f"Paid by this date, from today to {PROMISE_HORIZON_DAYS} days ahead; dunning pauses until then plus the grace days"
+)
+
 GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Collector group name")]
 # Task ids are the step's idempotency key, account#cycle#step: send '#' as %23 (API Gateway keeps the path encoded).
 TaskIdParam = Annotated[str, Path(min_length=1, max_length=400, description="Task id, with '#' written as %23")]
@@ -78,13 +80,11 @@ def _refused(exc: DunningRequestError) -> Response:
 
 class HoldRequest(BaseModel):
     level: Literal["customer", "account", "subscription", "item"]
-    id: str = Field(min_length=1, max_length=128, description="The customer, account, subscription or item held")
-    reason: str = Field(min_length=1, max_length=500)
-    until: dt.date | None = Field(default=None, description="Last day held (default: until released)")
-    account_id: str | None = Field(
+    id: Identifier = Field(description="The customer, account, subscription or item held")
+    reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)
+    until: dt.date | None = Field(default=None, description="Last day held, today or later (default: until released)")
+    account_id: Identifier | None = Field(
         default=None,
-        min_length=1,
-        max_length=128,
         description="Subscription holds only: the subscription's account (needed when it is not known from billing)",
     )
     created_by: Who = "api"
@@ -113,7 +113,7 @@ def get_hold(hold_id: IdParam) -> HoldRecord:
 
 
 @router.delete("/holds/<hold_id>", summary="Release a hold", responses=answers("The released hold"))
-def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_length=128)] = "api") -> HoldRecord:
+def release_hold(hold_id: IdParam, by: WhoQuery = "api") -> HoldRecord:
     return _service().release_hold(hold_id, by=by)
 
 
@@ -121,15 +121,23 @@ def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_le
 
 
 class PromiseRequest(BaseModel):
-    amount: PositiveMoney
-    date: dt.date = Field(description="Paid by this date; dunning pauses until then plus the grace days")
+    amount: Amount
+    date: dt.date = Field(description=PROMISE_DATE)
     created_by: Who = "api"
 
 
+# The configuration bounds plans (GET /dunning/config, `plans`): the fields' limits here are the widest any
+# configuration may set, and the descriptions give the shipped default's.
 class PlanRequest(BaseModel):
-    installments: int = Field(ge=1, le=120)
-    first_due_date: dt.date
-    interval_days: int = Field(ge=1, le=366)
+    installments: int = Field(
+        ge=1, le=120, description="At most the configuration's plans.max_installments (12 as shipped)"
+    )
+    first_due_date: dt.date = Field(description="Today or later")
+    interval_days: int = Field(
+        ge=1,
+        le=366,
+        description="From the configuration's plans.min_interval_days to plans.max_interval_days (7 to 92 as shipped)",
+    )
     created_by: Who = "api"
 
 
@@ -181,13 +189,13 @@ class ClaimRequest(BaseModel):
 
 
 class PromiseTermsBody(BaseModel):
-    amount: PositiveMoney
-    date: dt.date
+    amount: Amount
+    date: dt.date = Field(description=PROMISE_DATE)
 
 
 class OutcomeRequest(BaseModel):
     outcome: TaskOutcome
-    note: str | None = Field(default=None, min_length=1, max_length=500)
+    note: str | None = Field(default=None, min_length=1, max_length=500, pattern=SOME_TEXT)
     promise: PromiseTermsBody | None = Field(default=None, description="Required with the promise outcome")
 
 
@@ -262,7 +270,7 @@ def put_config(
     document: Annotated[
         dict[str, Any], Body(description="A whole dunning configuration (as `config` in GET); its version is ignored")
     ],
-    by: Annotated[str, Query(min_length=1, max_length=128)] = "api",
+    by: WhoQuery = "api",
 ) -> ConfigView:
     return _config_view(_service().publish_config(document, by=by))
 

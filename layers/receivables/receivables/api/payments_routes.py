@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -23,7 +22,7 @@ from receivables.api.errors import (
     answers,
 )
 from receivables.api.journal_views import PostingView, posting_views
-from receivables.api.params import IdParam
+from receivables.api.params import Amount, Identifier, IdParam
 from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
@@ -32,8 +31,6 @@ from receivables.payments.manual import ReceiptConflictError
 from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
 
 router = Router()
-
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
 
 
 class AllocationView(BaseModel):
@@ -85,12 +82,12 @@ def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = Non
 
 
 class ItemAmount(BaseModel):
-    item_id: str = Field(min_length=1, max_length=128)
-    amount: PositiveMoney
+    item_id: Identifier
+    amount: Amount
 
 
 class AllocationRequest(BaseModel):
-    account_id: str | None = Field(default=None, description="Required when the payment is in suspense")
+    account_id: Identifier | None = Field(default=None, description="Required when the payment is in suspense")
     # Any number of lines: a large request is applied in bounded steps (docs/payments.md).
     allocations: list[ItemAmount] = Field(min_length=1, max_length=5000)
     note: str = Field(default="", max_length=500)
@@ -98,13 +95,13 @@ class AllocationRequest(BaseModel):
 
 class Tender(BaseModel):
     type: Literal["cash", "card", "transfer", "cheque", "voucher", "other"]
-    amount: PositiveMoney
+    amount: Amount
     reference: str | None = Field(default=None, max_length=128)
 
 
 class ReceiptRequest(BaseModel):
     receipt_id: str = Field(min_length=1, max_length=128, description="The till's receipt number: makes it once")
-    account_id: str = Field(min_length=1, max_length=128)
+    account_id: Identifier
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     value_date: date
     tenders: list[Tender] = Field(min_length=1, max_length=20)

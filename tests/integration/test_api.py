@@ -50,14 +50,21 @@ def test_customer_and_item(loaded, context):
 
 
 def test_unknown_ids_are_404_with_the_error_shape(loaded, context):
-    for resource, path, params in [
-        ("/customers/{customer_id}", "/customers/NOPE", {"customer_id": "NOPE"}),
-        ("/accounts/{account_id}", "/accounts/NOPE", {"account_id": "NOPE"}),
-        ("/items/{item_id}", "/items/NOPE", {"item_id": "NOPE"}),
+    for resource, path, params, message in [
+        ("/customers/{customer_id}", "/customers/NOPE", {"customer_id": "NOPE"}, "customer NOPE not found"),
+        ("/accounts/{account_id}", "/accounts/NOPE", {"account_id": "NOPE"}, "account NOPE not found"),
+        ("/items/{item_id}", "/items/NOPE", {"item_id": "NOPE"}, "item NOPE not found"),
+        ("/accounts/{account_id}/journal", "/accounts/NOPE/journal", {"account_id": "NOPE"}, "account NOPE not found"),
     ]:
         status, body = get(loaded, context, resource, path, params)
         assert status == 404
-        assert body["error"]["code"] == "not_found" and "NOPE" in body["error"]["message"]
+        # The route's own message, not the resolver's "no route …" (which once answered every 404).
+        assert body == {"error": {"code": "not_found", "message": message, "details": []}}
+
+
+def test_only_an_unknown_path_says_no_route(stack, context):
+    status, body = get(stack, context, "/nowhere/{x}", "/nowhere/1", {"x": "1"})
+    assert status == 404 and body["error"] == {"code": "not_found", "message": "no route GET /nowhere/1", "details": []}
 
 
 def test_malformed_id_is_422(loaded, context):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -74,6 +75,17 @@ def test_a_payment_in_suspense_is_assigned_and_allocated_by_hand(stack, context,
         {"payment_id": with_suspense, "item_id": "INV-1"},
     )
     assert status == 200 and body["allocations"] == [] and body["unapplied_amount"] == "40.00"
+
+
+def test_a_receipt_for_an_unknown_account_is_404_naming_it(stack, context):
+    loaded(stack, context)
+    receipt = {"receipt_id": "TILL-1", "account_id": "NOPE", "currency": "TRY", "value_date": "2026-11-20"}
+    receipt["tenders"] = [{"type": "cash", "amount": "10.00"}]
+    status, body = call(stack, context, "POST", "/receipts", "/receipts", body=receipt)
+    assert status == 404
+    assert body == {"error": {"code": "not_found", "message": "account NOPE not found", "details": []}}
+    status, body = call(stack, context, "GET", "/payments/{payment_id}", "/payments/P-NONE", {"payment_id": "P-NONE"})
+    assert status == 404 and body["error"]["message"] == "payment P-NONE not found"
 
 
 def test_a_counter_receipt_with_several_tenders_is_one_payment_once(stack, context):
@@ -222,3 +234,61 @@ def test_money_going_out_waits_in_suspense_and_cannot_pay_an_invoice(stack, cont
         {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "10.00"}]},
     )
     assert status == 422 and "money going out" in body["error"]["message"]
+
+
+JSON_ROUTES = [  # one JSON route of each API function that takes a body
+    ("payments_api", "/receipts"),
+    ("dunning_api", "/holds"),
+    ("direct_debits", "/direct-debits"),
+]
+
+
+def post_raw(stack, context, function, path, body, *, base64_encoded=False, content_type="application/json"):
+    event = copy.deepcopy(EVENT)
+    event.update(httpMethod="POST", resource=path, path=path, pathParameters=None, body=body)
+    event.update(isBase64Encoded=base64_encoded, headers={**event["headers"], "Content-Type": content_type})
+    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+    event["requestContext"].update(resourcePath=path, httpMethod="POST")
+    response = stack.handler(function)(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.mark.parametrize(("function", "path"), JSON_ROUTES)
+def test_a_body_that_is_not_utf8_is_422_in_the_error_shape(stack, context, function, path):
+    # API Gateway hands a body that is not text over base64-encoded; its bytes decode to no string.
+    body = base64.b64encode('{"receipt_id": "Ö"}'.encode("latin-1")).decode()
+    status, answer = post_raw(stack, context, function, path, body, base64_encoded=True)
+    assert status == 422
+    assert answer["error"]["code"] == "validation_error"
+    assert answer["error"]["message"] == "the request body is not UTF-8 JSON"
+    assert answer["error"]["details"] == [
+        {"location": ["body"], "message": "invalid UTF-8 at byte 16", "type": "json_invalid"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply (more than 64 levels)"),  # RecursionError in json
+        ('{"a": ' * 65 + "1" + "}" * 65, "JSON nested too deeply (more than 64 levels)"),  # parses, then too deep
+        ('{"amount": NaN}', "NaN is not JSON"),
+        ('{"id": "\\ud800"}', "the body is not UTF-8 JSON: a string holds a lone surrogate"),
+        ('{"id": ', "Expecting value"),
+    ],
+)
+@pytest.mark.parametrize(("function", "path"), JSON_ROUTES)
+def test_a_body_that_is_not_json_is_422_saying_why(stack, context, function, path, body, reason):
+    status, answer = post_raw(stack, context, function, path, body)
+    assert status == 422
+    assert answer["error"]["code"] == "validation_error"
+    assert answer["error"]["message"] == f"the request body is not valid JSON: {reason}"
+    assert [d["type"] for d in answer["error"]["details"]] == ["json_invalid"]
+
+
+@pytest.mark.parametrize(("function", "path"), JSON_ROUTES)
+def test_a_text_body_is_415_in_the_error_shape(stack, context, function, path):
+    status, answer = post_raw(stack, context, function, path, "hello", content_type="text/plain")
+    assert status == 415
+    assert answer["error"]["code"] == "unsupported_media_type"
+    assert answer["error"]["message"] == "the request body must be application/json, not text/plain"
+    assert set(answer["error"]) == {"code", "message", "details"}

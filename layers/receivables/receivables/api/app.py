@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from receivables.api import errors
+from receivables.api.bodies import parse_json_body
 from receivables.api.direct_debit_routes import router as direct_debit_router
 from receivables.api.dunning_routes import router as dunning_router
 from receivables.api.ledger_routes import router as ledger_router
@@ -25,7 +26,7 @@ from receivables.observability import logger
 
 
 def build(*routers: Router) -> APIGatewayRestResolver:
-    resolver = APIGatewayRestResolver(enable_validation=True)
+    resolver = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
     errors.install(resolver)
     for router in routers:
         resolver.include_router(router)

@@ -7,12 +7,12 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, ConflictError
+from receivables.api.errors import INVALID, NOT_FOUND, REJECTED, ConflictError, UnknownIdError, answers
+from receivables.api.params import BankId
 from receivables.domain.ledger import Money
 
 router = Router()
@@ -20,7 +20,7 @@ router = Router()
 
 class RunRequest(BaseModel):
     run_date: date | None = Field(default=None, description="Business date of the run (default: today)")
-    bank_id: str | None = Field(default=None, max_length=64, description="Only this creditor bank")
+    bank_id: BankId | None = Field(default=None, description="Only this creditor bank")
 
 
 class FileView(BaseModel):
@@ -56,7 +56,11 @@ class CollectionView(BaseModel):
     reason: str | None = None
 
 
-@router.post("/direct-debits", summary="Run direct-debit collection for a date (pain.008 per bank)", responses=REJECTED)
+@router.post(
+    "/direct-debits",
+    summary="Run direct-debit collection for a date (pain.008 per bank)",
+    responses=answers("The run: files written and items skipped", errors={409: REJECTED[409], **INVALID}),
+)
 def run_collection(request: RunRequest) -> RunView:
     run = bootstrap.direct_debit_service().collect(request.run_date, request.bank_id)
     if run.problem:
@@ -68,11 +72,15 @@ def run_collection(request: RunRequest) -> RunView:
     )
 
 
-@router.get("/direct-debits/<end_to_end_id>", summary="One collection and its bank status", responses=REJECTED)
+@router.get(
+    "/direct-debits/<end_to_end_id>",
+    summary="One collection and its bank status",
+    responses=answers("The collection", errors=NOT_FOUND),
+)
 def get_collection(
     end_to_end_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,35}$", description="End-to-end id we sent")],
 ) -> CollectionView:
     record = bootstrap.collection_table().collection(end_to_end_id.upper())
     if record is None:
-        raise NotFoundError(f"no direct debit with end-to-end id {end_to_end_id}")
+        raise UnknownIdError(f"no direct debit with end-to-end id {end_to_end_id}")
     return CollectionView.model_validate(record.model_dump())

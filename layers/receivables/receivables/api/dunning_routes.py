@@ -8,7 +8,6 @@ a payment or another editor) 409, a broken rule 422 with the field at fault in `
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -18,9 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import REJECTED, error
-from receivables.api.params import IdParam
+from receivables.api.errors import INVALID, answers, error
+from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, Who, WhoQuery
 from receivables.dunning.commands import (
+    PROMISE_HORIZON_DAYS,
     DunningCommands,
     DunningConflictError,
     DunningRequestError,
@@ -36,8 +36,10 @@ from receivables.dunning.reports import StrategyReport, strategy_report
 
 router = Router()
 
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
-Who = Annotated[str, Field(min_length=1, max_length=128)]
+PROMISE_DATE = (
+    f"Paid by this date, from today to {PROMISE_HORIZON_DAYS} days ahead; dunning pauses until then plus the grace days"
+)
+
 GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Collector group name")]
 # Task ids are the step's idempotency key, account#cycle#step: send '#' as %23 (API Gateway keeps the path encoded).
 TaskIdParam = Annotated[str, Path(min_length=1, max_length=400, description="Task id, with '#' written as %23")]
@@ -47,11 +49,6 @@ _QUERY = {
     "by": "query",
     "cycles": "query",
 }  # the fields the routes take from the query string; the rest come in the body
-
-
-def _answers(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
-    """The success response with its schema, then the error ones (``responses=`` alone would drop the success)."""
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **REJECTED}
 
 
 def _service() -> DunningCommands:
@@ -83,13 +80,11 @@ def _refused(exc: DunningRequestError) -> Response:
 
 class HoldRequest(BaseModel):
     level: Literal["customer", "account", "subscription", "item"]
-    id: str = Field(min_length=1, max_length=128, description="The customer, account, subscription or item held")
-    reason: str = Field(min_length=1, max_length=500)
-    until: dt.date | None = Field(default=None, description="Last day held (default: until released)")
-    account_id: str | None = Field(
+    id: Identifier = Field(description="The customer, account, subscription or item held")
+    reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)
+    until: dt.date | None = Field(default=None, description="Last day held, today or later (default: until released)")
+    account_id: Identifier | None = Field(
         default=None,
-        min_length=1,
-        max_length=128,
         description="Subscription holds only: the subscription's account (needed when it is not known from billing)",
     )
     created_by: Who = "api"
@@ -99,7 +94,7 @@ class HoldRequest(BaseModel):
     "/holds",
     status_code=201,
     summary="Hold a customer, account, subscription or item",
-    responses=_answers(HoldRecord, "The hold", 201),
+    responses=answers("The hold", 201),
 )
 def create_hold(request: HoldRequest) -> HoldRecord:
     return _service().create_hold(
@@ -112,13 +107,13 @@ def create_hold(request: HoldRequest) -> HoldRecord:
     )
 
 
-@router.get("/holds/<hold_id>", summary="A hold and its audit trail", responses=_answers(HoldRecord, "The hold"))
+@router.get("/holds/<hold_id>", summary="A hold and its audit trail", responses=answers("The hold"))
 def get_hold(hold_id: IdParam) -> HoldRecord:
     return _service().hold(hold_id)
 
 
-@router.delete("/holds/<hold_id>", summary="Release a hold", responses=_answers(HoldRecord, "The released hold"))
-def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_length=128)] = "api") -> HoldRecord:
+@router.delete("/holds/<hold_id>", summary="Release a hold", responses=answers("The released hold"))
+def release_hold(hold_id: IdParam, by: WhoQuery = "api") -> HoldRecord:
     return _service().release_hold(hold_id, by=by)
 
 
@@ -126,15 +121,23 @@ def release_hold(hold_id: IdParam, by: Annotated[str, Query(min_length=1, max_le
 
 
 class PromiseRequest(BaseModel):
-    amount: PositiveMoney
-    date: dt.date = Field(description="Paid by this date; dunning pauses until then plus the grace days")
+    amount: Amount
+    date: dt.date = Field(description=PROMISE_DATE)
     created_by: Who = "api"
 
 
+# The configuration bounds plans (GET /dunning/config, `plans`): the fields' limits here are the widest any
+# configuration may set, and the descriptions give the shipped default's.
 class PlanRequest(BaseModel):
-    installments: int = Field(ge=1, le=120)
-    first_due_date: dt.date
-    interval_days: int = Field(ge=1, le=366)
+    installments: int = Field(
+        ge=1, le=120, description="At most the configuration's plans.max_installments (12 as shipped)"
+    )
+    first_due_date: dt.date = Field(description="Today or later")
+    interval_days: int = Field(
+        ge=1,
+        le=366,
+        description="From the configuration's plans.min_interval_days to plans.max_interval_days (7 to 92 as shipped)",
+    )
     created_by: Who = "api"
 
 
@@ -142,7 +145,7 @@ class PlanRequest(BaseModel):
     "/accounts/<account_id>/promises",
     status_code=201,
     summary="Record a promise to pay",
-    responses=_answers(PromiseRecord, "The promise", 201),
+    responses=answers("The promise", 201),
 )
 def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecord:
     return _service().create_promise(account_id, request.amount, request.date, created_by=request.created_by)
@@ -151,7 +154,7 @@ def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecor
 @router.get(
     "/promises/<promise_id>",
     summary="A promise to pay and its outcome",
-    responses=_answers(PromiseRecord, "The promise"),
+    responses=answers("The promise"),
 )
 def get_promise(promise_id: IdParam) -> PromiseRecord:
     return _service().promise(promise_id)
@@ -161,7 +164,7 @@ def get_promise(promise_id: IdParam) -> PromiseRecord:
     "/accounts/<account_id>/plans",
     status_code=201,
     summary="Restructure the overdue debt into installments",
-    responses=_answers(PlanRecord, "The plan", 201),
+    responses=answers("The plan", 201),
 )
 def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
     return _service().create_plan(
@@ -173,7 +176,7 @@ def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
     )
 
 
-@router.get("/plans/<plan_id>", summary="An installment plan", responses=_answers(PlanRecord, "The plan"))
+@router.get("/plans/<plan_id>", summary="An installment plan", responses=answers("The plan"))
 def get_plan(plan_id: IdParam) -> PlanRecord:
     return _service().plan(plan_id)
 
@@ -186,13 +189,13 @@ class ClaimRequest(BaseModel):
 
 
 class PromiseTermsBody(BaseModel):
-    amount: PositiveMoney
-    date: dt.date
+    amount: Amount
+    date: dt.date = Field(description=PROMISE_DATE)
 
 
 class OutcomeRequest(BaseModel):
     outcome: TaskOutcome
-    note: str | None = Field(default=None, min_length=1, max_length=500)
+    note: str | None = Field(default=None, min_length=1, max_length=500, pattern=SOME_TEXT)
     promise: PromiseTermsBody | None = Field(default=None, description="Required with the promise outcome")
 
 
@@ -201,7 +204,11 @@ class OutcomeView(BaseModel):
     promise: PromiseRecord | None = None
 
 
-@router.get("/collectors/<group>/tasks", summary="A collector group's tasks, most urgent first")
+@router.get(
+    "/collectors/<group>/tasks",
+    summary="A collector group's tasks, most urgent first",
+    responses=answers("The tasks", errors=INVALID),
+)
 def list_tasks(
     group: GroupParam,
     status: Annotated[Literal["open", "claimed"], Query()] = "open",
@@ -210,7 +217,7 @@ def list_tasks(
     return _service().tasks(group, status, limit)
 
 
-@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=_answers(TaskRecord, "The claimed task"))
+@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task"))
 def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
     return _service().claim_task(unquote(task_id), request.collector)
 
@@ -218,7 +225,7 @@ def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
 @router.post(
     "/tasks/<task_id>/outcome",
     summary="Close a claimed task with the call's outcome",
-    responses=_answers(OutcomeView, "The closed task and the promise it recorded"),
+    responses=answers("The closed task and the promise it recorded"),
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
@@ -247,7 +254,9 @@ def _config_view(stored: StoredConfig) -> ConfigView:
     )
 
 
-@router.get("/dunning/config", summary="The dunning configuration in force")
+@router.get(
+    "/dunning/config", summary="The dunning configuration in force", responses=answers("The configuration", errors={})
+)
 def get_config() -> ConfigView:
     return _config_view(_service().current_config())
 
@@ -255,13 +264,13 @@ def get_config() -> ConfigView:
 @router.put(
     "/dunning/config",
     summary="Publish a new configuration version (takes effect on the next run)",
-    responses=_answers(ConfigView, "The new version"),
+    responses=answers("The new version"),
 )
 def put_config(
     document: Annotated[
         dict[str, Any], Body(description="A whole dunning configuration (as `config` in GET); its version is ignored")
     ],
-    by: Annotated[str, Query(min_length=1, max_length=128)] = "api",
+    by: WhoQuery = "api",
 ) -> ConfigView:
     return _config_view(_service().publish_config(document, by=by))
 
@@ -269,13 +278,17 @@ def put_config(
 @router.get(
     "/dunning/config/versions/<version>",
     summary="One configuration version",
-    responses=_answers(ConfigView, "The version"),
+    responses=answers("The version"),
 )
 def get_config_version(version: Annotated[int, Path(ge=1)]) -> ConfigView:
     return _config_view(_service().config_version(version))
 
 
-@router.get("/dunning/dictionary", summary="The facts rules may use: names, types, descriptions")
+@router.get(
+    "/dunning/dictionary",
+    summary="The facts rules may use: names, types, descriptions",
+    responses=answers("The dictionary", errors={}),
+)
 def get_dictionary() -> DictionaryView:
     version, fields = _service().dictionary()
     return DictionaryView(config_version=version, fields=list(fields))
@@ -287,7 +300,7 @@ def get_dictionary() -> DictionaryView:
 @router.get(
     "/accounts/<account_id>/dunning",
     summary="An account's dunning state, latest cycles and steps taken, each with the explanation of its decision",
-    responses=_answers(AccountDunning, "The account's dunning"),
+    responses=answers("The account's dunning"),
 )
 def get_account_dunning(
     account_id: IdParam,
@@ -299,7 +312,11 @@ def get_account_dunning(
     return found
 
 
-@router.get("/reports/dunning", summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises")
+@router.get(
+    "/reports/dunning",
+    summary="Champion–challenger: cycles, collection rate, days to pay, cost, promises",
+    responses=answers("One report per strategy", errors=INVALID),
+)
 def dunning_report(
     since: Annotated[dt.date, Query(description="Cycles started on or after this date")],
 ) -> list[StrategyReport]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel
 
 from receivables.payments.account_ledger import LedgerRuleError
+from receivables.payments.manual import UnknownAccountError, UnknownPaymentError
 
 
 class ErrorBody(BaseModel):
@@ -31,17 +34,38 @@ class InvalidInputError(Exception):
         self.details = details
 
 
+class UnknownIdError(Exception):
+    """A route's id names nothing (404). Not Powertools' ``NotFoundError``: ``@app.not_found`` is registered as the
+    handler of that very exception, so a route raising it would be answered "no route …"."""
+
+
 class ConflictError(Exception):
     """The request clashes with the current state (e.g. a receipt id already used for another receipt)."""
 
 
 _BODY = {"application/json": {"model": ErrorResponse}}
-NOT_FOUND = {404: {"description": "Unknown id", "content": _BODY}}
+
+
+def _failure(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _BODY}
+
+
+# Every route validates its request, so every operation can answer 422 (in our shape, not Powertools' default one).
+INVALID = {422: _failure("Invalid request: each field at fault in details")}
+NOT_FOUND = {404: _failure("Unknown id"), **INVALID}
 REJECTED = {
-    404: {"description": "Unknown id", "content": _BODY},
-    409: {"description": "Conflicts with the current state", "content": _BODY},
-    422: {"description": "Invalid, or would break a ledger rule", "content": _BODY},
+    404: _failure("Unknown id"),
+    409: _failure("Conflicts with the current state"),
+    422: _failure("Invalid, or would break a ledger rule"),
 }
+
+
+def answers(description: str, status: int = 200, errors: dict[int, Any] = REJECTED) -> dict[int, Any]:
+    """An operation's documented responses: the success one, whose schema Powertools takes from the route's return
+    type (an entry without ``content`` gets it), then the errors. ``responses=`` is the operation's whole list:
+    errors alone would leave the success response undocumented, and unchecked by anything reading the document.
+    The 422 is always there: it replaces the one Powertools documents, which has its own shape, not ours."""
+    return {status: {"description": description}, **INVALID, **errors}
 
 
 def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
@@ -49,18 +73,47 @@ def error(status: int, code: str, message: str, details: list[dict[str, Any]] | 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 
+def _message(problem: dict[str, Any]) -> str:
+    """Pydantic's message; for a body that is not JSON, what the parser said (Powertools keeps it in ``ctx``)."""
+    reason = (problem.get("ctx") or {}).get("error") if problem.get("type") == "json_invalid" else None
+    return str(reason) if reason else str(problem.get("msg", ""))
+
+
 def install(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(NotFoundError)
-    def _not_found(exc: NotFoundError) -> Response:
-        return error(404, "not_found", exc.msg or "not found")
+    @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError])
+    def _unknown_id(exc: Exception) -> Response:
+        return error(404, "not_found", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         details = [
-            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            {"location": list(e.get("loc", ())), "message": _message(e), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return error(422, "validation_error", "the request is not valid", details)
+        unreadable = next((d["message"] for d in details if d["type"] == "json_invalid"), None)
+        message = f"the request body is not valid JSON: {unreadable}" if unreadable else "the request is not valid"
+        return error(422, "validation_error", message, details)
+
+    # A base64 body (API Gateway sends binary ones so) whose bytes are not UTF-8 fails in Powertools' decoding,
+    # before any JSON parser sees it.
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response:
+        try:
+            app.current_event.decoded_body  # noqa: B018 - decodes again: the error was the body's, or is a bug's
+        except UnicodeDecodeError:
+            detail = {"location": ["body"], "message": f"invalid UTF-8 at byte {exc.start}", "type": "json_invalid"}
+            return error(422, "validation_error", "the request body is not UTF-8 JSON", [detail])
+        raise exc
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("content-type", "")
+        return error(
+            415,
+            "unsupported_media_type",
+            f"the request body must be application/json, not {content_type}",
+            [{"location": ["header", "content-type"], "message": str(exc), "type": "unsupported_content_type"}],
+        )
 
     @app.exception_handler(LedgerRuleError)
     def _rule(exc: LedgerRuleError) -> Response:
@@ -74,6 +127,7 @@ def install(app: APIGatewayRestResolver) -> None:
     def _conflict(exc: ConflictError) -> Response:
         return error(409, "conflict", str(exc))
 
+    # Only a path no route matches comes here (Powertools calls it with a bare NotFoundError).
     @app.not_found
     def _no_route(_: Exception) -> Response:
         return error(404, "not_found", f"no route {app.current_event.http_method} {app.current_event.path}")

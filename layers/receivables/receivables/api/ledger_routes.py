@@ -6,12 +6,11 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.errors import NOT_FOUND
+from receivables.api.errors import NOT_FOUND, UnknownIdError, answers
 from receivables.api.journal_views import JournalPageView, PostingView, entry_view, posting_views
 from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
@@ -25,26 +24,32 @@ class Health(BaseModel):
     version: str
 
 
-@router.get("/health", summary="Liveness of the API", responses={200: {"description": "OK"}})
+@router.get("/health", summary="Liveness of the API", responses=answers("OK", errors={}))
 def health() -> Health:
     return Health(status="ok", service="receivables", version=API_VERSION)
 
 
-@router.get("/customers/<customer_id>", summary="A customer's master data and accounts", responses=NOT_FOUND)
+@router.get(
+    "/customers/<customer_id>",
+    summary="A customer's master data and accounts",
+    responses=answers("The customer", errors=NOT_FOUND),
+)
 def get_customer(customer_id: IdParam) -> CustomerView:
     customer = bootstrap.ledger_reader().get_customer(customer_id)
     if customer is None:
-        raise NotFoundError(f"customer {customer_id} not found")
+        raise UnknownIdError(f"customer {customer_id} not found")
     return customer
 
 
 @router.get(
-    "/accounts/<account_id>", summary="An account's balance and its items with open amounts", responses=NOT_FOUND
+    "/accounts/<account_id>",
+    summary="An account's balance and its items with open amounts",
+    responses=answers("The account", errors=NOT_FOUND),
 )
 def get_account(account_id: IdParam) -> AccountView:
     account = bootstrap.ledger_reader().get_account(account_id)
     if account is None:
-        raise NotFoundError(f"account {account_id} not found")
+        raise UnknownIdError(f"account {account_id} not found")
     return account
 
 
@@ -54,11 +59,13 @@ class ItemWithPostings(ItemView):
     )
 
 
-@router.get("/items/<item_id>", summary="One receivable item and its postings", responses=NOT_FOUND)
+@router.get(
+    "/items/<item_id>", summary="One receivable item and its postings", responses=answers("The item", errors=NOT_FOUND)
+)
 def get_item(item_id: IdParam) -> ItemWithPostings:
     item = bootstrap.ledger_reader().get_item(item_id)
     if item is None:
-        raise NotFoundError(f"item {item_id} not found")
+        raise UnknownIdError(f"item {item_id} not found")
     entries, _ = bootstrap.account_journal().page(item.account_id, item_id=item_id, limit=10_000)
     return ItemWithPostings(**dict(item), postings=posting_views(entries, item_id=item_id))
 
@@ -66,7 +73,7 @@ def get_item(item_id: IdParam) -> ItemWithPostings:
 @router.get(
     "/accounts/<account_id>/journal",
     summary="The account's journal: every posting, in the order recorded, a page at a time",
-    responses=NOT_FOUND,
+    responses=answers("A page of the journal", errors=NOT_FOUND),
 )
 def get_account_journal(
     account_id: IdParam,
@@ -77,7 +84,7 @@ def get_account_journal(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JournalPageView:
     if bootstrap.ledger_reader().accounts([account_id]) == {}:
-        raise NotFoundError(f"account {account_id} not found")
+        raise UnknownIdError(f"account {account_id} not found")
     entries, next_cursor = bootstrap.account_journal().page(
         account_id, since=since, until=until, item_id=item_id, after=cursor, limit=limit
     )

@@ -4,29 +4,33 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
-from receivables.api.errors import REJECTED, ConflictError, InvalidInputError
+from receivables.api.errors import (
+    INVALID,
+    NOT_FOUND,
+    REJECTED,
+    ConflictError,
+    InvalidInputError,
+    UnknownIdError,
+    answers,
+)
 from receivables.api.journal_views import PostingView, posting_views
-from receivables.api.params import IdParam
+from receivables.api.params import Amount, Identifier, IdParam
 from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.manual import ReceiptConflictError, UnknownAccountError, UnknownPaymentError
+from receivables.payments.manual import ReceiptConflictError
 from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
 
 router = Router()
-
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2)]
 
 
 class AllocationView(BaseModel):
@@ -78,12 +82,12 @@ def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = Non
 
 
 class ItemAmount(BaseModel):
-    item_id: str = Field(min_length=1, max_length=128)
-    amount: PositiveMoney
+    item_id: Identifier
+    amount: Amount
 
 
 class AllocationRequest(BaseModel):
-    account_id: str | None = Field(default=None, description="Required when the payment is in suspense")
+    account_id: Identifier | None = Field(default=None, description="Required when the payment is in suspense")
     # Any number of lines: a large request is applied in bounded steps (docs/payments.md).
     allocations: list[ItemAmount] = Field(min_length=1, max_length=5000)
     note: str = Field(default="", max_length=500)
@@ -91,13 +95,13 @@ class AllocationRequest(BaseModel):
 
 class Tender(BaseModel):
     type: Literal["cash", "card", "transfer", "cheque", "voucher", "other"]
-    amount: PositiveMoney
+    amount: Amount
     reference: str | None = Field(default=None, max_length=128)
 
 
 class ReceiptRequest(BaseModel):
     receipt_id: str = Field(min_length=1, max_length=128, description="The till's receipt number: makes it once")
-    account_id: str = Field(min_length=1, max_length=128)
+    account_id: Identifier
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     value_date: date
     tenders: list[Tender] = Field(min_length=1, max_length=20)
@@ -108,26 +112,35 @@ def _service():  # type: ignore[no-untyped-def]
 
 
 def _run(action):  # type: ignore[no-untyped-def]
+    # Unknown payments and accounts are answered 404 by the handlers of receivables.api.errors.
     try:
         record = action()
         return payment_view(record, _service().postings(record))
-    except (UnknownPaymentError, UnknownAccountError) as exc:
-        raise NotFoundError(str(exc)) from exc
     except ReceiptConflictError as exc:
         raise ConflictError(str(exc)) from exc
 
 
-@router.get("/payments/<payment_id>", summary="A payment: where its money went and why", responses=REJECTED)
+@router.get(
+    "/payments/<payment_id>",
+    summary="A payment: where its money went and why",
+    responses=answers("The payment", errors=NOT_FOUND),
+)
 def get_payment(payment_id: IdParam) -> PaymentView:
     return _run(lambda: _service().payment(payment_id))
 
 
-@router.get("/suspense", summary="Payments waiting for a person (unmatched, other currency, unknown reversals)")
+@router.get(
+    "/suspense",
+    summary="Payments waiting for a person (unmatched, other currency, unknown reversals)",
+    responses=answers("The payments in suspense", errors=INVALID),
+)
 def get_suspense(limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[PaymentView]:
     return [payment_view(r) for r in _service().suspense(limit)]
 
 
-@router.post("/payments/<payment_id>/allocations", summary="Allocate a payment by hand", responses=REJECTED)
+@router.post(
+    "/payments/<payment_id>/allocations", summary="Allocate a payment by hand", responses=answers("The payment")
+)
 def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
     pairs = [(a.item_id, a.amount) for a in request.allocations]
     return _run(
@@ -138,14 +151,18 @@ def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
 
 
 @router.delete(
-    "/payments/<payment_id>/allocations/<item_id>", summary="Take back what a payment gave an item", responses=REJECTED
+    "/payments/<payment_id>/allocations/<item_id>",
+    summary="Take back what a payment gave an item",
+    responses=answers("The payment"),
 )
 def unallocate(payment_id: IdParam, item_id: IdParam) -> PaymentView:
     return _run(lambda: _service().unallocate(payment_id, item_id, note="unallocated by hand"))
 
 
 @router.post(
-    "/receipts", summary="A counter receipt paid with several tenders, posted as one payment", responses=REJECTED
+    "/receipts",
+    summary="A counter receipt paid with several tenders, posted as one payment",
+    responses=answers("The payment"),
 )
 def post_receipt(request: ReceiptRequest) -> PaymentView:
     tenders = [(t.type, t.amount, t.reference) for t in request.tenders]
@@ -170,7 +187,11 @@ def _policies() -> AllocationPolicyTable:
     return bootstrap.allocation_policies(bootstrap.manual_payments_settings().table_name)
 
 
-@router.get("/allocation-policies", summary="The allocation order of each account type")
+@router.get(
+    "/allocation-policies",
+    summary="The allocation order of each account type",
+    responses=answers("The policies", errors={}),
+)
 def get_allocation_policies() -> PolicyView:
     policies, version = _policies().policies()
     return PolicyView(version=version, default=FIFO, policies=policies)
@@ -179,7 +200,7 @@ def get_allocation_policies() -> PolicyView:
 @router.put(
     "/allocation-policies/<account_type>",
     summary="Set an account type's allocation order (eligibility filters, then sort keys)",
-    responses=REJECTED,
+    responses=answers("The policies", errors={409: REJECTED[409], **INVALID}),
 )
 def put_allocation_policy(
     account_type: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], policy: AllocationPolicy
@@ -191,21 +212,21 @@ def put_allocation_policy(
     return get_allocation_policies()
 
 
-@router.get("/bank-profiles/<bank_id>", summary="A bank's CSV/fixed-width profile", responses=REJECTED)
+@router.get("/bank-profiles/<bank_id>", summary="A bank's CSV/fixed-width profile", responses=answers("The profile"))
 def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]) -> dict[str, Any]:
     try:
         found = bootstrap.bank_profile_store().profiles_for(bank_id)
     except ProfileError as exc:
         raise ConflictError(f"the stored profile of {bank_id} does not validate: {exc}") from exc
     if bank_id not in found:
-        raise NotFoundError(f"no bank profile for {bank_id}")
+        raise UnknownIdError(f"no bank profile for {bank_id}")
     return found[bank_id].model_dump(mode="json", exclude_defaults=True)
 
 
 @router.put(
     "/bank-profiles/<bank_id>",
     summary="Onboard or change a bank: its profile is validated, then used for the bank's next file",
-    responses=REJECTED,
+    responses=answers("The profile as stored", errors=INVALID),
 )
 def put_bank_profile(
     bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], profile: Annotated[dict[str, Any], Body()]

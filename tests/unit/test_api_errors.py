@@ -1,0 +1,39 @@
+"""The API's error handlers on a resolver of their own: what they answer, and what they leave to crash."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from receivables.api.app import build
+from receivables.api.bodies import MAX_DEPTH, parse_json_body
+
+EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
+
+router = Router()
+
+
+@router.get("/decodes")
+def decodes() -> dict[str, str]:
+    return {"text": b"\xff".decode()}  # a bug of the route's own: not the request body's fault
+
+
+def test_a_unicode_error_of_the_route_is_not_blamed_on_the_body():
+    event = copy.deepcopy(EVENT)
+    event.update(resource="/decodes", path="/decodes", pathParameters=None, body=base64.b64encode(b"{}").decode())
+    event["isBase64Encoded"] = True
+    with pytest.raises(UnicodeDecodeError):
+        build(router).resolve(event, None)
+
+
+def test_json_bodies_at_the_depth_limit_are_read():
+    nested = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert parse_json_body(nested) is not None
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        parse_json_body("[" + nested + "]")
+    with pytest.raises(json.JSONDecodeError, match="Infinity is not JSON"):
+        parse_json_body('{"amount": -Infinity}')

@@ -22,7 +22,7 @@ help:
 	@echo "make bench  - run the benchmarks and append the results to docs/benchmarks.md"
 	@echo "make chaos  - replay every shipped scenario with 20 seeds of faults; appends to docs/reliability.md"
 	@echo "make synth  - synthesize the CDK app (no Docker, no AWS account needed)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy"
 
 check-tools:
 	@test -n "$(PYTHON_313)" || { echo "ERROR: Python 3.13 not found (looked for python3.13 on PATH and in ~/.pyenv/versions/3.13*). Install it, e.g. 'pyenv install 3.13'." >&2; exit 1; }
@@ -48,6 +48,7 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --cov --cov-report=term --cov-report=xml:build/coverage.xml
 
 test-unit: setup
@@ -77,6 +78,7 @@ openapi: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf build cdk.out .pytest_cache .coverage

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.manual import ReceiptConflictError
+from receivables.payments.manual import ManualPayments, ReceiptConflictError
 from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
 
 router = Router()
@@ -71,7 +72,7 @@ def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = Non
         account_id=record.account_id,
         allocations=[AllocationView(item_id=a.item_id, amount=a.amount, reason=a.reason) for a in record.allocations],
         unapplied_amount=record.unapplied,
-        status=record.status,  # type: ignore[arg-type]
+        status=record.status,
         match={"method": record.match_method, "reason": record.match_reason},
         reversal_reason=record.reversal_reason,
         notes=list(record.notes),
@@ -107,11 +108,11 @@ class ReceiptRequest(BaseModel):
     tenders: list[Tender] = Field(min_length=1, max_length=20)
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> ManualPayments:
     return bootstrap.manual_payments()
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], PaymentRecord]) -> PaymentView:
     # Unknown payments and accounts are answered 404 by the handlers of receivables.api.errors.
     try:
         record = action()

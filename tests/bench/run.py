@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -25,20 +23,9 @@ sys.path.insert(0, str(ROOT))
 from tests.bench.data import write_customers, write_invoices  # noqa: E402
 from tests.bench.dynamodb_meter import WriteMeter  # noqa: E402
 from tests.bench.pipeline import time_csv_reader, time_pipeline  # noqa: E402
+from tests.machine import machine  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks.md"
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def bench_pipeline(work: Path) -> dict[str, float]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from collections import Counter
@@ -21,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.machine import machine  # noqa: E402
+
 SCENARIOS_DIR = ROOT / "tests" / "e2e" / "scenarios"
 RESULTS = ROOT / "docs" / "reliability.md"
 
@@ -105,18 +107,6 @@ def run_scenario(stack: Any, name: str, until: date, seeds: list[int]) -> Scenar
         for problem in problems:
             print(f"    {problem}")
     return outcome
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def report(outcomes: list[ScenarioOutcome]) -> str:

@@ -78,7 +78,7 @@ def _is_text(headers: list[tuple[str, str]]) -> bool:
 def proxy_event(request: Request, route: Route | None, path_parameters: dict[str, str] | None) -> dict[str, Any]:
     """The API Gateway REST proxy integration event (payload format 1.0)."""
     url = urlsplit(request.target)
-    path = unquote(url.path) or "/"
+    path = url.path or "/"  # as API Gateway (REST) sends it: still percent-encoded
     query = parse_qsl(url.query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
     for name, value in query:
@@ -167,14 +167,16 @@ class ApiGateway:
         self._fallback = functions[0] if len(functions) == 1 else None
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str] | None]:
+        """Matches the percent-encoded path, as API Gateway does: ``/items/INV%2F1`` is one segment, the item
+        ``INV/1``, and its parameter is handed over decoded."""
         for route in self.routes:
             found = route.pattern.match(path)
             if found and route.method == method:
-                return route, found.groupdict()
+                return route, {name: unquote(value) for name, value in found.groupdict().items()}
         return None, None
 
     def handle(self, request: Request) -> Response:
-        route, parameters = self.match(request.method, unquote(urlsplit(request.target).path) or "/")
+        route, parameters = self.match(request.method, urlsplit(request.target).path or "/")
         function = route.function if route else self._fallback
         if function is None:
             # API Gateway's own answer for a path no resource matches.

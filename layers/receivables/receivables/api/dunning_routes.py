@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -18,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import INVALID, answers, error
-from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, Who, WhoQuery
+from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, TaskIdParam, Who, WhoQuery
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
     DunningCommands,
@@ -41,8 +40,6 @@ PROMISE_DATE = (
 )
 
 GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Collector group name")]
-# Task ids are the step's idempotency key, account#cycle#step: send '#' as %23 (API Gateway keeps the path encoded).
-TaskIdParam = Annotated[str, Path(min_length=1, max_length=400, description="Task id, with '#' written as %23")]
 
 
 _QUERY = {
@@ -219,7 +216,7 @@ def list_tasks(
 
 @router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task"))
 def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
-    return _service().claim_task(unquote(task_id), request.collector)
+    return _service().claim_task(task_id, request.collector)
 
 
 @router.post(
@@ -229,7 +226,7 @@ def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
-    task, promise = _service().record_outcome(unquote(task_id), request.outcome, note=request.note, promise=terms)
+    task, promise = _service().record_outcome(task_id, request.outcome, note=request.note, promise=terms)
     return OutcomeView(task=task, promise=promise)
 
 

@@ -6,9 +6,10 @@ it is not surprised by a 422 for a value the document allowed."""
 import re
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
 
 from receivables.domain.money import MAX_INTEGER_DIGITS
 
@@ -17,7 +18,27 @@ API_VERSION = "0.2.0"
 IDENTIFIER = r"^[^\s#]{1,128}$"  # the loaders' rule (they also refuse control characters)
 SOME_TEXT = r"\S"  # free text is stripped, then must not be empty: at least one character that is not a space
 
-IdParam = Annotated[str, Path(pattern=IDENTIFIER, max_length=128, description="Identifier as sent by billing")]
+
+def _percent_decoded(value: object) -> object:
+    """API Gateway (REST) hands the path over still percent-encoded, and Powertools routes on it: an id's ``/``
+    arrives as ``%2F`` (a raw one would separate segments), its other reserved characters likewise."""
+    return unquote(value, errors="strict") if isinstance(value, str) else value
+
+
+# The order matters: pydantic's JSON schema keeps the pattern only when the Field comes before the validator.
+IdParam = Annotated[
+    str,
+    Field(pattern=IDENTIFIER, max_length=128),
+    BeforeValidator(_percent_decoded),
+    Path(description="Identifier as sent by billing, percent-encoded in the path: '/' as %2F"),
+]
+# Task ids are the step's idempotency key, account#cycle#step: '#' is sent as %23.
+TaskIdParam = Annotated[
+    str,
+    Field(min_length=1, max_length=400),
+    BeforeValidator(_percent_decoded),
+    Path(description="Task id, percent-encoded in the path: '#' as %23"),
+]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, min_length=1, max_length=128)]
 Who = Annotated[str, Field(min_length=1, max_length=128, pattern=SOME_TEXT, description="Who did it")]
 WhoQuery = Annotated[str, Query(min_length=1, max_length=128, pattern=SOME_TEXT, description="Who did it")]

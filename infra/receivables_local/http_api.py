@@ -10,6 +10,7 @@ API Gateway's.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -32,6 +33,10 @@ from receivables_local.runtime import Invocation, Invoker
 log = logging.getLogger(RUNTIME_LOGGER)
 
 STAGE = "local"
+# Who a local request is from. API Gateway authenticates the SigV4 signature and names the IAM caller in the request
+# context; locally nothing is verified: the caller is named by this header (or simulate's "as"), else LOCAL_CALLER.
+CALLER_HEADER = "x-local-caller"
+LOCAL_CALLER = "local"
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
@@ -68,6 +73,26 @@ class Request:
     headers: list[tuple[str, str]]
     body: bytes
     source_ip: str = "127.0.0.1"
+    caller: str | None = None  # an IAM user's name; None: the CALLER_HEADER, else LOCAL_CALLER
+
+    def caller_name(self) -> str:
+        named = next((v for k, v in self.headers if k.lower() == CALLER_HEADER), None)
+        return (self.caller or named or LOCAL_CALLER).strip() or LOCAL_CALLER
+
+
+def iam_identity(request: Request, user_agent: str | None) -> dict[str, Any]:
+    """``requestContext.identity`` as API Gateway fills it for a SigV4-signed call by the IAM user named."""
+    name = request.caller_name()
+    user_id = "AIDA" + hashlib.sha256(name.encode()).hexdigest()[:16].upper()  # stable per name, like IAM's
+    return {
+        "sourceIp": request.source_ip,
+        "userAgent": user_agent,
+        "accountId": ACCOUNT_ID,
+        "caller": user_id,
+        "user": user_id,
+        "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}",
+        "accessKey": "AKIA" + user_id[4:],
+    }
 
 
 def _is_text(headers: list[tuple[str, str]]) -> bool:
@@ -124,7 +149,7 @@ def proxy_event(request: Request, route: Route | None, path_parameters: dict[str
             "protocol": "HTTP/1.1",
             "domainName": "localhost",
             "domainPrefix": "localhost",
-            "identity": {"sourceIp": request.source_ip, "userAgent": user_agent},
+            "identity": iam_identity(request, user_agent),
         },
         "body": body,
         "isBase64Encoded": encoded,

@@ -2,7 +2,8 @@
 
 A scenario is a directory of date folders ``YYYY-MM-DD/<key>``: each file's path under its date folder is its
 S3 key in the inbound bucket (``customers/a.csv``, ``invoices/b.jsonl``, ``banks/<bank_id>/c.txt``), except
-``api/*.jsonl``: lines ``{"method", "path", "body"}`` sent to the local REST API after the day's files.
+``api/*.jsonl``: lines ``{"method", "path", "body", "as"}`` sent to the local REST API after the day's files; ``as``
+(optional) is the caller's identity, the IAM user the request context names (default: ``local``).
 
 Every day from the first folder's date to ``until`` (days without a folder included, since schedules still
 run): set the business date (a cold start follows), upload the day's files in order of their key, running
@@ -48,26 +49,31 @@ class ApiCall:
     method: str
     path: str
     body: Any = None
+    caller: str | None = None  # the line's "as"
 
     def request(self) -> Request:
         body = b"" if self.body is None else json.dumps(self.body).encode("utf-8")
-        return Request(self.method, self.path, [("content-type", "application/json")], body)
+        return Request(self.method, self.path, [("content-type", "application/json")], body, caller=self.caller)
 
     def describe(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path}
+        described = {"method": self.method, "path": self.path}
+        return described | ({"as": self.caller} if self.caller else {})
 
 
 def read_api_calls(path: Path) -> list[ApiCall]:
-    """Each line ``{"method", "path", "body"}``; blank lines are skipped, anything else is a ScenarioError."""
+    """Each line ``{"method", "path", "body", "as"}``; blank lines are skipped, anything else is a ScenarioError."""
     calls = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
-            call = ApiCall(str(value["method"]).upper(), str(value["path"]), value.get("body"))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ScenarioError(f"{path}:{number}: not an API call {{method, path, body}}: {exc}") from None
+            caller = value.get("as")
+            call = ApiCall(str(value["method"]).upper(), str(value["path"]), value.get("body"), caller)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ScenarioError(f"{path}:{number}: not an API call {{method, path, body, as}}: {exc}") from None
+        if caller is not None and (not isinstance(caller, str) or not caller.strip() or "/" in caller):
+            raise ScenarioError(f'{path}:{number}: "as" must name an identity, got {caller!r}')
         if not call.path.startswith("/"):
             raise ScenarioError(f"{path}:{number}: path {call.path!r} must start with '/'")
         calls.append(call)

@@ -203,12 +203,18 @@ HOLDS = [
 ]
 
 API_CALLS = [
-    {"date": "2027-01-10", "method": "POST", "path": "/holds", "status": 201},
-    {"date": "2027-01-12", "method": "POST", "path": "/accounts/ACC-D09/promises", "status": 201},
-    {"date": "2027-01-12", "method": "POST", "path": "/accounts/ACC-D10/promises", "status": 201},
-    {"date": "2027-01-12", "method": "POST", "path": "/accounts/ACC-D10/promises", "status": 409},  # one is open
-    {"date": "2027-01-12", "method": "POST", "path": "/accounts/ACC-D11/plans", "status": 201},
-    {"date": "2027-01-12", "method": "POST", "path": "/accounts/ACC-D12/plans", "status": 201},
+    {"date": "2027-01-10", "method": "POST", "as": "agent.ayla", "path": "/holds", "status": 201},
+    {"date": "2027-01-12", "method": "POST", "as": "agent.ayla", "path": "/accounts/ACC-D09/promises", "status": 201},
+    {"date": "2027-01-12", "method": "POST", "as": "agent.ayla", "path": "/accounts/ACC-D10/promises", "status": 201},
+    {
+        "date": "2027-01-12",
+        "method": "POST",
+        "as": "agent.ayla",
+        "path": "/accounts/ACC-D10/promises",
+        "status": 409,
+    },  # one is open
+    {"date": "2027-01-12", "method": "POST", "as": "agent.ayla", "path": "/accounts/ACC-D11/plans", "status": 201},
+    {"date": "2027-01-12", "method": "POST", "as": "agent.ayla", "path": "/accounts/ACC-D12/plans", "status": 201},
     {"date": "2027-02-10", "method": "PUT", "path": "/dunning/config", "status": 422},  # names no strategy
     {"date": "2027-02-10", "method": "PUT", "path": "/dunning/config", "status": 200},
     {"date": "2027-02-10", "method": "GET", "path": "/dunning/config", "status": 200},
@@ -265,6 +271,7 @@ class Quarter:
     engine_states: dict[str, DunningState]  # what the engine remembers per account (fired, skipped, cycle)
     outbound: Path  # what the system sent out, exported beside STATE.json
     emails_sent: int  # as SES counted them
+    actors: dict[str, set[str]]  # who created each hold, promise and plan, as recorded
 
     def notices(self, account_id: str | None = None) -> list[tuple[Any, ...]]:
         return [
@@ -295,6 +302,7 @@ def quarter(stack: EmbeddedStack, tmp_path_factory: pytest.TempPathFactory) -> Q
         engine_states=export.states(),
         outbound=out.parent / "outbound",
         emails_sent=int(quota["SentLast24Hours"]),
+        actors={kind: {d["created_by"] for d in export.docs(kind)} for kind in ("hold", "promise", "plan")},
     )
 
 
@@ -420,6 +428,13 @@ def test_plans_complete_and_break_as_paid(quarter: Quarter) -> None:
 
 def test_the_hold_is_recorded_with_its_end(quarter: Quarter) -> None:
     assert quarter.state["holds"] == HOLDS
+
+
+def test_each_arrangement_names_the_identity_that_made_it(quarter: Quarter) -> None:
+    """The scenario's API lines say who calls ("as"): the actor is that identity, from the request context."""
+    assert quarter.actors == {"hold": {"agent.ayla"}, "promise": {"agent.ayla"}, "plan": {"agent.ayla"}}
+    restructured = [line for line in quarter.result.journal if "|restructure|" in line]
+    assert restructured and all("by agent.ayla|" in line for line in restructured)
 
 
 def test_no_collector_tasks(quarter: Quarter) -> None:

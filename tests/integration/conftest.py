@@ -146,6 +146,26 @@ class Stack:
                     self.sqs.delete_message(QueueUrl=self.queue_urls[queue], ReceiptHandle=message["ReceiptHandle"])
 
 
+API_EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
+API_CALLER = "back-office"  # the IAM user events/api_get_account.json is signed by
+
+
+def api_event(
+    method: str, resource: str, path: str, *, caller: str | None = API_CALLER, **fields: Any
+) -> dict[str, Any]:
+    """A REST proxy event like the sample's, signed by the IAM user ``caller`` (None: carrying no identity)."""
+    event = json.loads(json.dumps(API_EVENT))
+    event.update(httpMethod=method, resource=resource, path=path, **fields)
+    event["requestContext"].update(resourcePath=resource, httpMethod=method)
+    identity = event["requestContext"]["identity"]
+    if caller is None:
+        for key in ("caller", "user", "userArn", "accessKey"):
+            identity.pop(key, None)
+    else:
+        identity["userArn"] = f"arn:aws:iam::123456789012:user/{caller}"
+    return event
+
+
 def sqs_event(messages: list[dict[str, Any]], queue: str) -> dict[str, Any]:
     return {
         "Records": [

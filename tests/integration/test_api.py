@@ -111,3 +111,19 @@ def test_an_item_id_with_a_slash_is_read_back_percent_encoded(stack, context):
     assert status == 200 and item["item_id"] == "INV/2026/3" and item["amount"] == "1000.00"
     status, body = get(stack, context, "/items/{item_id}", "/items/INV%232026", {"item_id": "INV#2026"})
     assert status == 422 and body["error"]["details"][0]["location"] == ["path", "item_id"]  # '#' is never an id's
+
+
+def test_the_local_gateway_names_the_caller_as_api_gateway_does_for_an_iam_user():
+    from receivables.api.caller import actor_of
+    from receivables_local.http_api import LOCAL_CALLER, proxy_event
+
+    def context(request: Request) -> dict:
+        return proxy_event(request, None, None)["requestContext"]
+
+    plain = Request("POST", "/holds", [], b"{}")
+    named = Request("POST", "/holds", [("X-Local-Caller", "ops.ayse")], b"{}")
+    replayed = Request("POST", "/holds", [("X-Local-Caller", "ops.ayse")], b"{}", caller="fin.zeynep")  # "as"
+    assert [actor_of(context(r)) for r in (plain, named, replayed)] == [LOCAL_CALLER, "ops.ayse", "fin.zeynep"]
+    identity = context(named)["identity"]
+    assert identity["userArn"].endswith(":user/ops.ayse") and identity["user"] == context(named)["identity"]["user"]
+    assert identity["user"] != context(replayed)["identity"]["user"]  # one IAM user id per name

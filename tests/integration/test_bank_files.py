@@ -194,7 +194,11 @@ def test_only_a_hold_in_force_on_the_date_keeps_items_out_of_a_not_held_allocati
             )
         )
     policies = AllocationPolicyTable(stack.dynamodb, stack.table)
-    policies.put("standard", AllocationPolicy(name="not held fifo", eligibility=(NotHeldFilter(),), order=FIFO.order))
+    policies.put(
+        "standard",
+        AllocationPolicy(name="not held fifo", eligibility=(NotHeldFilter(),), order=FIFO.order),
+        changed_by="test",
+    )
     store = PaymentsTable(stack.dynamodb, stack.table, policies=policies)
 
     # When the account is loaded for a payment today and 200.00 is received

@@ -9,7 +9,6 @@ import json
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import pytest
 from receivables import bootstrap
@@ -23,9 +22,9 @@ from receivables.dunning.commands import DunningCommands, DunningConflictError, 
 from receivables.dunning.config import DEFAULT_CONFIG
 from receivables.dunning.records import HoldRecord, TaskRecord
 
+from tests.integration.conftest import API_CALLER, api_event
 from tests.integration.test_loading_pipeline import drop
 
-EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
 TODAY = date(2026, 11, 24)  # the stack fixture's BUSINESS_DATE
 
 CUSTOMERS = """customer_id,name,type,city,phone,language,email,vip
@@ -49,18 +48,17 @@ class Api:
         self.context = context
         self.app = build(router)
 
-    def __call__(self, method, resource, path, params=None, body=None, query=None):
-        event = copy.deepcopy(EVENT)
-        event.update(
-            httpMethod=method,
-            resource=resource,
-            path=path,
+    def __call__(self, method, resource, path, params=None, body=None, query=None, caller=API_CALLER):
+        event = api_event(
+            method,
+            resource,
+            path,
+            caller=caller,
             pathParameters=params,
             queryStringParameters=query,
             multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
             body=json.dumps(body) if body is not None else None,
         )
-        event["requestContext"].update(resourcePath=resource, httpMethod=method)
         with self.stack.running_as("dunning_api"):
             response = self.app.resolve(event, self.context)
         return response["statusCode"], json.loads(response["body"])
@@ -102,6 +100,9 @@ def api(stack, context, monkeypatch):
     return client
 
 
+CUSTOMER_HOLD = {"level": "customer", "id": "C1", "reason": "bereavement"}
+
+
 def post_hold(api, **body):
     return api("POST", "/holds", "/holds", None, body)
 
@@ -110,7 +111,7 @@ def post_hold(api, **body):
 
 
 def test_holds_at_every_level_are_mirrored_where_the_run_reads_them_and_released_with_an_audit_trail(api):
-    status, customer_hold = post_hold(api, level="customer", id="C1", reason="bereavement", created_by="ops.ayse")
+    status, customer_hold = api("POST", "/holds", "/holds", None, CUSTOMER_HOLD, caller="ops.ayse")
     assert status == 201 and customer_hold["status"] == "active" and customer_hold["start"] == "2026-11-24"
     assert customer_hold["audit"][0]["by"] == "ops.ayse" and customer_hold["account_id"] is None
     assert api.holds_on("CUST#C1", "HOLDS") == {customer_hold["hold_id"]: customer_hold}
@@ -136,11 +137,11 @@ def test_holds_at_every_level_are_mirrored_where_the_run_reads_them_and_released
         "/holds/{hold_id}",
         f"/holds/{item_hold['hold_id']}",
         {"hold_id": item_hold["hold_id"]},
-        query={"by": "ops.mehmet"},
+        caller="ops.mehmet",
     )
     assert status == 200 and released["status"] == "released"
     assert [(a["by"], a["what"]) for a in released["audit"]] == [
-        ("api", "held: disputed amount"),
+        (API_CALLER, "held: disputed amount"),
         ("ops.mehmet", "released"),
     ]
     assert item_hold["hold_id"] not in api.holds_on("ACCT#A1", "ACCOUNT")
@@ -181,7 +182,8 @@ def test_a_promise_records_what_is_open_and_a_second_one_waits_for_the_first(api
         "/accounts/{account_id}/promises",
         path,
         {"account_id": "A1"},
-        {"amount": "60.00", "date": "2026-12-01", "created_by": "agent.7"},
+        {"amount": "60.00", "date": "2026-12-01"},
+        caller="agent.7",
     )
     assert status == 201 and promise["amount"] == "60.00" and promise["status"] == "open"
     assert promise["open_at_promise"] == {"INV-1": "100.00", "INV-2": "50.00", "INV-3": "30.00"}
@@ -221,15 +223,14 @@ def test_a_promise_records_what_is_open_and_a_second_one_waits_for_the_first(api
 # ---------------------------------------------------------------- plans
 
 
-def post_plan(api, account_id="A1", **body):
+def post_plan(api, account_id="A1", caller=API_CALLER, **body):
     request = {"installments": 7, "first_due_date": "2026-12-01", "interval_days": 30} | body
-    return api(
-        "POST", "/accounts/{account_id}/plans", f"/accounts/{account_id}/plans", {"account_id": account_id}, request
-    )
+    path = f"/accounts/{account_id}/plans"
+    return api("POST", "/accounts/{account_id}/plans", path, {"account_id": account_id}, request, caller=caller)
 
 
 def test_a_plan_restructures_the_overdue_items_into_installments_split_to_the_cent(api):
-    status, plan = post_plan(api, created_by="agent.7")
+    status, plan = post_plan(api, caller="agent.7")
     assert status == 201 and plan["total"] == "150.00" and plan["currency"] == "TRY"
     assert plan["restructured"] == {"INV-1": "100.00", "INV-2": "50.00"}  # INV-3 is not due yet
     installments = plan["installments"]
@@ -345,9 +346,9 @@ def test_collectors_work_their_queue_by_priority_and_a_promise_outcome_creates_t
     assert tasks(api) == ["A1#1#call", "A2#1#call"]  # the larger overdue amount first
 
     claim = ("POST", "/tasks/{task_id}/claim", "/tasks/A2%231%23call/claim", {"task_id": "A2#1#call"})
-    status, claimed = api(*claim, {"collector": "agent.7"})
+    status, claimed = api(*claim, caller="agent.7")
     assert status == 200 and claimed["status"] == "claimed" and claimed["claimed_by"] == "agent.7"
-    status, body = api(*claim, {"collector": "agent.9"})
+    status, body = api(*claim, caller="agent.9")
     assert status == 409 and "claimed by agent.7" in body["error"]["message"]
     assert tasks(api) == ["A1#1#call"] and tasks(api, "claimed") == ["A2#1#call"]
 
@@ -364,15 +365,18 @@ def test_collectors_work_their_queue_by_priority_and_a_promise_outcome_creates_t
     assert status == 409 and "claim it first" in body["error"]["message"]
 
     status, body = api(
-        *outcome, {"outcome": "promise", "note": "pays Friday", "promise": {"amount": "100.00", "date": "2026-11-27"}}
+        *outcome,
+        {"outcome": "promise", "note": "pays Friday", "promise": {"amount": "100.00", "date": "2026-11-27"}},
+        caller="agent.7",
     )
     assert status == 200
     task, promise = body["task"], body["promise"]
-    assert (task["status"], task["outcome"], task["note"], task["closed_on"]) == (
+    assert (task["status"], task["outcome"], task["note"], task["closed_on"], task["closed_by"]) == (
         "done",
         "promise",
         "pays Friday",
         "2026-11-24",
+        "agent.7",
     )
     assert promise["account_id"] == "A2" and promise["created_by"] == "agent.7" and promise["amount"] == "100.00"
     assert json.loads(api.record("ACCT#A2", "ACCOUNT")["promise"]["S"]) == promise
@@ -383,12 +387,12 @@ def test_collectors_work_their_queue_by_priority_and_a_promise_outcome_creates_t
     assert api.reviews()[-1] == {"account_ids": ["A2"], "reason": f"task A2#1#call: promise ({promise['promise_id']})"}
 
     unknown = ("POST", "/tasks/{task_id}/claim", "/tasks/NOPE/claim", {"task_id": "NOPE"})
-    assert api(*unknown, {"collector": "agent.7"})[0] == 404
+    assert api(*unknown)[0] == 404
 
 
 def test_a_promise_outcome_that_breaks_the_promise_rules_leaves_the_task_claimed(api):
     put_task(api.stack, "A2", "C2", "100.00", 35)
-    api("POST", "/tasks/{task_id}/claim", "/tasks/A2%231%23call/claim", {"task_id": "A2#1#call"}, {"collector": "a"})
+    api("POST", "/tasks/{task_id}/claim", "/tasks/A2%231%23call/claim", {"task_id": "A2#1#call"}, caller="a")
     api(
         "POST",
         "/accounts/{account_id}/promises",
@@ -424,7 +428,7 @@ def test_configuration_versions_are_validated_stored_and_read_back(api):
 
     changed = copy.deepcopy(document) | {"promise_grace_days": 5}
     changed.pop("version")
-    status, body = api("PUT", "/dunning/config", "/dunning/config", None, changed, query={"by": "ops.lead"})
+    status, body = api("PUT", "/dunning/config", "/dunning/config", None, changed, caller="ops.lead")
     assert status == 200 and body["version"] == 2 and body["created_by"] == "ops.lead"
     assert body["config"]["promise_grace_days"] == 5 and body["config"]["version"] == 2
     assert api("GET", "/dunning/config", "/dunning/config") == (200, body)
@@ -490,3 +494,43 @@ def test_a_plan_of_exactly_one_full_transaction_is_written_with_its_review(api):
     assert status == 201, plan
     assert plan["total"] == "90.00" and len(plan["restructured"]) == 90
     assert api.reviews() == [{"account_ids": ["A7"], "reason": f"plan {plan['plan_id']}: 90.00 in 7 installments"}]
+
+
+# ---------------------------------------------------------------- who acted
+
+
+def test_the_actor_is_the_callers_identity_never_a_name_in_the_body_or_query(api):
+    status, hold = api(
+        "POST",
+        "/holds",
+        "/holds",
+        None,
+        {"level": "account", "id": "A1", "reason": "complaint", "created_by": "someone.else"},
+        query={"by": "someone.else"},
+        caller="ops.ayse",
+    )
+    assert status == 201 and hold["created_by"] == "ops.ayse" and hold["audit"][0]["by"] == "ops.ayse"
+    status, body = api(
+        "DELETE", "/holds/{hold_id}", f"/holds/{hold['hold_id']}", {"hold_id": hold["hold_id"]}, caller="ops.mehmet"
+    )
+    assert status == 200 and body["audit"][-1]["by"] == "ops.mehmet"
+
+
+@pytest.mark.parametrize(
+    ("method", "resource", "path", "params", "body"),
+    [
+        ("POST", "/holds", "/holds", None, {"level": "account", "id": "A1", "reason": "complaint"}),
+        ("POST", "/accounts/{account_id}/promises", "/accounts/A1/promises", {"account_id": "A1"},
+         {"amount": "10.00", "date": "2026-11-30"}),
+        ("POST", "/tasks/{task_id}/claim", "/tasks/A2%231%23call/claim", {"task_id": "A2#1#call"}, None),
+        ("PUT", "/dunning/config", "/dunning/config", None, {}),
+    ],
+)  # fmt: skip
+def test_a_change_without_a_caller_identity_is_403_and_writes_nothing(api, method, resource, path, params, body):
+    put_task(api.stack, "A2", "C2", "100.00", 35)
+    status, answer = api(method, resource, path, params, body, caller=None)
+    assert status == 403 and answer["error"]["code"] == "forbidden"
+    assert "no caller identity" in answer["error"]["message"]
+    assert api.reviews() == [] and json.loads(api.record("TASK#A2#1#call", "TASK")["doc"]["S"])["status"] == "open"
+    # Reads need no identity of their own beyond what API Gateway checked.
+    assert api("GET", "/dunning/config", "/dunning/config", caller=None)[0] == 200

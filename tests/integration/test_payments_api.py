@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import API_CALLER, api_event
 from tests.integration.test_bank_files import FIXTURES, loaded, payments
 from tests.integration.test_loading_pipeline import drop
 
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "api_get_account.json").read_text())
 
 
-def call(stack, context, method, resource, path, params=None, body=None):
-    event = copy.deepcopy(EVENT)
-    event.update(
-        httpMethod=method,
-        resource=resource,
-        path=path,
+def call(stack, context, method, resource, path, params=None, body=None, caller=API_CALLER):
+    event = api_event(
+        method,
+        resource,
+        path,
+        caller=caller,
         pathParameters=params,
         body=json.dumps(body) if body is not None else None,
     )
-    event["requestContext"].update(resourcePath=resource, httpMethod=method)
     response = stack.handler("payments_api")(event, context)
     return response["statusCode"], json.loads(response["body"])
 
@@ -61,8 +61,12 @@ def test_a_payment_in_suspense_is_assigned_and_allocated_by_hand(stack, context,
         path,
         {"payment_id": with_suspense},
         {"account_id": "A1", "allocations": [{"item_id": "INV-1", "amount": "15.00"}], "note": "customer called"},
+        caller="fin.zeynep",
     )
     assert status == 200 and body["account_id"] == "A1" and body["unapplied_amount"] == "25.00"
+    # The journal names who allocated: the caller's identity, as the request context gave it.
+    by_hand = [p for p in body["postings"] if p["kind"] in ("payment_assigned", "allocation")]
+    assert by_hand and {p["cause"]["actor"] for p in by_hand} == {"fin.zeynep"}
     assert body["allocations"] == [{"item_id": "INV-1", "amount": "15.00", "reason": "manual: customer called"}]
     assert call(stack, context, "GET", "/suspense", "/suspense")[1] == []
 
@@ -126,6 +130,7 @@ def test_an_account_types_allocation_order_is_configuration_set_through_the_api(
         newest_first,
     )
     assert status == 200 and body["version"] == 1 and body["policies"]["standard"]["name"] == "newest first"
+    assert body["changed_by"] == API_CALLER
     status, body = call(
         stack,
         context,
@@ -160,9 +165,18 @@ def test_a_bank_is_onboarded_by_putting_its_profile(stack, context):
         "columns": {"booking_date": "Tarih", "amount": "Tutar", "reference": "Referans", "remittance": "Açıklama"},
     }
     status, body = call(
-        stack, context, "PUT", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", {"bank_id": "ziraat"}, profile
+        stack,
+        context,
+        "PUT",
+        "/bank-profiles/{bank_id}",
+        "/bank-profiles/ziraat",
+        {"bank_id": "ziraat"},
+        profile,
+        caller="ops.şule",
     )
     assert status == 200, body
+    stored = stack.s3.head_object(Bucket=stack.inbound, Key="config/banks/ziraat.json")
+    assert stored["Metadata"] == {"changed-by": "ops.%C5%9Fule"}  # who onboarded the bank, header-safe
     status, body = call(
         stack, context, "GET", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", {"bank_id": "ziraat"}
     )

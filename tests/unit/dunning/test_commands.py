@@ -255,7 +255,7 @@ def commands(store, events) -> DunningCommands:
     return DunningCommands(store=store, clock=FixedClock(TODAY), new_id=lambda prefix: f"{prefix}{next(counter)}")
 
 
-def refused(call, field: str | None = None, match: str = "") -> DunningRequestError:
+def refused(call, field: str | None = None, match: str | None = None) -> DunningRequestError:
     with pytest.raises(DunningRequestError, match=match) as caught:
         call()
     assert caught.value.field == field
@@ -281,17 +281,19 @@ def test_a_customer_hold_is_mirrored_on_the_customer_and_reviews_all_its_account
 def test_account_item_and_subscription_holds_are_mirrored_on_the_account(
     commands, store, events, level, target, account_id
 ):
-    hold = commands.create_hold(level, target, "disputed", until=TODAY, account_id=account_id)
+    hold = commands.create_hold(level, target, "disputed", until=TODAY, account_id=account_id, created_by="ops.ayse")
     assert (hold.target_id, hold.customer_id, hold.account_id, hold.until) == (target, "C1", "A1", TODAY)
-    assert hold.audit[0].what == "held: disputed (until 2026-11-24)" and hold.created_by == "api"
+    assert hold.audit[0].what == "held: disputed (until 2026-11-24)" and hold.created_by == "ops.ayse"
     assert store.accounts["A1"].holds == {hold.hold_id: hold}
     assert events.events[-1][1]["account_ids"] == ["A1"]
 
 
 def test_a_subscription_is_found_through_the_loaders_pointer(commands, store):
-    refused(lambda: commands.create_hold("subscription", "S1", "x"), "account_id", "give account_id")
+    refused(
+        lambda: commands.create_hold("subscription", "S1", "x", created_by="ops.ayse"), "account_id", "give account_id"
+    )
     store.pointers["S1"] = "A1"
-    assert commands.create_hold("subscription", "S1", "x").account_id == "A1"
+    assert commands.create_hold("subscription", "S1", "x", created_by="ops.ayse").account_id == "A1"
 
 
 @pytest.mark.parametrize(
@@ -306,46 +308,50 @@ def test_a_subscription_is_found_through_the_loaders_pointer(commands, store):
 )
 def test_holding_what_does_not_exist_is_unknown(commands, store, events, level, target, account_id):
     with pytest.raises(UnknownRecordError):
-        commands.create_hold(level, target, "x", account_id=account_id)
+        commands.create_hold(level, target, "x", account_id=account_id, created_by="ops.ayse")
     assert store.writes == 0 and events.events == []
 
 
 def test_hold_requests_that_break_a_rule_are_refused_naming_the_field(commands, store):
-    refused(lambda: commands.create_hold("galaxy", "A1", "x"), "level")
-    refused(lambda: commands.create_hold("account", "A1", "   "), "reason")
-    refused(lambda: commands.create_hold("account", "A1", "x" * 501), "reason")
-    refused(lambda: commands.create_hold("account", "A1", "x", until=TODAY - timedelta(days=1)), "until", "past")
-    refused(lambda: commands.create_hold("account", "A1", "x", account_id="A1"), "account_id")
+    refused(lambda: commands.create_hold("galaxy", "A1", "x", created_by="ops.ayse"), "level")
+    refused(lambda: commands.create_hold("account", "A1", "   ", created_by="ops.ayse"), "reason")
+    refused(lambda: commands.create_hold("account", "A1", "x" * 501, created_by="ops.ayse"), "reason")
+    refused(
+        lambda: commands.create_hold("account", "A1", "x", until=TODAY - timedelta(days=1), created_by="ops.ayse"),
+        "until",
+        "past",
+    )
+    refused(lambda: commands.create_hold("account", "A1", "x", account_id="A1", created_by="ops.ayse"), "account_id")
     refused(lambda: commands.create_hold("account", "A1", "x", created_by=""), "created_by")
     assert store.writes == 0
 
 
 def test_a_released_hold_leaves_its_mirror_and_keeps_who_released_it(commands, store, events):
-    hold = commands.create_hold("item", "INV-1", "disputed")
+    hold = commands.create_hold("item", "INV-1", "disputed", created_by="ops.ayse")
     released = commands.release_hold(hold.hold_id, by="ops.mehmet")
     assert released.status == "released" and store.holds[hold.hold_id] == released
-    assert [(a.by, a.what) for a in released.audit] == [("api", "held: disputed"), ("ops.mehmet", "released")]
+    assert [(a.by, a.what) for a in released.audit] == [("ops.ayse", "held: disputed"), ("ops.mehmet", "released")]
     assert store.accounts["A1"].holds == {}
     assert events.events[-1] == (REVIEW_REQUESTED, {"account_ids": ["A1"], "reason": "item hold HL1 on INV-1 released"})
     assert commands.hold(hold.hold_id) == released
 
     with pytest.raises(DunningConflictError, match=r"already released on 2026-11-24 by ops\.mehmet"):
-        commands.release_hold(hold.hold_id)
+        commands.release_hold(hold.hold_id, by="ops.ayse")
     with pytest.raises(UnknownRecordError):
-        commands.release_hold("NOPE")
+        commands.release_hold("NOPE", by="ops.ayse")
     with pytest.raises(UnknownRecordError):
         commands.hold("NOPE")
     refused(lambda: commands.release_hold(hold.hold_id, by=" "), "by")
 
 
 def test_releasing_a_customer_hold_reviews_every_account_of_the_customer(commands, store, events):
-    hold = commands.create_hold("customer", "C1", "x")
-    commands.release_hold(hold.hold_id)
+    hold = commands.create_hold("customer", "C1", "x", created_by="ops.ayse")
+    commands.release_hold(hold.hold_id, by="ops.ayse")
     assert store.customers["C1"] == {} and events.events[-1][1]["account_ids"] == ["A1", "A3"]
 
 
 def test_a_hold_changed_between_reading_and_releasing_is_a_conflict(commands, store):
-    hold = commands.create_hold("account", "A1", "x")
+    hold = commands.create_hold("account", "A1", "x", created_by="ops.ayse")
     original = store.hold
 
     def stale(hold_id):  # another release landed after this one read the hold
@@ -355,13 +361,13 @@ def test_a_hold_changed_between_reading_and_releasing_is_a_conflict(commands, st
 
     store.hold = stale
     with pytest.raises(DunningConflictError):
-        commands.release_hold(hold.hold_id)
+        commands.release_hold(hold.hold_id, by="ops.ayse")
     assert store.accounts["A1"].holds == {hold.hold_id: hold}
 
 
 def test_a_customer_without_accounts_needs_no_review(commands, store, events):
     store.customers["C7"] = {}
-    commands.create_hold("customer", "C7", "x")
+    commands.create_hold("customer", "C7", "x", created_by="ops.ayse")
     assert events.events == []
 
 
@@ -382,9 +388,9 @@ def test_a_promise_records_each_open_items_amount_and_is_mirrored_on_the_account
 
 
 def test_a_second_promise_waits_until_the_open_one_is_kept_or_broken(commands, store):
-    commands.create_promise("A1", Decimal("60.00"), date(2026, 12, 1))
+    commands.create_promise("A1", Decimal("60.00"), date(2026, 12, 1), created_by="ops.ayse")
     with pytest.raises(DunningConflictError, match="an open promise exists until 2026-12-01"):
-        commands.create_promise("A1", Decimal("10.00"), date(2026, 12, 2))
+        commands.create_promise("A1", Decimal("10.00"), date(2026, 12, 2), created_by="ops.ayse")
     assert len(store.promises) == 1
 
 
@@ -401,19 +407,21 @@ def test_a_second_promise_waits_until_the_open_one_is_kept_or_broken(commands, s
     ],
 )
 def test_promise_amounts_and_dates_outside_the_rules_are_refused(commands, store, amount, day, field, match):
-    refused(lambda: commands.create_promise("A1", Decimal(amount), day), field, match)
+    refused(lambda: commands.create_promise("A1", Decimal(amount), day, created_by="ops.ayse"), field, match)
     assert store.writes == 0
 
 
 def test_the_promise_window_runs_from_today_to_ninety_days(commands):
-    assert commands.create_promise("A1", Decimal("10.500"), TODAY).amount == Decimal("10.50")
-    assert commands.create_promise("A3", Decimal("1"), TODAY + timedelta(days=90)).date == date(2027, 2, 22)
+    assert commands.create_promise("A1", Decimal("10.500"), TODAY, created_by="ops.ayse").amount == Decimal("10.50")
+    assert commands.create_promise("A3", Decimal("1"), TODAY + timedelta(days=90), created_by="ops.ayse").date == date(
+        2027, 2, 22
+    )
 
 
 def test_a_promise_on_an_unknown_account_or_one_that_owes_nothing_is_refused(commands):
     with pytest.raises(UnknownRecordError):
-        commands.create_promise("A9", Decimal("10.00"), TODAY)
-    refused(lambda: commands.create_promise("A2", Decimal("10.00"), TODAY), None, "owes nothing")
+        commands.create_promise("A9", Decimal("10.00"), TODAY, created_by="ops.ayse")
+    refused(lambda: commands.create_promise("A2", Decimal("10.00"), TODAY, created_by="ops.ayse"), None, "owes nothing")
     with pytest.raises(UnknownRecordError):
         commands.promise("NOPE")
 
@@ -445,27 +453,30 @@ def test_a_plan_restructures_the_overdue_debt_split_to_the_cent_with_the_remaind
 
 
 def test_a_second_plan_waits_for_the_first_and_an_open_promise_blocks_a_plan(commands, store):
-    commands.create_plan("A1", 2, TODAY, 30)
+    commands.create_plan("A1", 2, TODAY, 30, created_by="ops.ayse")
     with pytest.raises(DunningConflictError, match="plan PL1 is active"):
-        commands.create_plan("A1", 2, TODAY, 30)
-    commands.create_promise("A3", Decimal("5.00"), TODAY)
+        commands.create_plan("A1", 2, TODAY, 30, created_by="ops.ayse")
+    commands.create_promise("A3", Decimal("5.00"), TODAY, created_by="ops.ayse")
     with pytest.raises(DunningConflictError, match="an open promise exists"):
-        commands.create_plan("A3", 2, TODAY, 30)
+        commands.create_plan("A3", 2, TODAY, 30, created_by="ops.ayse")
 
 
 def test_held_items_and_restructured_or_paid_items_stay_out_of_a_plan(commands, store):
-    commands.create_hold("item", "INV-2", "disputed")
+    commands.create_hold("item", "INV-2", "disputed", created_by="ops.ayse")
     store.items["INV-5"] = item("INV-5", "70.00", date(2026, 10, 1), status="restructured")
     store.items["FEE-1"] = item("FEE-1", "5.00", date(2026, 10, 1), kind="fee")
-    plan = commands.create_plan("A1", 1, TODAY, 30)
+    plan = commands.create_plan("A1", 1, TODAY, 30, created_by="ops.ayse")
     assert plan.restructured == {"INV-1": Decimal("100.00")} and plan.installments[0].amount == Decimal("100.00")
 
 
 def test_a_subscription_hold_keeps_its_items_out_of_a_plan_until_it_ends(commands, store):
-    commands.create_hold("subscription", "S1", "moved", account_id="A1", until=TODAY)
-    refused(lambda: commands.create_plan("A1", 1, TODAY, 30), None, "nothing overdue")
+    commands.create_hold("subscription", "S1", "moved", account_id="A1", until=TODAY, created_by="ops.ayse")
+    refused(lambda: commands.create_plan("A1", 1, TODAY, 30, created_by="ops.ayse"), None, "nothing overdue")
     commands._clock = FixedClock(TODAY + timedelta(days=1))  # the hold's last day has passed
-    assert set(commands.create_plan("A1", 1, TODAY + timedelta(days=1), 30).restructured) == {"INV-1", "INV-2"}
+    assert set(commands.create_plan("A1", 1, TODAY + timedelta(days=1), 30, created_by="ops.ayse").restructured) == {
+        "INV-1",
+        "INV-2",
+    }
 
 
 @pytest.mark.parametrize(
@@ -479,20 +490,22 @@ def test_a_subscription_hold_keeps_its_items_out_of_a_plan_until_it_ends(command
     ],
 )
 def test_plans_outside_the_configured_bounds_are_refused(commands, store, installments, first_due, interval, field):
-    refused(lambda: commands.create_plan("A1", installments, first_due, interval), field)
+    refused(lambda: commands.create_plan("A1", installments, first_due, interval, created_by="ops.ayse"), field)
     assert store.writes == 0
 
 
 def test_plan_bounds_come_from_the_configuration_in_force(commands, store):
     looser = DEFAULT_CONFIG.model_copy(update={"version": 2, "plans": PlanSettings(max_installments=24)})
     store.configs[2], store.current = StoredConfig(looser, created_by="ops"), 2
-    assert len(commands.create_plan("A1", 24, TODAY, 7).installments) == 24
+    assert len(commands.create_plan("A1", 24, TODAY, 7, created_by="ops.ayse").installments) == 24
 
 
 def test_a_plan_with_nothing_overdue_or_for_an_unknown_account_is_refused(commands):
-    refused(lambda: commands.create_plan("A2", 2, TODAY, 30), None, "nothing overdue on 2026-11-24")
+    refused(
+        lambda: commands.create_plan("A2", 2, TODAY, 30, created_by="ops.ayse"), None, "nothing overdue on 2026-11-24"
+    )
     with pytest.raises(UnknownRecordError):
-        commands.create_plan("A9", 2, TODAY, 30)
+        commands.create_plan("A9", 2, TODAY, 30, created_by="ops.ayse")
     with pytest.raises(UnknownRecordError):
         commands.plan("NOPE")
 
@@ -502,14 +515,16 @@ def test_a_plan_that_cannot_fit_one_transaction_is_refused_with_the_room_left(co
     store.configs[2], store.current = StoredConfig(loose, created_by="ops"), 2
     for n in range(90):
         store.items[f"OLD-{n}"] = item(f"OLD-{n}", "1.00", date(2026, 1, 1))
-    error = refused(lambda: commands.create_plan("A1", 20, TODAY, 30), "installments", "at most 100 records")
+    error = refused(
+        lambda: commands.create_plan("A1", 20, TODAY, 30, created_by="ops.ayse"), "installments", "at most 100 records"
+    )
     assert "at most 5 installments" in str(error)  # 92 overdue items + 5 + the plan, mirror, journal entry = 100
-    assert len(commands.create_plan("A1", 5, TODAY, 30).installments) == 5
+    assert len(commands.create_plan("A1", 5, TODAY, 30, created_by="ops.ayse").installments) == 5
 
 
 def test_a_plan_too_small_to_split_is_refused(commands, store):
     store.add_account("A5", "C1", item("TINY", "0.05", date(2026, 10, 1), account_id="A5"))
-    refused(lambda: commands.create_plan("A5", 6, TODAY, 30), "installments", "at least 0.01")
+    refused(lambda: commands.create_plan("A5", 6, TODAY, 30, created_by="ops.ayse"), "installments", "at least 0.01")
 
 
 def test_a_payment_between_reading_and_writing_a_plan_is_a_conflict_and_changes_nothing(commands, store, events):
@@ -522,7 +537,7 @@ def test_a_payment_between_reading_and_writing_a_plan_is_a_conflict_and_changes_
 
     store.account_items = paid_meanwhile
     with pytest.raises(DunningConflictError, match="INV-1 changed"):
-        commands.create_plan("A1", 2, TODAY, 30)
+        commands.create_plan("A1", 2, TODAY, 30, created_by="ops.ayse")
     assert store.plans == {} and store.items["INV-2"].status is None and events.events == []
 
 
@@ -568,17 +583,25 @@ def test_two_collectors_claiming_at_once_one_loses(commands, store):
 @pytest.mark.parametrize("outcome", ["dispute", "no_answer", "wrong_number", "paid"])
 def test_a_claimed_task_is_closed_with_its_outcome_and_the_account_reviewed(commands, store, events, outcome):
     store.add_task(status="claimed", claimed_by="agent.7")
-    done, promise = commands.record_outcome("A1#1#call", outcome, note=" called at 10:00 ")
+    done, promise = commands.record_outcome("A1#1#call", outcome, note=" called at 10:00 ", by="agent.7")
     assert promise is None
     assert (done.status, done.outcome, done.note, done.closed_on) == ("done", outcome, "called at 10:00", TODAY)
+    assert done.closed_by == "agent.7"
     assert store.task_records["A1#1#call"] == done
     assert events.events == [(REVIEW_REQUESTED, {"account_ids": ["A1"], "reason": f"task A1#1#call: {outcome}"})]
+
+
+def test_a_supervisor_closing_a_collectors_task_is_named_as_the_one_who_closed_it(commands, store):
+    store.add_task(status="claimed", claimed_by="agent.7")
+    done, _ = commands.record_outcome("A1#1#call", "no_answer", by="supervisor.ece")
+    assert (done.claimed_by, done.closed_by) == ("agent.7", "supervisor.ece")
+    refused(lambda: commands.record_outcome("A1#1#call", "paid", by="  "), "by")
 
 
 def test_a_promise_outcome_creates_the_promise_by_the_collector(commands, store, events):
     store.add_task(status="claimed", claimed_by="agent.7")
     done, promise = commands.record_outcome(
-        "A1#1#call", "promise", promise=PromiseTerms(Decimal("150.00"), TODAY + timedelta(days=3))
+        "A1#1#call", "promise", promise=PromiseTerms(Decimal("150.00"), TODAY + timedelta(days=3)), by="agent.7"
     )
     assert done.outcome == "promise" and done.note is None
     assert promise is not None and promise.created_by == "agent.7" and promise.account_id == "A1"
@@ -589,33 +612,33 @@ def test_a_promise_outcome_creates_the_promise_by_the_collector(commands, store,
 def test_outcomes_need_a_claimed_task_and_a_promise_exactly_when_promised(commands, store):
     store.add_task()
     with pytest.raises(DunningConflictError, match="claim it first"):
-        commands.record_outcome("A1#1#call", "paid")
+        commands.record_outcome("A1#1#call", "paid", by="agent.7")
     store.add_task(status="claimed", claimed_by="agent.7")
     terms = PromiseTerms(Decimal("10.00"), TODAY)
-    refused(lambda: commands.record_outcome("A1#1#call", "promise"), "promise", "needs the promise")
-    refused(lambda: commands.record_outcome("A1#1#call", "paid", promise=terms), "promise")
-    refused(lambda: commands.record_outcome("A1#1#call", "hung_up"), "outcome")  # type: ignore[arg-type]
-    refused(lambda: commands.record_outcome("A1#1#call", "paid", note=""), "note")
+    refused(lambda: commands.record_outcome("A1#1#call", "promise", by="agent.7"), "promise", "needs the promise")
+    refused(lambda: commands.record_outcome("A1#1#call", "paid", promise=terms, by="agent.7"), "promise")
+    refused(lambda: commands.record_outcome("A1#1#call", "hung_up", by="agent.7"), "outcome")  # type: ignore[arg-type]
+    refused(lambda: commands.record_outcome("A1#1#call", "paid", note="", by="agent.7"), "note")
     refused(
         lambda: commands.record_outcome(
-            "A1#1#call", "promise", promise=PromiseTerms(Decimal("1"), TODAY + timedelta(days=91))
+            "A1#1#call", "promise", promise=PromiseTerms(Decimal("1"), TODAY + timedelta(days=91)), by="agent.7"
         ),
         "date",
     )
     with pytest.raises(UnknownRecordError):
-        commands.record_outcome("NOPE", "paid")
+        commands.record_outcome("NOPE", "paid", by="agent.7")
     assert store.task_records["A1#1#call"].status == "claimed"
 
-    commands.record_outcome("A1#1#call", "paid")
+    commands.record_outcome("A1#1#call", "paid", by="agent.7")
     with pytest.raises(DunningConflictError, match="is done"):
-        commands.record_outcome("A1#1#call", "paid")
+        commands.record_outcome("A1#1#call", "paid", by="agent.7")
 
 
 def test_a_promise_outcome_on_an_account_with_an_open_promise_leaves_the_task_claimed(commands, store):
     store.add_task(status="claimed", claimed_by="agent.7")
-    commands.create_promise("A1", Decimal("10.00"), TODAY)
+    commands.create_promise("A1", Decimal("10.00"), TODAY, created_by="ops.ayse")
     with pytest.raises(DunningConflictError, match="open promise"):
-        commands.record_outcome("A1#1#call", "promise", promise=PromiseTerms(Decimal("20.00"), TODAY))
+        commands.record_outcome("A1#1#call", "promise", promise=PromiseTerms(Decimal("20.00"), TODAY), by="ops.ayse")
     assert store.task_records["A1#1#call"].status == "claimed"
 
 
@@ -640,7 +663,7 @@ def test_a_published_configuration_is_the_next_version_whatever_version_it_says(
     assert commands.current_config() == stored and commands.config_version(2) == stored
     without_version = document(promise_grace_days=3)
     without_version.pop("version")
-    assert commands.publish_config(without_version).config.version == 3
+    assert commands.publish_config(without_version, by="ops.ayse").config.version == 3
     assert commands.config_version(2) == stored and commands.dictionary()[0] == 3
     with pytest.raises(UnknownRecordError):
         commands.config_version(4)
@@ -651,13 +674,13 @@ def test_an_invalid_configuration_is_refused_with_every_problem_located(commands
     bad["segments"][1]["strategy"] = "gentle"
     bad["promise_grace_days"] = -1
     with pytest.raises(InvalidConfigError) as caught:
-        commands.publish_config(bad)
+        commands.publish_config(bad, by="ops.ayse")
     problems = caught.value.problems
     assert {"location": ["body", "promise_grace_days"], "type": "greater_than_equal"}.items() <= problems[0].items()
     assert len(problems) == 1  # field errors come first; the cross-checks run once the fields are valid
     bad["promise_grace_days"] = 2
     with pytest.raises(InvalidConfigError, match="segment 'standard': strategy 'gentle' does not exist"):
-        commands.publish_config(bad)
+        commands.publish_config(bad, by="ops.ayse")
     refused(lambda: commands.publish_config(document(), by=""), "by")
     assert store.current is None
 
@@ -672,7 +695,7 @@ def test_two_editors_publishing_from_the_same_version_one_loses(commands, store)
 
     store.current_config = raced
     with pytest.raises(DunningConflictError):
-        commands.publish_config(document())
+        commands.publish_config(document(), by="ops.ayse")
     assert store.configs[2].created_by == "other"
 
 

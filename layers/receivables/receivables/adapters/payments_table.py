@@ -74,9 +74,14 @@ class AllocationPolicyTable:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
-        self._cached: tuple[float, dict[str, AllocationPolicy], int] | None = None
+        self._cached: tuple[float, dict[str, AllocationPolicy], int, str | None] | None = None
 
     def policies(self) -> tuple[dict[str, AllocationPolicy], int]:
+        policies, version, _ = self.policies_with_author()
+        return policies, version
+
+    def policies_with_author(self) -> tuple[dict[str, AllocationPolicy], int, str | None]:
+        """The policies, their version and who set that version (None: never changed)."""
         if self._cached is None or time.monotonic() - self._cached[0] > self.TTL_SECONDS:
             record = self._client.get_item(TableName=self._table, Key=POLICY_KEY, ConsistentRead=True).get("Item")
             policies = {
@@ -85,14 +90,15 @@ class AllocationPolicyTable:
                 if name.startswith(_POLICY_PREFIX)
             }
             version = int(record["version"]["N"]) if record else 0
-            self._cached = (time.monotonic(), policies, version)
-        return self._cached[1], self._cached[2]
+            changed_by = record["changed_by"]["S"] if record and "changed_by" in record else None
+            self._cached = (time.monotonic(), policies, version, changed_by)
+        return self._cached[1], self._cached[2], self._cached[3]
 
     def policy_for(self, account_type: str) -> AllocationPolicy:
         return self.policies()[0].get(account_type, FIFO)
 
-    def put(self, account_type: str, policy: AllocationPolicy) -> int:
-        """Set the policy of one account type; the configuration's version goes up by one."""
+    def put(self, account_type: str, policy: AllocationPolicy, *, changed_by: str) -> int:
+        """Set the policy of one account type; the configuration's version goes up by one, recording who set it."""
         _, version = self.policies()
         self._cached = None
         try:
@@ -100,13 +106,14 @@ class AllocationPolicyTable:
             self._client.update_item(
                 TableName=self._table,
                 Key=POLICY_KEY,
-                UpdateExpression="SET #policy = :policy, version = :next",
+                UpdateExpression="SET #policy = :policy, version = :next, changed_by = :by",
                 ConditionExpression="attribute_not_exists(version) OR version = :read",
                 ExpressionAttributeNames={"#policy": _POLICY_PREFIX + account_type},
                 ExpressionAttributeValues={
                     ":policy": {"S": policy.model_dump_json()},
                     ":next": {"N": str(version + 1)},
                     ":read": {"N": str(version)},
+                    ":by": {"S": changed_by},
                 },
             )
         except ClientError as error:

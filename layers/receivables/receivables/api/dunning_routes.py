@@ -16,8 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
+from receivables.api.caller import current_actor
 from receivables.api.errors import INVALID, answers, error
-from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, TaskIdParam, Who, WhoQuery
+from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, TaskIdParam
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
     DunningCommands,
@@ -42,14 +43,16 @@ PROMISE_DATE = (
 GroupParam = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Collector group name")]
 
 
-_QUERY = {
-    "by": "query",
-    "cycles": "query",
-}  # the fields the routes take from the query string; the rest come in the body
+_QUERY = {"cycles": "query"}  # the fields the routes take from the query string; the rest come in the body
 
 
 def _service() -> DunningCommands:
     return bootstrap.dunning_commands()
+
+
+def _actor() -> str:
+    """Who is acting: the caller's identity from the request context (receivables.api.caller), never the body."""
+    return current_actor(router)
 
 
 @router.exception_handler(UnknownRecordError)
@@ -84,14 +87,13 @@ class HoldRequest(BaseModel):
         default=None,
         description="Subscription holds only: the subscription's account (needed when it is not known from billing)",
     )
-    created_by: Who = "api"
 
 
 @router.post(
     "/holds",
     status_code=201,
     summary="Hold a customer, account, subscription or item",
-    responses=answers("The hold", 201),
+    responses=answers("The hold", 201, acting=True),
 )
 def create_hold(request: HoldRequest) -> HoldRecord:
     return _service().create_hold(
@@ -100,7 +102,7 @@ def create_hold(request: HoldRequest) -> HoldRecord:
         request.reason,
         until=request.until,
         account_id=request.account_id,
-        created_by=request.created_by,
+        created_by=_actor(),
     )
 
 
@@ -109,9 +111,9 @@ def get_hold(hold_id: IdParam) -> HoldRecord:
     return _service().hold(hold_id)
 
 
-@router.delete("/holds/<hold_id>", summary="Release a hold", responses=answers("The released hold"))
-def release_hold(hold_id: IdParam, by: WhoQuery = "api") -> HoldRecord:
-    return _service().release_hold(hold_id, by=by)
+@router.delete("/holds/<hold_id>", summary="Release a hold", responses=answers("The released hold", acting=True))
+def release_hold(hold_id: IdParam) -> HoldRecord:
+    return _service().release_hold(hold_id, by=_actor())
 
 
 # ---------------------------------------------------------------- promises and plans
@@ -120,7 +122,6 @@ def release_hold(hold_id: IdParam, by: WhoQuery = "api") -> HoldRecord:
 class PromiseRequest(BaseModel):
     amount: Amount
     date: dt.date = Field(description=PROMISE_DATE)
-    created_by: Who = "api"
 
 
 # The configuration bounds plans (GET /dunning/config, `plans`): the fields' limits here are the widest any
@@ -135,17 +136,16 @@ class PlanRequest(BaseModel):
         le=366,
         description="From the configuration's plans.min_interval_days to plans.max_interval_days (7 to 92 as shipped)",
     )
-    created_by: Who = "api"
 
 
 @router.post(
     "/accounts/<account_id>/promises",
     status_code=201,
     summary="Record a promise to pay",
-    responses=answers("The promise", 201),
+    responses=answers("The promise", 201, acting=True),
 )
 def create_promise(account_id: IdParam, request: PromiseRequest) -> PromiseRecord:
-    return _service().create_promise(account_id, request.amount, request.date, created_by=request.created_by)
+    return _service().create_promise(account_id, request.amount, request.date, created_by=_actor())
 
 
 @router.get(
@@ -161,7 +161,7 @@ def get_promise(promise_id: IdParam) -> PromiseRecord:
     "/accounts/<account_id>/plans",
     status_code=201,
     summary="Restructure the overdue debt into installments",
-    responses=answers("The plan", 201),
+    responses=answers("The plan", 201, acting=True),
 )
 def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
     return _service().create_plan(
@@ -169,7 +169,7 @@ def create_plan(account_id: IdParam, request: PlanRequest) -> PlanRecord:
         request.installments,
         request.first_due_date,
         request.interval_days,
-        created_by=request.created_by,
+        created_by=_actor(),
     )
 
 
@@ -179,10 +179,6 @@ def get_plan(plan_id: IdParam) -> PlanRecord:
 
 
 # ---------------------------------------------------------------- collector tasks
-
-
-class ClaimRequest(BaseModel):
-    collector: Who
 
 
 class PromiseTermsBody(BaseModel):
@@ -214,19 +210,20 @@ def list_tasks(
     return _service().tasks(group, status, limit)
 
 
-@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task"))
-def claim_task(task_id: TaskIdParam, request: ClaimRequest) -> TaskRecord:
-    return _service().claim_task(task_id, request.collector)
+@router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task", acting=True))
+def claim_task(task_id: TaskIdParam) -> TaskRecord:
+    """The caller claims the task: it is theirs until they record its outcome."""
+    return _service().claim_task(task_id, _actor())
 
 
 @router.post(
     "/tasks/<task_id>/outcome",
     summary="Close a claimed task with the call's outcome",
-    responses=answers("The closed task and the promise it recorded"),
+    responses=answers("The closed task and the promise it recorded", acting=True),
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
-    task, promise = _service().record_outcome(task_id, request.outcome, note=request.note, promise=terms)
+    task, promise = _service().record_outcome(task_id, request.outcome, note=request.note, promise=terms, by=_actor())
     return OutcomeView(task=task, promise=promise)
 
 
@@ -261,15 +258,14 @@ def get_config() -> ConfigView:
 @router.put(
     "/dunning/config",
     summary="Publish a new configuration version (takes effect on the next run)",
-    responses=answers("The new version"),
+    responses=answers("The new version", acting=True),
 )
 def put_config(
     document: Annotated[
         dict[str, Any], Body(description="A whole dunning configuration (as `config` in GET); its version is ignored")
     ],
-    by: WhoQuery = "api",
 ) -> ConfigView:
-    return _config_view(_service().publish_config(document, by=by))
+    return _config_view(_service().publish_config(document, by=_actor()))
 
 
 @router.get(

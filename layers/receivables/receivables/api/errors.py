@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
+from receivables.api.caller import NoCallerIdentityError
 from receivables.payments.account_ledger import LedgerRuleError
 from receivables.payments.manual import UnknownAccountError, UnknownPaymentError
 
@@ -60,12 +61,20 @@ REJECTED = {
 }
 
 
-def answers(description: str, status: int = 200, errors: dict[int, Any] = REJECTED) -> dict[int, Any]:
+# Routes that record who acted refuse a request without a caller identity (API Gateway itself refuses unsigned
+# ones, in its own shape, before any function runs).
+ACTING = {403: _failure("The request carries no caller identity")}
+
+
+def answers(
+    description: str, status: int = 200, errors: dict[int, Any] = REJECTED, *, acting: bool = False
+) -> dict[int, Any]:
     """An operation's documented responses: the success one, whose schema Powertools takes from the route's return
     type (an entry without ``content`` gets it), then the errors. ``responses=`` is the operation's whole list:
     errors alone would leave the success response undocumented, and unchecked by anything reading the document.
-    The 422 is always there: it replaces the one Powertools documents, which has its own shape, not ours."""
-    return {status: {"description": description}, **INVALID, **errors}
+    The 422 is always there: it replaces the one Powertools documents, which has its own shape, not ours. An
+    ``acting`` route records its caller as the actor, so it documents the 403 for a request that names none."""
+    return {status: {"description": description}, **INVALID, **errors, **(ACTING if acting else {})}
 
 
 def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
@@ -83,6 +92,10 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError])
     def _unknown_id(exc: Exception) -> Response:
         return error(404, "not_found", str(exc))
+
+    @app.exception_handler(NoCallerIdentityError)
+    def _no_caller(exc: NoCallerIdentityError) -> Response:
+        return error(403, "forbidden", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

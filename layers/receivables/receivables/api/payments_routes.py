@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
+from receivables.api.caller import current_actor
 from receivables.api.errors import (
     INVALID,
     NOT_FOUND,
@@ -140,13 +141,16 @@ def get_suspense(limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Payme
 
 
 @router.post(
-    "/payments/<payment_id>/allocations", summary="Allocate a payment by hand", responses=answers("The payment")
+    "/payments/<payment_id>/allocations",
+    summary="Allocate a payment by hand",
+    responses=answers("The payment", acting=True),
 )
 def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
     pairs = [(a.item_id, a.amount) for a in request.allocations]
+    actor = current_actor(router)
     return _run(
         lambda: _service().allocate(
-            payment_id, pairs, account_id=request.account_id, note=request.note or "allocated by hand"
+            payment_id, pairs, account_id=request.account_id, note=request.note or "allocated by hand", actor=actor
         )
     )
 
@@ -154,19 +158,21 @@ def allocate(payment_id: IdParam, request: AllocationRequest) -> PaymentView:
 @router.delete(
     "/payments/<payment_id>/allocations/<item_id>",
     summary="Take back what a payment gave an item",
-    responses=answers("The payment"),
+    responses=answers("The payment", acting=True),
 )
 def unallocate(payment_id: IdParam, item_id: IdParam) -> PaymentView:
-    return _run(lambda: _service().unallocate(payment_id, item_id, note="unallocated by hand"))
+    actor = current_actor(router)
+    return _run(lambda: _service().unallocate(payment_id, item_id, note="unallocated by hand", actor=actor))
 
 
 @router.post(
     "/receipts",
     summary="A counter receipt paid with several tenders, posted as one payment",
-    responses=answers("The payment"),
+    responses=answers("The payment", acting=True),
 )
 def post_receipt(request: ReceiptRequest) -> PaymentView:
     tenders = [(t.type, t.amount, t.reference) for t in request.tenders]
+    actor = current_actor(router)
     return _run(
         lambda: _service().receipt(
             request.receipt_id,
@@ -174,12 +180,14 @@ def post_receipt(request: ReceiptRequest) -> PaymentView:
             currency=request.currency,
             value_date=request.value_date,
             tenders=tenders,
+            actor=actor,
         )
     )
 
 
 class PolicyView(BaseModel):
     version: int
+    changed_by: str | None = Field(default=None, description="Who set the latest version (None: never changed)")
     default: AllocationPolicy = Field(description="For account types without a policy of their own")
     policies: dict[str, AllocationPolicy]
 
@@ -194,20 +202,20 @@ def _policies() -> AllocationPolicyTable:
     responses=answers("The policies", errors={}),
 )
 def get_allocation_policies() -> PolicyView:
-    policies, version = _policies().policies()
-    return PolicyView(version=version, default=FIFO, policies=policies)
+    policies, version, changed_by = _policies().policies_with_author()
+    return PolicyView(version=version, changed_by=changed_by, default=FIFO, policies=policies)
 
 
 @router.put(
     "/allocation-policies/<account_type>",
     summary="Set an account type's allocation order (eligibility filters, then sort keys)",
-    responses=answers("The policies", errors={409: REJECTED[409], **INVALID}),
+    responses=answers("The policies", errors={409: REJECTED[409], **INVALID}, acting=True),
 )
 def put_allocation_policy(
     account_type: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], policy: AllocationPolicy
 ) -> PolicyView:
     try:
-        _policies().put(account_type, policy)
+        _policies().put(account_type, policy, changed_by=current_actor(router))
     except ConcurrentUpdateError as exc:
         raise ConflictError(str(exc)) from exc
     return get_allocation_policies()
@@ -227,7 +235,7 @@ def get_bank_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64
 @router.put(
     "/bank-profiles/<bank_id>",
     summary="Onboard or change a bank: its profile is validated, then used for the bank's next file",
-    responses=answers("The profile as stored", errors=INVALID),
+    responses=answers("The profile as stored", errors=INVALID, acting=True),
 )
 def put_bank_profile(
     bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], profile: Annotated[dict[str, Any], Body()]
@@ -240,5 +248,5 @@ def put_bank_profile(
             f"the profile for {bank_id} is not valid",
             [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
         ) from exc
-    bootstrap.bank_profile_store().save(parsed)
+    bootstrap.bank_profile_store().save(parsed, changed_by=current_actor(router))
     return parsed.model_dump(mode="json", exclude_defaults=True)

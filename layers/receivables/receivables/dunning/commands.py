@@ -232,7 +232,7 @@ class DunningCommands:
         *,
         until: dt.date | None = None,
         account_id: str | None = None,
-        created_by: str = "api",
+        created_by: str,
     ) -> HoldRecord:
         """Leave a customer, account, subscription or item out of dunning from today, until ``until`` (the last day
         held) or until released. A subscription is found through the loader's pointer unless ``account_id`` names
@@ -268,7 +268,7 @@ class DunningCommands:
         )
         return hold
 
-    def release_hold(self, hold_id: str, *, by: str = "api") -> HoldRecord:
+    def release_hold(self, hold_id: str, *, by: str) -> HoldRecord:
         by = _who(by, "by")
         hold = self.hold(hold_id)
         if hold.status == "released":
@@ -316,9 +316,7 @@ class DunningCommands:
         return [hold.account_id] if hold.account_id else []
 
     # -- promises ---------------------------------------------------------------------------------------------
-    def create_promise(
-        self, account_id: str, amount: Decimal, date: dt.date, *, created_by: str = "api"
-    ) -> PromiseRecord:
+    def create_promise(self, account_id: str, amount: Decimal, date: dt.date, *, created_by: str) -> PromiseRecord:
         """A promise to pay ``amount`` by ``date``: dunning pauses until then (+ the configured grace days)."""
         promise = self._new_promise(account_id, amount, date, _who(created_by, "created_by"))
         reason = f"promise {promise.promise_id} to pay {format_money(amount)} by {date.isoformat()}"
@@ -365,7 +363,7 @@ class DunningCommands:
         first_due_date: dt.date,
         interval_days: int,
         *,
-        created_by: str = "api",
+        created_by: str,
     ) -> PlanRecord:
         """Restructure the account's overdue debt into ``installments`` new items (split to the cent, the remainder
         on the first); the overdue items are closed as restructured. Items on hold are left out of the plan."""
@@ -488,9 +486,11 @@ class DunningCommands:
         *,
         note: str | None = None,
         promise: PromiseTerms | None = None,
+        by: str,
     ) -> tuple[TaskRecord, PromiseRecord | None]:
         """Close a claimed task with what the call achieved; a ``promise`` outcome records the promise (the same
-        rules as ``create_promise``), in the same transaction."""
+        rules as ``create_promise``), made by ``by``, in the same transaction."""
+        by = _who(by, "by")
         if outcome not in TASK_OUTCOMES:
             raise DunningRequestError(f"outcome must be one of {', '.join(TASK_OUTCOMES)}, got {outcome!r}", "outcome")
         if note is not None:
@@ -503,11 +503,15 @@ class DunningCommands:
         if task.status != "claimed":
             claim_first = ": claim it first" if task.status == "open" else ""
             raise DunningConflictError(f"task {task_id} is {task.status}{claim_first}" + _by(task))
-        made = None
-        if promise is not None:  # made by the collector who holds the task
-            made = self._new_promise(task.account_id, promise.amount, promise.date, task.claimed_by or "collector")
+        made = None if promise is None else self._new_promise(task.account_id, promise.amount, promise.date, by)
         done = task.model_copy(
-            update={"status": "done", "outcome": outcome, "note": note, "closed_on": self._clock.today()}
+            update={
+                "status": "done",
+                "outcome": outcome,
+                "note": note,
+                "closed_on": self._clock.today(),
+                "closed_by": by,
+            }
         )
         reason = f"task {task_id}: {outcome}" + (f" ({made.promise_id})" if made else "")
         self._store.update_task(task, done, promise=made, events=_review([task.account_id], reason))
@@ -526,7 +530,7 @@ class DunningCommands:
         config = self.current_config().config
         return config.version, config.dictionary
 
-    def publish_config(self, document: Mapping[str, Any], *, by: str = "api") -> StoredConfig:
+    def publish_config(self, document: Mapping[str, Any], *, by: str) -> StoredConfig:
         """Validate ``document`` as a whole configuration and make it the next version; a ``version`` in it is
         ignored (the store numbers versions). Takes effect on the next run, without a deploy."""
         by = _who(by, "by")

@@ -165,6 +165,7 @@ class TaskRecord(_Record):
     outcome: TaskOutcome | None = None
     note: str | None = None
     closed_on: dt.date | None = None
+    closed_by: str | None = None  # who recorded the outcome (the claimer, or whoever closed it for them)
     explanation: ExplanationText | None = None  # why the call task was created (the decision's explanation)
 
 

@@ -71,7 +71,7 @@ class ManualPayments:
         *,
         account_id: str | None,
         note: str,
-        actor: str = "api",
+        actor: str,
     ) -> PaymentRecord:
         """Allocate by hand; a payment in suspense is first assigned to ``account_id``. Over-allocation is refused."""
         record = self.payment(payment_id)
@@ -107,7 +107,7 @@ class ManualPayments:
         self._run(target, allocate, include=(payment_id,), assigned_payment=None if current else payment_id)
         return self.payment(payment_id)
 
-    def unallocate(self, payment_id: str, item_id: str, *, note: str, actor: str = "api") -> PaymentRecord:
+    def unallocate(self, payment_id: str, item_id: str, *, note: str, actor: str) -> PaymentRecord:
         """Take back what a payment gave an item; the money stays on the account as the payment's credit."""
         record = self.payment(payment_id)
         account_id = record.account_id
@@ -132,7 +132,7 @@ class ManualPayments:
         currency: str,
         value_date: date,
         tenders: Sequence[tuple[str, Decimal, str | None]],
-        actor: str = "api",
+        actor: str,
     ) -> PaymentRecord:
         """One receipt paid with several tenders, posted as one payment: allocated together."""
         payment_id = receipt_payment_id(receipt_id)

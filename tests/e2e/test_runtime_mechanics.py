@@ -327,3 +327,14 @@ def test_http_requests_become_api_gateway_proxy_events(session: LocalSession) ->
 
         status, body = _get(f"{api.url}/items/boom")
         assert (status, body) == (502, {"message": "Internal server error"})
+
+        # Any method reaches the gateway, as API Gateway takes them all: one no route has is its 403 (schemathesis
+        # sent TRACE and QUERY, and http.server answered 501 itself).
+        for method in ("TRACE", "QUERY", "BREW"):
+            request = urllib.request.Request(f"{api.url}/accounts/A-1", method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            assert (refused.value.code, json.loads(refused.value.read())) == (
+                403,
+                {"message": "Missing Authentication Token"},
+            )

@@ -299,10 +299,19 @@ def test_a_body_that_is_not_json_is_422_saying_why(stack, context, function, pat
     assert [d["type"] for d in answer["error"]["details"]] == ["json_invalid"]
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "multipart/form-data",  # no boundary: Powertools' own multipart reader raised (502)
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",  # Powertools read it as a form
+    ],
+)
 @pytest.mark.parametrize(("function", "path"), JSON_ROUTES)
-def test_a_text_body_is_415_in_the_error_shape(stack, context, function, path):
-    status, answer = post_raw(stack, context, function, path, "hello", content_type="text/plain")
+def test_a_body_in_any_type_but_json_is_415_in_the_error_shape(stack, context, function, path, content_type):
+    status, answer = post_raw(stack, context, function, path, "a=1", content_type=content_type)
     assert status == 415
     assert answer["error"]["code"] == "unsupported_media_type"
-    assert answer["error"]["message"] == "the request body must be application/json, not text/plain"
+    assert answer["error"]["message"] == f"the request body must be application/json, not {content_type}"
     assert set(answer["error"]) == {"code", "message", "details"}

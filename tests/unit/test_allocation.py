@@ -79,6 +79,19 @@ def test_policies_are_validated_data():
     assert FIFO.describe() == "policy fifo: due_date, issue_date, item_id"
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"name": "x", "order": [{"key": "due_date", "descending": 0}]},  # schemathesis: 0 was taken as false
+        {"name": "x", "order": [{"key": "due_date", "descending": "yes"}]},
+        {"name": "x", "eligibility": [{"filter": "due_by", "days": "3"}], "order": [{"key": "due_date"}]},
+    ],
+)
+def test_a_policy_takes_its_flags_and_numbers_as_json_types_them(policy):
+    with pytest.raises(ValidationError):
+        AllocationPolicy.model_validate(policy)
+
+
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2)
 
 

@@ -37,3 +37,13 @@ def test_json_bodies_at_the_depth_limit_are_read():
         parse_json_body("[" + nested + "]")
     with pytest.raises(json.JSONDecodeError, match="Infinity is not JSON"):
         parse_json_body('{"amount": -Infinity}')
+
+
+def test_every_operation_that_takes_a_body_documents_the_415():
+    from receivables.api.app import openapi_document
+
+    document = json.loads(openapi_document())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            documented = "415" in operation["responses"]
+            assert documented == (method in ("post", "put", "patch")), (method, path)

@@ -9,10 +9,11 @@ Errors always have one shape,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from receivables.api import errors
@@ -40,14 +41,37 @@ dunning_app = build(dunning_router)
 
 
 def openapi_document() -> str:
-    return build(ledger_router, payments_router, direct_debit_router, dunning_router).get_openapi_json_schema(
-        title=API_TITLE, version=API_VERSION, description="Receivables management platform"
+    document = json.loads(
+        build(ledger_router, payments_router, direct_debit_router, dunning_router).get_openapi_json_schema(
+            title=API_TITLE, version=API_VERSION, description="Receivables management platform"
+        )
     )
+    # Every operation that can carry a body refuses one in another type (errors.refused_body, before routing).
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if method.upper() in errors.BODY_METHODS:
+                operation["responses"]["415"] = {
+                    "description": errors.UNSUPPORTED[415]["description"],
+                    "content": {errors.JSON: {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+                }
+    return json.dumps(document, indent=2)
+
+
+def _proxy_result(response: Response) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.content_type or errors.JSON},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def _serving(resolver: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.append_keys(path=event.get("path"))
+        refusal = errors.refused_body(event)
+        if refusal is not None:
+            return _proxy_result(refusal)
         return resolver.resolve(event, context)
 
     return handle

@@ -12,14 +12,14 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import INVALID, NOT_FOUND, REJECTED, ConflictError, UnknownIdError, answers
-from receivables.api.params import BankId
+from receivables.api.params import BankId, IsoDate
 from receivables.domain.ledger import Money
 
 router = Router()
 
 
 class RunRequest(BaseModel):
-    run_date: date | None = Field(default=None, description="Business date of the run (default: today)")
+    run_date: IsoDate | None = Field(default=None, description="Business date of the run (default: today)")
     bank_id: BankId | None = Field(default=None, description="Only this creditor bank")
 
 

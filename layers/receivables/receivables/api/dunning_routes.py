@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from receivables import bootstrap
 from receivables.api.caller import current_actor
 from receivables.api.errors import INVALID, answers, error
-from receivables.api.params import SOME_TEXT, Amount, Identifier, IdParam, TaskIdParam
+from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, IsoDate, TaskIdParam
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
     DunningCommands,
@@ -82,7 +82,7 @@ class HoldRequest(BaseModel):
     level: Literal["customer", "account", "subscription", "item"]
     id: Identifier = Field(description="The customer, account, subscription or item held")
     reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)
-    until: dt.date | None = Field(default=None, description="Last day held, today or later (default: until released)")
+    until: IsoDate | None = Field(default=None, description="Last day held, today or later (default: until released)")
     account_id: Identifier | None = Field(
         default=None,
         description="Subscription holds only: the subscription's account (needed when it is not known from billing)",
@@ -121,17 +121,17 @@ def release_hold(hold_id: IdParam) -> HoldRecord:
 
 class PromiseRequest(BaseModel):
     amount: Amount
-    date: dt.date = Field(description=PROMISE_DATE)
+    date: IsoDate = Field(description=PROMISE_DATE)
 
 
 # The configuration bounds plans (GET /dunning/config, `plans`): the fields' limits here are the widest any
 # configuration may set, and the descriptions give the shipped default's.
 class PlanRequest(BaseModel):
-    installments: int = Field(
+    installments: Count = Field(
         ge=1, le=120, description="At most the configuration's plans.max_installments (12 as shipped)"
     )
-    first_due_date: dt.date = Field(description="Today or later")
-    interval_days: int = Field(
+    first_due_date: IsoDate = Field(description="Today or later")
+    interval_days: Count = Field(
         ge=1,
         le=366,
         description="From the configuration's plans.min_interval_days to plans.max_interval_days (7 to 92 as shipped)",
@@ -183,7 +183,7 @@ def get_plan(plan_id: IdParam) -> PlanRecord:
 
 class PromiseTermsBody(BaseModel):
     amount: Amount
-    date: dt.date = Field(description=PROMISE_DATE)
+    date: IsoDate = Field(description=PROMISE_DATE)
 
 
 class OutcomeRequest(BaseModel):
@@ -311,7 +311,7 @@ def get_account_dunning(
     responses=answers("One report per strategy", errors=INVALID),
 )
 def dunning_report(
-    since: Annotated[dt.date, Query(description="Cycles started on or after this date")],
+    since: Annotated[IsoDate, Query(description="Cycles started on or after this date")],
 ) -> list[StrategyReport]:
     config = bootstrap.dunning_table().current_config()
     rows = bootstrap.cycle_reader().cycles([s.id for s in config.strategies], since)

@@ -82,6 +82,32 @@ def error(status: int, code: str, message: str, details: list[dict[str, Any]] | 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 
+BODY_METHODS = ("POST", "PUT", "PATCH")
+JSON = "application/json"
+UNSUPPORTED = {415: _failure("The request body is not application/json")}
+
+
+def unsupported_media_type(content_type: str, reason: str = "unsupported content type") -> Response:
+    return error(
+        415,
+        "unsupported_media_type",
+        f"the request body must be {JSON}, not {content_type}",
+        [{"location": ["header", "content-type"], "message": reason, "type": "unsupported_content_type"}],
+    )
+
+
+def refused_body(event: dict[str, Any]) -> Response | None:
+    """A body in any type but JSON is refused before Powertools reads it: it would parse form and multipart
+    bodies itself (a multipart type without a boundary even raises), though every route takes JSON only."""
+    if event.get("httpMethod") not in BODY_METHODS or not event.get("body"):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip()
+    if not content_type or content_type.lower().startswith(JSON):
+        return None
+    return unsupported_media_type(content_type)
+
+
 def _message(problem: dict[str, Any]) -> str:
     """Pydantic's message; for a body that is not JSON, what the parser said (Powertools keeps it in ``ctx``)."""
     reason = (problem.get("ctx") or {}).get("error") if problem.get("type") == "json_invalid" else None
@@ -120,13 +146,7 @@ def install(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(exc: RequestUnsupportedContentType) -> Response:
-        content_type = app.current_event.headers.get("content-type", "")
-        return error(
-            415,
-            "unsupported_media_type",
-            f"the request body must be application/json, not {content_type}",
-            [{"location": ["header", "content-type"], "message": str(exc), "type": "unsupported_content_type"}],
-        )
+        return unsupported_media_type(app.current_event.headers.get("content-type", ""), str(exc))
 
     @app.exception_handler(LedgerRuleError)
     def _rule(exc: LedgerRuleError) -> Response:

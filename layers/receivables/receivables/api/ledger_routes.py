@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 from receivables import bootstrap
 from receivables.api.errors import NOT_FOUND, UnknownIdError, answers
 from receivables.api.journal_views import JournalPageView, PostingView, entry_view, posting_views
-from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
+from receivables.api.params import API_VERSION, IDENTIFIER, IdParam, IsoDate
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
 
 router = Router()
@@ -77,8 +76,8 @@ def get_item(item_id: IdParam) -> ItemWithPostings:
 )
 def get_account_journal(
     account_id: IdParam,
-    since: Annotated[date | None, Query(description="First business date (inclusive)")] = None,
-    until: Annotated[date | None, Query(description="Last business date (inclusive)")] = None,
+    since: Annotated[IsoDate | None, Query(description="First business date (inclusive)")] = None,
+    until: Annotated[IsoDate | None, Query(description="Last business date (inclusive)")] = None,
     item_id: Annotated[str | None, Query(pattern=IDENTIFIER, description="Only this item's postings")] = None,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -4,12 +4,13 @@ The request types say in the OpenAPI document what the server accepts, so that a
 it is not surprised by a 422 for a value the document allowed."""
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainValidator, StrictBool, StrictInt, WithJsonSchema
 
 from receivables.domain.money import MAX_INTEGER_DIGITS
 
@@ -61,3 +62,22 @@ Amount = Annotated[
     PlainValidator(_amount),
     WithJsonSchema({"type": "string", "pattern": AMOUNT, "examples": ["125.50"], "description": "Greater than 0"}),
 ]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> object:
+    """Pydantic reads a date leniently (``0`` or ``"1700000000"`` as a Unix time, ``"2026-11-24T00:00"``…); the
+    document says ``format: date``, so only that is taken: ``YYYY-MM-DD``, in a body or a query string."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"a date is written YYYY-MM-DD, got {value!r}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A body's numbers and flags as the document types them: pydantic would also take "3" for 3 and 0 for false.
+Count = StrictInt
+Flag = StrictBool

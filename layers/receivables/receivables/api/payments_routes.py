@@ -24,7 +24,7 @@ from receivables.api.errors import (
     answers,
 )
 from receivables.api.journal_views import PostingView, posting_views
-from receivables.api.params import Amount, Identifier, IdParam
+from receivables.api.params import Amount, Identifier, IdParam, IsoDate
 from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
@@ -105,7 +105,7 @@ class ReceiptRequest(BaseModel):
     receipt_id: str = Field(min_length=1, max_length=128, description="The till's receipt number: makes it once")
     account_id: Identifier
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    value_date: date
+    value_date: IsoDate
     tenders: list[Tender] = Field(min_length=1, max_length=20)
 
 

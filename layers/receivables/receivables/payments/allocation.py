@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from receivables.domain.money import ZERO
 
@@ -44,7 +44,7 @@ class DueByFilter(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     filter: Literal["due_by"] = "due_by"
-    days: int = 0
+    days: StrictInt = 0  # strict: a policy's JSON says 3, not "3"
 
 
 class NotHeldFilter(BaseModel):
@@ -60,7 +60,7 @@ class SortKey(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     key: Literal["due_date", "issue_date", "item_id", "kind", "open_amount"]
-    descending: bool = False
+    descending: StrictBool = False  # strict: true or false, not 0 or "yes"
     rank: tuple[str, ...] = ()
 
     @model_validator(mode="after")

@@ -164,16 +164,12 @@ def test_a_bank_is_onboarded_by_putting_its_profile(stack, context):
         "default_currency": "TRY",
         "columns": {"booking_date": "Tarih", "amount": "Tutar", "reference": "Referans", "remittance": "Açıklama"},
     }
-    status, body = call(
-        stack,
-        context,
-        "PUT",
-        "/bank-profiles/{bank_id}",
-        "/bank-profiles/ziraat",
-        {"bank_id": "ziraat"},
-        profile,
-        caller="ops.şule",
-    )
+
+    def put_profile(body, caller=API_CALLER):
+        params = {"bank_id": "ziraat"}
+        return call(stack, context, "PUT", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", params, body, caller)
+
+    status, body = put_profile(profile, caller="ops.şule")
     assert status == 200, body
     stored = stack.s3.head_object(Bucket=stack.inbound, Key="config/banks/ziraat.json")
     assert stored["Metadata"] == {"changed-by": "ops.%C5%9Fule"}  # who onboarded the bank, header-safe
@@ -181,15 +177,7 @@ def test_a_bank_is_onboarded_by_putting_its_profile(stack, context):
         stack, context, "GET", "/bank-profiles/{bank_id}", "/bank-profiles/ziraat", {"bank_id": "ziraat"}
     )
     assert status == 200 and body["bank_id"] == "ziraat"
-    status, body = call(
-        stack,
-        context,
-        "PUT",
-        "/bank-profiles/{bank_id}",
-        "/bank-profiles/ziraat",
-        {"bank_id": "ziraat"},
-        {**profile, "decimal_separator": "x"},
-    )
+    status, body = put_profile({**profile, "decimal_separator": "x"})
     assert status == 422 and body["error"]["code"] == "invalid_profile" and body["error"]["details"]
     assert call(stack, context, "GET", "/bank-profiles/{bank_id}", "/bank-profiles/nope", {"bank_id": "nope"})[0] == 404
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Annotated
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BeforeValidator, Field, PlainValidator, StrictBool, StrictInt, WithJsonSchema
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BeforeValidator, Field, PlainValidator, StrictInt, WithJsonSchema
 
 from receivables.domain.money import MAX_INTEGER_DIGITS
 
@@ -41,8 +41,6 @@ TaskIdParam = Annotated[
     Path(description="Task id, percent-encoded in the path: '#' as %23"),
 ]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, min_length=1, max_length=128)]
-Who = Annotated[str, Field(min_length=1, max_length=128, pattern=SOME_TEXT, description="Who did it")]
-WhoQuery = Annotated[str, Query(min_length=1, max_length=128, pattern=SOME_TEXT, description="Who did it")]
 BankId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 # Greater than 0, at most 2 decimals and 15 integer digits, written as a string like every amount the API answers
@@ -78,6 +76,5 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-# A body's numbers and flags as the document types them: pydantic would also take "3" for 3 and 0 for false.
+# A body's counts as the document types them: pydantic would also take "3" for 3.
 Count = StrictInt
-Flag = StrictBool

@@ -47,3 +47,19 @@ def test_every_operation_that_takes_a_body_documents_the_415():
         for method, operation in operations.items():
             documented = "415" in operation["responses"]
             assert documented == (method in ("post", "put", "patch")), (method, path)
+
+
+def test_counts_and_dates_are_taken_as_json_schema_types_them():
+    from pydantic import TypeAdapter, ValidationError
+    from receivables.api.params import Count, IsoDate
+
+    counts = TypeAdapter(Count)
+    assert [counts.validate_python(v) for v in (3, 3.0)] == [3, 3]  # 3.0 is an integer to JSON Schema
+    for refused in ("3", True, 3.5, None):
+        with pytest.raises(ValidationError):
+            counts.validate_python(refused)
+    dates = TypeAdapter(IsoDate)
+    assert str(dates.validate_python("2026-11-24")) == "2026-11-24"
+    for refused in (0, "0", "1795500000", "2026-11-24T00:00", "24.11.2026"):
+        with pytest.raises(ValidationError):
+            dates.validate_python(refused)

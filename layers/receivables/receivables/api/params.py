@@ -10,7 +10,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BeforeValidator, Field, PlainValidator, StrictInt, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainValidator, WithJsonSchema
 
 from receivables.domain.money import MAX_INTEGER_DIGITS
 
@@ -76,5 +76,13 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-# A body's counts as the document types them: pydantic would also take "3" for 3.
-Count = StrictInt
+
+
+def _json_integer(value: object) -> object:
+    """What JSON Schema calls an integer (3, also 3.0), never a string or a flag: pydantic would take "3" and true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a count is a JSON integer, got {value!r}")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_json_integer)]

@@ -57,6 +57,9 @@ LOCAL_CREDITOR = {
 LOCAL_SETTINGS = {
     # Mandates collect out of the box locally; a config/direct-debit/<bank_id>.json file replaces this.
     "DIRECT_DEBIT_DEFAULT_CREDITOR": json.dumps(LOCAL_CREDITOR),
+    # A replayed day does not wait in real time: a policy event waiting for its policy is retried at once, still the
+    # same number of times as in AWS.
+    "POLICY_EVENT_RETRY_DELAYS": "0,0,0,0,0",
 }
 # Libraries read these from os.environ, whichever function calls them; every function's environment has the same.
 _PROCESS_WIDE_PREFIXES = ("POWERTOOLS_",)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
+from receivables.adapters.insurance_table import InsuranceExport, payable_posting, policy_view
 from receivables.adapters.journal_table import entry_from_record, item_posting
 from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.ledger_table import LedgerExport
@@ -73,6 +74,8 @@ def export_ledger(dynamodb: Any, table: str) -> tuple[list[dict[str, Any]], list
             "open_amount": i.open_amount,
             "due_date": i.due_date.isoformat(),
             "status": i.status.value,
+            "kind": i.kind.value,
+            "policy_id": i.policy_id,
         }
         for i in export.items()
     ]
@@ -109,6 +112,7 @@ def build_state(
     direct_debits: list[dict[str, Any]] | None = None,
     dunning: DunningRows | None = None,
     verified: bool = True,
+    insurance: InsuranceRows | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -123,6 +127,8 @@ def build_state(
                 "open_amount": money(open_amount),
                 "due_date": str(item["due_date"]),
                 "status": str(item["status"]),
+                "kind": str(item.get("kind") or "invoice"),
+                "policy_id": item.get("policy_id"),
             }
         )
     account_rows = [
@@ -169,8 +175,105 @@ def build_state(
             key=lambda d: (d["collection_date"], d["bank_id"], d["item_id"]),
         ),
         **(dunning or DunningRows()).sections(),
+        **(insurance or InsuranceRows()).sections(),
         "verified": verified,
     }
+
+
+@dataclass
+class InsuranceRows:
+    """The insurance sub-ledger's part of STATE.json: policies, parties' current accounts, commissions, exceptions."""
+
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    commissions: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+
+    def sections(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "policies": sorted(self.policies, key=lambda p: p["policy_id"]),
+            "parties": sorted(self.parties, key=lambda p: (p["party_id"], p["kind"])),
+            "commissions": sorted(self.commissions, key=lambda c: (c["policy_id"], c["installment_no"], c["party_id"])),
+            "exceptions": sorted(self.exceptions, key=lambda e: e["exception_id"]),
+        }
+
+
+def read_insurance(dynamodb: Any, table: str) -> InsuranceRows:
+    """Policies as GET /policies/{id} shows them, and every party's (and policyholder's) receivable and payable."""
+    export = InsuranceExport(dynamodb, table)
+    items = list(export.scan("ITEM#", "ITEM"))
+    by_id = {r["item_id"]["S"]: r for r in items}
+    rows = InsuranceRows()
+    policyholders: set[str] = set()
+    for record in export.scan("POLICY#", "POLICY"):
+        ids = [v["S"] for v in record.get("installment_ids", {}).get("L", [])]
+        view = policy_view(record, [by_id[i] for i in ids if i in by_id])
+        policyholders.add(view.customer_id)
+        rows.policies.append(
+            {
+                "policy_id": view.policy_id,
+                "customer_id": view.customer_id,
+                "branch": view.branch,
+                "status": view.status,
+                "billing": view.billing,
+                "party_id": view.party_id,
+                "net_premium": money(view.net_premium),
+                "levies": {code: money(amount) for code, amount in view.levies.items()},
+                "gross_premium": money(view.gross_premium),
+                "cancelled_on": view.cancelled_on.isoformat() if view.cancelled_on else None,
+                "cancellation_reason": view.cancellation_reason,
+                "installments": [
+                    {
+                        "no": i.no,
+                        "item_id": i.item_id,
+                        "due_date": i.due_date.isoformat(),
+                        "amount": money(i.amount),
+                        "open_amount": money(i.open_amount),
+                        "status": i.status,
+                        "components": {code: money(amount) for code, amount in i.components.items()},
+                    }
+                    for i in view.installments
+                ],
+                "notices": [{"date": n.date.isoformat(), "deadline": n.deadline.isoformat()} for n in view.notices],
+            }
+        )
+        rows.commissions += [
+            {
+                "policy_id": c.policy_id,
+                "installment_no": c.installment_no,
+                "party_id": c.party_id,
+                "amount": money(c.amount),
+                "status": c.status,
+            }
+            for c in view.commissions
+        ]
+    owners: dict[tuple[str, str], list[str]] = defaultdict(list)  # (owner kind, owner id) → accounts
+    for account in export.scan("ACCT#", "ACCOUNT"):
+        kind = account.get("owner_kind", {}).get("S", "customer")
+        owners[(kind, account["customer_id"]["S"])].append(account["account_id"]["S"])
+    receivable: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items:
+        receivable[item["account_id"]["S"]] += Decimal(item["open_amount"]["N"])
+    payable: dict[str, Decimal] = defaultdict(Decimal)
+    for record in export.scan("PAYABLE#", "PAYABLE"):
+        payable[record["account_id"]["S"]] += Decimal(record["open_amount"]["N"])
+
+    def totals(party_id: str, kind: str, owner_kind: str) -> dict[str, Any]:
+        accounts = owners.get((owner_kind, party_id), [])
+        owed = sum((receivable[a] for a in accounts), Decimal(0))
+        owing = sum((payable[a] for a in accounts), Decimal(0))
+        return {
+            "party_id": party_id,
+            "kind": kind,
+            "receivable": money(owed),
+            "payable": money(owing),
+            "net": money(owed - owing),
+        }
+
+    for record in export.scan("PARTY#", "PARTY"):
+        rows.parties.append(totals(record["party_id"]["S"], record["kind"]["S"], "party"))
+    rows.parties += [totals(customer_id, "customer", "customer") for customer_id in sorted(policyholders)]
+    return rows
 
 
 NO_DUNNING = {"stage": None, "strategy": None, "segment": None, "cycle_started": None}
@@ -203,7 +306,13 @@ class DunningRows:
             if c.get("channel")
         ]
         actions = [
-            {"account_id": c["account_id"], "action": c["action"], "date": c["date"], "step": c["step"]}
+            {
+                "account_id": c["account_id"],
+                "action": c["action"],
+                "date": c["date"],
+                "step": c["step"],
+                "policy_id": c.get("policy_id"),
+            }
             for c in self.contacts
             if c.get("action")
         ]
@@ -305,6 +414,7 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         list(export.direct_debits()),
         read_dunning(clients("dynamodb"), table),
         verified=verified,
+        insurance=read_insurance(clients("dynamodb"), table),
     )
 
 
@@ -315,12 +425,25 @@ def export_journal(dynamodb: Any, table: str) -> list[str]:
     lines = []
     request = {
         "TableName": table,
-        "FilterExpression": "begins_with(pk, :j) OR (begins_with(pk, :i) AND sk = :item)",
-        "ExpressionAttributeValues": {":j": {"S": JOURNAL_PREFIX}, ":i": {"S": "ITEM#"}, ":item": {"S": "ITEM"}},
+        "FilterExpression": "begins_with(pk, :j) OR (begins_with(pk, :i) AND sk = :item) "
+        "OR (begins_with(pk, :pay) AND sk = :payable)",
+        "ExpressionAttributeValues": {
+            ":j": {"S": JOURNAL_PREFIX},
+            ":i": {"S": "ITEM#"},
+            ":item": {"S": "ITEM"},
+            ":pay": {"S": "PAYABLE#"},
+            ":payable": {"S": "PAYABLE"},
+        },
         "ConsistentRead": True,
     }
     for record in paginated(dynamodb.scan, request):
-        entry = entry_from_record(record) if record["pk"]["S"].startswith(JOURNAL_PREFIX) else item_posting(record)
+        pk = record["pk"]["S"]
+        if pk.startswith(JOURNAL_PREFIX):
+            entry = entry_from_record(record)
+        elif pk.startswith("PAYABLE#"):
+            entry = payable_posting(record)
+        else:
+            entry = item_posting(record)
         head = f"{entry.account_id}|{entry.business_date}|{entry.operation}|{entry.cause.describe()}"
         lines += [
             f"{head}|{p.kind.value}|{p.side.value}|{p.item_id}|{p.payment_id}|{p.amount}|{p.reason}"

@@ -117,7 +117,10 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
         "bank-files": 0,
         "dunning-accounts": 0,
         "file-chunks": 1,
+        "policy-event-files": 0,
+        "policy-events": 0,
         "dunning-review-events-dlq": 0,
+        "policy-settlement-events-dlq": 0,
         "outbox-dlq": 0,
     }
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
@@ -209,6 +212,7 @@ def test_bus_events_reach_matching_bus_targets_and_the_tap(bus_session: LocalSes
     assert {r["Name"] for r in rules} == {
         "receivables-local-file-events",
         "receivables-local-dunning-review",
+        "receivables-local-policy-settlement",
         "receivables-local-local-bus-tap",
     }
 

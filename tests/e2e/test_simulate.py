@@ -71,7 +71,16 @@ EXPECTED_ACCOUNTS = [
     },
 ]
 EXPECTED_ITEMS = [
-    {"item_id": i, "account_id": a, "amount": m, "open_amount": m, "due_date": d, "status": "open"}
+    {
+        "item_id": i,
+        "account_id": a,
+        "amount": m,
+        "open_amount": m,
+        "due_date": d,
+        "status": "open",
+        "kind": "invoice",
+        "policy_id": None,
+    }
     for i, a, m, d in (
         ("I1", "A1", "100.50", "2026-11-15"),
         ("I2", "A1", "20.00", "2026-12-02"),
@@ -193,7 +202,9 @@ def test_bank_files_in_a_scenario_become_payments_in_state(stack: EmbeddedStack,
             },
         }
     ]
-    assert state["actions"] == [{"account_id": "A1", "action": "suspend", "date": "2026-11-19", "step": "suspend"}]
+    assert state["actions"] == [
+        {"account_id": "A1", "action": "suspend", "date": "2026-11-19", "step": "suspend", "policy_id": None}
+    ]
     assert state["notifications"] == []
 
 

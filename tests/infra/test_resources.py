@@ -205,13 +205,16 @@ def test_queue_consumers_report_batch_item_failures(template: dict[str, Any]) ->
     assert len(mappings) == len(consumers) + len(TOPOLOGY.triggers_of_kind(StreamTrigger))
     mappings = [m for m in mappings if "StartingPosition" not in m]
     functions = lambda_functions(template)
-    for spec, trigger in consumers:
+    for spec in {spec.name: spec for spec, _ in consumers}.values():
         function_id = logical_id_of(template, functions[spec.description])
-        (mapping,) = [m for m in mappings if ref(m["FunctionName"]) == function_id]
-        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["BatchSize"] == trigger.batch_size
-        if isinstance(trigger, SqsTrigger) and trigger.max_concurrency:
-            assert mapping["ScalingConfig"] == {"MaximumConcurrency": trigger.max_concurrency}
+        own = [m for m in mappings if ref(m["FunctionName"]) == function_id]
+        triggers = [t for s, t in consumers if s.name == spec.name]
+        assert len(own) == len(triggers)
+        assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in own)
+        assert sorted(m["BatchSize"] for m in own) == sorted(t.batch_size for t in triggers)
+        concurrency = sorted(m.get("ScalingConfig", {}).get("MaximumConcurrency", 0) for m in own)
+        wanted = sorted((t.max_concurrency or 0) if isinstance(t, SqsTrigger) else 0 for t in triggers)
+        assert concurrency == wanted
 
 
 def test_schedules_invoke_their_function_with_cron_timezone_and_input(template: dict[str, Any]) -> None:

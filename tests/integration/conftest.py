@@ -36,6 +36,7 @@ TEST_SETTINGS = {
     # moto's in-process DynamoDB is not safe for concurrent conditional writes: one lane, one review at a time.
     "BANK_FILE_LANES": "1",
     "DUNNING_REVIEW_THREADS": "1",
+    "POLICY_EVENT_RETRY_DELAYS": "0,0",  # an event waiting for its policy: two retries at once, then rejected
 }
 
 
@@ -174,7 +175,10 @@ def sqs_event(messages: list[dict[str, Any]], queue: str) -> dict[str, Any]:
                 "receiptHandle": m["ReceiptHandle"],
                 "body": m["Body"],
                 "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
+                "messageAttributes": {
+                    name: {"stringValue": a.get("StringValue"), "dataType": a["DataType"]}
+                    for name, a in m.get("MessageAttributes", {}).items()
+                },
                 "md5OfBody": m["MD5OfBody"],
                 "eventSource": "aws:sqs",
                 "eventSourceARN": f"arn:aws:sqs:eu-central-1:123456789012:{PREFIX}-{queue}",

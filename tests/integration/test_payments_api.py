@@ -79,6 +79,9 @@ def test_a_payment_in_suspense_is_assigned_and_allocated_by_hand(stack, context,
         {"payment_id": with_suspense, "item_id": "INV-1"},
     )
     assert status == 200 and body["allocations"] == [] and body["unapplied_amount"] == "40.00"
+    # The reopened item is announced (dunning re-plans, commission on it stops being payable): it was not, before.
+    announced = [e for e in stack.bus_events() if e.get("detail-type") == "PaymentUnallocated"]
+    assert [(e["detail"]["payment_id"], e["detail"]["account_id"]) for e in announced] == [(with_suspense, "A1")]
 
 
 def test_a_receipt_for_an_unknown_account_is_404_naming_it(stack, context):

@@ -10,6 +10,7 @@ from typing import Any
 
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.records import Customer, Invoice
+from receivables.insurance.parties import Party
 from receivables.loading.ports import ChunkTally, FileRecord, ObjectNotFoundError, StoredObject
 
 
@@ -106,6 +107,7 @@ class MemoryRegistry:
 class MemoryLedger:
     def __init__(self) -> None:
         self.customers: dict[str, Customer] = {}
+        self.parties: dict[str, Party] = {}
         self.accounts_by_id: dict[str, AccountRef] = {}
         self.items: dict[str, ExistingInvoice] = {}
         self.subscriptions: set[tuple[str, str]] = set()
@@ -120,6 +122,13 @@ class MemoryLedger:
     def save_customers(self, customers: Sequence[tuple[Customer, str, int]]) -> None:
         for customer, _, _ in customers:
             self.customers[customer.customer_id] = customer
+
+    def party_fingerprints(self, party_ids: Iterable[str]) -> dict[str, str]:
+        return {p: self.parties[p].fingerprint() for p in party_ids if p in self.parties}
+
+    def save_parties(self, parties: Sequence[tuple[Party, str, int]]) -> None:
+        for party, _, _ in parties:
+            self.parties[party.party_id] = party
 
     def accounts(self, account_ids: Iterable[str]) -> dict[str, AccountRef]:
         return {a: self.accounts_by_id[a] for a in account_ids if a in self.accounts_by_id}

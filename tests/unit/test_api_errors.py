@@ -51,7 +51,8 @@ def test_every_operation_that_takes_a_body_documents_the_415():
 
 def test_counts_and_dates_are_taken_as_json_schema_types_them():
     from pydantic import TypeAdapter, ValidationError
-    from receivables.api.params import Count, IsoDate
+    from receivables.api.params import Count
+    from receivables.domain.dates import IsoDate
 
     counts = TypeAdapter(Count)
     assert [counts.validate_python(v) for v in (3, 3.0)] == [3, 3]  # 3.0 is an integer to JSON Schema

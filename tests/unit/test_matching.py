@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 from receivables.banking.statement import BankFormat, BankTransaction, Direction
-from receivables.payments.matching import AccountRef, ItemRef, MatchMethod, match_payer, reference_tokens
+from receivables.payments.matching import AccountRef, ItemRef, MatchMethod, PolicyRef, match_payer, reference_tokens
 
 
 def tx(**fields):
@@ -28,6 +28,14 @@ ACCOUNTS = {
 }
 
 
+POLICIES = {
+    "POL-7": PolicyRef(
+        policy_id="POL-7", account_id="CARI-C7-TRY", currency="TRY", open_items=("POL-7-T2", "POL-7-T3")
+    ),
+    "POL-8": PolicyRef(policy_id="POL-8", account_id="CARI-C8-TRY", currency="TRY", status="cancelled"),
+}
+
+
 class Directory:
     items = ITEMS
     accounts_by_id = ACCOUNTS
@@ -39,6 +47,9 @@ class Directory:
 
     def accounts(self, candidates):
         return {c: self.accounts_by_id[c.upper()] for c in candidates if c.upper() in self.accounts_by_id}
+
+    def policies(self, candidates):
+        return {c: POLICIES[c.upper()] for c in candidates if c.upper() in POLICIES}
 
     def accounts_of_iban(self, iban):
         return [self.accounts_by_id["A2"]] if iban == "TR330006100519786457841326" else []
@@ -127,3 +138,23 @@ def test_the_booking_of_our_direct_debit_is_matched_by_its_end_to_end_id():
 def test_an_end_to_end_id_with_our_prefix_that_we_never_sent_falls_through_to_the_references():
     decision = match_payer(tx(end_to_end_id="RCVUNKNOWN", remittance_lines=("INV-9",)), Directory())
     assert decision.first_items == ("INV-9",)
+
+
+def test_a_policy_id_pays_its_open_installments_first_over_its_payers_current_account():
+    decision = match_payer(tx(remittance_lines=("Police pol-7 taksit",)), Directory())
+    assert decision.method is MatchMethod.POLICY_REFERENCE and decision.allocatable
+    assert decision.account_ids == ("CARI-C7-TRY",) and decision.first_items == ("POL-7-T2", "POL-7-T3")
+    assert "policy POL-7 named" in decision.reason
+
+
+def test_a_cancelled_policy_named_still_finds_its_payer_never_suspense():
+    decision = match_payer(tx(remittance_lines=("POL-8",)), Directory())
+    assert decision.method is MatchMethod.POLICY_REFERENCE and decision.account_ids == ("CARI-C8-TRY",)
+    assert decision.first_items == () and "(cancelled)" in decision.reason
+
+
+def test_an_installment_id_is_an_invoice_reference_before_its_policy():
+    directory = Directory()
+    directory.items = {**ITEMS, "POL-7-T3": ItemRef(item_id="POL-7-T3", account_id="CARI-C7-TRY", currency="TRY")}
+    decision = match_payer(tx(remittance_lines=("POL-7-T3 POL-7",)), directory)
+    assert decision.method is MatchMethod.INVOICE_REFERENCE and decision.first_items == ("POL-7-T3",)

@@ -24,10 +24,17 @@ from receivables.adapters.creditors import S3CreditorSource
 from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import CycleReader, DunningTable
+from receivables.adapters.insurance_config import S3InsuranceRules
+from receivables.adapters.insurance_table import InsuranceTable
 from receivables.adapters.journal_table import AccountJournal
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
-from receivables.adapters.messaging import BatchingEventBridgePublisher, EventBridgePublisher, SqsChunkQueue
+from receivables.adapters.messaging import (
+    BatchingEventBridgePublisher,
+    EventBridgePublisher,
+    SqsChunkQueue,
+    SqsRetryQueue,
+)
 from receivables.adapters.messengers import AwsMessenger, S3LetterBox
 from receivables.adapters.outbox import OutboxPublisher
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
@@ -41,6 +48,10 @@ from receivables.direct_debit.service import CollectionStatusReports, DirectDebi
 from receivables.dunning.commands import DunningCommands
 from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
 from receivables.dunning.service import DunningReview
+from receivables.insurance.commissions import CommissionSettlement
+from receivables.insurance.intake import EVENT_SOURCE as INSURANCE_SOURCE
+from receivables.insurance.intake import LedgerFollowUp, PolicyEventIntake
+from receivables.insurance.service import PolicyEventService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
 from receivables.payments.operations import AccountOperations
@@ -53,10 +64,12 @@ from receivables.settings import (
     DirectDebitSettings,
     DunningCommandsSettings,
     DunningSettings,
+    InsuranceApiSettings,
     LoaderSettings,
     MessengerSettings,
     PaymentsApiSettings,
     PlannerSettings,
+    PolicyEventSettings,
     PublisherSettings,
     TableSettings,
 )
@@ -296,6 +309,66 @@ def dunning_review() -> DunningReview:
     )
 
 
+@per_function
+def policy_event_settings() -> PolicyEventSettings:
+    return PolicyEventSettings.from_environment()
+
+
+@per_function
+def policy_event_intake() -> PolicyEventIntake:
+    settings = policy_event_settings()
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    return PolicyEventIntake(
+        service=PolicyEventService(
+            store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
+            rules=S3InsuranceRules(aws_client("s3"), settings.inbound_bucket),
+            clock=clock,
+        ),
+        files=S3FileStore(aws_client("s3")),
+        retries=SqsRetryQueue(aws_client("sqs"), settings.policy_events_queue_url),
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, INSURANCE_SOURCE),
+        follow_up=LedgerFollowUp(
+            ledger=LedgerTable(dynamodb, settings.table_name, clock=clock),
+            credit=CreditApplication(
+                operations=AccountOperations(
+                    store=PaymentsTable(
+                        dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)
+                    ),
+                    clock=clock,
+                    completion=payment_events,
+                )
+            ),
+        ),
+        clock=clock,
+        retry_delays=settings.retry_delays,
+    )
+
+
+@per_function
+def commission_settlement() -> CommissionSettlement:
+    settings = TableSettings.from_environment()
+    return CommissionSettlement(
+        store=InsuranceTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+    )
+
+
+@per_function
+def insurance_api_settings() -> InsuranceApiSettings:
+    return InsuranceApiSettings.from_environment()
+
+
+@per_function
+def insurance_reader() -> InsuranceTable:
+    settings = insurance_api_settings()
+    return InsuranceTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+
+
+@per_function
+def insurance_rules() -> S3InsuranceRules:
+    return S3InsuranceRules(aws_client("s3"), insurance_api_settings().inbound_bucket)
+
+
 def reset() -> None:
     """Forget every composition root (and boto3 client) of every function: the next invocation is a cold start."""
     for build in _CACHES:
@@ -318,6 +391,9 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "send_deferred_sms": (deferred_sms_settings, dunning_table, dunning_messenger),
     "publish_events": (outbox_publisher,),
     "verify_ledger": (ledger_verifier,),
+    "load_policy_events": (policy_event_settings, policy_event_intake),
+    "settle_policies": (commission_settlement,),
+    "insurance_api": (insurance_reader, insurance_rules, account_journal),
 }
 
 

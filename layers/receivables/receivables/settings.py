@@ -24,6 +24,7 @@ _CHUNKS = env_var("queue", "file-chunks")
 _OUTBOUND = env_var("bucket", "outbound")
 _DUNNING_QUEUE = env_var("queue", "dunning-accounts")
 _BUS = env_var("bus", TOPOLOGY.event_bus)
+_POLICY_EVENTS = env_var("queue", "policy-events")
 DEFAULT_NOTIFY_FROM = "tahsilat@example.com"
 
 
@@ -133,6 +134,39 @@ class DunningCommandsSettings(TableSettings):
     bus)."""
 
 
+class PolicyEventSettings(TableSettings):
+    """Policy events in (files and the queue): the table, reports in the inbound bucket, retries on the queue."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/insurance/, rejected/
+    event_bus_name: str = Field(validation_alias=_BUS)
+    policy_events_queue_url: str = Field(validation_alias=_POLICY_EVENTS)
+    # Seconds before each retry of an event whose policy is not known yet (SQS delays at most 900); one attempt more
+    # than there are delays, then the event is rejected.
+    retry_delays: tuple[int, ...] = Field(
+        default=(60, 300, 900, 900, 900), validation_alias="POLICY_EVENT_RETRY_DELAYS"
+    )
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("retry_delays")
+    @classmethod
+    def _bounded(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 0 <= delay <= 900 for delay in value):
+            raise ValueError("each retry delay is 0 to 900 seconds (the SQS limit)")
+        return value
+
+
+class InsuranceApiSettings(TableSettings):
+    """The insurance API: reads the sub-ledger, and keeps the levy table and commission plans in config/insurance/."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)
+
+
 class DeferredSmsSettings(MessengerSettings):
     """The deferred SMS sender: reads and finishes the contacts that waited in the table and sends them through SNS;
     nothing on the bus, no letters."""
@@ -153,4 +187,7 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "send_deferred_sms": DeferredSmsSettings,
     "publish_events": PublisherSettings,
     "verify_ledger": TableSettings,
+    "load_policy_events": PolicyEventSettings,
+    "settle_policies": TableSettings,
+    "insurance_api": InsuranceApiSettings,
 }

@@ -256,6 +256,16 @@ TOPOLOGY = Topology(
             visibility_timeout_seconds=360,
         ),
         Queue(
+            name="policy-event-files",
+            purpose="S3 ObjectCreated notifications for policy-event files (policy-events/)",
+            visibility_timeout_seconds=900,
+        ),
+        Queue(
+            name="policy-events",
+            purpose="Policy events from policy administration systems, one per message; and those waiting to retry",
+            visibility_timeout_seconds=900,
+        ),
+        Queue(
             name="file-chunks",
             purpose="Chunks of a large inbound file, loaded in parallel",
             visibility_timeout_seconds=360,
@@ -267,7 +277,9 @@ TOPOLOGY = Topology(
         Function(
             name="plan_inbound_file",
             description="Recognise a dropped file, reject or quarantine it, or split it into chunks on SQS",
-            triggers=(S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/"), queue="inbound-files"),),
+            triggers=(
+                S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/", "parties/"), queue="inbound-files"),
+            ),
             grants=Grants(
                 table=Access.READ_WRITE,
                 buckets={"inbound": Access.READ_WRITE},
@@ -447,6 +459,63 @@ TOPOLOGY = Topology(
             grants=Grants(table=Access.READ),
             memory_mb=1024,
             timeout_seconds=900,
+        ),
+        Function(
+            name="load_policy_events",
+            description="Policy events (files under policy-events/ and the policy-events queue) into the sub-ledger",
+            triggers=(
+                S3Trigger(bucket="inbound", prefixes=("policy-events/",), queue="policy-event-files"),
+                SqsTrigger(queue="policy-events", batch_size=10),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ_WRITE},
+                send_to_queues=("policy-events",),
+                put_events=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=840,
+        ),
+        Function(
+            name="settle_policies",
+            description="Commission on collection: payable when an installment is paid in full, back when it reopens",
+            triggers=(
+                BusTrigger(
+                    rule="policy-settlement",
+                    sources=("receivables.payments",),
+                    detail_types=(
+                        "PaymentReceived",
+                        "PaymentReversed",
+                        "CreditApplied",
+                        "PaymentAllocatedManually",
+                        "PaymentUnallocated",
+                    ),
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE),
+            memory_mb=512,
+            timeout_seconds=60,
+        ),
+        Function(
+            name="insurance_api",
+            description="REST API of the insurance sub-ledger: parties, statements, policies, levies, commission plans",
+            triggers=(
+                ApiTrigger(
+                    routes=(
+                        ApiRoute(method="GET", path="/parties/{party_id}"),
+                        ApiRoute(method="GET", path="/parties/{party_id}/statement"),
+                        ApiRoute(method="GET", path="/policies/{policy_id}"),
+                        ApiRoute(method="GET", path="/customers/{customer_id}/policies"),
+                        ApiRoute(method="GET", path="/insurance/levies"),
+                        ApiRoute(method="PUT", path="/insurance/levies"),
+                        ApiRoute(method="GET", path="/insurance/commission-plans/{plan_id}"),
+                        ApiRoute(method="PUT", path="/insurance/commission-plans/{plan_id}"),
+                    )
+                ),
+            ),
+            grants=Grants(table=Access.READ, buckets={"inbound": Access.READ_WRITE}),
+            memory_mb=512,
+            timeout_seconds=29,
         ),
         Function(
             name="send_deferred_sms",

@@ -45,11 +45,11 @@ class S3ProfileSource:
             Key=key,
             Body=body,
             ContentType="application/json",
-            Metadata={"changed-by": _metadata_safe(changed_by)},
+            Metadata={"changed-by": metadata_safe(changed_by)},
         )
         return key
 
 
-def _metadata_safe(value: str) -> str:
+def metadata_safe(value: str) -> str:
     """S3 user metadata travels as HTTP headers: ASCII only, so other characters are percent-encoded."""
     return quote(value, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")

@@ -75,6 +75,28 @@ def collection_partitions(due: dt.date) -> list[str]:
     return [f"COLLECT#{due.isoformat()}#{shard:02d}" for shard in range(NEXT_ACTION_SHARDS)]
 
 
+# -- the insurance sub-ledger ----------------------------------------------------------------------------------------
+def party_key(party_id: str) -> AttributeMap:
+    return key(party_partition(party_id), "PARTY")
+
+
+def party_partition(party_id: str) -> str:
+    """The party's record, and its current accounts in ``by_account`` (``gsi1pk``)."""
+    return f"PARTY#{party_id}"
+
+
+def policy_key(policy_id: str) -> AttributeMap:
+    return key(f"POLICY#{policy_id}", "POLICY")
+
+
+def policy_event_key(event_id: str) -> AttributeMap:
+    return key(f"PEVT#{event_id}", "EVENT")
+
+
+def payable_key(payable_id: str) -> AttributeMap:
+    return key(f"PAYABLE#{payable_id}", "PAYABLE")
+
+
 # -- the journal ------------------------------------------------------------------------------------------------------
 def journal_partition(account_id: str) -> str:
     return JOURNAL_PREFIX + account_id

@@ -19,6 +19,7 @@ from receivables.adapters.attributes import is_condition_failure as _is_conditio
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
+from receivables.adapters.insurance_table import party_record
 from receivables.adapters.keys import (
     account_key,
     account_partition,
@@ -29,6 +30,7 @@ from receivables.adapters.keys import (
     item_key,
     next_action_partition,
     next_action_partitions,
+    party_key,
     subscription_key,
     subscription_pointer_key,
 )
@@ -45,6 +47,7 @@ from receivables.domain.ledger import (
     item_status,
 )
 from receivables.domain.records import Customer, Invoice
+from receivables.insurance.parties import Party
 
 
 def invoice_record(
@@ -129,6 +132,8 @@ def item_view(record: AttributeMap) -> ItemView:
         status=ItemStatus.RESTRUCTURED if restructured else item_status(amount, open_amount),
         description=_text(record, "description"),
         source=source,
+        policy_id=_text(record, "policy_id"),
+        installment_no=int(record["installment_no"]["N"]) if "installment_no" in record else None,
     )
 
 
@@ -254,6 +259,17 @@ class LedgerTable:
             source=SourceRef(file=record["source_file"]["S"], line=int(record["source_line"]["N"])),
             updated_at=datetime.fromisoformat(record["updated_at"]["S"]),
         )
+
+    # -- parties (the loader's; the rest of the sub-ledger is adapters/insurance_table.py) ----------------------------
+    def party_fingerprints(self, party_ids: Iterable[str]) -> dict[str, str]:
+        found = batch_get(
+            self._client, self._table, (party_key(p) for p in party_ids), projection="party_id, fingerprint"
+        )
+        return {r["party_id"]["S"]: r.get("fingerprint", {}).get("S", "") for r in found}
+
+    def save_parties(self, parties: Sequence[tuple[Party, str, int]]) -> None:
+        now = self._clock.now()
+        batch_put(self._client, self._table, [party_record(p, f, line, now) for p, f, line in parties])
 
     # -- accounts -----------------------------------------------------------------------------------------------
     def accounts(self, account_ids: Iterable[str]) -> dict[str, AccountRef]:

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from receivables.insurance.intake import Retry, retry_attributes
+
 SQS_BATCH = 10
 EVENTS_BATCH = 10
 
@@ -87,3 +89,19 @@ class BatchingEventBridgePublisher(EventBridgePublisher):
                 entries = [e for e, r in zip(entries, response["Entries"], strict=True) if r.get("ErrorCode")]
             else:
                 raise PublishError(f"EventBridge refused {len(entries)} events: {response.get('Entries')}")
+
+
+class SqsRetryQueue:
+    """Policy events waiting for their policy: back on the ``policy-events`` queue, delayed, with their attempt."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send_retry(self, retry: Retry) -> None:
+        self._client.send_message(
+            QueueUrl=self._url,
+            MessageBody=retry.body,
+            DelaySeconds=min(max(retry.delay_seconds, 0), 900),
+            MessageAttributes=dict(retry_attributes(retry)),
+        )

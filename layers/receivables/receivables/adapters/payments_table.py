@@ -29,6 +29,7 @@ from receivables.adapters.keys import (
     iban_partition,
     item_key,
     payment_key,
+    policy_key,
     reference_key,
     remittance_partition,
 )
@@ -41,7 +42,7 @@ from receivables.domain.text import fold
 from receivables.dunning.records import HoldRecord
 from receivables.payments.account_ledger import AccountLedger, ItemState, PaymentState, PendingOperation
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.matching import AccountRef, ItemRef
+from receivables.payments.matching import AccountRef, ItemRef, PolicyRef
 from receivables.payments.operations import StepWrite
 from receivables.payments.ports import (
     AllocationRecord,
@@ -673,6 +674,33 @@ class PayerDirectoryTable:
             candidate: AccountRef(account_id=account_id, customer_id=r["customer_id"]["S"], currency=r["currency"]["S"])
             for candidate, (account_id, r) in self._lookup(candidates, account_key, "account_id").items()
         }
+
+    def policies(self, candidates: Sequence[str]) -> dict[str, PolicyRef]:
+        found = self._lookup(candidates, policy_key, "policy_id")
+        installments = {
+            r["item_id"]["S"]: r
+            for r in batch_get(
+                self._client,
+                self._table,
+                [item_key(v["S"]) for _, r in found.values() for v in r.get("installment_ids", {}).get("L", [])],
+                projection="item_id, open_amount, due_date",
+            )
+        }
+        policies = {}
+        for candidate, (policy_id, r) in found.items():
+            ids = [v["S"] for v in r.get("installment_ids", {}).get("L", [])]
+            open_ids = sorted(
+                (i for i in ids if i in installments and Decimal(installments[i]["open_amount"]["N"]) > 0),
+                key=lambda i: (installments[i]["due_date"]["S"], i),
+            )
+            policies[candidate] = PolicyRef(
+                policy_id=policy_id,
+                account_id=r["account_id"]["S"],
+                currency=r["currency"]["S"],
+                open_items=tuple(open_ids),
+                status=r["status"]["S"],
+            )
+        return policies
 
     def collected_item(self, end_to_end_id: str) -> ItemRef | None:
         record = self._client.get_item(TableName=self._table, Key=collection_key(end_to_end_id)).get("Item")

@@ -61,10 +61,12 @@ class LedgerVerifier:
             "TotalSegments": self._segments,
             "ConsistentRead": True,
             "FilterExpression": "begins_with(pk, :item) OR begins_with(pk, :pay) OR begins_with(pk, :acct) "
+            "OR begins_with(pk, :payable) "
             "OR begins_with(pk, :journal)",
             "ExpressionAttributeValues": {
                 ":item": {"S": "ITEM#"},
                 ":pay": {"S": "PAY#"},
+                ":payable": {"S": "PAYABLE#"},
                 ":acct": {"S": "ACCT#"},
                 ":journal": {"S": JOURNAL_PREFIX},
             },
@@ -110,6 +112,13 @@ class LedgerVerifier:
         if pk.startswith("ITEM#") and sk == "ITEM":
             into.items[record["account_id"]["S"]].append(
                 StoredItem(record["item_id"]["S"], Decimal(record["amount"]["N"]), Decimal(record["open_amount"]["N"]))
+            )
+        elif pk.startswith("PAYABLE#") and sk == "PAYABLE":
+            # What the insurer owes: its record is its own negative posting on the party's account.
+            into.items[record["account_id"]["S"]].append(
+                StoredItem(
+                    record["payable_id"]["S"], -Decimal(record["amount"]["N"]), -Decimal(record["open_amount"]["N"])
+                )
             )
         elif pk.startswith("PAY#") and sk == "PAYMENT":
             payment = payment_from_record(record)

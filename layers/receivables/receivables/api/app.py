@@ -20,6 +20,7 @@ from receivables.api import errors
 from receivables.api.bodies import parse_json_body
 from receivables.api.direct_debit_routes import router as direct_debit_router
 from receivables.api.dunning_routes import router as dunning_router
+from receivables.api.insurance_routes import router as insurance_router
 from receivables.api.ledger_routes import router as ledger_router
 from receivables.api.params import API_TITLE, API_VERSION
 from receivables.api.payments_routes import router as payments_router
@@ -38,13 +39,14 @@ app = build(ledger_router)
 payments_app = build(payments_router)
 direct_debit_app = build(direct_debit_router)
 dunning_app = build(dunning_router)
+insurance_app = build(insurance_router)
 
 
 def openapi_document() -> str:
     document = json.loads(
-        build(ledger_router, payments_router, direct_debit_router, dunning_router).get_openapi_json_schema(
-            title=API_TITLE, version=API_VERSION, description="Receivables management platform"
-        )
+        build(
+            ledger_router, payments_router, direct_debit_router, dunning_router, insurance_router
+        ).get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description="Receivables management platform")
     )
     # Every operation that can carry a body refuses one in another type (errors.refused_body, before routing).
     for operations in document["paths"].values():
@@ -81,3 +83,4 @@ handle = _serving(app)
 handle_payments = _serving(payments_app)
 handle_direct_debits = _serving(direct_debit_app)
 handle_dunning = _serving(dunning_app)
+handle_insurance = _serving(insurance_app)

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.errors import INVALID, NOT_FOUND, REJECTED, ConflictError, UnknownIdError, answers
-from receivables.api.params import BankId, IsoDate
+from receivables.api.params import BankId
+from receivables.domain.dates import IsoDate
 from receivables.domain.ledger import Money
 
 router = Router()

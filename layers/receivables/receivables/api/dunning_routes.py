@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from receivables import bootstrap
 from receivables.api.caller import current_actor
 from receivables.api.errors import INVALID, answers, error
-from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, IsoDate, TaskIdParam
+from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, TaskIdParam
+from receivables.domain.dates import IsoDate
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
     DunningCommands,

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from receivables import bootstrap
 from receivables.api.errors import NOT_FOUND, UnknownIdError, answers
 from receivables.api.journal_views import JournalPageView, PostingView, entry_view, posting_views
-from receivables.api.params import API_VERSION, IDENTIFIER, IdParam, IsoDate
+from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
+from receivables.domain.dates import IsoDate
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
 
 router = Router()

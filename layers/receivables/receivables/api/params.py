@@ -4,7 +4,6 @@ The request types say in the OpenAPI document what the server accepts, so that a
 it is not surprised by a 422 for a value the document allowed."""
 
 import re
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from urllib.parse import unquote
@@ -60,22 +59,6 @@ Amount = Annotated[
     PlainValidator(_amount),
     WithJsonSchema({"type": "string", "pattern": AMOUNT, "examples": ["125.50"], "description": "Greater than 0"}),
 ]
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _iso_date(value: object) -> object:
-    """Pydantic reads a date leniently (``0`` or ``"1700000000"`` as a Unix time, ``"2026-11-24T00:00"``…); the
-    document says ``format: date``, so only that is taken: ``YYYY-MM-DD``, in a body or a query string."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError(f"a date is written YYYY-MM-DD, got {value!r}")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _json_integer(value: object) -> object:

@@ -24,8 +24,9 @@ from receivables.api.errors import (
     answers,
 )
 from receivables.api.journal_views import PostingView, posting_views
-from receivables.api.params import Amount, Identifier, IdParam, IsoDate
+from receivables.api.params import Amount, Identifier, IdParam
 from receivables.banking.profiles import ProfileError, load_profile
+from receivables.domain.dates import IsoDate
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
 from receivables.payments.allocation import FIFO, AllocationPolicy

@@ -39,6 +39,13 @@ class PostingKind(StrEnum):
     PAYMENT_RETURNED = "payment_returned"  # the returned payment's money leaves the account
     PAYMENT_ASSIGNED = "payment_assigned"  # a payment leaves suspense for an account
     RESTRUCTURED = "restructured"  # an item's open amount moved into an installment plan
+    # What the insurer owes a party (commission, refund, claim): the payable's own record is its posting, negative
+    # on the party's account; later postings on it are signed the same way (+ reduces what is owed).
+    PAYABLE_POSTED = "payable_posted"
+    PAYABLE_ADJUSTED = "payable_adjusted"  # a payable cancelled (its installment reopened) or owed again
+    PREMIUM_ADJUSTED = "premium_adjusted"  # an endorsement changes what an installment still owes
+    REFUND_APPLIED = "refund_applied"  # premium given back pays another open item of the payer
+    ITEM_CANCELLED = "item_cancelled"  # a cancellation closes an item's open amount (+: a reinstatement reopens it)
 
 
 class Side(StrEnum):

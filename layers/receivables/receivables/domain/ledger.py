@@ -29,6 +29,7 @@ class ItemStatus(StrEnum):
 class ItemKind(StrEnum):
     INVOICE = "invoice"
     INSTALLMENT = "installment"  # one installment of a plan that restructured overdue items
+    PREMIUM_INSTALLMENT = "premium_installment"  # one installment of an insurance policy's payment plan
 
 
 def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:
@@ -88,6 +89,8 @@ class ItemView(BaseModel):
     status: ItemStatus
     description: str | None = None
     source: SourceRef | None = None
+    policy_id: str | None = None  # premium installments: the policy
+    installment_no: int | None = None
 
 
 class AccountView(BaseModel):

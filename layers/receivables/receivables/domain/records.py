@@ -23,20 +23,25 @@ from receivables.domain.money import CURRENCIES, AmountError, is_currency, parse
 class FileKind(StrEnum):
     CUSTOMERS = "customers"
     INVOICES = "invoices"
+    PARTIES = "parties"  # agencies, brokers, service providers… (receivables.insurance.parties)
 
 
 CUSTOMER_FIELDS = ("customer_id", "name", "type", "city", "phone", "language")
 CUSTOMER_OPTIONAL_FIELDS = ("email", "iban", "vip", "risk_score", "mandate_id", "mandate_date", "mandate_bank_id")
 INVOICE_FIELDS = ("invoice_id", "customer_id", "account_id", "issue_date", "due_date", "amount", "currency")
 INVOICE_OPTIONAL_FIELDS = ("subscription_id", "description")
+PARTY_FIELDS = ("party_id", "kind", "name", "tax_id")
+PARTY_OPTIONAL_FIELDS = ("iban", "city", "address", "email", "phone", "language", "commission_plan", "billing")
 
 REQUIRED_FIELDS: dict[FileKind, tuple[str, ...]] = {
     FileKind.CUSTOMERS: CUSTOMER_FIELDS,
     FileKind.INVOICES: INVOICE_FIELDS,
+    FileKind.PARTIES: PARTY_FIELDS,
 }
 KNOWN_FIELDS: dict[FileKind, frozenset[str]] = {
     FileKind.CUSTOMERS: frozenset(CUSTOMER_FIELDS + CUSTOMER_OPTIONAL_FIELDS),
     FileKind.INVOICES: frozenset(INVOICE_FIELDS + INVOICE_OPTIONAL_FIELDS),
+    FileKind.PARTIES: frozenset(PARTY_FIELDS + PARTY_OPTIONAL_FIELDS),
 }
 
 # Identifiers become parts of DynamoDB keys: keep them printable, bounded and free of our key separator.

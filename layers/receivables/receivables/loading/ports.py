@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from receivables.domain.billing import AccountRef, ExistingInvoice
 from receivables.domain.records import Customer, FileKind, Invoice
+from receivables.insurance.parties import Party
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,12 @@ class Ledger(Protocol):
 
     def save_customers(self, customers: Sequence[tuple[Customer, str, int]]) -> None:
         """Upsert (customer, source file, line)."""
+        ...
+
+    def party_fingerprints(self, party_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def save_parties(self, parties: Sequence[tuple[Party, str, int]]) -> None:
+        """Upsert (party, source file, line)."""
         ...
 
     def accounts(self, account_ids: Iterable[str]) -> dict[str, AccountRef]: ...

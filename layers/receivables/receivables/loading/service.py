@@ -25,6 +25,7 @@ from receivables.domain.records import (
     validate_customer,
     validate_invoice,
 )
+from receivables.insurance.parties import Party, validate_party
 from receivables.loading.ports import (
     ChunkQueue,
     ChunkTally,
@@ -203,6 +204,8 @@ class LoadingService:
             rows = read_chunk_rows(blocks, message.file_format, message.header, message.first_line)
             if message.kind is FileKind.CUSTOMERS:
                 tally, rejections = self._load_customers(rows, name)
+            elif message.kind is FileKind.PARTIES:
+                tally, rejections = self._load_parties(rows, name)
             else:
                 tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
         if rejections:
@@ -247,6 +250,28 @@ class LoadingService:
             if stored.get(customer.customer_id) != customer.fingerprint()
         ]
         self._ledger.save_customers(changed)
+        skipped = len(latest) - len(changed)
+        return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
+
+    def _load_parties(self, rows: Iterator, file_name: str) -> tuple[ChunkTally, list[tuple[int, str]]]:
+        """Parties by the customers' rules: a rejection per bad line, the last row of an id wins, unchanged rows are
+        skipped (exactly once by content)."""
+        rejections: list[tuple[int, str]] = []
+        latest: dict[str, tuple[Party, int]] = {}
+        superseded = 0
+        for row in rows:
+            if row.problem is not None:
+                rejections.append((row.line, row.problem))
+                continue
+            result = validate_party(row.values or {})
+            if isinstance(result, list):
+                rejections.append((row.line, "; ".join(result)))
+                continue
+            superseded += result.party_id in latest
+            latest[result.party_id] = (result, row.line)
+        stored = self._ledger.party_fingerprints(latest)
+        changed = [(p, file_name, line) for p, line in latest.values() if stored.get(p.party_id) != p.fingerprint()]
+        self._ledger.save_parties(changed)
         skipped = len(latest) - len(changed)
         return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
 

@@ -4,9 +4,12 @@
 1. An open item's invoice id found as a whole token (case-insensitive) in the remittance information — unstructured
    lines joined, structured creditor references, MT940 ``:86:`` and the customer reference — or in the end-to-end id:
    those items are paid first, in the order they appear, the rest goes over the same account.
-2. Else an account id found as a whole token: the payment goes over that account's open items.
-3. Else the debtor IBAN equals a customer's registered IBAN: over that customer's accounts.
-4. Else the payment is unmatched and waits, with the reason, in the suspense list.
+2. Else a policy id (insurance) found as a whole token: that policy's open installments are paid first, the rest goes
+   over its payer's current account — also when the policy is cancelled and nothing of it is open: the money waits
+   there as credit toward its reinstatement, never in suspense.
+3. Else an account id found as a whole token: the payment goes over that account's open items.
+4. Else the debtor IBAN equals a customer's registered IBAN: over that customer's accounts.
+5. Else the payment is unmatched and waits, with the reason, in the suspense list.
 
 A payment in a currency other than the matched account's is never allocated automatically. Every decision says
 why, in words an operator can check against the bank line.
@@ -28,6 +31,7 @@ from receivables.domain.text import fold
 
 class MatchMethod(StrEnum):
     INVOICE_REFERENCE = "invoice_reference"
+    POLICY_REFERENCE = "policy_reference"
     ACCOUNT_REFERENCE = "account_reference"
     IBAN = "iban"
     MANUAL = "manual"
@@ -48,6 +52,15 @@ class AccountRef(BaseModel):
     currency: str
 
 
+class PolicyRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    policy_id: str
+    account_id: str  # the payer's current account
+    currency: str
+    open_items: tuple[str, ...] = ()  # its installments still open, oldest due first
+    status: str = "active"
+
+
 class PayerDirectory(Protocol):
     """Lookups matching needs; ids are matched case-insensitively by the implementation."""
 
@@ -56,6 +69,10 @@ class PayerDirectory(Protocol):
         ...
 
     def accounts(self, candidates: Sequence[str]) -> dict[str, AccountRef]: ...
+
+    def policies(self, candidates: Sequence[str]) -> dict[str, PolicyRef]:
+        """Policies whose id equals a candidate (ignoring case), keyed by the candidate as given."""
+        ...
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]: ...
 
@@ -146,6 +163,19 @@ def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> Matc
                 account_ids=tuple(dict.fromkeys(i.account_id for i in named)),
             )
         return _for_accounts(MatchMethod.INVOICE_REFERENCE, reason, [named[0]], currency, first)
+
+    policies = directory.policies(tokens) if tokens else {}
+    if policies:
+        policy = next(policies[t] for t in tokens if t in policies)
+        standing = "" if policy.status in ("active", "reinstated") else f" ({policy.status})"
+        return _for_accounts(
+            MatchMethod.POLICY_REFERENCE,
+            f"policy {policy.policy_id}{standing} named in the payment reference; its payer's account "
+            f"{policy.account_id}",
+            [AccountRef(account_id=policy.account_id, customer_id="", currency=policy.currency)],
+            currency,
+            policy.open_items,
+        )
 
     accounts = directory.accounts(tokens) if tokens else {}
     if accounts:

@@ -593,6 +593,20 @@ def payment_events(loaded: LoadedAccount, operation: str, payment_id: str, facts
                     },
                 )
             ]
+        case "unallocate":
+            # Money taken back from an item reopens it: dunning re-plans and commission on it stops being payable.
+            assert payment is not None
+            return [
+                Event(
+                    "PaymentUnallocated",
+                    {
+                        "payment_id": payment_id,
+                        "account_id": account_id,
+                        "allocations": {k: str(v) for k, v in payment.allocations.items()},
+                        "unapplied": str(payment.unapplied),
+                    },
+                )
+            ]
         case "apply_credit":
             return [
                 Event(

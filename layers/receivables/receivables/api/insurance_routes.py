@@ -1,0 +1,131 @@
+"""The insurance sub-ledger over REST: parties and their statements, policies, the levy table, commission plans."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from receivables import bootstrap
+from receivables.api.caller import current_actor
+from receivables.api.errors import INVALID, NOT_FOUND, InvalidInputError, UnknownIdError, answers
+from receivables.api.params import IdParam
+from receivables.domain.dates import IsoDate
+from receivables.insurance.config import (
+    CommissionPlan,
+    InsuranceConfigError,
+    LevyTable,
+    load_commission_plan,
+    load_levies,
+)
+from receivables.insurance.views import PartyStatement, PartyView, PolicyView
+
+router = Router()
+PlanId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+@router.get(
+    "/parties/<party_id>",
+    summary="A party (or a customer) with its current accounts: receivable, payable and net per currency",
+    responses=answers("The party", errors=NOT_FOUND),
+)
+def get_party(party_id: IdParam) -> PartyView:
+    party = bootstrap.insurance_reader().party_document(party_id)
+    if party is None:
+        raise UnknownIdError(f"party {party_id} not found")
+    return party
+
+
+@router.get(
+    "/parties/<party_id>/statement",
+    summary="A party's statement: opening balance, every posting of the period, closing balance",
+    responses=answers("The statement, one per current account", errors=NOT_FOUND),
+)
+def get_party_statement(
+    party_id: IdParam,
+    since: Annotated[IsoDate | None, Query(alias="from", description="First business date (inclusive)")] = None,
+    until: Annotated[IsoDate | None, Query(alias="to", description="Last business date (inclusive)")] = None,
+) -> PartyStatement:
+    if since and until and until < since:
+        raise InvalidInputError("invalid_period", f"to {until} is before from {since}", [])
+    statement = bootstrap.insurance_reader().statement(party_id, since, until)
+    if statement is None:
+        raise UnknownIdError(f"party {party_id} not found")
+    return statement
+
+
+@router.get(
+    "/policies/<policy_id>",
+    summary="A policy: premiums and levies, each installment and whether it is paid, commission, notices",
+    responses=answers("The policy", errors=NOT_FOUND),
+)
+def get_policy(policy_id: IdParam) -> PolicyView:
+    policy = bootstrap.insurance_reader().policy_document(policy_id)
+    if policy is None:
+        raise UnknownIdError(f"policy {policy_id} not found")
+    return policy
+
+
+@router.get(
+    "/customers/<customer_id>/policies",
+    summary="A customer's policies",
+    responses=answers("The policies", errors=NOT_FOUND),
+)
+def get_customer_policies(customer_id: IdParam) -> list[PolicyView]:
+    reader = bootstrap.insurance_reader()
+    if reader.customer_record(customer_id) is None:
+        raise UnknownIdError(f"customer {customer_id} not found")
+    found = (reader.policy_document(p) for p in reader.policies_of_customer(customer_id))
+    return [p for p in found if p is not None]
+
+
+@router.get("/insurance/levies", summary="The levy table in force", responses=answers("The levy table"))
+def get_levies() -> dict[str, Any]:
+    table, _shipped = bootstrap.insurance_rules().levies()
+    return table.model_dump(mode="json")
+
+
+def _invalid(code: str, message: str, error: InsuranceConfigError) -> InvalidInputError:
+    return InvalidInputError(code, message, [{"location": [], "message": str(error)}])
+
+
+@router.put(
+    "/insurance/levies",
+    summary="Replace the levy table: the next policy event is priced with it",
+    responses=answers("The levy table as stored", errors=INVALID, acting=True),
+)
+def put_levies(table: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    try:
+        parsed: LevyTable = load_levies(json.dumps(table))
+    except InsuranceConfigError as error:
+        raise _invalid("invalid_levies", "the levy table is not valid", error) from error
+    bootstrap.insurance_rules().save_levies(parsed, changed_by=current_actor(router))
+    return parsed.model_dump(mode="json")
+
+
+@router.get(
+    "/insurance/commission-plans/<plan_id>",
+    summary="A commission plan",
+    responses=answers("The plan", errors=NOT_FOUND),
+)
+def get_commission_plan(plan_id: PlanId) -> dict[str, Any]:
+    plans = bootstrap.insurance_rules().commission_plans()
+    if plan_id not in plans:
+        raise UnknownIdError(f"commission plan {plan_id} not found")
+    return plans[plan_id].model_dump(mode="json")
+
+
+@router.put(
+    "/insurance/commission-plans/<plan_id>",
+    summary="Create or replace a commission plan: parties naming it earn by it from the next policy issued",
+    responses=answers("The plan as stored", errors=INVALID, acting=True),
+)
+def put_commission_plan(plan_id: PlanId, plan: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    try:
+        parsed: CommissionPlan = load_commission_plan(json.dumps(plan), f"commission plan {plan_id}")
+    except InsuranceConfigError as error:
+        raise _invalid("invalid_commission_plan", f"commission plan {plan_id} is not valid", error) from error
+    bootstrap.insurance_rules().save_commission_plan(plan_id, parsed, changed_by=current_actor(router))
+    return parsed.model_dump(mode="json")

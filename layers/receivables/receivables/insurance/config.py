@@ -1,0 +1,148 @@
+"""The insurance rules that are data: the levy table, commission plans and the cancellation table.
+
+Shipped defaults live beside this module (``defaults/*.json``); an insurer replaces them with
+``config/insurance/levies.json``, ``config/insurance/commission-plans/<plan_id>.json`` and
+``config/insurance/cancellation.json`` in the inbound bucket (or through the API), with no deploy.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class InsuranceConfigError(ValueError):
+    """A configuration document that does not validate: the message names the document and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LevyRule(_Strict):
+    """One tax or fund: ``rate`` of the net premium of the covers it applies to, on the branches it applies to.
+
+    ``branches`` (only these) or ``branches_except`` (all but these) choose the branches, ``covers`` the cover kinds
+    (all when absent): ``YSV`` is ``{"covers": ["fire"]}``, ``BSMV`` ``{"branches_except": ["life", "health"]}``."""
+
+    code: Code
+    name: str = Field(default="", max_length=200)
+    rate: Rate
+    branches: tuple[Name, ...] | None = None
+    branches_except: tuple[Name, ...] = ()
+    covers: tuple[Name, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_branch_rule(self) -> LevyRule:
+        if self.branches is not None and self.branches_except:
+            raise ValueError("give branches or branches_except, not both")
+        return self
+
+    def applies_to_branch(self, branch: str) -> bool:
+        if self.branches is not None:
+            return branch in self.branches
+        return branch not in self.branches_except
+
+    def applies_to_cover(self, cover: str) -> bool:
+        return self.covers is None or cover in self.covers
+
+
+class LevyTable(_Strict):
+    levies: tuple[LevyRule, ...]
+
+    @field_validator("levies")
+    @classmethod
+    def _unique_codes(cls, levies: tuple[LevyRule, ...]) -> tuple[LevyRule, ...]:
+        codes = [levy.code for levy in levies]
+        if repeated := sorted({c for c in codes if codes.count(c) > 1}):
+            raise ValueError(f"levy codes must be unique: {', '.join(repeated)} repeated")
+        if "premium" in codes:
+            raise ValueError("'premium' names the net premium component and cannot be a levy code")
+        return levies
+
+
+class CommissionPlan(_Strict):
+    """``rates`` per branch with a ``default``; commission is payable when its installment is paid in full
+    (``on_collection``) or when the policy is issued (``on_issue``)."""
+
+    rates: dict[str, Rate]
+    payable: Literal["on_collection", "on_issue"] = "on_collection"
+
+    def rate_for(self, branch: str) -> Decimal:
+        return self.rates.get(branch, self.rates.get("default", Decimal(0)))
+
+
+class CancellationTable(_Strict):
+    """What a cancellation keeps beyond the earned premium: under short rate, ``short_rate_percent`` of the unearned
+    net premium (levies stay pro rata). A default: each product's general conditions set its own."""
+
+    short_rate_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)] = Decimal(10)
+    balance_due_days: Annotated[int, Field(ge=0, le=365)] = 10  # a cancellation balance falls due this many days on
+    separate_item_due_days: Annotated[int, Field(ge=0, le=365)] = 15  # an endorsement billed separately
+
+
+def _load[M: BaseModel](model: type[M], body: bytes | str, where: str) -> M:
+    try:
+        return model.model_validate(json.loads(body))
+    except json.JSONDecodeError as error:
+        raise InsuranceConfigError(f"{where}: not JSON ({error})") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}" for e in error.errors()
+        )
+        raise InsuranceConfigError(f"{where}: {problems}") from None
+
+
+def load_levies(body: bytes | str, where: str = "config/insurance/levies.json") -> LevyTable:
+    return _load(LevyTable, body, where)
+
+
+def load_commission_plan(body: bytes | str, where: str) -> CommissionPlan:
+    return _load(CommissionPlan, body, where)
+
+
+def load_cancellation(body: bytes | str, where: str = "config/insurance/cancellation.json") -> CancellationTable:
+    return _load(CancellationTable, body, where)
+
+
+def _default(name: str) -> str:
+    return resources.files("receivables.insurance").joinpath("defaults", name).read_text(encoding="utf-8")
+
+
+def default_levies() -> LevyTable:
+    return load_levies(_default("levies.json"), "shipped levies.json")
+
+
+def default_commission_plan() -> CommissionPlan:
+    """The plan of a channel whose party names none (or names one that is not configured)."""
+    return load_commission_plan(_default("commission-plan.json"), "shipped commission-plan.json")
+
+
+def default_cancellation() -> CancellationTable:
+    return load_cancellation(_default("cancellation.json"), "shipped cancellation.json")
+
+
+class InsuranceRules(_Strict):
+    """Everything a policy event is priced with, as one value the service takes."""
+
+    levies: LevyTable
+    commission_plans: dict[str, CommissionPlan] = Field(default_factory=dict)
+    default_plan: CommissionPlan
+    cancellation: CancellationTable
+
+    def plan(self, plan_id: str | None) -> CommissionPlan:
+        return self.commission_plans.get(plan_id or "", self.default_plan)
+
+
+def shipped_rules() -> InsuranceRules:
+    return InsuranceRules(
+        levies=default_levies(), default_plan=default_commission_plan(), cancellation=default_cancellation()
+    )

@@ -1,0 +1,188 @@
+"""The events policy administration systems send (docs/policy-events/*.schema.json is generated from these models).
+
+Each is one JSON object with ``type`` and ``event_id``; amounts are JSON numbers or strings with at most 2 decimals
+(read as Decimal, never float). Unknown fields are ignored by validation but are part of the event's content: the
+same ``event_id`` sent again with any field different is a conflict naming those fields.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from receivables.domain.dates import IsoDate
+from receivables.domain.money import CURRENCIES
+from receivables.insurance.parties import Billing
+
+_ID = r"^[^\s#\x00-\x1f\x7f]{1,128}$"
+Identifier = Annotated[str, Field(pattern=_ID)]
+# Claim and policy ids end up in bank references (pain.001 EndToEndId ≤ 35 with a suffix): policies stay ≤ 64.
+PolicyId = Annotated[str, Field(pattern=r"^[^\s#\x00-\x1f\x7f]{1,64}$")]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Premium = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2, allow_inf_nan=False)]
+Change = Annotated[Decimal, Field(max_digits=17, decimal_places=2, allow_inf_nan=False)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    event_id: Identifier
+    policy_id: PolicyId
+
+
+class Cover(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cover: Name
+    net_premium: Premium
+
+
+class PaymentPlan(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    installments: Annotated[int, Field(ge=1, le=12, strict=True)]
+    first_due_date: IsoDate
+    interval_months: Annotated[int, Field(ge=1, le=12, strict=True)] = 1
+    down_payment_percent: Annotated[Decimal, Field(gt=0, lt=100, decimal_places=4)] | None = None
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    party_id: Identifier
+    billing: Billing = Billing.DIRECT
+
+
+class PolicyIssued(_Event):
+    type: Literal["PolicyIssued"]
+    customer_id: Identifier
+    branch: Name
+    start_date: IsoDate
+    end_date: IsoDate
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    covers: Annotated[tuple[Cover, ...], Field(min_length=1, max_length=50)]
+    payment_plan: PaymentPlan
+    channel: Channel | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyIssued:
+        if self.end_date <= self.start_date:
+            raise ValueError(f"end_date {self.end_date} is not after start_date {self.start_date}")
+        if self.currency not in CURRENCIES:
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 currency code")
+        if sum(c.net_premium for c in self.covers) <= 0:
+            raise ValueError("the covers' net premiums add up to nothing")
+        return self
+
+    @property
+    def billing(self) -> Billing:
+        return self.channel.billing if self.channel else Billing.DIRECT
+
+
+class CoverChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cover: Name
+    net_premium_change: Change
+
+
+class EndorsementIssued(_Event):
+    type: Literal["EndorsementIssued"]
+    endorsement_id: Identifier
+    effective_date: IsoDate
+    covers: Annotated[tuple[CoverChange, ...], Field(min_length=1, max_length=50)]
+    billing: Literal["remaining", "next", "separate"] = "remaining"
+
+
+class PolicyCancelled(_Event):
+    type: Literal["PolicyCancelled"]
+    effective_date: IsoDate
+    basis: Literal["pro_rata", "short_rate"]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+PolicyEvent = Annotated[PolicyIssued | EndorsementIssued | PolicyCancelled, Field(discriminator="type")]
+EVENT_TYPES: dict[str, type[_Event]] = {
+    "PolicyIssued": PolicyIssued,
+    "EndorsementIssued": EndorsementIssued,
+    "PolicyCancelled": PolicyCancelled,
+}
+_ADAPTER: TypeAdapter[PolicyIssued | EndorsementIssued | PolicyCancelled] = TypeAdapter(PolicyEvent)
+
+
+class EventRejectedError(ValueError):
+    """The event cannot be taken: ``reason`` says why, naming the field; ``event_id`` when the event had one."""
+
+    def __init__(self, reason: str, event_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.event_id = event_id
+
+
+def raw_event(text: str | bytes) -> dict[str, Any]:
+    """The JSON object of one event, numbers as Decimal."""
+    try:
+        value = json.loads(text, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise EventRejectedError(f"not a JSON object: {error}") from None
+    if not isinstance(value, dict):
+        raise EventRejectedError(f"not a JSON object but a {type(value).__name__}")
+    return value
+
+
+def parse_event(raw: dict[str, Any]) -> PolicyIssued | EndorsementIssued | PolicyCancelled:
+    event_id = raw.get("event_id") if isinstance(raw.get("event_id"), str) else None
+    kind = raw.get("type")
+    if kind not in EVENT_TYPES:
+        known = ", ".join(EVENT_TYPES)
+        raise EventRejectedError(f"type: {kind!r} is not one of {known}", event_id)
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or '(event)'}: {e['msg']}" for e in error.errors()
+        )
+        raise EventRejectedError(problems, event_id) from None
+
+
+def canonical(raw: dict[str, Any]) -> str:
+    """One text per content, whatever the key order or number spelling (1000 and "1000.00" are the same amount)."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: norm(v) for k, v in sorted(value.items())}
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return format(Decimal(value).normalize(), "f")
+        if isinstance(value, str):
+            try:
+                if value.strip() and Decimal(value).is_finite():
+                    return format(Decimal(value).normalize(), "f")
+            except ArithmeticError:
+                pass
+        return value
+
+    return json.dumps(norm(raw), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def changed_fields(stored: dict[str, Any], incoming: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted paths of what differs between two contents of one event id."""
+    changed: list[str] = []
+    for name in sorted(set(stored) | set(incoming)):
+        path = f"{prefix}{name}"
+        old, new = stored.get(name), incoming.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += changed_fields(old, new, f"{path}.")
+        elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+            for n, (a, b) in enumerate(zip(old, new, strict=True)):
+                if isinstance(a, dict) and isinstance(b, dict):
+                    changed += changed_fields(a, b, f"{path}[{n}].")
+                elif canonical({"v": a}) != canonical({"v": b}):
+                    changed.append(f"{path}[{n}]")
+        elif canonical({"v": old}) != canonical({"v": new}):
+            changed.append(path)
+    return changed
+
+
+def event_schemas() -> dict[str, dict[str, Any]]:
+    """A JSON Schema per event type, as published under docs/policy-events/."""
+    return {name: model.model_json_schema() for name, model in EVENT_TYPES.items()}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
+from receivables.adapters.clock import scheduled_business_date
 from receivables.observability import logger, tracer
 
 settings = bootstrap.daily_run_settings()
@@ -21,13 +21,7 @@ settings = bootstrap.daily_run_settings()
 
 def business_date_of(event: dict[str, Any]) -> date:
     """The date to plan: given by a replay, or the scheduled time in the business zone."""
-    if event.get("business_date"):
-        return date.fromisoformat(event["business_date"])
-    scheduled = event.get("scheduled_time", "")
-    if scheduled and not scheduled.startswith("<"):
-        zone = ZoneInfo(settings.business_timezone)
-        return datetime.fromisoformat(scheduled.replace("Z", "+00:00")).astimezone(zone).date()
-    return settings.business_date or datetime.now(ZoneInfo(settings.business_timezone)).date()
+    return scheduled_business_date(event, settings.business_timezone, settings.business_date)
 
 
 def run_at_of(event: dict[str, Any]) -> str | None:

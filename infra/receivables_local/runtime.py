@@ -46,7 +46,7 @@ from receivables_local.environment import RUNTIME_LOGGER
 from receivables_local.faults import FaultInjector, InjectedCrash
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.resources import QueueInfo, Resources, physical_name
-from receivables_local.schedules import schedule_event, time_of_day
+from receivables_local.schedules import fires_on, schedule_event, time_of_day
 from receivables_local.streams import StreamPoller, StreamReader
 
 log = logging.getLogger(RUNTIME_LOGGER)
@@ -501,6 +501,8 @@ class Runtime:
         # finds what the 09:00 run deferred), as on the day itself.
         schedules = sorted(self.topology.triggers_of_kind(ScheduleTrigger), key=lambda ft: time_of_day(ft[1].cron))
         for function, trigger in schedules:
+            if not fires_on(trigger.cron, business_date):
+                continue  # e.g. the agency statements, on the 1st of the month only
             self.fire_schedule(function, trigger, business_date)
             self.run_until_idle()
 

@@ -30,6 +30,22 @@ def time_of_day(cron: str) -> time:
     return time(hour=_first(hour), minute=_first(minute))
 
 
+def fires_on(cron: str, day: date) -> bool:
+    """Whether a ``cron(min hour dom month dow year)`` expression fires on ``day``: its day-of-month and month
+    fields as lists of numbers or ``*``/``?`` (what the topology's schedules use; day-of-week ``?`` or ``*``)."""
+    match = _CRON.match(cron.strip())
+    if match is None or len(match["fields"].split()) != 6:
+        raise ValueError(f"{cron!r} is not an EventBridge cron(...) expression with 6 fields")
+    _minute, _hour, dom, month, dow, _year = match["fields"].split()
+    if dow not in ("*", "?"):
+        raise ValueError(f"{cron!r}: day-of-week schedules are not replayed locally")
+    return _allows(dom, day.day) and _allows(month, day.month)
+
+
+def _allows(field: str, value: int) -> bool:
+    return field in ("*", "?") or value in {int(part) for part in field.split(",")}
+
+
 def _first(field: str) -> int:
     head = re.split(r"[,/-]", field, maxsplit=1)[0]
     return 0 if head in ("*", "?") else int(head)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
-from receivables.adapters.insurance_table import InsuranceExport, payable_posting, policy_view
+from receivables.adapters.insurance_table import InsuranceExport, exception_view, payable_posting, policy_view
 from receivables.adapters.journal_table import entry_from_record, item_posting
 from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.ledger_table import LedgerExport
@@ -198,16 +198,18 @@ class InsuranceRows:
         }
 
 
-def read_insurance(dynamodb: Any, table: str) -> InsuranceRows:
+def read_insurance(dynamodb: Any, table: str, as_of: date | None = None) -> InsuranceRows:
     """Policies as GET /policies/{id} shows them, and every party's (and policyholder's) receivable and payable."""
     export = InsuranceExport(dynamodb, table)
     items = list(export.scan("ITEM#", "ITEM"))
-    by_id = {r["item_id"]["S"]: r for r in items}
+    of_policy: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        if "policy_id" in item:
+            of_policy[item["policy_id"]["S"]].append(item)
     rows = InsuranceRows()
     policyholders: set[str] = set()
     for record in export.scan("POLICY#", "POLICY"):
-        ids = [v["S"] for v in record.get("installment_ids", {}).get("L", [])]
-        view = policy_view(record, [by_id[i] for i in ids if i in by_id])
+        view = policy_view(record, of_policy.get(record["policy_id"]["S"], []), as_of=as_of)
         policyholders.add(view.customer_id)
         rows.policies.append(
             {
@@ -270,6 +272,16 @@ def read_insurance(dynamodb: Any, table: str) -> InsuranceRows:
             "net": money(owed - owing),
         }
 
+    rows.exceptions = [
+        {
+            "exception_id": e["exception_id"],
+            "party_id": e["party_id"],
+            "statement_id": e["statement_id"],
+            "amount": money(e["amount"]),
+            "status": e["status"],
+        }
+        for e in map(exception_view, export.scan("EXC#", "EXCEPTION"))
+    ]
     for record in export.scan("PARTY#", "PARTY"):
         rows.parties.append(totals(record["party_id"]["S"], record["kind"]["S"], "party"))
     rows.parties += [totals(customer_id, "customer", "customer") for customer_id in sorted(policyholders)]
@@ -414,7 +426,7 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         list(export.direct_debits()),
         read_dunning(clients("dynamodb"), table),
         verified=verified,
-        insurance=read_insurance(clients("dynamodb"), table),
+        insurance=read_insurance(clients("dynamodb"), table, as_of),
     )
 
 

@@ -294,7 +294,9 @@ def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_
     steps = [{"name": f"call{n}", "offset_days": n, "channel": "ivr", "template": "reminder"} for n in range(3, 18)]
     steps[2] = {"name": "call5", "offset_days": 5, "channel": "call_task"}
     document = DEFAULT_CONFIG.model_dump(mode="json")
-    document["strategies"] = [{"id": "standard", "steps": steps}]
+    document["strategies"] = [
+        {"id": "standard", "steps": steps} if s["id"] == "standard" else s for s in document["strategies"]
+    ]
     stack.root("dunning_api", bootstrap.dunning_commands).publish_config(document, by="test")
 
     # When A1 is reviewed every day until every step fired, then pays

@@ -35,6 +35,12 @@ POLICIES = {
     "POL-8": PolicyRef(policy_id="POL-8", account_id="CARI-C8-TRY", currency="TRY", status="cancelled"),
 }
 
+STATEMENTS = {
+    "ST-AG-1-2027-01": PolicyRef(
+        policy_id="ST-AG-1-2027-01", account_id="CARI-AG-1-TRY", currency="TRY", open_items=("POL-3-T1",)
+    ),
+}
+
 
 class Directory:
     items = ITEMS
@@ -50,6 +56,9 @@ class Directory:
 
     def policies(self, candidates):
         return {c: POLICIES[c.upper()] for c in candidates if c.upper() in POLICIES}
+
+    def statements(self, candidates):
+        return {c: STATEMENTS[c.upper()] for c in candidates if c.upper() in STATEMENTS}
 
     def accounts_of_iban(self, iban):
         return [self.accounts_by_id["A2"]] if iban == "TR330006100519786457841326" else []
@@ -158,3 +167,9 @@ def test_an_installment_id_is_an_invoice_reference_before_its_policy():
     directory.items = {**ITEMS, "POL-7-T3": ItemRef(item_id="POL-7-T3", account_id="CARI-C7-TRY", currency="TRY")}
     decision = match_payer(tx(remittance_lines=("POL-7-T3 POL-7",)), directory)
     assert decision.method is MatchMethod.INVOICE_REFERENCE and decision.first_items == ("POL-7-T3",)
+
+
+def test_an_agency_statement_id_pays_its_items_first_over_the_agencys_account():
+    decision = match_payer(tx(remittance_lines=("Ocak ekstresi st-ag-1-2027-01 net",)), Directory())
+    assert decision.method is MatchMethod.STATEMENT_REFERENCE and decision.first_items == ("POL-3-T1",)
+    assert decision.account_ids == ("CARI-AG-1-TRY",) and "statement ST-AG-1-2027-01" in decision.reason

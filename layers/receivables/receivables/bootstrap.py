@@ -25,7 +25,7 @@ from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import CycleReader, DunningTable
 from receivables.adapters.insurance_config import S3InsuranceRules
-from receivables.adapters.insurance_table import InsuranceTable
+from receivables.adapters.insurance_table import AgencyTableWrites, InsuranceTable, PolicyTableWrites
 from receivables.adapters.journal_table import AccountJournal
 from receivables.adapters.ledger_table import LedgerTable
 from receivables.adapters.load_registry import LoadRegistryTable
@@ -40,6 +40,7 @@ from receivables.adapters.outbox import OutboxPublisher
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
+from receivables.adapters.statement_output import S3StatementOutput
 from receivables.adapters.verification import LedgerVerifier
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.model import CreditorBank
@@ -48,9 +49,12 @@ from receivables.direct_debit.service import CollectionStatusReports, DirectDebi
 from receivables.dunning.commands import DunningCommands
 from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
 from receivables.dunning.service import DunningReview
+from receivables.insurance.agency_bill import AgencyBill
 from receivables.insurance.commissions import CommissionSettlement
+from receivables.insurance.follow_up import PolicyFollowUp
 from receivables.insurance.intake import EVENT_SOURCE as INSURANCE_SOURCE
 from receivables.insurance.intake import LedgerFollowUp, PolicyEventIntake
+from receivables.insurance.policy_changes import PolicyChanges
 from receivables.insurance.service import PolicyEventService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
@@ -58,6 +62,7 @@ from receivables.payments.operations import AccountOperations
 from receivables.payments.service import EVENT_SOURCE as PAYMENTS_SOURCE
 from receivables.payments.service import BankFileService, CreditApplication, payment_events
 from receivables.settings import (
+    AgencyStatementSettings,
     BankFileSettings,
     DailyRunSettings,
     DeferredSmsSettings,
@@ -70,6 +75,7 @@ from receivables.settings import (
     PaymentsApiSettings,
     PlannerSettings,
     PolicyEventSettings,
+    PolicySettlementSettings,
     PublisherSettings,
     TableSettings,
 )
@@ -319,26 +325,28 @@ def policy_event_intake() -> PolicyEventIntake:
     settings = policy_event_settings()
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
+    store = InsuranceTable(dynamodb, settings.table_name, clock=clock)
+    rules = S3InsuranceRules(aws_client("s3"), settings.inbound_bucket)
+    operations = AccountOperations(
+        store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
+        clock=clock,
+        completion=payment_events,
+    )
     return PolicyEventIntake(
         service=PolicyEventService(
-            store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
-            rules=S3InsuranceRules(aws_client("s3"), settings.inbound_bucket),
+            store=store,
+            rules=rules,
             clock=clock,
+            changes=PolicyChanges(
+                store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
+            ),
         ),
         files=S3FileStore(aws_client("s3")),
         retries=SqsRetryQueue(aws_client("sqs"), settings.policy_events_queue_url),
         events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, INSURANCE_SOURCE),
         follow_up=LedgerFollowUp(
             ledger=LedgerTable(dynamodb, settings.table_name, clock=clock),
-            credit=CreditApplication(
-                operations=AccountOperations(
-                    store=PaymentsTable(
-                        dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)
-                    ),
-                    clock=clock,
-                    completion=payment_events,
-                )
-            ),
+            credit=CreditApplication(operations=operations),
         ),
         clock=clock,
         retry_delays=settings.retry_delays,
@@ -346,11 +354,68 @@ def policy_event_intake() -> PolicyEventIntake:
 
 
 @per_function
-def commission_settlement() -> CommissionSettlement:
-    settings = TableSettings.from_environment()
-    return CommissionSettlement(
-        store=InsuranceTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+def policy_follow_up() -> PolicyFollowUp:
+    settings = PolicySettlementSettings.from_environment()
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    store = InsuranceTable(dynamodb, settings.table_name, clock=clock)
+    rules = S3InsuranceRules(aws_client("s3"), settings.inbound_bucket)
+    writes = PolicyTableWrites(clock)
+    operations = AccountOperations(
+        store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
+        clock=clock,
+        completion=payment_events,
     )
+    return PolicyFollowUp(
+        store=store,
+        directory=store,
+        writes=writes,
+        operations=operations,
+        changes=PolicyChanges(store=store, writes=writes, operations=operations, rules=rules, clock=clock),
+        commissions=CommissionSettlement(store=store),
+        agency_bill=AgencyBill(
+            store=store, writes=AgencyTableWrites(), operations=operations, output=None, rules=rules, clock=clock
+        ),
+        rules=rules,
+        clock=clock,
+    )
+
+
+def _agency_bill(settings: TableSettings, inbound_bucket: str, output: S3StatementOutput | None) -> AgencyBill:
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    return AgencyBill(
+        store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
+        writes=AgencyTableWrites(),
+        operations=AccountOperations(
+            store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
+            clock=clock,
+            completion=payment_events,
+        ),
+        output=output,
+        rules=S3InsuranceRules(aws_client("s3"), inbound_bucket),
+        clock=clock,
+    )
+
+
+@per_function
+def agency_statement_settings() -> AgencyStatementSettings:
+    return AgencyStatementSettings.from_environment()
+
+
+@per_function
+def agency_statements() -> AgencyBill:
+    settings = agency_statement_settings()
+    messenger = AwsMessenger(aws_client("ses"), aws_client("sns"), settings.notify_from)
+    output = S3StatementOutput(aws_client("s3"), settings.outbound_bucket, messenger, settings.company_name)
+    return _agency_bill(settings, settings.inbound_bucket, output)
+
+
+@per_function
+def insurance_exceptions() -> AgencyBill:
+    """Resolving exceptions through the API (a write-off runs on the agency's account)."""
+    settings = insurance_api_settings()
+    return _agency_bill(settings, settings.inbound_bucket, None)
 
 
 @per_function
@@ -392,8 +457,9 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "publish_events": (outbox_publisher,),
     "verify_ledger": (ledger_verifier,),
     "load_policy_events": (policy_event_settings, policy_event_intake),
-    "settle_policies": (commission_settlement,),
-    "insurance_api": (insurance_reader, insurance_rules, account_journal),
+    "settle_policies": (policy_follow_up,),
+    "insurance_api": (insurance_reader, insurance_rules, account_journal, insurance_exceptions),
+    "agency_statements": (agency_statement_settings, agency_statements),
 }
 
 

@@ -161,6 +161,20 @@ class PolicyEventSettings(TableSettings):
         return value
 
 
+class PolicySettlementSettings(TableSettings):
+    """Policies following money and dunning: the table, and the insurance rules in config/insurance/."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)
+
+
+class AgencyStatementSettings(MessengerSettings):
+    """The monthly agency statements: the table, the rules, statements into the outbound bucket, e-mailed."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # statements/<YYYY-MM>/<statement id>.csv|.pdf
+    company_name: str = Field(default="Örnek Sigorta A.Ş.", validation_alias="COMPANY_NAME")
+
+
 class InsuranceApiSettings(TableSettings):
     """The insurance API: reads the sub-ledger, and keeps the levy table and commission plans in config/insurance/."""
 
@@ -188,6 +202,7 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "publish_events": PublisherSettings,
     "verify_ledger": TableSettings,
     "load_policy_events": PolicyEventSettings,
-    "settle_policies": TableSettings,
+    "settle_policies": PolicySettlementSettings,
     "insurance_api": InsuranceApiSettings,
+    "agency_statements": AgencyStatementSettings,
 }

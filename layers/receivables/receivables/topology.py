@@ -394,7 +394,7 @@ TOPOLOGY = Topology(
                 # Real-time paths: a payment, a reversal, credit applied, a hold, promise or plan re-plan at once.
                 BusTrigger(
                     rule="dunning-review",
-                    sources=("receivables.payments", "receivables.dunning"),
+                    sources=("receivables.payments", "receivables.dunning", "receivables.insurance"),
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
@@ -402,6 +402,10 @@ TOPOLOGY = Topology(
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
                         "DunningReviewRequested",
+                        # A policy changed what its payer owes: cancelled, endorsed or reinstated.
+                        "PolicyCancellationPosted",
+                        "PolicyEndorsed",
+                        "PolicyReinstatementRequested",
                     ),
                 ),
             ),
@@ -478,23 +482,44 @@ TOPOLOGY = Topology(
         ),
         Function(
             name="settle_policies",
-            description="Commission on collection: payable when an installment is paid in full, back when it reopens",
+            description="Policies follow money and dunning: commission on collection, reinstatement, notices, "
+            "cancellation for non-payment",
             triggers=(
                 BusTrigger(
                     rule="policy-settlement",
-                    sources=("receivables.payments",),
+                    sources=("receivables.payments", "receivables.dunning"),
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
+                        "PolicyNoticeSent",
+                        "PolicyCancellationRequested",
                     ),
                 ),
             ),
-            grants=Grants(table=Access.READ_WRITE),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ}),
             memory_mb=512,
             timeout_seconds=60,
+        ),
+        Function(
+            name="agency_statements",
+            description="On the 1st of each month: each agency's statement, commission netted; PDF and CSV, e-mailed",
+            triggers=(
+                ScheduleTrigger(
+                    name="agency-statements",
+                    cron="cron(0 7 1 * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ, "outbound": Access.WRITE},
+                send_email=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=600,
         ),
         Function(
             name="insurance_api",
@@ -510,10 +535,12 @@ TOPOLOGY = Topology(
                         ApiRoute(method="PUT", path="/insurance/levies"),
                         ApiRoute(method="GET", path="/insurance/commission-plans/{plan_id}"),
                         ApiRoute(method="PUT", path="/insurance/commission-plans/{plan_id}"),
+                        ApiRoute(method="GET", path="/exceptions"),
+                        ApiRoute(method="POST", path="/exceptions/{exception_id}/resolve"),
                     )
                 ),
             ),
-            grants=Grants(table=Access.READ, buckets={"inbound": Access.READ_WRITE}),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ_WRITE}),
             memory_mb=512,
             timeout_seconds=29,
         ),

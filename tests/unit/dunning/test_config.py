@@ -30,8 +30,19 @@ def test_the_shipped_default_is_the_documented_contract():
     assert STANDARD_STRATEGY.steps[0].fallback_channel is Channel.SMS
     assert [(s.name, s.rule, s.strategy) for s in DEFAULT_CONFIG.segments] == [
         ("vip", "vip == true", None),
+        ("agency", 'account_type == "agency"', "agency_account"),
+        ("life_policies", 'has_policies and policy_branch == "life"', "policy_warning_life"),
+        ("policies", "has_policies", "policy_warning"),
         ("standard", "true", "standard"),
     ]
+    # TTK 1434 as commonly read: a notice on day 5 with 10 days to pay (30 for life), cancellation the day after.
+    warning = {s.id: s for s in DEFAULT_CONFIG.strategies}["policy_warning"]
+    assert [(s.name, s.offset_days, s.notice_days) for s in warning.steps] == [
+        ("reminder", 1, None),
+        ("notice", 5, 10),
+        ("cancel_policy", 16, None),
+    ]
+    assert {s.id: s for s in DEFAULT_CONFIG.strategies}["policy_warning_life"].steps[1].notice_days == 30
     assert [g.name for g in DEFAULT_CONFIG.collector_groups] == ["corporate", "retail"]
     assert str(DEFAULT_CONFIG.cycle_threshold) == "10.00" and DEFAULT_CONFIG.promise_grace_days == 2
 
@@ -62,6 +73,9 @@ def test_the_dictionary_is_published_with_every_documented_field():
         "broken_promises_12m",
         "customer_id",
         "account_id",
+        "has_policies",
+        "policy_branch",
+        "notice_expired",
     }
     assert all(f.description for f in DEFAULT_DICTIONARY)
 

@@ -367,7 +367,8 @@ def challenged(percent=20, version=1):
     data = DEFAULT_CONFIG.model_dump(mode="json")
     gentle = {**data["strategies"][0], "id": "gentle", "steps": data["strategies"][0]["steps"][:3]}
     data["strategies"].append(gentle)
-    data["segments"][1]["challenger"] = {"strategy": "gentle", "percent": percent}
+    standard = next(s for s in data["segments"] if s["name"] == "standard")
+    standard["challenger"] = {"strategy": "gentle", "percent": percent}
     return DunningConfig.model_validate(data | {"version": version})
 
 

@@ -16,7 +16,10 @@ BUSINESS = DunningConfig.model_validate(
     DEFAULT_CONFIG.model_dump(mode="json")
     | {
         "version": 9,
-        "strategies": [DEFAULT_CONFIG.model_dump(mode="json")["strategies"][0] | {"business_days": True}],
+        "strategies": [
+            strategy | {"business_days": True} if n == 0 else strategy
+            for n, strategy in enumerate(DEFAULT_CONFIG.model_dump(mode="json")["strategies"])
+        ],
     }
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 REPLAY_TIME_OF_DAY = time(12, 0)
@@ -23,3 +24,15 @@ class BusinessClock:
         if self._fixed is None:
             return datetime.now(self._zone)
         return datetime.combine(self._fixed, REPLAY_TIME_OF_DAY, tzinfo=self._zone)
+
+
+def scheduled_business_date(event: dict[str, Any], timezone: str, fixed: date | None = None) -> date:
+    """The business date a schedule's event is for: given by a replay (``business_date``), else Scheduler's
+    ``scheduled_time`` in the business zone, else today there."""
+    if event.get("business_date"):
+        return date.fromisoformat(event["business_date"])
+    scheduled = event.get("scheduled_time", "")
+    zone = ZoneInfo(timezone)
+    if scheduled and not scheduled.startswith("<"):
+        return datetime.fromisoformat(scheduled.replace("Z", "+00:00")).astimezone(zone).date()
+    return fixed or datetime.now(zone).date()

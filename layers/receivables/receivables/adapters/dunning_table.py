@@ -33,6 +33,7 @@ from receivables.adapters.keys import (
     dunning_config_key,
     item_key,
     next_action_partition,
+    party_key,
     task_key,
     task_partition,
 )
@@ -54,7 +55,7 @@ from receivables.dunning.records import (
 from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
-_ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id"
+_ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id, policy_id, branch"
 _CLOSED = "restructured"
 MAX_LATE_PAYMENTS_KEPT = 24
 
@@ -67,6 +68,23 @@ def _opted_out(attributes: dict[str, str]) -> frozenset[Channel]:
 
 def _holds(record: AttributeMap) -> list[HoldRecord]:
     return [HoldRecord.model_validate_json(v["S"]) for v in record.get("holds", {}).get("M", {}).values()]
+
+
+def _party_as_customer(record: AttributeMap) -> AttributeMap:
+    """A party's record in the shape of a customer's, for the few facts dunning reads (name, contact, language)."""
+    shaped: AttributeMap = {
+        "customer_id": record["party_id"],
+        "name": record["name"],
+        "type": {"S": "corporate"},
+        "city": record.get("city", {"S": ""}),
+        "language": record.get("language", {"S": "tr"}),
+        "vip": {"BOOL": False},
+        "attributes": {"M": {"party_kind": record["kind"]}},
+    }
+    for name in ("email", "phone"):
+        if name in record:
+            shaped[name] = record[name]
+    return shaped
 
 
 class DunningTable:
@@ -96,13 +114,17 @@ class DunningTable:
         accounts = {
             r["account_id"]["S"]: r for r in batch_get(self._client, self._table, map(account_key, account_ids))
         }
-        customer_ids = {a["customer_id"]["S"] for a in accounts.values()}
+        customer_ids = {a["customer_id"]["S"] for a in accounts.values() if _text(a, "owner_kind") != "party"}
+        party_ids = {a["customer_id"]["S"] for a in accounts.values() if _text(a, "owner_kind") == "party"}
         customers: dict[str, AttributeMap] = {}
         customer_holds: dict[str, AttributeMap] = {}
         keys_of_customers = [k for c in customer_ids for k in (customer_key(c), customer_holds_key(c))]
         for record in batch_get(self._client, self._table, keys_of_customers):
             customer_id = record["pk"]["S"].removeprefix("CUST#")
             (customer_holds if record["sk"]["S"] == "HOLDS" else customers)[customer_id] = record
+        # An agency's (or other party's) current account is dunned too: the party stands where a customer would.
+        for record in batch_get(self._client, self._table, [party_key(p) for p in party_ids]):
+            customers[record["party_id"]["S"]] = _party_as_customer(record)
 
         def entries(account_id: str) -> list[AttributeMap]:
             return list(account_item_entries(self._client, self._table, account_id))
@@ -167,6 +189,8 @@ class DunningTable:
                     hold_start=item_hold.start if item_hold else None,
                     hold_until=item_hold.until if item_hold else None,
                     status=_text(record, "status") or "open",
+                    policy_id=_text(record, "policy_id"),
+                    branch=_text(record, "branch"),
                 )
             )
         facts = AccountFacts(

@@ -12,12 +12,14 @@ from botocore.exceptions import ClientError
 
 from receivables.adapters.bank_profiles import metadata_safe
 from receivables.insurance.config import (
+    AgencyBillRules,
     CommissionPlan,
     InsuranceRules,
     LevyTable,
     default_cancellation,
     default_commission_plan,
     default_levies,
+    load_agency_bill,
     load_cancellation,
     load_commission_plan,
     load_levies,
@@ -26,6 +28,7 @@ from receivables.insurance.config import (
 CONFIG_PREFIX = "config/insurance/"
 LEVIES_KEY = f"{CONFIG_PREFIX}levies.json"
 CANCELLATION_KEY = f"{CONFIG_PREFIX}cancellation.json"
+AGENCY_BILL_KEY = f"{CONFIG_PREFIX}agency-bill.json"
 PLANS_PREFIX = f"{CONFIG_PREFIX}commission-plans/"
 CACHE_SECONDS = 60.0  # a warm function re-reads the rules at most once a minute
 
@@ -42,11 +45,15 @@ class S3InsuranceRules:
             return self._cached[1]
         levies_body = self._read(LEVIES_KEY)
         cancellation_body = self._read(CANCELLATION_KEY)
+        agency_body = self._read(AGENCY_BILL_KEY)
         rules = InsuranceRules(
             levies=load_levies(levies_body, LEVIES_KEY) if levies_body is not None else default_levies(),
             cancellation=load_cancellation(cancellation_body, CANCELLATION_KEY)
             if cancellation_body is not None
             else default_cancellation(),
+            agency_bill=load_agency_bill(agency_body, AGENCY_BILL_KEY)
+            if agency_body is not None
+            else AgencyBillRules(),
             commission_plans=self.commission_plans(),
             default_plan=default_commission_plan(),
         )

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +34,7 @@ from receivables.adapters.keys import (
     customer_key,
     customer_partition,
     item_key,
+    key,
     party_key,
     party_partition,
     payable_key,
@@ -40,8 +42,11 @@ from receivables.adapters.keys import (
     policy_key,
 )
 from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
+from receivables.insurance.agency_bill import Agency
+from receivables.insurance.changes import NewPolicyItem, PolicyItem
 from receivables.insurance.commissions import CommissionState
 from receivables.insurance.parties import Billing, Party, PartyKind
+from receivables.insurance.policy_changes import CommissionPayable, PolicyFacts
 from receivables.insurance.premium import PREMIUM
 from receivables.insurance.service import (
     INSTALLMENT_KIND,
@@ -52,6 +57,8 @@ from receivables.insurance.service import (
     StoredEvent,
     commission_payable_id,
 )
+from receivables.insurance.statements import AgencyStatement
+from receivables.insurance.statements import StatementLine as AgencyStatementLine
 from receivables.insurance.views import (
     CommissionView,
     CurrentAccountView,
@@ -65,6 +72,7 @@ from receivables.insurance.views import (
     installment_status,
 )
 from receivables.payments.operations import new_entry_id
+from receivables.payments.ports import Attachment
 
 
 def _n(value: Decimal | int) -> dict[str, str]:
@@ -92,6 +100,9 @@ def party_record(party: Party, source_file: str, line: int, now: datetime) -> At
         "tax_id": _s(party.tax_id),
         "language": _s(party.language),
         "fingerprint": _s(party.fingerprint()),
+        # Parties of a kind, listed without a Scan (the agencies the monthly statements go to).
+        "gsi1pk": _s(f"PARTIES#{party.kind.value}"),
+        "gsi1sk": _s(party_partition(party.party_id)),
         "source_file": _s(source_file),
         "source_line": _n(line),
         "updated_at": _s(now.isoformat()),
@@ -185,45 +196,98 @@ def policy_record(policy: NewPolicy) -> AttributeMap:
     return record
 
 
+def policy_item_record(
+    *,
+    item_id: str,
+    kind: str,
+    no: int,
+    account_id: str,
+    owner_id: str,
+    policy_id: str,
+    insured_id: str,
+    components: dict[str, Decimal],
+    due_date: date,
+    currency: str,
+    on: date,
+    recorded_at: str,
+    source: str,
+    line: int | None,
+    description: str,
+    branch: str,
+    order: int = 0,
+) -> AttributeMap:
+    """A policy's receivable item (installment, endorsement item, cancellation balance…): an ordinary ``ITEM#``
+    record — its own posting — with its policy, number and components."""
+    amount = sum(components.values(), Decimal("0.00"))
+    due = due_date.isoformat()
+    record: AttributeMap = {
+        **item_key(item_id),
+        "kind": _s(kind),
+        "item_id": _s(item_id),
+        "account_id": _s(account_id),
+        "customer_id": _s(owner_id),
+        "policy_id": _s(policy_id),
+        "branch": _s(branch),
+        "insured_id": _s(insured_id),
+        "installment_no": _n(no),
+        "components": _money_map(components),
+        "issue_date": _s(on.isoformat()),
+        "due_date": _s(due),
+        "amount": _n(amount),
+        "open_amount": _n(amount),
+        "currency": _s(currency),
+        "source_file": _s(source),
+        "loaded_on": _s(on.isoformat()),
+        "recorded_at": _s(recorded_at),
+        "description": _s(description),
+        # Its own posting (item_posted): where it sorts among the account's entries, in installment order.
+        "journal_key": _s(f"{on.isoformat()}#{time.time_ns() + order:019d}-item"),
+        "gsi1pk": _s(account_partition(account_id)),
+        "gsi1sk": _s(f"ITEM#{due}#{item_id}"),
+    }
+    if line is not None:
+        record["source_line"] = _n(line)
+    return record
+
+
+def _with_commission(
+    record: AttributeMap, amount: Decimal, status: str, party_id: str, account_id: str
+) -> AttributeMap:
+    return record | {
+        "commission": _n(amount),
+        "commission_status": _s(status),
+        "commission_party": _s(party_id),
+        "commission_account": _s(account_id),
+    }
+
+
 def installment_records(policy: NewPolicy, recorded_at: str) -> list[AttributeMap]:
-    loaded = policy.issued_on.isoformat()
     records = []
     for n, installment in enumerate(policy.installments):
-        money = _n(installment.amount)
-        due = installment.due_date.isoformat()
-        record: AttributeMap = {
-            **item_key(installment.item_id),
-            "kind": _s(INSTALLMENT_KIND),
-            "item_id": _s(installment.item_id),
-            "account_id": _s(policy.account_id),
-            "customer_id": _s(policy.payer_id),
-            "policy_id": _s(policy.policy_id),
-            "insured_id": _s(policy.customer_id),
-            "installment_no": _n(installment.no),
-            "components": _money_map(installment.components),
-            "issue_date": _s(loaded),
-            "due_date": _s(due),
-            "amount": money,
-            "open_amount": money,
-            "currency": _s(policy.currency),
-            "source_file": _s(policy.source.origin),
-            "loaded_on": _s(loaded),
-            "recorded_at": _s(recorded_at),
-            "description": _s(f"{policy.branch} policy {policy.policy_id}, installment {installment.no}"),
-            # Its own posting (item_posted): where it sorts among the account's entries, in installment order.
-            "journal_key": _s(f"{loaded}#{time.time_ns() + n:019d}-item"),
-            "gsi1pk": _s(account_partition(policy.account_id)),
-            "gsi1sk": _s(f"ITEM#{due}#{installment.item_id}"),
-        }
-        if policy.source.line is not None:
-            record["source_line"] = _n(policy.source.line)
+        record = policy_item_record(
+            item_id=installment.item_id,
+            kind=INSTALLMENT_KIND,
+            no=installment.no,
+            account_id=policy.account_id,
+            owner_id=policy.payer_id,
+            policy_id=policy.policy_id,
+            insured_id=policy.customer_id,
+            components=installment.components,
+            due_date=installment.due_date,
+            currency=policy.currency,
+            on=policy.issued_on,
+            recorded_at=recorded_at,
+            source=policy.source.origin,
+            line=policy.source.line,
+            description=f"{policy.branch} policy {policy.policy_id}, installment {installment.no}",
+            branch=policy.branch,
+            order=n,
+        )
         if policy.party_id and installment.commission:
-            record |= {
-                "commission": _n(installment.commission),
-                "commission_status": _s("payable" if installment.commission_payable else "accrued"),
-                "commission_party": _s(policy.party_id),
-                "commission_account": _s(policy.commission_account_id or ""),
-            }
+            status = "payable" if installment.commission_payable else "accrued"
+            record = _with_commission(
+                record, installment.commission, status, policy.party_id, policy.commission_account_id or ""
+            )
         records.append(record)
     return records
 
@@ -295,6 +359,319 @@ def payable_posting(record: AttributeMap) -> JournalEntry:
 def first_commission_due(paid_on: date) -> date:
     """Commission falls due on the 1st of the month after it became payable."""
     return date(paid_on.year + paid_on.month // 12, paid_on.month % 12 + 1, 1)
+
+
+def policy_facts(record: AttributeMap) -> PolicyFacts:
+    cancelled_on = _text(record, "cancelled_on")
+    rate = Decimal(record["commission_rate"]["N"]) if "commission_rate" in record else Decimal(0)
+    ids = [v["S"] for v in record.get("installment_ids", {}).get("L", [])]
+    ids += [v["S"] for v in record.get("extra_item_ids", {}).get("L", [])]
+    return PolicyFacts(
+        policy_id=record["policy_id"]["S"],
+        customer_id=record["customer_id"]["S"],
+        branch=record["branch"]["S"],
+        status=record["status"]["S"],
+        billing=record["billing"]["S"],
+        party_id=_text(record, "party_id"),
+        payer_id=record["payer_id"]["S"],
+        account_id=record["account_id"]["S"],
+        currency=record["currency"]["S"],
+        start_date=date.fromisoformat(record["start_date"]["S"]),
+        end_date=date.fromisoformat(record["end_date"]["S"]),
+        components=_money_of(record, "components"),
+        item_ids=tuple(ids),
+        commission_rate=rate if _text(record, "party_id") else None,
+        commission_account_id=_text(record, "commission_account_id"),
+        version=int(record.get("version", {}).get("N", "1")),
+        cancelled_on=date.fromisoformat(cancelled_on) if cancelled_on else None,
+        cancellation_reason=_text(record, "cancellation_reason"),
+        overdue_at_cancellation=Decimal(record.get("overdue_at_cancellation", {}).get("N", "0")),
+        notices=tuple(json.loads(n["S"]) for n in record.get("notices", {}).get("L", [])),
+        cancellation=json.loads(record["cancellation"]["S"]) if "cancellation" in record else {},
+    )
+
+
+def policy_item(record: AttributeMap) -> PolicyItem:
+    return PolicyItem(
+        item_id=record["item_id"]["S"],
+        no=int(record.get("installment_no", {}).get("N", "0")),
+        kind=record.get("kind", {}).get("S", "invoice"),
+        due_date=date.fromisoformat(record["due_date"]["S"]),
+        amount=Decimal(record["amount"]["N"]),
+        open_amount=Decimal(record["open_amount"]["N"]),
+        components=_money_of(record, "components"),
+        status=_text(record, "status") or "open",
+        commission=Decimal(record["commission"]["N"]) if "commission" in record else Decimal("0.00"),
+        commission_status=_text(record, "commission_status"),
+        cancelled_open=Decimal(record.get("cancelled_open", {}).get("N", "0")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TableWrites:
+    """Writes of a step on records other than the account's (an Attachment of payments/ports.py)."""
+
+    writes: tuple[dict[str, Any], ...]
+
+    def transaction_items(self, table: str) -> list[dict[str, Any]]:
+        return [{op: {**body, "TableName": table}} for write in self.writes for op, body in write.items()]
+
+
+def _put_new(record: AttributeMap) -> TableWrites:
+    return TableWrites(({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}},))
+
+
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return _s(value)
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (Decimal, int)):
+        return _n(value)
+    if isinstance(value, dict) and all(isinstance(v, Decimal) for v in value.values()):
+        return _money_map(value)
+    return _s(json.dumps(value, default=str, ensure_ascii=False, sort_keys=True))
+
+
+class PolicyTableWrites:
+    """The records a policy change writes beside the account's (the PolicyWrites of insurance/policy_changes.py)."""
+
+    # Changes that append to a list attribute of the policy, by the list they append to.
+    LISTS: ClassVar[dict[str, str]] = {
+        "endorsement": "endorsements",
+        "new_items": "extra_item_ids",
+        "notice": "notices",
+        "history": "history",
+    }
+
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock
+
+    def event_record(
+        self, event_id: str, kind: str, policy_id: str, content: str, raw: Mapping[str, Any], source: str, on: date
+    ) -> TableWrites:
+        return _put_new(
+            {
+                **policy_event_key(event_id),
+                "entity": _s("policy_event"),
+                "event_id": _s(event_id),
+                "type": _s(kind),
+                "policy_id": _s(policy_id),
+                "content": _s(content),
+                "raw": _s(json.dumps(dict(raw), default=str, ensure_ascii=False, sort_keys=True)),
+                "applied_on": _s(on.isoformat()),
+                "source": _s(source),
+            }
+        )
+
+    def policy_update(self, facts: PolicyFacts, changes: Mapping[str, Any]) -> TableWrites:
+        """Set what changed on the policy (list entries appended), only if nobody changed it since it was read."""
+        sets = ["version = :next"]
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":next": _n(facts.version + 1), ":current": _n(facts.version)}
+        for n, (name, value) in enumerate(sorted(changes.items())):
+            if name in self.LISTS:
+                entries = value if isinstance(value, list) else [value]
+                if not entries:
+                    continue
+                names[f"#l{n}"] = self.LISTS[name]
+                values[":none"] = {"L": []}
+                values[f":l{n}"] = {"L": [_s(e) if isinstance(e, str) else _value(e) for e in entries]}
+                sets.append(f"#l{n} = list_append(if_not_exists(#l{n}, :none), :l{n})")
+            else:
+                names[f"#a{n}"] = name
+                values[f":a{n}"] = _value(value)
+                sets.append(f"#a{n} = :a{n}")
+        return TableWrites(
+            (
+                {
+                    "Update": {
+                        "Key": policy_key(facts.policy_id),
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ConditionExpression": "version = :current",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+            )
+        )
+
+    def new_item(
+        self, facts: PolicyFacts, item: NewPolicyItem, source: str, on: date, account_id: str | None = None
+    ) -> TableWrites:
+        owner_account = account_id or facts.account_id
+        record = policy_item_record(
+            item_id=item.item_id,
+            kind=item.kind,
+            no=0,
+            account_id=owner_account,
+            owner_id=facts.party_id if account_id and facts.party_id else facts.payer_id,
+            policy_id=facts.policy_id,
+            insured_id=facts.customer_id,
+            components=item.components,
+            due_date=item.due_date,
+            currency=facts.currency,
+            on=on,
+            recorded_at=self._clock.now().isoformat(),
+            source=source,
+            line=None,
+            description=f"{item.kind.replace('_', ' ')} of {facts.branch} policy {facts.policy_id}",
+            branch=facts.branch,
+        )
+        if item.commission > 0 and facts.party_id and facts.commission_account_id:
+            record = _with_commission(record, item.commission, "accrued", facts.party_id, facts.commission_account_id)
+        return _put_new(record)
+
+    def payable(
+        self,
+        payable_id: str,
+        *,
+        kind: str,
+        account_id: str,
+        party_id: str,
+        amount: Decimal,
+        currency: str,
+        due_date: date,
+        cause: Cause,
+        policy_id: str,
+        item_id: str | None = None,
+    ) -> TableWrites:
+        return _put_new(
+            payable_record(
+                payable_id,
+                kind=kind,
+                account_id=account_id,
+                party_id=party_id,
+                amount=amount,
+                currency=currency,
+                due_date=due_date,
+                created_on=self._clock.today(),
+                recorded_at=self._clock.now().isoformat(),
+                cause=cause,
+                policy_id=policy_id,
+                item_id=item_id,
+            )
+        )
+
+    def payable_adjusted(self, payable_id: str, old_open: Decimal, new_open: Decimal, status: str) -> TableWrites:
+        return TableWrites(
+            (
+                {
+                    "Update": {
+                        "Key": payable_key(payable_id),
+                        "UpdateExpression": "SET open_amount = :new, #s = :s",
+                        "ConditionExpression": "open_amount = :old",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":new": _n(new_open), ":old": _n(old_open), ":s": _s(status)},
+                    }
+                },
+            )
+        )
+
+    def entry(self, entry: JournalEntry) -> TableWrites:
+        return TableWrites(({"Put": {"Item": entry_record(entry), "ConditionExpression": "attribute_not_exists(pk)"}},))
+
+
+def statement_record(statement: AgencyStatement) -> AttributeMap:
+    return {
+        **key(f"STMT#{statement.statement_id}", "STATEMENT"),
+        "entity": _s("agency_statement"),
+        "statement_id": _s(statement.statement_id),
+        "party_id": _s(statement.party_id),
+        "account_id": _s(statement.account_id),
+        "currency": _s(statement.currency),
+        "period": _s(statement.period),
+        "issued_on": _s(statement.issued_on.isoformat()),
+        "lines": _s(
+            json.dumps(
+                [
+                    {
+                        "item_id": line.item_id,
+                        "policy_id": line.policy_id,
+                        "no": line.no,
+                        "due_date": line.due_date.isoformat(),
+                        "gross": str(line.gross),
+                        "commission": str(line.commission),
+                    }
+                    for line in statement.lines
+                ]
+            )
+        ),
+        "gross": _n(statement.gross),
+        "commission": _n(statement.commission),
+        "net_due": _n(statement.net_due),
+        "status": _s("issued"),
+        "gsi1pk": _s(account_partition(statement.account_id)),
+        "gsi1sk": _s(f"STMT#{statement.period}#{statement.statement_id}"),
+    }
+
+
+def statement_from_record(record: AttributeMap) -> AgencyStatement:
+    return AgencyStatement(
+        statement_id=record["statement_id"]["S"],
+        party_id=record["party_id"]["S"],
+        account_id=record["account_id"]["S"],
+        currency=record["currency"]["S"],
+        period=record["period"]["S"],
+        issued_on=date.fromisoformat(record["issued_on"]["S"]),
+        lines=tuple(
+            AgencyStatementLine(
+                item_id=line["item_id"],
+                policy_id=line["policy_id"],
+                no=int(line["no"]),
+                due_date=date.fromisoformat(line["due_date"]),
+                gross=Decimal(line["gross"]),
+                commission=Decimal(line["commission"]),
+            )
+            for line in json.loads(record["lines"]["S"])
+        ),
+    )
+
+
+class AgencyTableWrites:
+    """The records agency bill writes beside the agency's account (the AgencyWrites of insurance/agency_bill.py)."""
+
+    def statement(self, statement: AgencyStatement) -> TableWrites:
+        return _put_new(statement_record(statement))
+
+    def statement_status(self, statement: AgencyStatement, status: str, difference: Decimal) -> TableWrites:
+        return TableWrites(
+            (
+                {
+                    "Update": {
+                        "Key": key(f"STMT#{statement.statement_id}", "STATEMENT"),
+                        "UpdateExpression": "SET #s = :s, difference = :d",
+                        "ConditionExpression": "#s = :issued",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":s": _s(status),
+                            ":d": _n(difference),
+                            ":issued": _s("issued"),
+                        },
+                    }
+                },
+            )
+        )
+
+    def exception(self, statement: AgencyStatement, amount: Decimal, reason: str, on: date) -> TableWrites:
+        exception_id = f"EX-{statement.statement_id}"
+        return _put_new(
+            {
+                **key(f"EXC#{exception_id}", "EXCEPTION"),
+                "entity": _s("exception"),
+                "exception_id": _s(exception_id),
+                "party_id": _s(statement.party_id),
+                "account_id": _s(statement.account_id),
+                "statement_id": _s(statement.statement_id),
+                "amount": _n(amount),
+                "currency": _s(statement.currency),
+                "reason": _s(reason),
+                "raised_on": _s(on.isoformat()),
+                "status": _s("open"),
+                "gsi1pk": _s("EXCEPTIONS#open"),
+                "gsi1sk": _s(f"{on.isoformat()}#{exception_id}"),
+            }
+        )
 
 
 class InsuranceTable:
@@ -434,6 +811,148 @@ class InsuranceTable:
             if failed:
                 raise PolicyAlreadyExistsError(policy.policy_id) from error
             raise
+
+    # -- agency bill (the AgencyStore of insurance/agency_bill.py) -----------------------------------------------
+    def agencies(self) -> list[Agency]:
+        request = {
+            "TableName": self._table,
+            "IndexName": "by_account",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": _s("PARTIES#agency")},
+        }
+        ids = [r["pk"]["S"].removeprefix("PARTY#") for r in paginated(self._client.query, request)]
+        agencies = []
+        for record in batch_get(self._client, self._table, [party_key(p) for p in ids]):
+            party_id = record["party_id"]["S"]
+            agencies.append(
+                Agency(
+                    party_id=party_id,
+                    name=record["name"]["S"],
+                    email=_text(record, "email"),
+                    language=_text(record, "language") or "tr",
+                    account_ids=tuple(self.accounts_of_owner(party_id, party=True)),
+                )
+            )
+        return sorted(agencies, key=lambda a: a.party_id)
+
+    def account_policy_items(self, account_id: str) -> list[tuple[str, PolicyItem]]:
+        return [(r["policy_id"]["S"], policy_item(r)) for r in self.account_items(account_id) if "policy_id" in r]
+
+    def account_currency(self, account_id: str) -> str:
+        record = self._get(account_key(account_id), projection="currency")
+        assert record is not None, f"account {account_id} not found"
+        return record["currency"]["S"]
+
+    def statement_exists(self, statement_id: str) -> bool:
+        return self._get(key(f"STMT#{statement_id}", "STATEMENT"), projection="statement_id") is not None
+
+    def agency_statement(self, statement_id: str) -> AgencyStatement | None:
+        record = self._get(key(f"STMT#{statement_id}", "STATEMENT"))
+        return statement_from_record(record) if record else None
+
+    def open_statements(self, account_id: str) -> list[AgencyStatement]:
+        request = {
+            "TableName": self._table,
+            "IndexName": "by_account",
+            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
+            "ExpressionAttributeValues": {":p": _s(account_partition(account_id)), ":s": _s("STMT#")},
+        }
+        keys = [{"pk": r["pk"], "sk": _s("STATEMENT")} for r in paginated(self._client.query, request)]
+        found = batch_get(self._client, self._table, keys) if keys else []
+        return sorted(
+            (statement_from_record(r) for r in found if r["status"]["S"] == "issued"), key=lambda s: s.statement_id
+        )
+
+    def exceptions(self, status: str = "open") -> list[dict[str, Any]]:
+        request = {
+            "TableName": self._table,
+            "IndexName": "by_account",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": _s(f"EXCEPTIONS#{status}")},
+        }
+        keys = [{"pk": r["pk"], "sk": _s("EXCEPTION")} for r in paginated(self._client.query, request)]
+        return [exception_view(r) for r in (batch_get(self._client, self._table, keys) if keys else [])]
+
+    def exception(self, exception_id: str) -> dict[str, Any] | None:
+        record = self._get(key(f"EXC#{exception_id}", "EXCEPTION"))
+        return exception_view(record) if record else None
+
+    def resolve_exception(self, exception_id: str, *, resolution: str, note: str, actor: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key(f"EXC#{exception_id}", "EXCEPTION"),
+                UpdateExpression="SET #s = :resolved, resolution = :r, note = :n, resolved_by = :a, "
+                "resolved_on = :d, gsi1pk = :p",
+                ConditionExpression="#s = :open",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":resolved": _s("resolved"),
+                    ":r": _s(resolution),
+                    ":n": _s(note),
+                    ":a": _s(actor),
+                    ":d": _s(self._clock.today().isoformat()),
+                    ":p": _s("EXCEPTIONS#resolved"),
+                    ":open": _s("open"),
+                },
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    # -- policy changes (the PolicyChangeStore of endorsements, cancellations and reinstatements) ----------------
+    def event_recorded(self, event_id: str) -> bool:
+        return self._get(policy_event_key(event_id), projection="event_id") is not None
+
+    def policy_facts(self, policy_id: str) -> PolicyFacts | None:
+        record = self.policy(policy_id)
+        return policy_facts(record) if record is not None else None
+
+    def policy_items(self, facts: PolicyFacts) -> list[PolicyItem]:
+        return [policy_item(r) for r in self.items(facts.item_ids)]
+
+    def clawed_back_payables(self, facts: PolicyFacts) -> list[CommissionPayable]:
+        items = [r for r in self.items(facts.item_ids) if "commission" in r]
+        payables = self.payables(commission_payable_id(r["item_id"]["S"]) for r in items)
+        return [
+            CommissionPayable(
+                payable_id=p["payable_id"]["S"],
+                item_id=p["item_id"]["S"],
+                open_amount=Decimal(p["open_amount"]["N"]),
+                amount=Decimal(p["amount"]["N"]),
+            )
+            for p in payables.values()
+            if Decimal(p["open_amount"]["N"]) < Decimal(p["amount"]["N"]) and _text(p, "status") != "paid"
+        ]
+
+    def payable_open(self, payable_id: str) -> tuple[Decimal, Decimal] | None:
+        record = self._get(payable_key(payable_id), projection="amount, open_amount")
+        return (Decimal(record["amount"]["N"]), Decimal(record["open_amount"]["N"])) if record else None
+
+    def write_alone(self, attachment: Attachment) -> None:
+        transact_write(self._client, attachment.transaction_items(self._table))
+
+    def policies_of_items(self, item_ids: list[str]) -> dict[str, str]:
+        found = batch_get(self._client, self._table, [item_key(i) for i in item_ids], projection="item_id, policy_id")
+        return {r["item_id"]["S"]: r["policy_id"]["S"] for r in found if "policy_id" in r}
+
+    def policies_of_account(self, account_id: str) -> list[str]:
+        return sorted({r["policy_id"]["S"] for r in self.account_items(account_id) if "policy_id" in r})
+
+    def commission_payables(self, facts: PolicyFacts) -> list[CommissionPayable]:
+        items = [r for r in self.items(facts.item_ids) if _text(r, "commission_status") == "payable"]
+        payables = self.payables(commission_payable_id(r["item_id"]["S"]) for r in items)
+        return [
+            CommissionPayable(
+                payable_id=p["payable_id"]["S"],
+                item_id=p["item_id"]["S"],
+                open_amount=Decimal(p["open_amount"]["N"]),
+                amount=Decimal(p["amount"]["N"]),
+            )
+            for p in payables.values()
+        ]
 
     # -- commissions -------------------------------------------------------------------------------------------------
     def commission_states(self, account_id: str) -> list[CommissionState]:
@@ -624,7 +1143,8 @@ class InsuranceTable:
         record = self.policy(policy_id)
         if record is None:
             return None
-        return policy_view(record, self.items(v["S"] for v in record.get("installment_ids", {}).get("L", [])))
+        facts = policy_facts(record)
+        return policy_view(record, self.items(facts.item_ids), as_of=self._clock.today())
 
     def account_items(self, account_id: str) -> list[AttributeMap]:
         from receivables.adapters.ledger_table import account_item_entries
@@ -725,18 +1245,25 @@ class InsuranceTable:
         return self._client.get_item(**request).get("Item")
 
 
-def policy_view(record: AttributeMap, items: Sequence[AttributeMap]) -> PolicyView:
+def policy_view(record: AttributeMap, items: Sequence[AttributeMap], *, as_of: date | None = None) -> PolicyView:
+    """The policy as it stands on ``as_of`` (a policy in force past its end date reads ``expired``)."""
     components = _money_of(record, "components")
     by_id = {r["item_id"]["S"]: r for r in items}
-    installments = []
+    installments: list[InstallmentView] = []
+    others: list[InstallmentView] = []
     commissions = []
-    for item_id in (v["S"] for v in record.get("installment_ids", {}).get("L", [])):
+    ids = [v["S"] for v in record.get("installment_ids", {}).get("L", [])]
+    ids += [v["S"] for v in record.get("extra_item_ids", {}).get("L", [])]
+    for item_id in ids:
         item = by_id.get(item_id)
         if item is None:
             continue
         amount, open_amount = Decimal(item["amount"]["N"]), Decimal(item["open_amount"]["N"])
         no = int(item["installment_no"]["N"])
-        installments.append(
+        # The plan's installments and an endorsement billed on its own are what the payer owes by installment;
+        # a cancellation balance (or a commission clawback on the channel) is listed with the policy's other items.
+        billed = _text(item, "kind") in (INSTALLMENT_KIND, "endorsement")
+        (installments if billed else others).append(
             InstallmentView(
                 no=no,
                 item_id=item_id,
@@ -765,7 +1292,7 @@ def policy_view(record: AttributeMap, items: Sequence[AttributeMap]) -> PolicyVi
         policy_id=record["policy_id"]["S"],
         customer_id=record["customer_id"]["S"],
         branch=record["branch"]["S"],
-        status=record["status"]["S"],
+        status=_status_on(record, as_of),
         billing=record["billing"]["S"],
         party_id=_text(record, "party_id"),
         account_id=record["account_id"]["S"],
@@ -777,10 +1304,35 @@ def policy_view(record: AttributeMap, items: Sequence[AttributeMap]) -> PolicyVi
         gross_premium=net + sum(levies.values(), Decimal("0.00")),
         cancelled_on=date.fromisoformat(cancelled_on) if cancelled_on else None,
         cancellation_reason=_text(record, "cancellation_reason"),
-        installments=sorted(installments, key=lambda i: i.no),
+        installments=sorted(installments, key=lambda i: (i.no == 0, i.due_date, i.item_id)),
+        items=sorted(others, key=lambda i: (i.due_date, i.item_id)),
+        cancellation=json.loads(record["cancellation"]["S"]) if "cancellation" in record else None,
         commissions=sorted(commissions, key=lambda c: c.installment_no),
         notices=[NoticeView.model_validate_json(n["S"]) for n in record.get("notices", {}).get("L", [])],
     )
+
+
+def _status_on(record: AttributeMap, as_of: date | None) -> str:
+    status = record["status"]["S"]
+    if status in ("active", "reinstated") and as_of is not None and as_of > date.fromisoformat(record["end_date"]["S"]):
+        return "expired"
+    return status
+
+
+def exception_view(record: AttributeMap) -> dict[str, Any]:
+    return {
+        "exception_id": record["exception_id"]["S"],
+        "party_id": record["party_id"]["S"],
+        "account_id": record["account_id"]["S"],
+        "statement_id": _text(record, "statement_id"),
+        "amount": Decimal(record["amount"]["N"]),
+        "currency": record["currency"]["S"],
+        "reason": record["reason"]["S"],
+        "raised_on": record["raised_on"]["S"],
+        "status": record["status"]["S"],
+        "resolution": _text(record, "resolution"),
+        "resolved_by": _text(record, "resolved_by"),
+    }
 
 
 def current_account(account: AttributeMap, items: Iterable[AttributeMap], payables: Iterable[AttributeMap]):

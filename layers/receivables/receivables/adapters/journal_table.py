@@ -188,12 +188,17 @@ def item_posting(record: AttributeMap) -> JournalEntry:
             Posting(
                 kind=PostingKind.ITEM_POSTED,
                 side=Side.ITEM,
-                amount=Decimal(record["amount"]["N"]),
+                amount=posted_amount(record),
                 item_id=record["item_id"]["S"],
                 reason=f"{record.get('kind', {}).get('S', 'invoice')} posted",
             ),
         ),
     )
+
+
+def posted_amount(record: AttributeMap) -> Decimal:
+    """An item's own posting: what it was billed at first (an endorsement changes ``amount`` through postings)."""
+    return Decimal(record.get("posted_amount", record["amount"])["N"])
 
 
 def item_journal_key(record: AttributeMap) -> str:

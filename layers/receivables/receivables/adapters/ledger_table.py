@@ -117,7 +117,8 @@ def item_view(record: AttributeMap) -> ItemView:
         source = SourceRef(
             file=_text(record, "source_file") or record["source_file_id"]["S"], line=int(record["source_line"]["N"])
         )
-    restructured = _text(record, "status") == ItemStatus.RESTRUCTURED.value
+    stored_status = _text(record, "status")
+    closed = stored_status in (ItemStatus.RESTRUCTURED.value, ItemStatus.CANCELLED.value)
     return ItemView(
         item_id=record["item_id"]["S"],
         kind=ItemKind(_text(record, "kind") or ItemKind.INVOICE.value),
@@ -129,7 +130,7 @@ def item_view(record: AttributeMap) -> ItemView:
         amount=amount,
         open_amount=open_amount,
         currency=record["currency"]["S"],
-        status=ItemStatus.RESTRUCTURED if restructured else item_status(amount, open_amount),
+        status=ItemStatus(stored_status) if closed and stored_status else item_status(amount, open_amount),
         description=_text(record, "description"),
         source=source,
         policy_id=_text(record, "policy_id"),

@@ -9,6 +9,7 @@ record ``version`` and ``credit_payments`` (payment id → unapplied amount), an
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -28,6 +29,7 @@ from receivables.adapters.keys import (
     customer_partition,
     iban_partition,
     item_key,
+    key,
     payment_key,
     policy_key,
     reference_key,
@@ -47,6 +49,7 @@ from receivables.payments.operations import StepWrite
 from receivables.payments.ports import (
     AllocationRecord,
     ConcurrentUpdateError,
+    ItemUpdate,
     LoadedAccount,
     PaymentFacts,
     PaymentRecord,
@@ -130,6 +133,14 @@ DEFAULT_ITEMS_PER_STEP = 50
 
 def _n(value: Decimal) -> dict[str, str]:
     return {"N": format_money(value)}
+
+
+def _attribute(value: str | Decimal | dict[str, Decimal]) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, Decimal):
+        return _n(value)
+    return {"M": {k: _n(v) for k, v in value.items()}}
 
 
 def _strings(values: Iterable[str]) -> dict[str, Any]:
@@ -403,25 +414,12 @@ class PaymentsTable:
         writes: list[dict[str, Any]] = []
         for item in ledger.items.values():
             before = loaded.open_at_load.get(item.item_id)
-            if before is None or (before == item.open_amount and item.item_id not in refs_of_item):
+            update = write.item_updates.get(item.item_id)
+            if before is None or (before == item.open_amount and item.item_id not in refs_of_item and not update):
                 continue
-            writes.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": item_key(item.item_id),
-                        "UpdateExpression": "SET open_amount = :new, journal = list_append(if_not_exists(journal, "
-                        ":none), :refs)",
-                        "ConditionExpression": "open_amount = :old",
-                        "ExpressionAttributeValues": {
-                            ":new": _n(item.open_amount),
-                            ":old": _n(before),
-                            ":none": {"L": []},
-                            ":refs": _strings(refs_of_item.get(item.item_id, [])),
-                        },
-                    }
-                }
-            )
+            writes.append(self._item_update(item.item_id, before, item.open_amount, refs_of_item, update))
+        for attachment in write.attachments:
+            writes += attachment.transaction_items(self._table)
         reasons, returned = _step_reasons(write.entries)
         written: dict[str, PaymentRecord] = {}
         for payment in ledger.payments.values():
@@ -493,7 +491,7 @@ class PaymentsTable:
         self._transact(writes, ledger.account_id)
         # Committed: the loaded account now is what is stored.
         for item in ledger.items.values():
-            if item.item_id in loaded.open_at_load:
+            if item.item_id in loaded.open_at_load or item.item_id in write.new_items:
                 loaded.open_at_load[item.item_id] = item.open_amount
         for payment in ledger.payments.values():
             loaded.payments_at_load[payment.payment_id] = snapshot(payment)
@@ -502,6 +500,48 @@ class PaymentsTable:
             loaded.version += 1
         if write.new_payment is not None:
             self.ensure_references(write.new_payment)
+
+    def _item_update(
+        self,
+        item_id: str,
+        before: Decimal,
+        after: Decimal,
+        refs_of_item: dict[str, list[str]],
+        update: ItemUpdate | None,
+    ) -> dict[str, Any]:
+        """The item's conditional update: its open amount and journal references, and what an operation sets beside
+        them (guarded by the amount it read, when the amount changes)."""
+        sets = ["open_amount = :new", "journal = list_append(if_not_exists(journal, :none), :refs)"]
+        removes: list[str] = []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {
+            ":new": _n(after),
+            ":old": _n(before),
+            ":none": {"L": []},
+            ":refs": _strings(refs_of_item.get(item_id, [])),
+        }
+        condition = "open_amount = :old"
+        if update is not None:
+            if update.amount is not None:
+                sets += ["posted_amount = if_not_exists(posted_amount, amount)", "amount = :amount"]
+                values[":amount"] = _n(update.amount)
+            for n, (name, value) in enumerate(sorted(update.attributes.items())):
+                names[f"#a{n}"] = name
+                if value is None:
+                    removes.append(f"#a{n}")
+                else:
+                    sets.append(f"#a{n} = :a{n}")
+                    values[f":a{n}"] = _attribute(value)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": item_key(item_id),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        return {"Update": request}
 
     def _next_record(
         self,
@@ -701,6 +741,26 @@ class PayerDirectoryTable:
                 status=r["status"]["S"],
             )
         return policies
+
+    def statements(self, candidates: Sequence[str]) -> dict[str, PolicyRef]:
+        found = self._lookup(candidates, lambda s: key(f"STMT#{s}", "STATEMENT"), "statement_id")
+        refs = {}
+        for candidate, (statement_id, r) in found.items():
+            ids = [line["item_id"] for line in json.loads(r["lines"]["S"])]
+            items = {
+                i["item_id"]["S"]: i
+                for i in batch_get(
+                    self._client, self._table, [item_key(x) for x in ids], projection="item_id, open_amount"
+                )
+            }
+            refs[candidate] = PolicyRef(
+                policy_id=statement_id,
+                account_id=r["account_id"]["S"],
+                currency=r["currency"]["S"],
+                open_items=tuple(i for i in ids if i in items and Decimal(items[i]["open_amount"]["N"]) > 0),
+                status="statement",
+            )
+        return refs
 
     def collected_item(self, end_to_end_id: str) -> ItemRef | None:
         record = self._client.get_item(TableName=self._table, Key=collection_key(end_to_end_id)).get("Item")

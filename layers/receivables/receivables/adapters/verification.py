@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from receivables.adapters.dynamodb_batches import AttributeMap, paginated
-from receivables.adapters.journal_table import entry_from_record
+from receivables.adapters.journal_table import entry_from_record, posted_amount
 from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.payments_table import payment_from_record
 from receivables.domain.journal import Difference, JournalEntry, StoredAccount, StoredItem, StoredPayment, differences
@@ -111,7 +111,7 @@ class LedgerVerifier:
         pk, sk = record["pk"]["S"], record["sk"]["S"]
         if pk.startswith("ITEM#") and sk == "ITEM":
             into.items[record["account_id"]["S"]].append(
-                StoredItem(record["item_id"]["S"], Decimal(record["amount"]["N"]), Decimal(record["open_amount"]["N"]))
+                StoredItem(record["item_id"]["S"], posted_amount(record), Decimal(record["open_amount"]["N"]))
             )
         elif pk.startswith("PAYABLE#") and sk == "PAYABLE":
             # What the insurer owes: its record is its own negative posting on the party's account.

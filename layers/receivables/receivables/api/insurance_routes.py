@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from receivables import bootstrap
 from receivables.api.caller import current_actor
 from receivables.api.errors import INVALID, NOT_FOUND, InvalidInputError, UnknownIdError, answers
 from receivables.api.params import IdParam
 from receivables.domain.dates import IsoDate
+from receivables.domain.ledger import Money
+from receivables.insurance.agency_bill import resolve_exception
 from receivables.insurance.config import (
     CommissionPlan,
     InsuranceConfigError,
@@ -129,3 +133,55 @@ def put_commission_plan(plan_id: PlanId, plan: Annotated[dict[str, Any], Body()]
         raise _invalid("invalid_commission_plan", f"commission plan {plan_id} is not valid", error) from error
     bootstrap.insurance_rules().save_commission_plan(plan_id, parsed, changed_by=current_actor(router))
     return parsed.model_dump(mode="json")
+
+
+class ExceptionView(BaseModel):
+    exception_id: str
+    party_id: str
+    account_id: str
+    statement_id: str | None
+    amount: Money = Field(description="− a shortfall still owed, + money received over the statement's net due")
+    currency: str
+    reason: str
+    raised_on: date
+    status: Literal["open", "resolved"]
+    resolution: str | None = None
+    resolved_by: str | None = None
+
+
+class Resolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: Literal["write_off", "accept"] = Field(
+        description="write_off closes the difference; accept leaves a shortfall owed (and dunned) or money as credit"
+    )
+    note: str = Field(min_length=1, max_length=500)
+
+
+@router.get(
+    "/exceptions",
+    summary="Agency remittances that differ from their statement beyond the tolerance, waiting for a person",
+    responses=answers("The exceptions"),
+)
+def list_exceptions(
+    status: Annotated[Literal["open", "resolved"], Query(description="open (default) or resolved")] = "open",
+) -> list[ExceptionView]:
+    return [ExceptionView.model_validate(e) for e in bootstrap.insurance_reader().exceptions(status)]
+
+
+@router.post(
+    "/exceptions/<exception_id>/resolve",
+    summary="Resolve an exception: write the difference off, or accept it as it stands",
+    responses=answers("The exception as resolved", errors=NOT_FOUND, acting=True),
+)
+def resolve(exception_id: IdParam, body: Resolution) -> ExceptionView:
+    found = resolve_exception(
+        bootstrap.insurance_exceptions(),
+        bootstrap.insurance_reader(),
+        exception_id,
+        resolution=body.resolution,
+        note=body.note,
+        actor=current_actor(router),
+    )
+    if found is None:
+        raise UnknownIdError(f"exception {exception_id} not found")
+    return ExceptionView.model_validate(found)

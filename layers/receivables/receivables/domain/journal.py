@@ -46,6 +46,8 @@ class PostingKind(StrEnum):
     PREMIUM_ADJUSTED = "premium_adjusted"  # an endorsement changes what an installment still owes
     REFUND_APPLIED = "refund_applied"  # premium given back pays another open item of the payer
     ITEM_CANCELLED = "item_cancelled"  # a cancellation closes an item's open amount (+: a reinstatement reopens it)
+    COMMISSION_NETTED = "commission_netted"  # an agency statement sets the agency's commission against what it owes
+    WRITTEN_OFF = "written_off"  # a difference closed without money: an item's rest, or credit taken off a payment
 
 
 class Side(StrEnum):

@@ -24,12 +24,15 @@ class ItemStatus(StrEnum):
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     RESTRUCTURED = "restructured"  # moved into an installment plan: its open amount lives on in the installments
+    CANCELLED = "cancelled"  # closed by a policy's cancellation: what it still owed is no longer owed
 
 
 class ItemKind(StrEnum):
     INVOICE = "invoice"
     INSTALLMENT = "installment"  # one installment of a plan that restructured overdue items
     PREMIUM_INSTALLMENT = "premium_installment"  # one installment of an insurance policy's payment plan
+    ENDORSEMENT = "endorsement"  # an endorsement's premium billed on its own
+    CANCELLATION_BALANCE = "cancellation_balance"  # earned premium a cancelled policy's payments did not cover
 
 
 def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:

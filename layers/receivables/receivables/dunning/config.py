@@ -56,6 +56,7 @@ class Action(StrEnum):
     RECONNECT = "reconnect"
     LEGAL_HANDOFF = "legal_handoff"
     CANCEL_POLICY = "cancel_policy"
+    EXCEPTION_REPORT = "exception_report"  # an agency's arrears go on the exceptions report for a person
 
 
 TEMPLATED_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.LETTER})
@@ -71,6 +72,9 @@ class Step(BaseModel):
     fallback_channel: Channel | None = None  # used when the customer cannot be reached on ``channel``
     condition: str | None = None  # a rule over the dictionary; the step waits while it is false
     min_overdue_amount: Money = Field(default=Decimal("0.00"), ge=0)
+    # A legal notice (ihtar): it demands what is overdue when it goes out, by its date + notice_days (a payment on
+    # the deadline still counts); a later step with the condition ``notice_expired`` acts once that has passed.
+    notice_days: int | None = Field(default=None, ge=1, le=365)
 
     @model_validator(mode="after")
     def _channel_or_action(self) -> Step:
@@ -80,6 +84,8 @@ class Step(BaseModel):
             raise ValueError(f"step {self.name!r}: an action step has no template or fallback_channel")
         if self.channel in TEMPLATED_CHANNELS and not self.template:
             raise ValueError(f"step {self.name!r}: channel {self.channel} needs a template")
+        if self.notice_days is not None and self.channel not in (Channel.LETTER, Channel.EMAIL):
+            raise ValueError(f"step {self.name!r}: a notice (notice_days) goes out as a letter or an e-mail")
         if self.fallback_channel is not None:
             if self.fallback_channel == self.channel:
                 raise ValueError(f"step {self.name!r}: fallback_channel is the same as channel")
@@ -291,11 +297,71 @@ STANDARD_STRATEGY = Strategy(
     ),
 )
 
+
+def policy_strategy(strategy_id: str, description: str, *, notice_days: int) -> Strategy:
+    """Warning → cancellation (ihtar–iptal) as TTK (6102) art. 1434 is commonly read: a reminder on day 1, a
+    registered-mail notice on day 5 with ``notice_days`` to pay, cancellation the day after an unmet deadline."""
+    return Strategy(
+        id=strategy_id,
+        description=description,
+        steps=(
+            Step(
+                name="reminder", offset_days=1, channel=Channel.SMS, fallback_channel=Channel.EMAIL, template="reminder"
+            ),
+            Step(
+                name="notice", offset_days=5, channel=Channel.LETTER, template="policy_notice", notice_days=notice_days
+            ),
+            Step(
+                name="cancel_policy",
+                offset_days=5 + notice_days + 1,
+                action=Action.CANCEL_POLICY,
+                condition="notice_expired",
+            ),
+        ),
+    )
+
+
+POLICY_STRATEGY = policy_strategy(
+    "policy_warning", "Insurance premiums: reminder, 10-day legal notice, cancellation for non-payment.", notice_days=10
+)
+LIFE_POLICY_STRATEGY = policy_strategy(
+    "policy_warning_life", "Life premiums: reminder, 30-day legal notice, cancellation for non-payment.", notice_days=30
+)
+AGENCY_STRATEGY = Strategy(
+    id="agency_account",
+    # An agency remits by its monthly statement (issued on the 1st for the month before): its arrears count from
+    # the statement, about a month after the installments' own due dates.
+    description="An agency's current account: statement reminder, a collector's call, then the exceptions report.",
+    steps=(
+        Step(name="statement_reminder", offset_days=35, channel=Channel.EMAIL, template="second_reminder"),
+        Step(name="collector_call", offset_days=45, channel=Channel.CALL_TASK),
+        Step(name="exception_report", offset_days=60, action=Action.EXCEPTION_REPORT),
+    ),
+)
+
 DEFAULT_CONFIG = DunningConfig(
     version=1,
-    strategies=(STANDARD_STRATEGY,),
+    strategies=(STANDARD_STRATEGY, POLICY_STRATEGY, LIFE_POLICY_STRATEGY, AGENCY_STRATEGY),
     segments=(
         Segment(name="vip", description="VIP customers are exempt from dunning.", rule="vip == true", strategy=None),
+        Segment(
+            name="agency",
+            description="Agencies' current accounts: never cancel the insured's policy for the agency's arrears.",
+            rule='account_type == "agency"',
+            strategy="agency_account",
+        ),
+        Segment(
+            name="life_policies",
+            description="Life policies: a 30-day notice before cancellation.",
+            rule='has_policies and policy_branch == "life"',
+            strategy="policy_warning_life",
+        ),
+        Segment(
+            name="policies",
+            description="Policyholders' premiums: warning, then cancellation (TTK 1434).",
+            rule="has_policies",
+            strategy="policy_warning",
+        ),
         Segment(name="standard", description="Everyone else.", rule="true", strategy="standard"),
     ),
     collector_groups=(

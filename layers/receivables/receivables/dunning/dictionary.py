@@ -64,6 +64,20 @@ DEFAULT_DICTIONARY: tuple[FieldDefinition, ...] = (
     _field("late_payments_12m", FieldType.INTEGER, "Items paid after their due date in the last 12 months."),
     _field("open_promise", FieldType.BOOLEAN, "true while a promise to pay is open on the account."),
     _field("broken_promises_12m", FieldType.INTEGER, "Promises to pay broken in the last 12 months."),
+    _field("has_policies", FieldType.BOOLEAN, "true when the account holds insurance policy installments."),
+    _field(
+        "policy_branch",
+        FieldType.STRING,
+        "The branch (kasko, traffic, life…) of the policy whose installment is the oldest overdue, else of the "
+        "account's first policy; null for accounts without policies.",
+        nullable=True,
+    ),
+    _field(
+        "notice_expired",
+        FieldType.BOOLEAN,
+        "true when this cycle's legal notice (a step with notice_days) has passed its deadline and what it demanded "
+        "is not paid in full.",
+    ),
 )
 
 FACT_FIELDS: dict[str, FieldDefinition] = {f.name: f for f in DEFAULT_DICTIONARY}

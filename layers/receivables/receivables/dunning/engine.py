@@ -61,6 +61,8 @@ class ItemFacts(BaseModel):
     hold_start: dt.date | None = None  # first day of that hold; None: since before any date asked about
     hold_until: dt.date | None = None  # last day of that hold; None: until it is lifted
     status: str = "open"
+    policy_id: str | None = None  # an insurance policy's installment (or other item of the policy)
+    branch: str | None = None
 
     def held_on(self, day: dt.date) -> bool:
         return self.held and hold_in_force(day, start=self.hold_start, until=self.hold_until)
@@ -132,6 +134,20 @@ class PlanFacts(BaseModel):
     installment_item_ids: tuple[str, ...]
 
 
+class Notice(BaseModel):
+    """A legal notice (ihtar): its date, its deadline (a payment on that day still counts) and what it demanded."""
+
+    model_config = ConfigDict(frozen=True)
+    step: str
+    date: dt.date
+    deadline: dt.date
+    items: dict[str, Money]  # item id → open amount demanded
+
+    def expired(self, today: dt.date, open_now: Mapping[str, Decimal]) -> bool:
+        """Past its deadline with any demanded item still open."""
+        return today > self.deadline and any(open_now.get(i, ZERO) > 0 for i in self.items)
+
+
 class DunningState(BaseModel):
     """What the engine remembers about an account between runs."""
 
@@ -146,6 +162,7 @@ class DunningState(BaseModel):
     skipped: tuple[str, ...] = ()  # step names skipped in the current cycle (superseded or unreachable)
     suspended_in_cycle: bool = False
     stage: str | None = None  # the last fired step of the current cycle
+    notice: Notice | None = None  # this cycle's legal notice, when a step with notice_days fired
 
     @property
     def in_cycle(self) -> bool:
@@ -249,10 +266,22 @@ def assign_arm(account_id: str, segment: Segment, config_version: int) -> Arm:
 
 
 def build_facts(
-    account: AccountFacts, *, overdue_amount: Decimal, days_overdue: int, open_promise: bool
+    account: AccountFacts,
+    *,
+    overdue_amount: Decimal,
+    days_overdue: int,
+    open_promise: bool,
+    today: dt.date | None = None,
+    notice: Notice | None = None,
 ) -> dict[str, Any]:
     """The dictionary's facts for one account (see ``dictionary.DEFAULT_DICTIONARY``)."""
     customer = account.customer
+    policy_items = [i for i in account.items if i.policy_id]
+    overdue_policy = sorted(
+        (i for i in policy_items if today is not None and i.overdue_on(today)), key=lambda i: i.due_date
+    )
+    branch_from = overdue_policy or policy_items
+    open_now = {i.item_id: i.open_amount if i.is_open else ZERO for i in account.items}
     return {
         "customer_id": customer.customer_id,
         "customer_type": customer.customer_type,
@@ -270,6 +299,9 @@ def build_facts(
         "late_payments_12m": customer.late_payments_12m,
         "open_promise": open_promise,
         "broken_promises_12m": customer.broken_promises_12m,
+        "has_policies": bool(policy_items),
+        "policy_branch": branch_from[0].branch if branch_from else None,
+        "notice_expired": bool(notice and today and notice.expired(today, open_now)),
     }
 
 
@@ -393,7 +425,12 @@ def decide(
     promise_outcome, promise_note = _judge_promise(promise, today, config.promise_grace_days)
     promise_pauses = promise is not None and promise_outcome is None
     facts = build_facts(
-        account, overdue_amount=overdue.amount, days_overdue=overdue.calendar_days, open_promise=promise_pauses
+        account,
+        overdue_amount=overdue.amount,
+        days_overdue=overdue.calendar_days,
+        open_promise=promise_pauses,
+        today=today,
+        notice=state.notice if state.in_cycle else None,
     )
 
     cycle = _turn_cycle(config, account.account_id, state, today, overdue.amount, held=bool(active_holds), notes=notes)
@@ -416,6 +453,7 @@ def decide(
         active_holds=active_holds,
         paused=plan_pauses or promise_pauses,
         notes=notes,
+        today=today,
     )
     new_state = state.model_copy(update=update | steps.update)
     review_on, review_reason = _next_review(
@@ -484,7 +522,7 @@ def _turn_cycle(
     when it reaches it, unless the account is on hold; a cycle may end on hold."""
     threshold = config.cycle_threshold
     number = state.cycle_number
-    fresh = {"fired": (), "skipped": (), "suspended_in_cycle": False, "stage": None}
+    fresh = {"fired": (), "skipped": (), "suspended_in_cycle": False, "stage": None, "notice": None}
     if state.in_cycle and overdue_amount < threshold:
         notes.append(f"cycle {number} ended: overdue is below {format_money(threshold)}")
         reconnect = EmittedAction(
@@ -546,6 +584,7 @@ def _take_steps(
     active_holds: Sequence[Hold],
     paused: bool,
     notes: list[str],
+    today: dt.date,
 ) -> _Steps:
     """Today's step, if any: none out of a cycle, on hold, or paused by a promise or plan (their notes say why)."""
     if not cycle.in_cycle:
@@ -569,6 +608,17 @@ def _take_steps(
     if fired is None:
         return _Steps(skipped=tuple(skipped), update=update, running=True)
     update |= {"fired": (*carried_fired, fired.step), "stage": fired.step}
+    chosen = strategy.step(fired.step)
+    if chosen is not None and chosen.notice_days is not None:
+        # The notice demands what is overdue today, by a deadline a payment on which still counts.
+        deadline = today + dt.timedelta(days=chosen.notice_days)
+        update["notice"] = Notice(
+            step=chosen.name,
+            date=today,
+            deadline=deadline,
+            items={i.item_id: i.open_amount for i in account.items if i.overdue_on(today)},
+        )
+        notes.append(f"notice {chosen.name}: deadline {deadline.isoformat()} ({chosen.notice_days} days)")
     actions: tuple[EmittedAction, ...] = ()
     if fired.action is not None:
         reason = f"step {fired.step} (day {fired.offset_days})"
@@ -760,4 +810,7 @@ def _step_dates(
             candidates.append((due, f"step {step.name} comes due"))
         elif step.condition and "days_overdue" in config.rule(step.condition).fields:
             candidates.append((today + _ONE_DAY, f"step {step.name} waits on a condition over days_overdue"))
+        elif step.condition and "notice_expired" in config.rule(step.condition).fields and state.notice:
+            after = max(state.notice.deadline + _ONE_DAY, today + _ONE_DAY)
+            candidates.append((after, f"step {step.name} waits for the notice's deadline to pass"))
     return candidates

@@ -174,7 +174,8 @@ class ContactRecord(_Record):
     cycle: int
     step: str
     channel: str | None = None  # email | sms | letter | call_task | ivr
-    action: str | None = None  # suspend | reconnect | legal_handoff | cancel_policy
+    action: str | None = None  # suspend | reconnect | legal_handoff | cancel_policy | exception_report
+    policy_id: str | None = None  # a policy action (cancel_policy) or notice: the policy it concerns
     template: str | None = None
     to: str | None = None
     date: dt.date  # the business date the step fired

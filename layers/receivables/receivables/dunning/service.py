@@ -45,6 +45,7 @@ ACTION_EVENTS = {
     Action.RECONNECT: "ServiceReconnectionRequested",
     Action.LEGAL_HANDOFF: "LegalHandoffRequested",
     Action.CANCEL_POLICY: "PolicyCancellationRequested",
+    Action.EXCEPTION_REPORT: "AgencyArrearsReported",
 }
 
 
@@ -266,8 +267,26 @@ class DunningReview:
             existing = self._store.claim_contact(record)
             if existing is not None and existing.status != "pending":
                 continue  # already sent (or deferred) for this cycle
+            notice = (
+                decision.state.notice if decision.state.notice and decision.state.notice.step == fired.step else None
+            )
+            if notice is not None:
+                record = record.model_copy(update={"policy_id": _policy_of(snapshot, notice.items) or None})
             done = self._send(config, snapshot, decision, fired, record, run_at)
             self._store.finish_contact(done)
+            if notice is not None and done.status in ("sent", "deferred"):
+                # Recorded on the policies it names (the insurance sub-ledger listens), with its deadline.
+                self._events.publish(
+                    "PolicyNoticeSent",
+                    {
+                        "account_id": decision.account_id,
+                        "step": notice.step,
+                        "date": notice.date.isoformat(),
+                        "deadline": notice.deadline.isoformat(),
+                        "items": {k: str(v) for k, v in notice.items.items()},
+                        "letter": done.detail,
+                    },
+                )
             summary.fired[fired.channel.value] = summary.fired.get(fired.channel.value, 0) + 1
         for action in decision.actions:
             step = action.step or "reconnect"
@@ -289,6 +308,15 @@ class DunningReview:
             }
             if action.action is Action.LEGAL_HANDOFF:
                 detail["case_file"] = self._case_file(snapshot, decision)
+            if action.action is Action.CANCEL_POLICY and decision.state.notice is not None:
+                notice = decision.state.notice
+                # What the notice demanded and by when: the sub-ledger cancels the policies still owing it.
+                detail["notice"] = {
+                    "date": notice.date.isoformat(),
+                    "deadline": notice.deadline.isoformat(),
+                    "items": {k: str(v) for k, v in notice.items.items()},
+                }
+                record = record.model_copy(update={"policy_id": _policy_of(snapshot, notice.items) or None})
             self._events.publish(ACTION_EVENTS[action.action], detail)
             self._store.finish_contact(record.model_copy(update={"status": "sent"}))
             summary.actions[action.action.value] = summary.actions.get(action.action.value, 0) + 1
@@ -323,7 +351,10 @@ class DunningReview:
 
     def _notice(self, snapshot: AccountSnapshot, decision: Decision, today: dt.date) -> NotificationContext:
         overdue = [i for i in snapshot.facts.items if i.overdue_on(today)]
+        notice = decision.state.notice if decision.state.notice and decision.state.notice.date == today else None
         return NotificationContext(
+            deadline=notice.deadline if notice else None,
+            policy_ids=sorted({i.policy_id for i in overdue if i.policy_id}),
             customer_name=snapshot.customer_name,
             account_id=decision.account_id,
             overdue_amount=decision.overdue_amount,
@@ -394,6 +425,12 @@ class DunningReview:
             },
         )
         return record.model_copy(update={"status": "sent"})
+
+
+def _policy_of(snapshot: AccountSnapshot, item_ids: Iterable[str]) -> str:
+    """The policies of the items (comma-separated when a notice names several)."""
+    wanted = set(item_ids)
+    return ",".join(sorted({i.policy_id for i in snapshot.facts.items if i.item_id in wanted and i.policy_id}))
 
 
 class DeferredMessages(Protocol):

@@ -87,6 +87,15 @@ class CancellationTable(_Strict):
     short_rate_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)] = Decimal(10)
     balance_due_days: Annotated[int, Field(ge=0, le=365)] = 10  # a cancellation balance falls due this many days on
     separate_item_due_days: Annotated[int, Field(ge=0, le=365)] = 15  # an endorsement billed separately
+    # A policy cancelled for non-payment is reinstated when what was overdue is paid within this many days.
+    reinstatement_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+
+class AgencyBillRules(_Strict):
+    """Agency bill: a remittance within ``tolerance`` of a statement's net due is settled by writing the difference
+    off; beyond it the difference waits for a person (an exception)."""
+
+    tolerance: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("1.00")
 
 
 def _load[M: BaseModel](model: type[M], body: bytes | str, where: str) -> M:
@@ -126,6 +135,10 @@ def default_commission_plan() -> CommissionPlan:
     return load_commission_plan(_default("commission-plan.json"), "shipped commission-plan.json")
 
 
+def load_agency_bill(body: bytes | str, where: str = "config/insurance/agency-bill.json") -> AgencyBillRules:
+    return _load(AgencyBillRules, body, where)
+
+
 def default_cancellation() -> CancellationTable:
     return load_cancellation(_default("cancellation.json"), "shipped cancellation.json")
 
@@ -137,6 +150,7 @@ class InsuranceRules(_Strict):
     commission_plans: dict[str, CommissionPlan] = Field(default_factory=dict)
     default_plan: CommissionPlan
     cancellation: CancellationTable
+    agency_bill: AgencyBillRules = AgencyBillRules()
 
     def plan(self, plan_id: str | None) -> CommissionPlan:
         return self.commission_plans.get(plan_id or "", self.default_plan)

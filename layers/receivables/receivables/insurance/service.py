@@ -27,6 +27,7 @@ from receivables.insurance.events import (
     parse_event,
 )
 from receivables.insurance.parties import Billing, PartyKind
+from receivables.insurance.policy_changes import PolicyChanges
 from receivables.insurance.premium import (
     PREMIUM,
     CoverPremium,
@@ -161,10 +162,11 @@ class RulesSource(Protocol):
 
 
 class PolicyEventService:
-    def __init__(self, *, store: PolicyStore, rules: RulesSource, clock: Clock) -> None:
+    def __init__(self, *, store: PolicyStore, rules: RulesSource, clock: Clock, changes: PolicyChanges) -> None:
         self._store = store
         self._rules = rules
         self._clock = clock
+        self._changes = changes
 
     def handle(
         self, raw: Mapping[str, Any], source: EventSource, *, attempt: int = 1, max_attempts: int = 1
@@ -185,11 +187,30 @@ class PolicyEventService:
             case EndorsementIssued() | PolicyCancelled():
                 if not self._store.policy_exists(event.policy_id):
                     return self._unknown_policy(event.event_id, event.policy_id, event.type, attempt, max_attempts)
+                if isinstance(event, EndorsementIssued):
+                    change = self._changes.endorse(event, content, raw, source.describe())
+                else:
+                    change = self._changes.cancel(
+                        event.policy_id,
+                        effective_date=event.effective_date,
+                        basis=event.basis,
+                        reason_kind="request",
+                        reason=event.reason,
+                        source=source.describe(),
+                        event=event,
+                        content=content,
+                        raw=raw,
+                    )
+                if change.status == "duplicate":
+                    stored = self._store.stored_event(event.event_id)
+                    assert stored is not None
+                    return self._again(stored, raw, content)
                 outcome = EventOutcome(
-                    "rejected",
+                    change.status,
                     event.event_id,
-                    _named(event.event_id, f"type: {event.type} is not applied by this release yet"),
+                    _named(event.event_id, change.reason) if change.reason else "",
                     event.policy_id,
+                    follow_ups=change.follow_ups,
                 )
         return outcome
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,7 +57,13 @@ class PolicyView(_View):
     gross_premium: Money
     cancelled_on: dt.date | None = None
     cancellation_reason: str | None = None
-    installments: list[InstallmentView]
+    installments: list[InstallmentView] = Field(description="The plan's installments, then endorsements billed alone")
+    items: list[InstallmentView] = Field(
+        default_factory=list, description="The policy's other items: a cancellation balance"
+    )
+    cancellation: dict[str, Any] | None = Field(
+        default=None, description="What the cancellation earned, what had been paid, what was overdue, basis, reason"
+    )
     commissions: list[CommissionView] = Field(default_factory=list)
     notices: list[NoticeView] = Field(default_factory=list)
 

@@ -45,6 +45,8 @@ class NotificationContext:
     customer_address: Sequence[str] = field(default_factory=tuple)  # letter: lines under the customer's name
     company_address: Sequence[str] = field(default_factory=tuple)  # letter: sender block lines
     letter_date: date | None = None  # letter: the date printed on it
+    deadline: date | None = None  # a legal notice: the last day a payment counts
+    policy_ids: Sequence[str] = field(default_factory=tuple)  # a policy notice: the policies it names
 
     def __post_init__(self) -> None:
         _require_decimal("overdue_amount", self.overdue_amount)
@@ -52,7 +54,7 @@ class NotificationContext:
             raise TemplateContextError(f"currency: expected an ISO 4217 code like 'TRY', got {self.currency!r}")
         if isinstance(self.days_overdue, bool) or not isinstance(self.days_overdue, int) or self.days_overdue < 0:
             raise TemplateContextError(f"days_overdue: expected an int >= 0, got {self.days_overdue!r}")
-        for name in ("items", "customer_address", "company_address"):
+        for name in ("items", "customer_address", "company_address", "policy_ids"):
             # Immutable copies: the context is shared by the e-mail, SMS and letter renderings of one step.
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
@@ -72,6 +74,8 @@ class NotificationContext:
             "customer_address": self.customer_address,
             "company_address": self.company_address,
             "letter_date": self.letter_date,
+            "deadline": self.deadline,
+            "policy_ids": self.policy_ids,
         }
 
 

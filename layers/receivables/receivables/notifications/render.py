@@ -51,6 +51,10 @@ CATALOGUE: Final[Mapping[str, frozenset[Channel]]] = {
     "reminder": frozenset({Channel.EMAIL, Channel.SMS}),
     "second_reminder": frozenset({Channel.SMS, Channel.EMAIL}),
     "formal_notice": frozenset({Channel.LETTER, Channel.EMAIL}),
+    # The legal notice of an insurance policy's unpaid premium (TTK 1434): its deadline and the policies it names.
+    "policy_notice": frozenset({Channel.LETTER, Channel.EMAIL}),
+    # An agency's monthly statement: its installments net of commission, and the statement id to quote.
+    "agency_statement": frozenset({Channel.LETTER, Channel.EMAIL}),
 }
 TEMPLATE_IDS: Final = frozenset(CATALOGUE)
 

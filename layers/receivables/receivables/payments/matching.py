@@ -4,12 +4,14 @@
 1. An open item's invoice id found as a whole token (case-insensitive) in the remittance information — unstructured
    lines joined, structured creditor references, MT940 ``:86:`` and the customer reference — or in the end-to-end id:
    those items are paid first, in the order they appear, the rest goes over the same account.
-2. Else a policy id (insurance) found as a whole token: that policy's open installments are paid first, the rest goes
+2. Else an agency statement id (``ST-<agency>-<YYYY-MM>``) found as a whole token: its open items are paid first,
+   the rest goes over the agency's current account.
+3. Else a policy id (insurance) found as a whole token: that policy's open installments are paid first, the rest goes
    over its payer's current account — also when the policy is cancelled and nothing of it is open: the money waits
    there as credit toward its reinstatement, never in suspense.
-3. Else an account id found as a whole token: the payment goes over that account's open items.
-4. Else the debtor IBAN equals a customer's registered IBAN: over that customer's accounts.
-5. Else the payment is unmatched and waits, with the reason, in the suspense list.
+4. Else an account id found as a whole token: the payment goes over that account's open items.
+5. Else the debtor IBAN equals a customer's registered IBAN: over that customer's accounts.
+6. Else the payment is unmatched and waits, with the reason, in the suspense list.
 
 A payment in a currency other than the matched account's is never allocated automatically. Every decision says
 why, in words an operator can check against the bank line.
@@ -32,6 +34,7 @@ from receivables.domain.text import fold
 class MatchMethod(StrEnum):
     INVOICE_REFERENCE = "invoice_reference"
     POLICY_REFERENCE = "policy_reference"
+    STATEMENT_REFERENCE = "statement_reference"
     ACCOUNT_REFERENCE = "account_reference"
     IBAN = "iban"
     MANUAL = "manual"
@@ -72,6 +75,11 @@ class PayerDirectory(Protocol):
 
     def policies(self, candidates: Sequence[str]) -> dict[str, PolicyRef]:
         """Policies whose id equals a candidate (ignoring case), keyed by the candidate as given."""
+        ...
+
+    def statements(self, candidates: Sequence[str]) -> dict[str, PolicyRef]:
+        """Agency statements whose id equals a candidate: their account and open items (``policy_id`` is the
+        statement id)."""
         ...
 
     def accounts_of_iban(self, iban: str) -> list[AccountRef]: ...
@@ -163,6 +171,17 @@ def match_payer(transaction: BankTransaction, directory: PayerDirectory) -> Matc
                 account_ids=tuple(dict.fromkeys(i.account_id for i in named)),
             )
         return _for_accounts(MatchMethod.INVOICE_REFERENCE, reason, [named[0]], currency, first)
+
+    statements = directory.statements([t for t in tokens if t.upper().startswith("ST-")]) if tokens else {}
+    if statements:
+        statement = next(statements[t] for t in tokens if t in statements)
+        return _for_accounts(
+            MatchMethod.STATEMENT_REFERENCE,
+            f"agency statement {statement.policy_id} named in the payment reference; account {statement.account_id}",
+            [AccountRef(account_id=statement.account_id, customer_id="", currency=statement.currency)],
+            currency,
+            statement.open_items,
+        )
 
     policies = directory.policies(tokens) if tokens else {}
     if policies:

@@ -21,7 +21,14 @@ from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause, JournalEntry, Posting
 from receivables.domain.outbox import Event
 from receivables.payments.account_ledger import AccountLedger, PaymentState, Step
-from receivables.payments.ports import ConcurrentUpdateError, LoadedAccount, PaymentFacts, PaymentStore
+from receivables.payments.ports import (
+    Attachment,
+    ConcurrentUpdateError,
+    ItemUpdate,
+    LoadedAccount,
+    PaymentFacts,
+    PaymentStore,
+)
 
 MAX_ATTEMPTS = 5  # optimistic retries of one step when another writer changed the account meanwhile
 SUSPENSE_ACCOUNT = "#suspense"  # the journal's account for money no account has taken yet ('#' is in no real id)
@@ -37,6 +44,9 @@ class StepWrite:
     events: list[Event] = field(default_factory=list)
     new_payment: PaymentFacts | None = None
     assigned_payment: str | None = None  # taken out of suspense by this step: written only if still unassigned
+    item_updates: dict[str, ItemUpdate] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    new_items: tuple[str, ...] = ()  # items the attachments create, already on ``loaded.ledger``
 
 
 def new_entry_id() -> str:
@@ -69,6 +79,10 @@ class Planned:
     step: Step
     payment_id: str | None = None  # the payment the operation is about (pending work continues on it)
     extra_entries: tuple[JournalEntry, ...] = ()  # e.g. the suspense account's side of an assignment
+    item_updates: dict[str, ItemUpdate] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    new_items: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()  # announced with the step, beside what its completion announces
 
 
 FirstStep = Callable[[LoadedAccount, int], Planned | None]
@@ -142,7 +156,7 @@ class AccountOperations:
         entries = list(planned.extra_entries)
         events = (
             self._completion(loaded, planned.operation, planned.payment_id or "", facts) if planned.step.done else []
-        )
+        ) + list(planned.events)
         if planned.step.postings or events:
             entries.append(
                 journal_entry(
@@ -154,7 +168,14 @@ class AccountOperations:
                     planned.step.postings,
                 )
             )
-        return StepWrite(loaded, entries, events)
+        return StepWrite(
+            loaded,
+            entries,
+            events,
+            item_updates=dict(planned.item_updates),
+            attachments=planned.attachments,
+            new_items=planned.new_items,
+        )
 
     def _continuation(self, loaded: LoadedAccount) -> StepWrite | None:
         """The next step of an operation left pending on one of the account's payments."""

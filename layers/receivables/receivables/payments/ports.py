@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from receivables.banking.profiles import BankProfile
 from receivables.domain.journal import JournalEntry
@@ -26,6 +26,26 @@ class ConcurrentUpdateError(RuntimeError):
     def __init__(self, message: str, **business_ids: str) -> None:
         super().__init__(message)
         self.business_ids = business_ids  # logged with a record that fails for good
+
+
+ItemValue = str | Decimal | dict[str, Decimal] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUpdate:
+    """Values an operation sets on a stored item beside its open amount (an endorsement's new amount and
+    components, a cancellation's status…), written in the same conditional update. ``amount`` changes what the item
+    bills; the item's own posting stays what it first was (``posted_amount``)."""
+
+    amount: Decimal | None = None
+    attributes: dict[str, ItemValue] = field(default_factory=dict)  # None removes the attribute
+
+
+class Attachment(Protocol):
+    """Writes that belong to an operation's step on other records (the policy, a payable, an event record), made
+    in its transaction: all or nothing with the step's postings."""
+
+    def transaction_items(self, table: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,8 +130,11 @@ def demo(
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port of the REST API (0: any free port).")] = 0,
+    insurance: Annotated[
+        bool, typer.Option(help="Then replay the insurance portfolio (ten weeks of policies; about two minutes).")
+    ] = True,
 ) -> None:
-    """Generate a sample portfolio (with deliberate mistakes), load it end to end, summarise."""
+    """Generate a sample portfolio (with deliberate mistakes), load it end to end, summarise; then an insurer's."""
     from receivables_local.demo import run_demo  # rich rendering and the generator load only for this command
 
     try:
@@ -142,6 +145,7 @@ def demo(
             business_date=_day(business_date) or business_today(),
             serve=sys.stdout.isatty() if serve is None else serve,
             port=port,
+            insurance=insurance,
         )
     except StackError as exc:
         raise _fail(str(exc)) from None

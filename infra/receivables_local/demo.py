@@ -232,8 +232,10 @@ def run_demo(
     serve: bool,
     port: int,
     stack: EmbeddedStack | None = None,
+    insurance: bool = True,
 ) -> int:
-    """0 when every file reached an outcome and nothing was dead-lettered. ``stack``: reuse one (reset)."""
+    """0 when every file reached an outcome and nothing was dead-lettered. ``stack``: reuse one (reset).
+    ``insurance``: then replay the insurance portfolio (``tests/e2e/scenarios/insurance_quarter``) and show it."""
     with console.status("Generating the sample portfolio…"):
         portfolio = generate(customers, seed, business_date)
     own_stack = stack is None
@@ -250,6 +252,8 @@ def run_demo(
                 collection = _collection_day(session, business_date)
             healthy = _summary(console, session, portfolio, api.url, business_date, elapsed, serve)
             console.print(_collection_table(collection))
+            if insurance and not serve:
+                healthy = _insurance(console, stack) and healthy
             if serve:
                 console.print("\n[bold]Serving[/] — drop more files or call the API; Ctrl-C to stop.")
                 loop = ServeLoop(session, pinned_date=business_date, fire_now=False, say=console.print)
@@ -261,6 +265,63 @@ def run_demo(
         if own_stack:
             stack.stop()
     return 0 if healthy else 1
+
+
+INSURANCE_SCENARIO = ("tests", "e2e", "scenarios", "insurance_quarter")
+INSURANCE_UNTIL = date(2027, 2, 10)
+
+
+def _insurance(console: Console, stack: EmbeddedStack) -> bool:
+    """Ten weeks of an insurer's portfolio replayed with ``simulate``: policies across branches, endorsements up and
+    down, an agency statement and its net remittance, warning letters, a cancellation and a reinstatement."""
+    from receivables_local.paths import repo_root
+    from receivables_local.scenario import simulate
+
+    scenario = repo_root().joinpath(*INSURANCE_SCENARIO)
+    with console.status(f"An insurance portfolio: {scenario.name} replayed day by day until {INSURANCE_UNTIL}…"):
+        result = simulate(scenario, INSURANCE_UNTIL, stack=stack)
+    for table in insurance_tables(result.state):
+        console.print(table)
+    return not result.failures and not result.dead_letters and result.state["verified"]
+
+
+def insurance_tables(state: dict[str, Any]) -> list[Table]:
+    """The insurance part of STATE.json as an operator reads it: policies, current accounts, what dunning did."""
+    policies = Table(title="Policies (insurance sub-ledger)", title_justify="left")
+    for column in ("policy", "branch", "billing", "status", "gross premium", "levies", "installments paid", "open"):
+        policies.add_column(column, justify="right" if column in ("gross premium", "open") else "left")
+    for p in state["policies"]:
+        paid = sum(1 for i in p["installments"] if i["status"] == "paid")
+        open_amount = sum(Decimal(i["open_amount"]) for i in p["installments"])
+        levies = ", ".join(f"{code} {amount}" for code, amount in p["levies"].items())
+        status = p["status"] + (f" ({p['cancellation_reason']} {p['cancelled_on']})" if p["cancelled_on"] else "")
+        policies.add_row(
+            p["policy_id"],
+            p["branch"],
+            p["billing"],
+            status,
+            p["gross_premium"],
+            levies,
+            f"{paid}/{len(p['installments'])}",
+            f"{open_amount:.2f}",
+        )
+    parties = Table(title="Current accounts (cari hesap)", title_justify="left")
+    for column in ("party", "kind", "receivable", "payable", "net"):
+        parties.add_column(column, justify="right" if column in ("receivable", "payable", "net") else "left")
+    for party in state["parties"]:
+        parties.add_row(party["party_id"], party["kind"], party["receivable"], party["payable"], party["net"])
+    events = Table(title="Warning letters, cancellations and the agency statement", title_justify="left")
+    for column in ("date", "account", "what"):
+        events.add_column(column)
+    rows = [(n["date"], n["account_id"], f"{n['channel']} {n['step']}") for n in state["notifications"]]
+    rows += [(a["date"], a["account_id"], f"{a['action']} {a['policy_id'] or ''}".strip()) for a in state["actions"]]
+    rows += [
+        (p["value_date"], p["account_id"] or "suspense", f"payment {p['amount']} ({p['match']['method']})")
+        for p in state["payments"]
+    ]
+    for row in sorted(rows):
+        events.add_row(*row)
+    return [policies, parties, events]
 
 
 def _summary(

@@ -188,6 +188,65 @@ def _peak_memory(path: Path) -> dict[str, float]:
     return result
 
 
+def bench_insurance(work: Path, policies: int = 200) -> dict[str, float]:
+    """(g) Write units per policy issued with 12 installments and a channel (its event record, policy, account and
+    installments), and per installment paid by camt.054 (payment, allocation, journal entry, and the commission it
+    makes payable)."""
+    from receivables_local.embedded import EmbeddedStack
+    from receivables_local.session import LocalSession
+
+    customers = "customer_id,name,type,city,phone,language\n" + "".join(
+        f"C{n:05d},Müşteri {n},individual,İstanbul,+9053211{n:05d},tr\n" for n in range(policies)
+    )
+    parties = "party_id,kind,name,tax_id\nAG-1,agency,Güven Aracılık,1234567890\n"
+    events = "".join(
+        json.dumps(
+            {
+                "type": "PolicyIssued",
+                "event_id": f"E{n}",
+                "policy_id": f"POL-{n}",
+                "customer_id": f"C{n:05d}",
+                "branch": "kasko",
+                "start_date": "2026-11-01",
+                "end_date": "2027-11-01",
+                "currency": "TRY",
+                "covers": [{"cover": "kasko", "net_premium": "1200.00"}],
+                "payment_plan": {"installments": 12, "first_due_date": "2026-11-24"},
+                "channel": {"party_id": "AG-1", "billing": "direct"},
+            }
+        )
+        + "\n"
+        for n in range(policies)
+    )
+    paying = _camt054([(f"INS{n:06d}", f"POL-{n}-T1", "105.00") for n in range(policies)])
+    meter = WriteMeter.install()
+    with EmbeddedStack(log_dir=work / "logs-insurance") as stack, LocalSession(stack, date(2026, 11, 24)) as session:
+        s3 = session.clients("s3")
+
+        def drop(key: str, body: bytes) -> float:
+            meter.reset()
+            began = time.perf_counter()
+            s3.put_object(Bucket=session.inbound_bucket, Key=key, Body=body)
+            session.runtime.run_until_idle()
+            return time.perf_counter() - began
+
+        drop("customers/bench.csv", customers.encode())
+        drop("parties/bench.csv", parties.encode())
+        issue_s = drop("policy-events/bench.jsonl", events.encode())
+        issued = meter.snapshot()
+        pay_s = drop("banks/bench/camt054.xml", paying)
+        paid = meter.snapshot()
+    return {
+        "policies": policies,
+        "issue_per_s": policies / issue_s,
+        "wcu_per_policy": issued.units / policies,
+        "requests_per_policy": issued.requests / policies,
+        "pay_per_s": policies / pay_s,
+        "wcu_per_installment_paid": paid.units / policies,
+        "requests_per_installment_paid": paid.requests / policies,
+    }
+
+
 def bench_memory(work: Path, rows: int = 1_000_000) -> dict[str, float]:
     """Peak RSS of a fresh process loading 100,000 and 1,000,000 rows: flat memory means the two are close."""
     small = _peak_memory(write_invoices(work / "invoices-100k-mem.csv", rows // 10, customers=20_000))
@@ -223,6 +282,10 @@ def main() -> None:
     if "--writes" in sys.argv[1:]:
         writes_only()
         return
+    if "--insurance" in sys.argv[1:]:
+        with tempfile.TemporaryDirectory(prefix="receivables-bench-") as tmp:
+            print(json.dumps(bench_insurance(Path(tmp)), indent=1))
+        return
     with tempfile.TemporaryDirectory(prefix="receivables-bench-") as tmp:
         work = Path(tmp)
         print("(a) pipeline vs csv.reader …", flush=True)
@@ -237,6 +300,9 @@ def main() -> None:
         print("(d) peak memory on 1,000,000 rows …", flush=True)
         d = bench_memory(work)
         print(json.dumps(d, indent=1))
+        print("(g) the insurance sub-ledger: policies issued and installments paid …", flush=True)
+        g = bench_insurance(work)
+        print(json.dumps(g, indent=1))
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     entry = f"""
 ## {stamp} — {machine()}
@@ -259,6 +325,8 @@ def main() -> None:
 | (f) reads per due account: requests / records returned | **{e["read_requests_per_due"]:.2f}** / {e["items_read_per_due"]:.2f} | ≤ 2 |
 | (f) write units per due account (state, contact record, cycle record) | {e["wcu_per_due"]:.2f} | – |
 | (d) peak RSS loading {d["rows"]:,} rows ({d["file_mb"]:.0f} MB file) | **{d["peak_mb"]:.0f} MB** in {d["seconds"]:.0f} s (vs {d["small_peak_mb"]:.0f} MB for {d["small_rows"]:,} rows) | flat |
+| (g) write units per policy issued (12 installments, with a channel) | **{g["wcu_per_policy"]:.1f}** ({g["requests_per_policy"]:.1f} requests, {g["issue_per_s"]:.0f} policies/s) | – |
+| (g) write units per installment paid (camt.054), its commission made payable | **{g["wcu_per_installment_paid"]:.1f}** ({g["requests_per_installment_paid"]:.1f} requests) | – |
 """
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmarks\n\nAppended by `make bench`; see tests/bench/run.py for what each measures.\n")

@@ -23,7 +23,8 @@ def _flat(text: str) -> str:
 
 def test_demo_command() -> None:
     result = CliRunner().invoke(
-        cli.app, ["demo", "--customers", "15", "--seed", "1", "--business-date", "2026-11-24", "--no-serve"]
+        cli.app,
+        ["demo", "--customers", "15", "--seed", "1", "--business-date", "2026-11-24", "--no-serve", "--no-insurance"],
     )
     assert result.exit_code == 0, result.output
     assert "Ledger by currency" in result.output

@@ -65,7 +65,10 @@ def test_demo_loads_and_summarises(stack: EmbeddedStack) -> None:
     out = io.StringIO()
     console = Console(file=out, width=200, force_terminal=False)
 
-    code = run_demo(console, customers=25, seed=3, business_date=BUSINESS_DATE, serve=False, port=0, stack=stack)
+    # The insurance portfolio's replay is tests/e2e/test_insurance_quarter.py's; its tables are tested below.
+    code = run_demo(
+        console, customers=25, seed=3, business_date=BUSINESS_DATE, serve=False, port=0, stack=stack, insurance=False
+    )
 
     text = out.getvalue()
     assert code == 0, text
@@ -145,3 +148,49 @@ def test_serve_loop_can_fire_at_start_and_reports_file_outcomes(session: LocalSe
 
     assert [e["business_date"] for e in fired] == ["2026-11-24"]
     assert "invoices/a.csv: 3 rows — 2 loaded, 0 skipped, 1 rejected (report: r.csv)" in said
+
+
+def test_the_demo_shows_the_insurance_portfolio_from_state() -> None:
+    from receivables_local.demo import insurance_tables
+
+    state = {
+        "policies": [
+            {
+                "policy_id": "POL-2",
+                "branch": "home",
+                "billing": "direct",
+                "status": "reinstated",
+                "cancellation_reason": "non_payment",
+                "cancelled_on": "2027-01-26",
+                "gross_premium": "1268.00",
+                "levies": {"BSMV": "56.00", "YSV": "92.00"},
+                "installments": [
+                    {"status": "paid", "open_amount": "0.00"},
+                    {"status": "open", "open_amount": "328.50"},
+                ],
+            }
+        ],
+        "parties": [
+            {"party_id": "AG-1", "kind": "agency", "receivable": "1155.00", "payable": "81.00", "net": "1074.00"}
+        ],
+        "notifications": [
+            {"date": "2027-01-15", "account_id": "CARI-C-200-TRY", "channel": "letter", "step": "notice"}
+        ],
+        "actions": [
+            {"date": "2027-01-26", "account_id": "CARI-C-200-TRY", "action": "cancel_policy", "policy_id": "POL-2"}
+        ],
+        "payments": [
+            {
+                "value_date": "2027-02-05",
+                "account_id": "CARI-C-200-TRY",
+                "amount": "328.50",
+                "match": {"method": "policy_reference"},
+            }
+        ],
+    }
+    console = Console(record=True, width=200)
+    for table in insurance_tables(state):
+        console.print(table)
+    text = console.export_text()
+    assert "reinstated (non_payment 2027-01-26)" in text and "BSMV 56.00, YSV 92.00" in text and "1/2" in text
+    assert "cancel_policy POL-2" in text and "payment 328.50 (policy_reference)" in text and "1074.00" in text

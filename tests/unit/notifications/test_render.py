@@ -153,7 +153,10 @@ def test_english_sms_fits_one_gsm7_message(plain_context: NotificationContext) -
 
 
 def test_unknown_template_is_a_clear_error(context: NotificationContext) -> None:
-    with pytest.raises(UnknownTemplateError, match=r"unknown template 'final_demand'; known templates: formal_notice"):
+    with pytest.raises(
+        UnknownTemplateError,
+        match=r"unknown template 'final_demand'; known templates: agency_statement, formal_notice, policy_notice",
+    ):
         render_email("final_demand", "tr", context)
 
 

@@ -938,6 +938,10 @@ class InsuranceTable:
         found = batch_get(self._client, self._table, [item_key(i) for i in item_ids], projection="item_id, policy_id")
         return {r["item_id"]["S"]: r["policy_id"]["S"] for r in found if "policy_id" in r}
 
+    def holds_policies(self, account_id: str) -> bool:
+        record = self._get(account_key(account_id), projection="owner_kind")
+        return record is not None and "owner_kind" in record
+
     def policies_of_account(self, account_id: str) -> list[str]:
         return sorted({r["policy_id"]["S"] for r in self.account_items(account_id) if "policy_id" in r})
 

@@ -39,6 +39,10 @@ class PolicyDirectory(Protocol):
 
     def policies_of_account(self, account_id: str) -> list[str]: ...
 
+    def holds_policies(self, account_id: str) -> bool:
+        """Whether the account is a current account the sub-ledger writes to (a policyholder's or a party's)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FollowUpSummary:
@@ -75,6 +79,9 @@ class PolicyFollowUp:
 
     # -- money moved -------------------------------------------------------------------------------------------------
     def money_moved(self, account_id: str, cause: Cause) -> FollowUpSummary:
+        if not self._directory.holds_policies(account_id):
+            # Most money moves on accounts without policies: one read tells, and nothing else is read.
+            return FollowUpSummary({"payable": 0, "accrued": 0, "raced": 0})
         reinstated = tuple(p for p in self._directory.policies_of_account(account_id) if self._reinstate(p, cause))
         judged = tuple(self._agency_bill.remittance(account_id, cause))
         return FollowUpSummary(self._commissions.settle(account_id, cause), reinstated=reinstated, statements=judged)

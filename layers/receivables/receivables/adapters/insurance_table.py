@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -718,13 +718,8 @@ class InsuranceTable:
         return self._get(policy_key(policy_id))
 
     def policies_of_customer(self, customer_id: str) -> list[str]:
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
-            "ExpressionAttributeValues": {":p": _s(customer_partition(customer_id)), ":s": _s("POLICY#")},
-        }
-        return sorted(r["gsi1sk"]["S"].removeprefix("POLICY#") for r in paginated(self._client.query, request))
+        entries = self._by_account(customer_partition(customer_id), "POLICY#")
+        return sorted(r["gsi1sk"]["S"].removeprefix("POLICY#") for r in entries)
 
     def items(self, item_ids: Iterable[str]) -> list[AttributeMap]:
         return batch_get(self._client, self._table, [item_key(i) for i in item_ids])
@@ -814,13 +809,8 @@ class InsuranceTable:
 
     # -- agency bill (the AgencyStore of insurance/agency_bill.py) -----------------------------------------------
     def agencies(self) -> list[Agency]:
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": _s("PARTIES#agency")},
-        }
-        ids = [r["pk"]["S"].removeprefix("PARTY#") for r in paginated(self._client.query, request)]
+        entries = self._by_account("PARTIES#agency")
+        ids = [r["pk"]["S"].removeprefix("PARTY#") for r in entries]
         agencies = []
         for record in batch_get(self._client, self._table, [party_key(p) for p in ids]):
             party_id = record["party_id"]["S"]
@@ -851,26 +841,16 @@ class InsuranceTable:
         return statement_from_record(record) if record else None
 
     def open_statements(self, account_id: str) -> list[AgencyStatement]:
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
-            "ExpressionAttributeValues": {":p": _s(account_partition(account_id)), ":s": _s("STMT#")},
-        }
-        keys = [{"pk": r["pk"], "sk": _s("STATEMENT")} for r in paginated(self._client.query, request)]
+        entries = self._by_account(account_partition(account_id), "STMT#")
+        keys = [{"pk": r["pk"], "sk": _s("STATEMENT")} for r in entries]
         found = batch_get(self._client, self._table, keys) if keys else []
         return sorted(
             (statement_from_record(r) for r in found if r["status"]["S"] == "issued"), key=lambda s: s.statement_id
         )
 
     def exceptions(self, status: str = "open") -> list[dict[str, Any]]:
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": _s(f"EXCEPTIONS#{status}")},
-        }
-        keys = [{"pk": r["pk"], "sk": _s("EXCEPTION")} for r in paginated(self._client.query, request)]
+        entries = self._by_account(f"EXCEPTIONS#{status}")
+        keys = [{"pk": r["pk"], "sk": _s("EXCEPTION")} for r in entries]
         return [exception_view(r) for r in (batch_get(self._client, self._table, keys) if keys else [])]
 
     def exception(self, exception_id: str) -> dict[str, Any] | None:
@@ -914,7 +894,13 @@ class InsuranceTable:
         return [policy_item(r) for r in self.items(facts.item_ids)]
 
     def clawed_back_payables(self, facts: PolicyFacts) -> list[CommissionPayable]:
-        items = [r for r in self.items(facts.item_ids) if "commission" in r]
+        found = self._commission_payables(facts, lambda item: "commission" in item)
+        return [p for p in found if p.open_amount < p.amount and p.status != "paid"]
+
+    def _commission_payables(
+        self, facts: PolicyFacts, of_item: Callable[[AttributeMap], bool]
+    ) -> list[CommissionPayable]:
+        items = [r for r in self.items(facts.item_ids) if of_item(r)]
         payables = self.payables(commission_payable_id(r["item_id"]["S"]) for r in items)
         return [
             CommissionPayable(
@@ -922,9 +908,9 @@ class InsuranceTable:
                 item_id=p["item_id"]["S"],
                 open_amount=Decimal(p["open_amount"]["N"]),
                 amount=Decimal(p["amount"]["N"]),
+                status=_text(p, "status") or "approved",
             )
             for p in payables.values()
-            if Decimal(p["open_amount"]["N"]) < Decimal(p["amount"]["N"]) and _text(p, "status") != "paid"
         ]
 
     def payable_open(self, payable_id: str) -> tuple[Decimal, Decimal] | None:
@@ -946,17 +932,7 @@ class InsuranceTable:
         return sorted({r["policy_id"]["S"] for r in self.account_items(account_id) if "policy_id" in r})
 
     def commission_payables(self, facts: PolicyFacts) -> list[CommissionPayable]:
-        items = [r for r in self.items(facts.item_ids) if _text(r, "commission_status") == "payable"]
-        payables = self.payables(commission_payable_id(r["item_id"]["S"]) for r in items)
-        return [
-            CommissionPayable(
-                payable_id=p["payable_id"]["S"],
-                item_id=p["item_id"]["S"],
-                open_amount=Decimal(p["open_amount"]["N"]),
-                amount=Decimal(p["amount"]["N"]),
-            )
-            for p in payables.values()
-        ]
+        return self._commission_payables(facts, lambda item: _text(item, "commission_status") == "payable")
 
     # -- commissions -------------------------------------------------------------------------------------------------
     def commission_states(self, account_id: str) -> list[CommissionState]:
@@ -1124,24 +1100,14 @@ class InsuranceTable:
 
     # -- reads ---------------------------------------------------------------------------------------------------------
     def account_payables(self, account_id: str) -> list[AttributeMap]:
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
-            "ExpressionAttributeValues": {":p": _s(account_partition(account_id)), ":s": _s("PAYABLE#")},
-        }
-        ids = [r["pk"]["S"].removeprefix("PAYABLE#") for r in paginated(self._client.query, request)]
+        entries = self._by_account(account_partition(account_id), "PAYABLE#")
+        ids = [r["pk"]["S"].removeprefix("PAYABLE#") for r in entries]
         return list(self.payables(ids).values())
 
     def accounts_of_owner(self, owner_id: str, *, party: bool) -> list[str]:
         partition = party_partition(owner_id) if party else customer_partition(owner_id)
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_account",
-            "KeyConditionExpression": "gsi1pk = :p AND begins_with(gsi1sk, :s)",
-            "ExpressionAttributeValues": {":p": _s(partition), ":s": _s("ACCT#")},
-        }
-        return sorted(r["gsi1sk"]["S"].removeprefix("ACCT#") for r in paginated(self._client.query, request))
+        entries = self._by_account(partition, "ACCT#")
+        return sorted(r["gsi1sk"]["S"].removeprefix("ACCT#") for r in entries)
 
     def policy_document(self, policy_id: str) -> PolicyView | None:
         record = self.policy(policy_id)
@@ -1241,6 +1207,16 @@ class InsuranceTable:
                 )
             )
         return PartyStatement(party_id=party_id, statements=statements)
+
+    def _by_account(self, partition: str, prefix: str | None = None) -> Iterator[AttributeMap]:
+        """The keys ``by_account`` holds under ``partition`` (those whose sort key starts with ``prefix``)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_account",
+            "KeyConditionExpression": "gsi1pk = :p" + (" AND begins_with(gsi1sk, :s)" if prefix else ""),
+            "ExpressionAttributeValues": {":p": _s(partition), **({":s": _s(prefix)} if prefix else {})},
+        }
+        return paginated(self._client.query, request)
 
     def _get(self, key: AttributeMap, projection: str | None = None) -> AttributeMap | None:
         request: dict[str, Any] = {"TableName": self._table, "Key": key, "ConsistentRead": True}
@@ -1361,10 +1337,6 @@ class InsuranceExport:
         self._table = table_name
 
     def scan(self, pk_prefix: str, sk: str) -> Iterator[AttributeMap]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
-            "ExpressionAttributeValues": {":prefix": _s(pk_prefix), ":sk": _s(sk)},
-            "ConsistentRead": True,
-        }
-        return paginated(self._client.scan, request)
+        from receivables.adapters.ledger_table import scan_entities  # ledger_table imports this module
+
+        return scan_entities(self._client, self._table, pk_prefix, sk)

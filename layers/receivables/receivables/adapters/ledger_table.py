@@ -459,6 +459,17 @@ class LedgerTable:
         return paginated(self._client.query, request)
 
 
+def scan_entities(client: Any, table: str, pk_prefix: str, sk: str) -> Iterator[AttributeMap]:
+    """Every record of one entity (by key prefix and sort key), by a Scan: STATE.json and BI export only."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
+        "ExpressionAttributeValues": {":prefix": _s(pk_prefix), ":sk": _s(sk)},
+        "ConsistentRead": True,
+    }
+    return paginated(client.scan, request)
+
+
 class LedgerExport:
     """A full dump of accounts and items, for `simulate`'s STATE.json and BI export only: it scans the table, which
     no production path does (see docs/dynamodb.md)."""
@@ -468,13 +479,7 @@ class LedgerExport:
         self._table = table_name
 
     def _scan(self, pk_prefix: str, sk: str) -> Iterator[AttributeMap]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
-            "ExpressionAttributeValues": {":prefix": _s(pk_prefix), ":sk": _s(sk)},
-            "ConsistentRead": True,
-        }
-        return paginated(self._client.scan, request)
+        return scan_entities(self._client, self._table, pk_prefix, sk)
 
     def accounts(self) -> Iterator[AccountRef]:
         return (_account_ref(r) for r in self._scan("ACCT#", "ACCOUNT"))

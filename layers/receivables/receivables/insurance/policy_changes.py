@@ -66,6 +66,7 @@ class CommissionPayable:
     item_id: str
     open_amount: Decimal
     amount: Decimal
+    status: str = "approved"
 
 
 class PolicyChangeStore(Protocol):

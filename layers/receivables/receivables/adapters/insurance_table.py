@@ -115,28 +115,6 @@ def party_record(party: Party, source_file: str, line: int, now: datetime) -> At
     return record
 
 
-def party_view(record: AttributeMap) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        name: _text(record, name)
-        for name in (
-            "party_id",
-            "kind",
-            "name",
-            "tax_id",
-            "iban",
-            "city",
-            "address",
-            "email",
-            "phone",
-            "language",
-            "commission_plan",
-            "billing",
-        )
-    }
-    view["source"] = {"file": _text(record, "source_file"), "line": int(record["source_line"]["N"])}
-    return view
-
-
 # -- policies --------------------------------------------------------------------------------------------------------
 def _account_upsert(table: str, account_id: str, owner_id: str, owner_is_party: bool, currency: str, today: date):
     owner_partition = party_partition(owner_id) if owner_is_party else customer_partition(owner_id)

@@ -243,3 +243,163 @@ CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
   </BkToCstmrDbtCdtNtfctn>
 </Document>
 """
+
+
+def receipt_call(stack, context, resource, path, params=None, body=None):
+    event = api_event(
+        "POST", resource, path, caller=API_CALLER, pathParameters=params, body=json.dumps(body) if body else None
+    )
+    response = stack.handler("payments_api")(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_an_agency_pays_at_the_counter_and_its_bounced_cheque_reopens_what_it_paid(stack, context, insured):
+    receipt = {
+        "receipt_id": "TILL-3-0042",
+        "party_id": "AG-1",
+        "currency": "TRY",
+        "value_date": "2026-12-02",
+        "tenders": [
+            {"type": "cash", "amount": "500.00"},
+            {
+                "type": "cheque",
+                "amount": "1050.00",
+                "reference": "CEK-77",
+                "maturity_date": "2027-01-15",
+                "drawer": "Güven Aracılık Ltd.",
+            },
+        ],
+    }
+    status, paid = receipt_call(stack, context, "/receipts", "/receipts", body=receipt)
+    # The cheque counts when booked, months before its maturity: the agency's first installment is paid in full.
+    assert status == 200 and paid["account_id"] == "CARI-AG-1-TRY" and paid["amount"] == "1550.00"
+    assert [(a["item_id"], a["amount"]) for a in paid["allocations"]] == [
+        ("POL-2-T1", "1050.00"),
+        ("POL-2-T2", "500.00"),
+    ]
+    assert [(t["number"], t["type"], t["maturity_date"], t["status"]) for t in paid["tenders"]] == [
+        (1, "cash", None, "counted"),
+        (2, "cheque", "2027-01-15", "counted"),
+    ]
+
+    route = "/receipts/{receipt_id}/tenders/{tender}/return"
+    bounce = {"reason": "karşılıksız"}
+    status, back = receipt_call(
+        stack,
+        context,
+        route,
+        "/receipts/TILL-3-0042/tenders/CEK-77/return",
+        {"receipt_id": "TILL-3-0042", "tender": "CEK-77"},
+        bounce,
+    )
+    # Out of what it paid last: the second installment's 500.00, then 550.00 of the first.
+    assert status == 200 and back["returned_amount"] == "1050.00" and back["unapplied_amount"] == "0.00"
+    assert [(a["item_id"], a["amount"]) for a in back["allocations"]] == [("POL-2-T1", "500.00")]
+    cheque = back["tenders"][1]
+    assert (cheque["status"], cheque["returned_on"]) == ("returned", "2026-11-24")
+    assert "karşılıksız" in cheque["return_reason"] and "CEK-77" in cheque["return_reason"]
+    assert back["postings"][-1]["kind"] == "payment_part_returned" and back["postings"][-1]["amount"] == "1050.00"
+    (announced,) = [e for e in stack.bus_events() if e.get("detail-type") == "PaymentPartReturned"]
+    assert announced["detail"] | {"allocations": None, "event_id": None} == {
+        "event_id": None,
+        "payment_id": paid["payment_id"],
+        "account_id": "CARI-AG-1-TRY",
+        "part": "tender 2",
+        "amount": "1050.00",
+        "reversed": False,
+        "allocations": None,
+        "unapplied": "0.00",
+    }
+    # Told twice (the bank's letter and the till), the first return stands.
+    again = receipt_call(
+        stack,
+        context,
+        route,
+        "/receipts/TILL-3-0042/tenders/2/return",
+        {"receipt_id": "TILL-3-0042", "tender": "2"},
+        {"reason": "again"},
+    )
+    assert again == (200, back)
+    _, policy = api(stack, context, "/policies/{policy_id}", "/policies/POL-2", {"policy_id": "POL-2"})
+    assert [(i["item_id"], i["open_amount"]) for i in policy["installments"]] == [
+        ("POL-2-T1", "550.00"),
+        ("POL-2-T2", "1050.00"),
+    ]
+    assert LedgerVerifier(stack.dynamodb, stack.table).verify().verified
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"party_id": "AG-9"}, 404, "party AG-9 has no current account in TRY"),
+        ({"account_id": "CARI-AG-1-TRY"}, 422, "exactly one of account_id and party_id"),
+        ({"tenders": [{"type": "promissory_note", "amount": "10.00"}]}, 422, "needs its maturity_date"),
+        ({"tenders": [{"type": "cash", "amount": "10.00", "maturity_date": "2027-01-01"}]}, 422, "no maturity_date"),
+    ],
+)
+def test_a_receipt_names_one_known_payer_and_instruments_carry_their_maturity(
+    stack, context, insured, change, status, message
+):
+    receipt = {"receipt_id": "TILL-3-0050", "party_id": "AG-1", "currency": "TRY", "value_date": "2026-12-02"}
+    receipt["tenders"] = [{"type": "cash", "amount": "10.00"}]
+    answered, body = receipt_call(stack, context, "/receipts", "/receipts", body=receipt | change)
+    assert answered == status and message in json.dumps(body, ensure_ascii=False)
+
+
+def test_only_a_cheque_or_a_promissory_note_comes_back_and_only_one_the_receipt_has(stack, context, insured):
+    receipt = {
+        "receipt_id": "TILL-3-0051",
+        "party_id": "AG-1",
+        "currency": "TRY",
+        "value_date": "2026-12-02",
+        "tenders": [
+            {"type": "cash", "amount": "100.00"},
+            {"type": "promissory_note", "amount": "200.00", "reference": "SNT-1", "maturity_date": "2027-03-01"},
+        ],
+    }
+    assert receipt_call(stack, context, "/receipts", "/receipts", body=receipt)[0] == 200
+    route = "/receipts/{receipt_id}/tenders/{tender}/return"
+
+    def give_back(receipt_id, tender):
+        path = f"/receipts/{receipt_id}/tenders/{tender}/return"
+        params = {"receipt_id": receipt_id, "tender": tender}
+        return receipt_call(stack, context, route, path, params, {"reason": "protestolu"})
+
+    status, body = give_back("TILL-3-0051", "1")
+    assert status == 422 and "is cash: only a cheque or a promissory note" in body["error"]["message"]
+    status, body = give_back("TILL-3-0051", "7")
+    assert status == 404 and "has no tender 7" in body["error"]["message"]
+    assert give_back("TILL-NOPE", "1")[0] == 404
+    status, body = give_back("TILL-3-0051", "SNT-1")
+    # Its 200.00 had paid part of the first installment: that part reopens; the cash stays.
+    assert status == 200 and body["status"] == "applied" and body["returned_amount"] == "200.00"
+    assert [(a["item_id"], a["amount"]) for a in body["allocations"]] == [("POL-2-T1", "100.00")]
+    assert LedgerVerifier(stack.dynamodb, stack.table).verify().verified
+
+
+def test_commission_on_an_installment_paid_by_a_bounced_cheque_goes_back_to_accrued(stack, context, insured):
+    receipt = {
+        "receipt_id": "TILL-3-0060",
+        "account_id": "CARI-C-1-TRY",
+        "currency": "TRY",
+        "value_date": "2026-12-02",
+        "tenders": [{"type": "cheque", "amount": "282.50", "reference": "CEK-9", "maturity_date": "2027-02-01"}],
+    }
+    assert receipt_call(stack, context, "/receipts", "/receipts", body=receipt)[0] == 200
+
+    def follow_the_money():
+        for event in stack.bus_events():
+            if event.get("detail-type") in ("PaymentReceived", "PaymentPartReturned"):
+                stack.handler("settle_policies")(event, context)
+        _, policy = api(stack, context, "/policies/{policy_id}", "/policies/POL-1", {"policy_id": "POL-1"})
+        return policy["installments"][0]["status"], policy["commissions"][0]["status"]
+
+    assert follow_the_money() == ("paid", "payable")
+    route = "/receipts/{receipt_id}/tenders/{tender}/return"
+    params = {"receipt_id": "TILL-3-0060", "tender": "1"}
+    status, body = receipt_call(
+        stack, context, route, "/receipts/TILL-3-0060/tenders/1/return", params, {"reason": "x"}
+    )
+    assert status == 200 and body["status"] == "reversed"  # all of it came back: nothing of the receipt is left
+    assert follow_the_money() == ("open", "accrued")
+    assert LedgerVerifier(stack.dynamodb, stack.table).verify().verified

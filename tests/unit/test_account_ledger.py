@@ -126,6 +126,39 @@ def test_a_manual_allocation_of_many_lines_is_checked_whole_then_applied_in_step
     assert all(i.open_amount == 0 for i in ledger.items.values())
 
 
+def test_a_returned_part_comes_out_of_credit_first_then_out_of_what_was_paid_last():
+    ledger = AccountLedger(
+        "A1", "TRY", items=[item("I1", "100.00"), item("I2", "100.00", 30), item("I3", "100.00", 60)]
+    )
+    journal = [receive(ledger, "R1", "350.00").postings]  # all three paid, 50.00 credit
+    step = ledger.return_part("R1", "tender 2", Decimal("120.00"), "cheque 123 returned: karşılıksız", cause=CAUSE)
+    journal.append(step.postings)
+    # 50.00 from the credit, 70.00 reopened on I3 (due last); I1 and I2 stay paid.
+    assert [(i.item_id, i.open_amount) for i in ledger.items.values()] == [
+        ("I1", Decimal(0)),
+        ("I2", Decimal(0)),
+        ("I3", Decimal("70.00")),
+    ]
+    payment = ledger.payments["R1"]
+    assert payment.unapplied == 0 and payment.returned == {"tender 2": Decimal("120.00")} and not payment.reversed
+    assert step.postings[-1].kind is PostingKind.PART_RETURNED and sum(p.amount for p in step.postings) == Decimal(
+        "120.00"
+    )
+    assert ledger.return_part("R1", "tender 2", Decimal("120.00"), "again", cause=CAUSE).postings == []
+    with pytest.raises(LedgerRuleError, match=r"230\.00 left"):
+        ledger.return_part("R1", "tender 3", Decimal("231.00"), "too much", cause=CAUSE)
+    # What is left returned too: the payment is reversed, nothing of it stays.
+    last = ledger.return_part("R1", "tender 1", Decimal("230.00"), "note unpaid", cause=CAUSE, limit=1)
+    steps = [last]
+    while not steps[-1].done:
+        steps.append(ledger.continue_pending("R1", limit=1))
+    journal += [s.postings for s in steps]
+    assert len(steps) == 3 and steps[-1].postings[-1].kind is PostingKind.PAYMENT_RETURNED
+    assert payment.reversed and not payment.allocations and payment.unapplied == 0
+    assert all(i.open_amount == i.amount for i in ledger.items.values())
+    assert differences(stored(ledger), [entry(p, n) for n, p in enumerate(journal)]) == []
+
+
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
@@ -156,6 +189,19 @@ class LedgerMachine(RuleBasedStateMachine):
     def reverse(self, data, limit):
         candidates = sorted(p.payment_id for p in self.ledger.payments.values() if not p.pending)
         self.record(self.ledger.reverse(data.draw(st.sampled_from(candidates)), "MS03", cause=CAUSE, limit=limit))
+
+    @precondition(lambda self: any(not p.pending and not p.reversed for p in self.ledger.payments.values()))
+    @rule(data=st.data(), limit=st.sampled_from([None, 1, 2]))
+    def return_a_part(self, data, limit):
+        payment = data.draw(
+            st.sampled_from([p for p in self.ledger.payments.values() if not p.pending and not p.reversed])
+        )
+        left = payment.amount - sum(payment.returned.values(), Decimal(0))
+        amount = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=left, places=2))
+        part = self.next_id("tender ")
+        self.record(
+            self.ledger.return_part(payment.payment_id, part, amount, "cheque bounced", cause=CAUSE, limit=limit)
+        )
 
     @precondition(lambda self: any(p.allocations and not p.pending for p in self.ledger.payments.values()))
     @rule(data=st.data())
@@ -188,10 +234,11 @@ class LedgerMachine(RuleBasedStateMachine):
         ledger = self.ledger
         for payment in ledger.payments.values():
             assert payment.unapplied >= 0
+            returned = sum(payment.returned.values(), Decimal(0))
             if payment.reversed:
                 assert not payment.allocations and payment.unapplied == 0
             else:
-                assert sum(payment.allocations.values(), Decimal(0)) + payment.unapplied == payment.amount
+                assert sum(payment.allocations.values(), Decimal(0)) + payment.unapplied + returned == payment.amount
         paid_to = {}
         for payment in ledger.payments.values():
             for item_id, amount in payment.allocations.items():

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from receivables.api.app import openapi_document
 from receivables.api.direct_debit_routes import RunRequest
 from receivables.api.dunning_routes import HoldRequest, OutcomeRequest, PromiseRequest
-from receivables.api.payments_routes import ItemAmount, ReceiptRequest, Tender
+from receivables.api.payments_routes import ItemAmount, ReceiptRequest, TenderRequest
 from receivables.dunning.config import DEFAULT_CONFIG
 from receivables.topology import TOPOLOGY
 
@@ -67,9 +67,12 @@ def _server_accepts(model: type[BaseModel], value: dict) -> bool:
 TENDER = {"type": "cash"}
 HOLD = {"level": "account", "id": "A1", "reason": "disputed"}
 REQUESTS = [
-    *[(Tender, {**TENDER, "amount": amount}) for amount in ["0.01", "0.5", "125.50", "999999999999999.99", "10"]],
     *[
-        (Tender, {**TENDER, "amount": amount})
+        (TenderRequest, {**TENDER, "amount": amount})
+        for amount in ["0.01", "0.5", "125.50", "999999999999999.99", "10"]
+    ],
+    *[
+        (TenderRequest, {**TENDER, "amount": amount})
         for amount in ["", "0", "0.00", "-5.00", "1.005", "1e3", " 1.00", "01.00", "1000000000000000", 12.5]
     ],
     (ItemAmount, {"item_id": "INV/2026/1", "amount": "1.00"}),

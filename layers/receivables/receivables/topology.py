@@ -325,7 +325,7 @@ TOPOLOGY = Topology(
         ),
         Function(
             name="payments_api",
-            description="REST API commands on payments: suspense, manual allocation, multi-tender receipts",
+            description="REST API commands on payments: suspense, manual allocation, multi-tender receipts, bounced cheques",
             triggers=(
                 ApiTrigger(
                     routes=(
@@ -334,6 +334,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="POST", path="/payments/{payment_id}/allocations"),
                         ApiRoute(method="DELETE", path="/payments/{payment_id}/allocations/{item_id}"),
                         ApiRoute(method="POST", path="/receipts"),
+                        ApiRoute(method="POST", path="/receipts/{receipt_id}/tenders/{tender}/return"),
                         ApiRoute(method="GET", path="/allocation-policies"),
                         ApiRoute(method="PUT", path="/allocation-policies/{account_type}"),
                         ApiRoute(method="GET", path="/bank-profiles/{bank_id}"),
@@ -398,6 +399,7 @@ TOPOLOGY = Topology(
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
+                        "PaymentPartReturned",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
@@ -491,6 +493,7 @@ TOPOLOGY = Topology(
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
+                        "PaymentPartReturned",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",

@@ -53,6 +53,8 @@ from receivables.payments.ports import (
     LoadedAccount,
     PaymentFacts,
     PaymentRecord,
+    ReturnedPart,
+    Tender,
     snapshot,
 )
 
@@ -194,9 +196,15 @@ def payment_from_record(r: AttributeMap) -> PaymentRecord:
         position=_text(r, "position"),
         match_method=_text(r, "match_method"),
         match_reason=_text(r, "match_reason"),
-        tenders=tuple(
-            (t["M"]["type"]["S"], Decimal(t["M"]["amount"]["N"]), _text(t["M"], "reference"))
-            for t in r.get("tenders", {}).get("L", [])
+        tenders=tuple(_tender(t["M"]) for t in r.get("tenders", {}).get("L", [])),
+        returned=tuple(
+            ReturnedPart(
+                t["M"]["part"]["S"],
+                Decimal(t["M"]["amount"]["N"]),
+                t["M"]["reason"]["S"],
+                date.fromisoformat(t["M"]["on"]["S"]) if "on" in t["M"] else None,
+            )
+            for t in r.get("returned", {}).get("L", [])
         ),
         reversal_reason=_text(r, "reversal_reason"),
         first_account=_text(r, "first_account"),
@@ -205,6 +213,32 @@ def payment_from_record(r: AttributeMap) -> PaymentRecord:
         manual=strings("manual"),
         journal=strings("journal"),
     )
+
+
+def _tender(m: AttributeMap) -> Tender:
+    maturity = _text(m, "maturity_date")
+    return Tender(
+        m["type"]["S"],
+        Decimal(m["amount"]["N"]),
+        _text(m, "reference"),
+        date.fromisoformat(maturity) if maturity else None,
+        _text(m, "drawer"),
+    )
+
+
+def _tender_map(t: Tender) -> AttributeMap:
+    optional = {
+        "reference": t.reference,
+        "maturity_date": t.maturity_date.isoformat() if t.maturity_date else None,
+        "drawer": t.drawer,
+    }
+    return {
+        "M": {
+            "type": {"S": t.type},
+            "amount": _n(t.amount),
+            **{name: {"S": value} for name, value in optional.items() if value is not None},
+        }
+    }
 
 
 def payment_item(p: PaymentRecord) -> AttributeMap:
@@ -243,10 +277,19 @@ def payment_item(p: PaymentRecord) -> AttributeMap:
     }
     record |= {name: {"S": value} for name, value in optional.items() if value is not None}
     if p.tenders:
-        record["tenders"] = {
+        record["tenders"] = {"L": [_tender_map(t) for t in p.tenders]}
+    if p.returned:
+        record["returned"] = {
             "L": [
-                {"M": {"type": {"S": kind}, "amount": _n(amount), **({"reference": {"S": ref}} if ref else {})}}
-                for kind, amount, ref in p.tenders
+                {
+                    "M": {
+                        "part": {"S": r.part},
+                        "amount": _n(r.amount),
+                        "reason": {"S": r.reason},
+                        **({"on": {"S": r.on.isoformat()}} if r.on else {}),
+                    }
+                }
+                for r in p.returned
             ]
         }
     for name, values in (("notes", p.notes), ("manual", p.manual), ("journal", p.journal)):
@@ -278,15 +321,26 @@ def with_facts(record: PaymentRecord, facts: PaymentFacts) -> PaymentRecord:
     )
 
 
+def _returned_parts(
+    payment: PaymentState, stored: PaymentRecord, reason: str, today: date | None
+) -> tuple[ReturnedPart, ...]:
+    """The parts returned so far: those already recorded keep their reason and date, a new one takes the step's."""
+    kept = {r.part: r for r in stored.returned}
+    return tuple(
+        kept.get(part) or ReturnedPart(part, amount, reason, today) for part, amount in payment.returned.items()
+    )
+
+
 def _step_reasons(entries: Iterable[JournalEntry]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
-    """Per (payment, item), the reason of the step's last allocation; per payment, why it was returned."""
+    """Per (payment, item), the reason of the step's last allocation; per payment, why it (or a part of it) was
+    returned."""
     allocations: dict[tuple[str, str], str] = {}
     returned: dict[str, str] = {}
     for entry in entries:
         for posting in entry.postings:
             if posting.side is Side.ITEM and posting.payment_id and posting.item_id and posting.amount < 0:
                 allocations[(posting.payment_id, posting.item_id)] = posting.reason
-            elif posting.kind is PostingKind.PAYMENT_RETURNED and posting.payment_id:
+            elif posting.kind in (PostingKind.PAYMENT_RETURNED, PostingKind.PART_RETURNED) and posting.payment_id:
                 returned[posting.payment_id] = posting.reason
     return allocations, returned
 
@@ -446,7 +500,7 @@ class PaymentsTable:
         credit = {p.payment_id: _n(p.unapplied) for p in ledger.payments.values() if p.unapplied > 0 and not p.reversed}
         credit_at_load = {
             pid: _n(unapplied)
-            for pid, (_, unapplied, gone, _held_by_person, _pending) in loaded.payments_at_load.items()
+            for pid, (_, unapplied, gone, _held_by_person, _pending, _returned) in loaded.payments_at_load.items()
             if unapplied > 0 and not gone
         }
         # The account record holds only the credit map; items are guarded by their own old amounts. A payment that
@@ -580,6 +634,7 @@ class PaymentsTable:
             ),
             # Only the payment the bank returned carries the reason; others the step touched keep theirs.
             reversal_reason=returned.get(payment.payment_id, base.reversal_reason) if payment.reversed else None,
+            returned=_returned_parts(payment, base, returned.get(payment.payment_id, ""), today),
             journal=base.journal + tuple(refs.get(payment.payment_id, [])),
         )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from receivables.api.caller import NoCallerIdentityError
 from receivables.payments.account_ledger import LedgerRuleError
-from receivables.payments.manual import UnknownAccountError, UnknownPaymentError
+from receivables.payments.manual import UnknownAccountError, UnknownPaymentError, UnknownTenderError
 
 
 class ErrorBody(BaseModel):
@@ -115,7 +115,7 @@ def _message(problem: dict[str, Any]) -> str:
 
 
 def install(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError])
+    @app.exception_handler([UnknownIdError, UnknownPaymentError, UnknownAccountError, UnknownTenderError])
     def _unknown_id(exc: Exception) -> Response:
         return error(404, "not_found", str(exc))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from receivables import bootstrap
 from receivables.adapters.payments_table import AllocationPolicyTable
@@ -29,9 +30,15 @@ from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.dates import IsoDate
 from receivables.domain.journal import JournalEntry
 from receivables.domain.ledger import Money
+from receivables.insurance.service import current_account_id
 from receivables.payments.allocation import FIFO, AllocationPolicy
-from receivables.payments.manual import ManualPayments, ReceiptConflictError
-from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord
+from receivables.payments.manual import (
+    RETURNABLE_TENDERS,
+    ManualPayments,
+    ReceiptConflictError,
+    UnknownAccountError,
+)
+from receivables.payments.ports import ConcurrentUpdateError, PaymentRecord, Tender, tender_part
 
 router = Router()
 
@@ -40,6 +47,18 @@ class AllocationView(BaseModel):
     item_id: str
     amount: Money
     reason: str
+
+
+class TenderView(BaseModel):
+    number: int = Field(description="Its place on the receipt, from 1: how a return names it")
+    type: str
+    amount: Money
+    reference: str | None = None
+    maturity_date: date | None = None
+    drawer: str | None = None
+    status: Literal["counted", "returned"] = Field(description="Counted when booked; returned when it bounced")
+    returned_on: date | None = None
+    return_reason: str | None = None
 
 
 class PaymentView(BaseModel):
@@ -61,6 +80,8 @@ class PaymentView(BaseModel):
     postings: list[PostingView] = Field(
         default_factory=list, description="Every journal posting on this payment's money, oldest first"
     )
+    tenders: list[TenderView] = Field(default_factory=list, description="How a counter receipt was paid")
+    returned_amount: Money = Field(default=Decimal(0), description="What of it left the account (a bounced cheque)")
 
 
 def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = None) -> PaymentView:
@@ -81,7 +102,30 @@ def payment_view(record: PaymentRecord, entries: list[JournalEntry] | None = Non
         outgoing=record.outgoing,
         in_progress=record.pending.kind if record.pending else None,
         postings=posting_views(entries or [], payment_id=record.payment_id),
+        tenders=_tender_views(record),
+        returned_amount=sum((r.amount for r in record.returned), Decimal(0)),
     )
+
+
+def _tender_views(record: PaymentRecord) -> list[TenderView]:
+    returned = {r.part: r for r in record.returned}
+    views = []
+    for number, tender in enumerate(record.tenders, start=1):
+        back = returned.get(tender_part(number))
+        views.append(
+            TenderView(
+                number=number,
+                type=tender.type,
+                amount=tender.amount,
+                reference=tender.reference,
+                maturity_date=tender.maturity_date,
+                drawer=tender.drawer,
+                status="returned" if back else "counted",
+                returned_on=back.on if back else None,
+                return_reason=back.reason if back else None,
+            )
+        )
+    return views
 
 
 class ItemAmount(BaseModel):
@@ -96,18 +140,57 @@ class AllocationRequest(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-class Tender(BaseModel):
-    type: Literal["cash", "card", "transfer", "cheque", "voucher", "other"]
+class TenderRequest(BaseModel):
+    type: Literal["cash", "card", "transfer", "cheque", "promissory_note", "voucher", "other"]
     amount: Amount
-    reference: str | None = Field(default=None, max_length=128)
+    reference: str | None = Field(
+        default=None, max_length=128, description="Card slip, or the cheque's or promissory note's serial number"
+    )
+    maturity_date: IsoDate | None = Field(
+        default=None, description="A cheque's or promissory note's due date (required for a promissory note)"
+    )
+    drawer: str | None = Field(default=None, max_length=200, description="Who signed it, when not the payer")
+
+    @model_validator(mode="after")
+    def _instrument_dates(self) -> TenderRequest:
+        if self.type == "promissory_note" and self.maturity_date is None:
+            raise ValueError("a promissory note needs its maturity_date")
+        if self.maturity_date is not None and self.type not in RETURNABLE_TENDERS:
+            raise ValueError(f"a {self.type} tender has no maturity_date (only cheques and promissory notes do)")
+        return self
 
 
 class ReceiptRequest(BaseModel):
     receipt_id: str = Field(min_length=1, max_length=128, description="The till's receipt number: makes it once")
-    account_id: Identifier
+    account_id: Identifier | None = Field(default=None, description="The paying account (or name a party_id)")
+    party_id: Identifier | None = Field(
+        default=None, description="A party paying at the counter (an agency): its current account in the currency"
+    )
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     value_date: IsoDate
-    tenders: list[Tender] = Field(min_length=1, max_length=20)
+    tenders: list[TenderRequest] = Field(min_length=1, max_length=20)
+    items: list[Identifier] = Field(
+        default_factory=list, max_length=100, description="Items the receipt names: paid first, in this order"
+    )
+
+    @model_validator(mode="after")
+    def _one_payer(self) -> ReceiptRequest:
+        if (self.account_id is None) == (self.party_id is None):
+            raise ValueError("name exactly one of account_id and party_id")
+        return self
+
+    @property
+    def paying_account(self) -> str:
+        if self.account_id is not None:
+            return self.account_id
+        assert self.party_id is not None
+        return current_account_id(self.party_id, self.currency)
+
+
+class TenderReturnRequest(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why it came back: the bank's answer, e.g. 'karşılıksız'"
+    )
 
 
 def _service() -> ManualPayments:
@@ -168,22 +251,39 @@ def unallocate(payment_id: IdParam, item_id: IdParam) -> PaymentView:
 
 @router.post(
     "/receipts",
-    summary="A counter receipt paid with several tenders, posted as one payment",
+    summary="A counter receipt paid with several tenders, posted as one payment (by an account or a party)",
     responses=answers("The payment", acting=True),
 )
 def post_receipt(request: ReceiptRequest) -> PaymentView:
-    tenders = [(t.type, t.amount, t.reference) for t in request.tenders]
+    tenders = [Tender(t.type, t.amount, t.reference, t.maturity_date, t.drawer) for t in request.tenders]
     actor = current_actor(router)
-    return _run(
-        lambda: _service().receipt(
-            request.receipt_id,
-            account_id=request.account_id,
-            currency=request.currency,
-            value_date=request.value_date,
-            tenders=tenders,
-            actor=actor,
+    account_id = request.paying_account
+    try:
+        return _run(
+            lambda: _service().receipt(
+                request.receipt_id,
+                account_id=account_id,
+                currency=request.currency,
+                value_date=request.value_date,
+                tenders=tenders,
+                actor=actor,
+                first=request.items,
+            )
         )
-    )
+    except UnknownAccountError as exc:
+        if request.party_id is None:
+            raise
+        raise UnknownIdError(f"party {request.party_id} has no current account in {request.currency}") from exc
+
+
+@router.post(
+    "/receipts/<receipt_id>/tenders/<tender>/return",
+    summary="A receipt's cheque bounced or its promissory note went unpaid: its money leaves the account",
+    responses=answers("The payment", acting=True),
+)
+def return_tender(receipt_id: IdParam, tender: IdParam, request: TenderReturnRequest) -> PaymentView:
+    actor = current_actor(router)
+    return _run(lambda: _service().return_tender(receipt_id, tender, reason=request.reason, actor=actor))
 
 
 class PolicyView(BaseModel):

@@ -37,6 +37,7 @@ class PostingKind(StrEnum):
     UNALLOCATION = "unallocation"  # money taken back from an item onto the payment's credit
     REVERSAL = "reversal"  # a returned payment reopens what it paid
     PAYMENT_RETURNED = "payment_returned"  # the returned payment's money leaves the account
+    PART_RETURNED = "payment_part_returned"  # a part of a payment leaves the account (a receipt's bounced cheque)
     PAYMENT_ASSIGNED = "payment_assigned"  # a payment leaves suspense for an account
     RESTRUCTURED = "restructured"  # an item's open amount moved into an installment plan
     # What the insurer owes a party (commission, refund, claim): the payable's own record is its posting, negative

@@ -8,6 +8,8 @@ they can be tested exhaustively:
 - an item's open amount = its amount − Σ allocations to it, never negative;
 - balance = Σ open amounts − unapplied credit, and every change to either is a posting (domain/journal.py);
 - a reversal reopens exactly what its payment paid and returns the rest of its money; it keeps no allocations;
+- a part of a payment returned (a receipt's bounced cheque) comes out of its credit first, then out of the items it
+  paid last; Σ allocations + unapplied + Σ returned parts = its amount;
 - unapplied credit goes, automatically and in the policy's order, to items that are open or that load later.
 
 A step touches at most ``limit`` items (a DynamoDB transaction holds at most 100 writes). An operation that needs
@@ -46,11 +48,14 @@ class PendingOperation(BaseModel):
     """An operation on a payment that did not fit one step: what is left of it, and what caused it."""
 
     model_config = ConfigDict(frozen=True)
-    kind: Literal["receive", "reverse", "allocate"]
+    kind: Literal["receive", "reverse", "allocate", "return_part"]
     cause: Cause
     first: tuple[str, ...] = ()  # receive: items named in the payment
-    lines: tuple[tuple[str, Decimal], ...] = ()  # allocate: what is still to be allocated, in request order
-    reason: str = ""  # reverse: why it was returned; allocate: the person's note
+    # allocate: what is still to be allocated, in request order; return_part: what is still to be reopened
+    lines: tuple[tuple[str, Decimal], ...] = ()
+    reason: str = ""  # reverse, return_part: why it was returned; allocate: the person's note
+    part: str = ""  # return_part: which part of the payment (a receipt's tender)
+    amount: Decimal = ZERO  # return_part: how much leaves the account
 
 
 @dataclass(slots=True)
@@ -74,6 +79,7 @@ class PaymentState:
     allocations: dict[str, Decimal] = field(default_factory=dict)
     unapplied: Decimal = ZERO
     reversed: bool = False
+    returned: dict[str, Decimal] = field(default_factory=dict)  # parts of it returned (a bounced cheque), by part
     # Money a person took back from an item is theirs to place: automatic credit application leaves it alone.
     held: bool = False
     pending: PendingOperation | None = None
@@ -218,6 +224,39 @@ class AccountLedger:
             raise LedgerRuleError(f"payment {payment_id} has a {payment.pending.kind} in progress")
         return self._reverse_step(payment, reason, cause, limit)
 
+    def return_part(
+        self, payment_id: str, part: str, amount: Decimal, reason: str, *, cause: Cause, limit: int | None = None
+    ) -> Step:
+        """A part of a payment leaves the account (a receipt's cheque bounced): out of the payment's credit first,
+        then out of the items it paid last (latest due first), so what it paid first stays paid. Returning what is
+        left of the payment reverses it. A part returned twice changes nothing."""
+        payment = self._payment(payment_id)
+        if part in payment.returned or (payment.pending is not None and payment.pending.part == part):
+            if payment.pending is not None:
+                return self.continue_pending(payment_id, limit)
+            return Step([])
+        if payment.reversed:
+            raise LedgerRuleError(f"payment {payment_id} was reversed; nothing of it is left to return")
+        if payment.pending is not None:
+            raise LedgerRuleError(f"payment {payment_id} has a {payment.pending.kind} in progress")
+        left = payment.amount - sum(payment.returned.values(), ZERO)
+        if amount <= 0 or amount > left:
+            raise LedgerRuleError(f"payment {payment_id} has {format_money(left)} left; cannot return {amount}")
+        from_items = amount - min(amount, payment.unapplied)
+        reopen: list[tuple[str, Decimal]] = []
+        for item_id in sorted(
+            payment.allocations, key=lambda i: (self.items[i].due_date, self.items[i].issue_date, i), reverse=True
+        ):
+            if from_items <= 0:
+                break
+            take = min(from_items, payment.allocations[item_id])
+            reopen.append((item_id, take))
+            from_items -= take
+        pending = PendingOperation(
+            kind="return_part", cause=cause, lines=tuple(reopen), reason=reason, part=part, amount=amount
+        )
+        return self._return_part_step(payment, pending, limit)
+
     def allocate_manually(
         self,
         payment_id: str,
@@ -282,6 +321,8 @@ class AccountLedger:
                 return self._reverse_step(payment, pending.reason, pending.cause, limit)
             case "allocate":
                 return self._allocate_step(payment, pending.lines, pending.reason, pending.cause, limit)
+            case "return_part":
+                return self._return_part_step(payment, pending, limit)
 
     # -- internals -----------------------------------------------------------------------------------------------
     def _receive_step(
@@ -310,6 +351,34 @@ class AccountLedger:
         payment.unapplied = ZERO
         payment.reversed = True
         payment.pending = None
+        return Step(postings)
+
+    def _return_part_step(self, payment: PaymentState, pending: PendingOperation, limit: int | None) -> Step:
+        postings: list[Posting] = []
+        lines = list(pending.lines)
+        for item_id, amount in lines[:limit]:
+            self.items[item_id].open_amount += amount
+            payment.unapplied += amount
+            left = payment.allocations[item_id] - amount
+            if left:
+                payment.allocations[item_id] = left
+            else:
+                del payment.allocations[item_id]
+            postings += moved(PostingKind.REVERSAL, payment.payment_id, item_id, -amount, pending.reason)
+        rest = tuple(lines[len(lines) if limit is None else limit :])
+        if rest:  # more than one step holds: the money stays on the payment, out of automatic use, meanwhile
+            payment.pending = pending.model_copy(update={"lines": rest})
+            return Step(postings, done=False)
+        payment.pending = None
+        payment.unapplied -= pending.amount
+        payment.returned[pending.part] = pending.amount
+        if sum(payment.returned.values(), ZERO) == payment.amount:  # nothing of it is left: it is reversed
+            payment.reversed = True
+            postings.append(
+                on_payment(PostingKind.PAYMENT_RETURNED, payment.payment_id, pending.amount, pending.reason)
+            )
+        else:
+            postings.append(on_payment(PostingKind.PART_RETURNED, payment.payment_id, pending.amount, pending.reason))
         return Step(postings)
 
     def _allocate_step(

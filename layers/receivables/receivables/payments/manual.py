@@ -1,6 +1,7 @@
 """What people do with payments through the API: look at the suspense list, allocate or take back money by hand,
-and enter a counter receipt paid with several tenders. Every change goes through the same account ledger, the same
-bounded steps and the same journal as bank payments; the journal records who did it."""
+enter a counter receipt paid with several tenders, and return a receipt's bounced cheque or promissory note. Every
+change goes through the same account ledger, the same bounded steps and the same journal as bank payments; the
+journal records who did it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from receivables.domain.journal import Cause, JournalEntry, PostingKind, on_paym
 from receivables.payments.account_ledger import LedgerRuleError, Step
 from receivables.payments.matching import MatchMethod
 from receivables.payments.operations import SUSPENSE_ACCOUNT, AccountOperations, FirstStep, Planned, journal_entry
-from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore
+from receivables.payments.ports import LoadedAccount, PaymentFacts, PaymentRecord, PaymentStore, Tender, tender_part
 from receivables.payments.service import payment_events
 
 
@@ -29,6 +30,16 @@ class UnknownAccountError(LookupError):
 
 class ReceiptConflictError(ValueError):
     """A receipt id already used for a different receipt."""
+
+
+class UnknownTenderError(LookupError):
+    pass
+
+
+# Instruments that can come back unpaid after they were booked: a cheque bounces (karşılıksız çek), a promissory note
+# is not paid at maturity (protestolu senet). Cash, card and transfers are settled when taken (a card's chargeback
+# comes from the card's files, not from the till).
+RETURNABLE_TENDERS = frozenset({"cheque", "promissory_note"})
 
 
 def receipt_payment_id(receipt_id: str) -> str:
@@ -131,20 +142,23 @@ class ManualPayments:
         account_id: str,
         currency: str,
         value_date: date,
-        tenders: Sequence[tuple[str, Decimal, str | None]],
+        tenders: Sequence[Tender],
         actor: str,
+        first: Sequence[str] = (),
     ) -> PaymentRecord:
-        """One receipt paid with several tenders, posted as one payment: allocated together."""
+        """One receipt paid with several tenders, posted as one payment: allocated together (``first``: the items
+        the receipt names, paid before the policy's order). Cheques and promissory notes count when booked, whatever
+        their maturity; one that bounces is returned later (:meth:`return_tender`)."""
         payment_id = receipt_payment_id(receipt_id)
-        total = sum((amount for _, amount, _ in tenders), Decimal(0))
+        total = sum((t.amount for t in tenders), Decimal(0))
         existing = self._store.get_payment(payment_id)
         if existing is not None:  # the same receipt sent again: the first posting stands (and is finished)
-            if existing.amount != total or existing.account_id != account_id:
+            if existing.amount != total or existing.account_id != account_id or existing.tenders != tuple(tenders):
                 raise ReceiptConflictError(f"receipt {receipt_id} was already posted with other contents")
             if existing.pending is not None:
                 self._run(account_id, lambda _l, _n: None, include=(payment_id,))
             return self.payment(payment_id)
-        described = " + ".join(f"{kind} {amount:.2f}" for kind, amount, _ in tenders)
+        described = " + ".join(_described(t) for t in tenders)
         facts = PaymentFacts(
             payment_id=payment_id,
             bank_id="counter",
@@ -160,8 +174,62 @@ class ManualPayments:
         cause = api_cause("POST /receipts", actor)
 
         def receive(loaded: LoadedAccount, limit: int) -> Planned:
-            step = loaded.ledger.receive(payment_id, total, currency, value_date, cause=cause, limit=limit)
+            step = loaded.ledger.receive(payment_id, total, currency, value_date, cause=cause, first=first, limit=limit)
             return Planned("receive", cause, step, payment_id)
 
         self._run(account_id, receive, new_payment=facts)
         return self.payment(payment_id)
+
+    def return_tender(self, receipt_id: str, tender: str, *, reason: str, actor: str) -> PaymentRecord:
+        """A receipt's cheque bounced, or its promissory note was not paid at maturity: that tender's money leaves
+        the account — out of the receipt's credit first, then out of the items it paid last — and dunning sees the
+        items open again. ``tender``: its number on the receipt (from 1) or its reference. Returned twice, the
+        first return stands."""
+        record = self.payment(receipt_payment_id(receipt_id))
+        number = _tender_number(record, tender)
+        chosen = record.tenders[number - 1]
+        if chosen.type not in RETURNABLE_TENDERS:
+            raise LedgerRuleError(
+                f"tender {number} of receipt {receipt_id} is {chosen.type}: only a cheque or a promissory note can "
+                "come back unpaid"
+            )
+        account_id = record.account_id
+        assert account_id is not None  # a receipt is posted to its account, never to suspense
+        part = tender_part(number)
+        what = f"{chosen.type.replace('_', ' ')} {chosen.reference or ''}".strip()
+        cause = api_cause(f"POST /receipts/{receipt_id}/tenders/{tender}/return", actor)
+
+        def give_back(loaded: LoadedAccount, limit: int) -> Planned | None:
+            payment = loaded.ledger.payments[record.payment_id]
+            if part in payment.returned:
+                return None  # returned before: the first return stands
+            step = loaded.ledger.return_part(
+                record.payment_id, part, chosen.amount, f"{what} returned: {reason}", cause=cause, limit=limit
+            )
+            return Planned("return_part", cause, step, record.payment_id)
+
+        self._run(account_id, give_back, include=(record.payment_id,))
+        return self.payment(record.payment_id)
+
+
+def _described(tender: Tender) -> str:
+    text = f"{tender.type} {tender.amount:.2f}"
+    if tender.maturity_date:
+        text += f" due {tender.maturity_date.isoformat()}"
+    return text
+
+
+def _tender_number(record: PaymentRecord, tender: str) -> int:
+    """A tender named by its number on the receipt (from 1) or by its reference (a cheque's serial number)."""
+    if tender.isdigit() and 1 <= int(tender) <= len(record.tenders):
+        return int(tender)
+    matching = [n for n, t in enumerate(record.tenders, start=1) if t.reference == tender]
+    if len(matching) == 1:
+        return matching[0]
+    if not record.tenders:
+        raise UnknownTenderError(f"payment {record.payment_id} is not a counter receipt; it has no tenders")
+    if matching:
+        raise UnknownTenderError(f"several tenders of receipt {record.bank_reference} carry reference {tender}")
+    raise UnknownTenderError(
+        f"receipt {record.bank_reference} has no tender {tender} (tenders 1–{len(record.tenders)}, or a reference)"
+    )

@@ -49,6 +49,31 @@ class Attachment(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Tender:
+    """One way a counter receipt was paid. A cheque or promissory note counts when booked, whatever its maturity;
+    if it bounces, its part of the receipt is returned (``AccountLedger.return_part``, part ``tender <no>``)."""
+
+    type: str  # cash | card | transfer | cheque | promissory_note | voucher | other
+    amount: Decimal
+    reference: str | None = None  # card slip, cheque or note serial number
+    maturity_date: date | None = None  # a cheque's or promissory note's due date (vade)
+    drawer: str | None = None  # who signed the cheque or note, when not the payer
+
+
+def tender_part(number: int) -> str:
+    """The name of a receipt's tender as a part of its payment (numbered from 1, in the receipt's order)."""
+    return f"tender {number}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedPart:
+    part: str
+    amount: Decimal
+    reason: str
+    on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentFacts:
     """What is recorded of a payment besides its money: where it came from and why it went where it went."""
 
@@ -61,7 +86,7 @@ class PaymentFacts:
     position: str
     match_method: str
     match_reason: str
-    tenders: tuple[tuple[str, Decimal, str | None], ...] = ()  # (type, amount, reference) of a counter receipt
+    tenders: tuple[Tender, ...] = ()  # how a counter receipt was paid
     # Set when the payment has no end-to-end id: a return quoting neither id nor reference is linked by this.
     content_reference: str | None = None
     # A share of an entry paid over several of the customer's accounts: the account the entry's own id went to.
@@ -104,7 +129,8 @@ class PaymentRecord:
     position: str | None = None
     match_method: str | None = None
     match_reason: str | None = None
-    tenders: tuple[tuple[str, Decimal, str | None], ...] = ()
+    tenders: tuple[Tender, ...] = ()
+    returned: tuple[ReturnedPart, ...] = ()  # parts of it that left the account (a receipt's bounced cheque)
     reversal_reason: str | None = None
     first_account: str | None = None
     notes: tuple[str, ...] = ()
@@ -125,12 +151,15 @@ class PaymentRecord:
             allocations={a.item_id: a.amount for a in self.allocations},
             unapplied=self.unapplied,
             reversed=self.reversed,
+            returned={r.part: r.amount for r in self.returned},
             held=self.held,
             pending=self.pending,
         )
 
 
-PaymentSnapshot = tuple[tuple[tuple[str, Decimal], ...], Decimal, bool, bool, PendingOperation | None]
+PaymentSnapshot = tuple[
+    tuple[tuple[str, Decimal], ...], Decimal, bool, bool, PendingOperation | None, tuple[tuple[str, Decimal], ...]
+]
 
 
 def snapshot(payment: PaymentState) -> PaymentSnapshot:
@@ -140,6 +169,7 @@ def snapshot(payment: PaymentState) -> PaymentSnapshot:
         payment.reversed,
         payment.held,
         payment.pending,
+        tuple(sorted(payment.returned.items())),
     )
 
 

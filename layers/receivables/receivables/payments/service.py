@@ -581,6 +581,24 @@ def payment_events(loaded: LoadedAccount, operation: str, payment_id: str, facts
                     },
                 )
             ]
+        case "return_part":
+            # A receipt's cheque bounced: what it paid reopens, dunning re-plans, commission on it stops being payable.
+            assert payment is not None
+            part = next(reversed(payment.returned))
+            return [
+                Event(
+                    "PaymentPartReturned",
+                    {
+                        "payment_id": payment_id,
+                        "account_id": account_id,
+                        "part": part,
+                        "amount": str(payment.returned[part]),
+                        "reversed": payment.reversed,
+                        "allocations": {k: str(v) for k, v in payment.allocations.items()},
+                        "unapplied": str(payment.unapplied),
+                    },
+                )
+            ]
         case "allocate":
             assert payment is not None
             return [

@@ -325,7 +325,7 @@ TOPOLOGY = Topology(
         ),
         Function(
             name="payments_api",
-            description="REST API commands on payments: suspense, manual allocation, multi-tender receipts, bounced cheques",
+            description="REST API commands on payments: suspense, manual allocation, counter receipts, bounced cheques",
             triggers=(
                 ApiTrigger(
                     routes=(

@@ -25,7 +25,13 @@ from zoneinfo import ZoneInfo
 
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
-from receivables.adapters.insurance_table import InsuranceExport, exception_view, payable_posting, policy_view
+from receivables.adapters.insurance_table import (
+    InsuranceExport,
+    exception_view,
+    payable_facts,
+    payable_posting,
+    policy_view,
+)
 from receivables.adapters.journal_table import entry_from_record, item_posting
 from receivables.adapters.keys import JOURNAL_PREFIX
 from receivables.adapters.ledger_table import LedgerExport
@@ -188,9 +194,11 @@ class InsuranceRows:
     parties: list[dict[str, Any]] = field(default_factory=list)
     commissions: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
+    payables: list[dict[str, Any]] = field(default_factory=list)
 
     def sections(self) -> dict[str, list[dict[str, Any]]]:
         return {
+            "payables": sorted(self.payables, key=lambda p: p["payable_id"]),
             "policies": sorted(self.policies, key=lambda p: p["policy_id"]),
             "parties": sorted(self.parties, key=lambda p: (p["party_id"], p["kind"])),
             "commissions": sorted(self.commissions, key=lambda c: (c["policy_id"], c["installment_no"], c["party_id"])),
@@ -259,6 +267,18 @@ def read_insurance(dynamodb: Any, table: str, as_of: date | None = None) -> Insu
     payable: dict[str, Decimal] = defaultdict(Decimal)
     for record in export.scan("PAYABLE#", "PAYABLE"):
         payable[record["account_id"]["S"]] += Decimal(record["open_amount"]["N"])
+        facts = payable_facts(record)
+        rows.payables.append(
+            {
+                "payable_id": facts.payable_id,
+                "party_id": facts.party_id,
+                "kind": facts.kind,
+                "amount": money(facts.amount),
+                "open_amount": money(facts.open_amount),
+                "status": facts.status,
+                "end_to_end_id": facts.payable_id,
+            }
+        )
 
     def totals(party_id: str, kind: str, owner_kind: str) -> dict[str, Any]:
         accounts = owners.get((owner_kind, party_id), [])

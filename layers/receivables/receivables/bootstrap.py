@@ -54,6 +54,7 @@ from receivables.insurance.commissions import CommissionSettlement
 from receivables.insurance.follow_up import PolicyFollowUp
 from receivables.insurance.intake import EVENT_SOURCE as INSURANCE_SOURCE
 from receivables.insurance.intake import LedgerFollowUp, PolicyEventIntake
+from receivables.insurance.payables import ClaimPayables
 from receivables.insurance.policy_changes import PolicyChanges
 from receivables.insurance.service import PolicyEventService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
@@ -340,6 +341,9 @@ def policy_event_intake() -> PolicyEventIntake:
             changes=PolicyChanges(
                 store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
             ),
+            claims=ClaimPayables(
+                store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
+            ),
         ),
         files=S3FileStore(aws_client("s3")),
         retries=SqsRetryQueue(aws_client("sqs"), settings.policy_events_queue_url),
@@ -409,6 +413,25 @@ def agency_statements() -> AgencyBill:
     messenger = AwsMessenger(aws_client("ses"), aws_client("sns"), settings.notify_from)
     output = S3StatementOutput(aws_client("s3"), settings.outbound_bucket, messenger, settings.company_name)
     return _agency_bill(settings, settings.inbound_bucket, output)
+
+
+@per_function
+def insurance_payables() -> ClaimPayables:
+    """Approving payables through the API (four eyes)."""
+    settings = insurance_api_settings()
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    return ClaimPayables(
+        store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
+        writes=PolicyTableWrites(clock),
+        operations=AccountOperations(
+            store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
+            clock=clock,
+            completion=payment_events,
+        ),
+        rules=S3InsuranceRules(aws_client("s3"), settings.inbound_bucket),
+        clock=clock,
+    )
 
 
 @per_function

@@ -400,6 +400,8 @@ TOPOLOGY = Topology(
                         "PaymentReceived",
                         "PaymentReversed",
                         "PaymentPartReturned",
+                        "ClaimOffset",
+                        "ClaimOffsetReversed",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
@@ -489,11 +491,13 @@ TOPOLOGY = Topology(
             triggers=(
                 BusTrigger(
                     rule="policy-settlement",
-                    sources=("receivables.payments", "receivables.dunning"),
+                    sources=("receivables.payments", "receivables.dunning", "receivables.insurance"),
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
                         "PaymentPartReturned",
+                        "ClaimOffset",
+                        "ClaimOffsetReversed",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
@@ -540,6 +544,9 @@ TOPOLOGY = Topology(
                         ApiRoute(method="PUT", path="/insurance/commission-plans/{plan_id}"),
                         ApiRoute(method="GET", path="/exceptions"),
                         ApiRoute(method="POST", path="/exceptions/{exception_id}/resolve"),
+                        ApiRoute(method="GET", path="/payables"),
+                        ApiRoute(method="GET", path="/payables/{payable_id}"),
+                        ApiRoute(method="POST", path="/payables/{payable_id}/approve"),
                     )
                 ),
             ),

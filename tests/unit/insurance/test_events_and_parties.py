@@ -95,8 +95,15 @@ def test_the_same_content_is_the_same_event_whatever_the_spelling_and_difference
 
 def test_a_json_schema_is_published_per_event_type():
     schemas = event_schemas()
-    assert set(schemas) == {"PolicyIssued", "EndorsementIssued", "PolicyCancelled"}
+    assert set(schemas) == {
+        "PolicyIssued",
+        "EndorsementIssued",
+        "PolicyCancelled",
+        "ClaimPaymentApproved",
+        "ClaimPaymentCancelled",
+    }
     assert "payment_plan" in schemas["PolicyIssued"]["required"]
+    assert schemas["ClaimPaymentApproved"]["properties"]["claim_id"]["maxLength"] == 33
 
 
 @pytest.mark.parametrize(

@@ -19,16 +19,21 @@ from receivables.insurance.config import (
     default_cancellation,
     default_commission_plan,
     default_levies,
+    default_payables,
     load_agency_bill,
     load_cancellation,
     load_commission_plan,
     load_levies,
+    load_payables,
+    load_withholding,
 )
 
 CONFIG_PREFIX = "config/insurance/"
 LEVIES_KEY = f"{CONFIG_PREFIX}levies.json"
 CANCELLATION_KEY = f"{CONFIG_PREFIX}cancellation.json"
 AGENCY_BILL_KEY = f"{CONFIG_PREFIX}agency-bill.json"
+PAYABLES_KEY = f"{CONFIG_PREFIX}payables.json"
+WITHHOLDING_KEY = f"{CONFIG_PREFIX}withholding.json"
 PLANS_PREFIX = f"{CONFIG_PREFIX}commission-plans/"
 CACHE_SECONDS = 60.0  # a warm function re-reads the rules at most once a minute
 
@@ -46,6 +51,8 @@ class S3InsuranceRules:
         levies_body = self._read(LEVIES_KEY)
         cancellation_body = self._read(CANCELLATION_KEY)
         agency_body = self._read(AGENCY_BILL_KEY)
+        payables_body = self._read(PAYABLES_KEY)
+        withholding_body = self._read(WITHHOLDING_KEY)
         rules = InsuranceRules(
             levies=load_levies(levies_body, LEVIES_KEY) if levies_body is not None else default_levies(),
             cancellation=load_cancellation(cancellation_body, CANCELLATION_KEY)
@@ -56,7 +63,10 @@ class S3InsuranceRules:
             else AgencyBillRules(),
             commission_plans=self.commission_plans(),
             default_plan=default_commission_plan(),
+            payables=load_payables(payables_body, PAYABLES_KEY) if payables_body is not None else default_payables(),
         )
+        if withholding_body is not None:
+            rules = rules.model_copy(update={"withholding": load_withholding(withholding_body, WITHHOLDING_KEY)})
         self._cached = (time.monotonic(), rules)
         return rules
 

@@ -46,6 +46,7 @@ from receivables.insurance.agency_bill import Agency
 from receivables.insurance.changes import NewPolicyItem, PolicyItem
 from receivables.insurance.commissions import CommissionState
 from receivables.insurance.parties import Billing, Party, PartyKind
+from receivables.insurance.payables import ClaimRecordedError, PayableFacts
 from receivables.insurance.policy_changes import CommissionPayable, PolicyFacts
 from receivables.insurance.premium import PREMIUM
 from receivables.insurance.service import (
@@ -284,7 +285,13 @@ def payable_record(
     cause: Cause,
     policy_id: str | None = None,
     item_id: str | None = None,
+    open_amount: Decimal | None = None,
+    status: str = "approved",
+    created_by: str | None = None,
+    claim_id: str | None = None,
 ) -> AttributeMap:
+    """``status`` open (waiting for approval) | approved | … | paid | cancelled; by status in ``next_action``
+    (``PAYABLES#<status>`` / ``<due>#<id>``): the payout run and ``GET /payables?status=`` read only that."""
     record: AttributeMap = {
         **payable_key(payable_id),
         "entity": _s("payable"),
@@ -293,9 +300,10 @@ def payable_record(
         "account_id": _s(account_id),
         "party_id": _s(party_id),
         "amount": _n(amount),
-        "open_amount": _n(amount),
+        "open_amount": _n(amount if open_amount is None else open_amount),
         "currency": _s(currency),
-        "status": _s("approved"),
+        "status": _s(status),
+        "created_by": _s(created_by or cause.actor or cause.describe()),
         "due_date": _s(due_date.isoformat()),
         "created_on": _s(created_on.isoformat()),
         "recorded_at": _s(recorded_at),
@@ -303,12 +311,40 @@ def payable_record(
         "journal_key": _s(f"{created_on.isoformat()}#{time.time_ns():019d}-payable"),
         "gsi1pk": _s(account_partition(account_id)),
         "gsi1sk": _s(f"PAYABLE#{due_date.isoformat()}#{payable_id}"),
+        "gsi2pk": _s(payables_partition(status)),
+        "gsi2sk": _s(f"{due_date.isoformat()}#{payable_id}"),
     }
+    if claim_id:
+        record["claim_id"] = _s(claim_id)
     if policy_id:
         record["policy_id"] = _s(policy_id)
     if item_id:
         record["item_id"] = _s(item_id)
     return record
+
+
+def payable_facts(record: AttributeMap) -> PayableFacts:
+    return PayableFacts(
+        payable_id=record["payable_id"]["S"],
+        kind=record["kind"]["S"],
+        account_id=record["account_id"]["S"],
+        party_id=record["party_id"]["S"],
+        amount=Decimal(record["amount"]["N"]),
+        open_amount=Decimal(record["open_amount"]["N"]),
+        currency=record["currency"]["S"],
+        status=_text(record, "status") or "approved",
+        due_date=date.fromisoformat(record["due_date"]["S"]),
+        created_by=_text(record, "created_by") or Cause.model_validate_json(record["cause"]["S"]).describe(),
+        changed_by=_text(record, "changed_by"),
+        approved_by=_text(record, "approved_by"),
+        policy_id=_text(record, "policy_id"),
+        claim_id=_text(record, "claim_id"),
+        offsets=tuple(sorted(_money_of(record, "offsets").items())),
+    )
+
+
+def payables_partition(status: str) -> str:
+    return f"PAYABLES#{status}"
 
 
 def payable_posting(record: AttributeMap) -> JournalEntry:
@@ -537,10 +573,15 @@ class PolicyTableWrites:
                 {
                     "Update": {
                         "Key": payable_key(payable_id),
-                        "UpdateExpression": "SET open_amount = :new, #s = :s",
+                        "UpdateExpression": "SET open_amount = :new, #s = :s, gsi2pk = :g",
                         "ConditionExpression": "open_amount = :old",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":new": _n(new_open), ":old": _n(old_open), ":s": _s(status)},
+                        "ExpressionAttributeValues": {
+                            ":new": _n(new_open),
+                            ":old": _n(old_open),
+                            ":s": _s(status),
+                            ":g": _s(payables_partition(status)),
+                        },
                     }
                 },
             )
@@ -548,6 +589,96 @@ class PolicyTableWrites:
 
     def entry(self, entry: JournalEntry) -> TableWrites:
         return TableWrites(({"Put": {"Item": entry_record(entry), "ConditionExpression": "attribute_not_exists(pk)"}},))
+
+    # -- claims' payables (the ClaimWrites of insurance/payables.py) ----------------------------------------------
+    def claim_payable(
+        self,
+        payable_id: str,
+        *,
+        kind: str,
+        account_id: str,
+        party_id: str,
+        party_is_customer: bool,
+        amount: Decimal,
+        open_amount: Decimal,
+        status: str,
+        currency: str,
+        due_date: date,
+        cause: Cause,
+        policy_id: str,
+        claim_id: str,
+        offsets: Sequence[tuple[str, Decimal]] = (),
+        open_account: bool = True,
+    ) -> TableWrites:
+        today = self._clock.today()
+        record = payable_record(
+            payable_id,
+            kind=kind,
+            account_id=account_id,
+            party_id=party_id,
+            amount=amount,
+            currency=currency,
+            due_date=due_date,
+            created_on=today,
+            recorded_at=self._clock.now().isoformat(),
+            cause=cause,
+            policy_id=policy_id,
+            open_amount=open_amount,
+            status=status,
+            claim_id=claim_id,
+        )
+        if offsets:
+            record["offsets"] = _money_map(dict(offsets))
+            record["settled_by"] = _s("offset") if open_amount == 0 else _s("offset_and_transfer")
+        writes: list[dict[str, Any]] = []
+        if open_account:
+            writes.append(_account_upsert("", account_id, party_id, not party_is_customer, currency, today))
+        writes.append({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}})
+        return TableWrites(tuple(writes))
+
+    def payable_closed(self, payable: PayableFacts, status: str, cause: Cause) -> TableWrites:
+        return TableWrites(
+            (
+                {
+                    "Update": {
+                        "Key": payable_key(payable.payable_id),
+                        "UpdateExpression": "SET open_amount = :zero, #s = :s, gsi2pk = :g, changed_by = :by",
+                        "ConditionExpression": "open_amount = :old AND #s = :was",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":zero": _n(0),
+                            ":old": _n(payable.open_amount),
+                            ":s": _s(status),
+                            ":was": _s(payable.status),
+                            ":g": _s(payables_partition(status)),
+                            ":by": _s(cause.actor or cause.describe()),
+                        },
+                    }
+                },
+            )
+        )
+
+    def payable_approved(self, payable: PayableFacts, actor: str, entry: JournalEntry) -> TableWrites:
+        return TableWrites(
+            (
+                {
+                    "Update": {
+                        "Key": payable_key(payable.payable_id),
+                        "UpdateExpression": "SET #s = :approved, gsi2pk = :g, approved_by = :by, approved_at = :at",
+                        "ConditionExpression": "#s = :open",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":approved": _s("approved"),
+                            ":open": _s("open"),
+                            ":g": _s(payables_partition("approved")),
+                            ":by": _s(actor),
+                            ":at": _s(entry.recorded_at.isoformat()),
+                        },
+                    }
+                },
+                *self.entry(entry).writes,
+            )
+        )
 
 
 def statement_record(statement: AgencyStatement) -> AttributeMap:
@@ -898,6 +1029,43 @@ class InsuranceTable:
     def write_alone(self, attachment: Attachment) -> None:
         transact_write(self._client, attachment.transaction_items(self._table))
 
+    # -- claims' payables (the ClaimStore of insurance/payables.py) ----------------------------------------------
+    def write_new(self, attachment: Attachment) -> None:
+        try:
+            transact_write(self._client, attachment.transaction_items(self._table))
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                raise ClaimRecordedError(str(error)) from error
+            raise
+
+    def parties_of_kind(self, kind: str) -> list[str]:
+        return sorted(r["gsi1sk"]["S"].removeprefix("PARTY#") for r in self._by_account(f"PARTIES#{kind}"))
+
+    def payable_facts(self, payable_id: str) -> PayableFacts | None:
+        record = self._get(payable_key(payable_id))
+        return payable_facts(record) if record is not None else None
+
+    def payables_by_status(self, status: str) -> list[PayableFacts]:
+        """``GET /payables?status=``: the ``next_action`` index's ``PAYABLES#<status>`` partition, due date order."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "next_action",
+            "KeyConditionExpression": "gsi2pk = :p",
+            "ExpressionAttributeValues": {":p": _s(payables_partition(status))},
+        }
+        keys = [{"pk": r["pk"], "sk": r["sk"]} for r in paginated(self._client.query, request)]
+        found = batch_get(self._client, self._table, keys) if keys else []
+        return sorted(map(payable_facts, found), key=lambda p: (p.due_date, p.payable_id))
+
+    def payables_of_party(self, owner_id: str) -> list[PayableFacts] | None:
+        """Every payable on the current accounts of a party (or a customer); None when it has no account."""
+        accounts = self.accounts_of_owner(owner_id, party=True) or self.accounts_of_owner(owner_id, party=False)
+        if not accounts:
+            return None
+        found = [payable_facts(r) for a in accounts for r in self.account_payables(a)]
+        return sorted(found, key=lambda p: (p.due_date, p.payable_id))
+
     def policies_of_items(self, item_ids: list[str]) -> dict[str, str]:
         found = batch_get(self._client, self._table, [item_key(i) for i in item_ids], projection="item_id, policy_id")
         return {r["item_id"]["S"]: r["policy_id"]["S"] for r in found if "policy_id" in r}
@@ -980,12 +1148,13 @@ class InsuranceTable:
                     "Update": {
                         "TableName": self._table,
                         "Key": payable_key(payable_id),
-                        "UpdateExpression": "SET open_amount = :a, #s = :open",
+                        "UpdateExpression": "SET open_amount = :a, #s = :open, gsi2pk = :g",
                         "ConditionExpression": "open_amount = :zero",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
                             ":a": _n(state.commission),
                             ":open": _s("approved"),
+                            ":g": _s(payables_partition("approved")),
                             ":zero": _n(0),
                         },
                     }
@@ -1035,13 +1204,14 @@ class InsuranceTable:
                 "Update": {
                     "TableName": self._table,
                     "Key": payable_key(commission_payable_id(state.item_id)),
-                    "UpdateExpression": "SET open_amount = :zero, #s = :cancelled",
+                    "UpdateExpression": "SET open_amount = :zero, #s = :cancelled, gsi2pk = :g",
                     "ConditionExpression": "open_amount = :a",
                     "ExpressionAttributeNames": {"#s": "status"},
                     "ExpressionAttributeValues": {
                         ":a": _n(state.commission),
                         ":zero": _n(0),
                         ":cancelled": _s("cancelled"),
+                        ":g": _s(payables_partition("cancelled")),
                     },
                 }
             },

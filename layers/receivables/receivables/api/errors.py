@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import BaseModel
 
 from receivables.api.caller import NoCallerIdentityError
+from receivables.insurance.payables import PayableStateError, SameIdentityError
 from receivables.payments.account_ledger import LedgerRuleError
 from receivables.payments.manual import UnknownAccountError, UnknownPaymentError, UnknownTenderError
 
@@ -63,7 +64,7 @@ REJECTED = {
 
 # Routes that record who acted refuse a request without a caller identity (API Gateway itself refuses unsigned
 # ones, in its own shape, before any function runs).
-ACTING = {403: _failure("The request carries no caller identity")}
+ACTING = {403: _failure("The request carries no caller identity, or the caller may not do this (four eyes)")}
 
 
 def answers(
@@ -119,9 +120,13 @@ def install(app: APIGatewayRestResolver) -> None:
     def _unknown_id(exc: Exception) -> Response:
         return error(404, "not_found", str(exc))
 
-    @app.exception_handler(NoCallerIdentityError)
-    def _no_caller(exc: NoCallerIdentityError) -> Response:
+    @app.exception_handler([NoCallerIdentityError, SameIdentityError])
+    def _no_caller(exc: Exception) -> Response:
         return error(403, "forbidden", str(exc))
+
+    @app.exception_handler(PayableStateError)
+    def _payable_state(exc: PayableStateError) -> Response:
+        return error(409, "conflict", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:

@@ -24,7 +24,8 @@ from receivables.insurance.config import (
     load_commission_plan,
     load_levies,
 )
-from receivables.insurance.views import PartyStatement, PartyView, PolicyView
+from receivables.insurance.payables import PayableFacts
+from receivables.insurance.views import PartyStatement, PartyView, PayableView, PolicyView
 
 router = Router()
 PlanId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -185,3 +186,72 @@ def resolve(exception_id: IdParam, body: Resolution) -> ExceptionView:
     if found is None:
         raise UnknownIdError(f"exception {exception_id} not found")
     return ExceptionView.model_validate(found)
+
+
+PayableStatus = Literal["open", "approved", "scheduled", "sent", "paid", "rejected", "cancelled"]
+
+
+def payable_view(payable: PayableFacts) -> PayableView:
+    return PayableView(
+        payable_id=payable.payable_id,
+        party_id=payable.party_id,
+        account_id=payable.account_id,
+        kind=payable.kind,
+        amount=payable.amount,
+        open_amount=payable.open_amount,
+        currency=payable.currency,
+        status=payable.status,
+        due_date=payable.due_date,
+        end_to_end_id=payable.payable_id,
+        policy_id=payable.policy_id,
+        claim_id=payable.claim_id,
+        created_by=payable.created_by,
+        approved_by=payable.approved_by,
+        offsets=dict(payable.offsets),
+    )
+
+
+@router.get(
+    "/payables",
+    summary="What the insurer owes: by status (from its index, due date order) and/or by party",
+    responses=answers("The payables", errors=NOT_FOUND),
+)
+def list_payables(
+    status: Annotated[PayableStatus | None, Query(description="Only payables in this status")] = None,
+    party_id: Annotated[str | None, Query(pattern=r"^[^\s#]{1,128}$", description="Only this party's")] = None,
+) -> list[PayableView]:
+    reader = bootstrap.insurance_reader()
+    if party_id is not None:
+        found = reader.payables_of_party(party_id)
+        if found is None:
+            raise UnknownIdError(f"party {party_id} has no current account")
+        return [payable_view(p) for p in found if status is None or p.status == status]
+    statuses = [status] if status else list(PayableStatus.__args__)  # type: ignore[attr-defined]
+    return [payable_view(p) for s in statuses for p in reader.payables_by_status(s)]
+
+
+@router.get(
+    "/payables/<payable_id>",
+    summary="One payable: amount, what is still owed, status, who created and approved it",
+    responses=answers("The payable", errors=NOT_FOUND),
+)
+def get_payable(payable_id: IdParam) -> PayableView:
+    found = bootstrap.insurance_reader().payable_facts(payable_id)
+    if found is None:
+        raise UnknownIdError(f"payable {payable_id} not found")
+    return payable_view(found)
+
+
+@router.post(
+    "/payables/<payable_id>/approve",
+    summary="Approve a payable above its kind's threshold: by an identity other than the one that created or last "
+    "changed it (four eyes)",
+    responses=answers("The payable as approved", acting=True),
+)
+def approve_payable(payable_id: IdParam) -> PayableView:
+    approved = bootstrap.insurance_payables().approve(
+        payable_id, current_actor(router), f"POST /payables/{payable_id}/approve"
+    )
+    if approved is None:
+        raise UnknownIdError(f"payable {payable_id} not found")
+    return payable_view(approved)

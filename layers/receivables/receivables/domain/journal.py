@@ -48,6 +48,9 @@ class PostingKind(StrEnum):
     REFUND_APPLIED = "refund_applied"  # premium given back pays another open item of the payer
     ITEM_CANCELLED = "item_cancelled"  # a cancellation closes an item's open amount (+: a reinstatement reopens it)
     COMMISSION_NETTED = "commission_netted"  # an agency statement sets the agency's commission against what it owes
+    OFFSET = (
+        "offset"  # a claim payable settles the payee's installment (mahsup): − on the installment, + on the payable
+    )
     WRITTEN_OFF = "written_off"  # a difference closed without money: an item's rest, or credit taken off a payment
 
 

@@ -1,8 +1,9 @@
 """The insurance rules that are data: the levy table, commission plans and the cancellation table.
 
 Shipped defaults live beside this module (``defaults/*.json``); an insurer replaces them with
-``config/insurance/levies.json``, ``config/insurance/commission-plans/<plan_id>.json`` and
-``config/insurance/cancellation.json`` in the inbound bucket (or through the API), with no deploy.
+``config/insurance/levies.json``, ``config/insurance/commission-plans/<plan_id>.json``,
+``config/insurance/cancellation.json``, ``config/insurance/payables.json`` and ``config/insurance/withholding.json``
+in the inbound bucket (or through the API), with no deploy.
 """
 
 from __future__ import annotations
@@ -98,6 +99,33 @@ class AgencyBillRules(_Strict):
     tolerance: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("1.00")
 
 
+PayableKind = Literal["claim", "commission", "refund", "reinsurance", "tax"]
+Threshold = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+class PayableRules(_Strict):
+    """What the insurer owes: a payable above its kind's ``approval_thresholds`` waits for a second person's
+    approval (at or below, it is approved on creation); a claim paid to the policyholder first settles the policy's
+    overdue installments (mahsup) when ``offset_claims`` is on for the policy's billing."""
+
+    approval_thresholds: dict[PayableKind, Threshold] = Field(default_factory=dict)
+    offset_claims: dict[Literal["direct", "agency"], bool] = {"direct": True}
+
+    def needs_approval(self, kind: str, amount: Decimal) -> bool:
+        threshold = self.approval_thresholds.get(kind)  # type: ignore[call-overload]
+        return threshold is not None and amount > threshold
+
+    def offsets(self, billing: str) -> bool:
+        return self.offset_claims.get(billing, False)  # type: ignore[call-overload]
+
+
+class WithholdingRules(_Strict):
+    """Where income tax withheld from a claim payment is owed: the ``tax_authority`` party named here, or the only
+    party of that kind when none is named."""
+
+    party_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
 def _load[M: BaseModel](model: type[M], body: bytes | str, where: str) -> M:
     try:
         return model.model_validate(json.loads(body))
@@ -139,6 +167,18 @@ def load_agency_bill(body: bytes | str, where: str = "config/insurance/agency-bi
     return _load(AgencyBillRules, body, where)
 
 
+def load_payables(body: bytes | str, where: str = "config/insurance/payables.json") -> PayableRules:
+    return _load(PayableRules, body, where)
+
+
+def default_payables() -> PayableRules:
+    return load_payables(_default("payables.json"), "shipped payables.json")
+
+
+def load_withholding(body: bytes | str, where: str = "config/insurance/withholding.json") -> WithholdingRules:
+    return _load(WithholdingRules, body, where)
+
+
 def default_cancellation() -> CancellationTable:
     return load_cancellation(_default("cancellation.json"), "shipped cancellation.json")
 
@@ -151,6 +191,8 @@ class InsuranceRules(_Strict):
     default_plan: CommissionPlan
     cancellation: CancellationTable
     agency_bill: AgencyBillRules = AgencyBillRules()
+    payables: PayableRules = Field(default_factory=lambda: default_payables())
+    withholding: WithholdingRules = WithholdingRules()
 
     def plan(self, plan_id: str | None) -> CommissionPlan:
         return self.commission_plans.get(plan_id or "", self.default_plan)

@@ -26,9 +26,12 @@ Premium = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2, allow_
 Change = Annotated[Decimal, Field(max_digits=17, decimal_places=2, allow_inf_nan=False)]
 
 
-class _Event(BaseModel):
+class _AnyEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
     event_id: Identifier
+
+
+class _Event(_AnyEvent):
     policy_id: PolicyId
 
 
@@ -99,13 +102,52 @@ class PolicyCancelled(_Event):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-PolicyEvent = Annotated[PolicyIssued | EndorsementIssued | PolicyCancelled, Field(discriminator="type")]
-EVENT_TYPES: dict[str, type[_Event]] = {
+# A claim's payables are ``<claim_id>-C`` and ``<claim_id>-W``: within a bank's 35-character EndToEndId.
+ClaimId = Annotated[
+    str, Field(pattern=r"^[^\s#\x00-\x1f\x7f]{1,128}$", max_length=33, description="At most 33 characters")
+]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=2, allow_inf_nan=False)]
+
+
+class ClaimPaymentApproved(_Event):
+    """The claim system approved a payment: owed to ``payee`` (a party — a garage, a hospital, an expert — or the
+    policyholder's customer id), less ``withholding_percent`` of it owed to the tax authority instead."""
+
+    type: Literal["ClaimPaymentApproved"]
+    claim_id: ClaimId
+    payee: Identifier
+    amount: Positive
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    due_date: IsoDate
+    withholding_percent: Annotated[Decimal, Field(gt=0, lt=100, decimal_places=4)] | None = None
+
+    @model_validator(mode="after")
+    def _known_currency(self) -> ClaimPaymentApproved:
+        if self.currency not in CURRENCIES:
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 currency code")
+        return self
+
+
+class ClaimPaymentCancelled(_AnyEvent):
+    """The claim payment is withdrawn before it was paid: its payables are cancelled, what it settled by offset
+    reopens."""
+
+    type: Literal["ClaimPaymentCancelled"]
+    claim_id: ClaimId
+    policy_id: PolicyId | None = None
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+AnyPolicyEvent = PolicyIssued | EndorsementIssued | PolicyCancelled | ClaimPaymentApproved | ClaimPaymentCancelled
+PolicyEvent = Annotated[AnyPolicyEvent, Field(discriminator="type")]
+EVENT_TYPES: dict[str, type[_AnyEvent]] = {
     "PolicyIssued": PolicyIssued,
     "EndorsementIssued": EndorsementIssued,
     "PolicyCancelled": PolicyCancelled,
+    "ClaimPaymentApproved": ClaimPaymentApproved,
+    "ClaimPaymentCancelled": ClaimPaymentCancelled,
 }
-_ADAPTER: TypeAdapter[PolicyIssued | EndorsementIssued | PolicyCancelled] = TypeAdapter(PolicyEvent)
+_ADAPTER: TypeAdapter[AnyPolicyEvent] = TypeAdapter(PolicyEvent)
 
 
 class EventRejectedError(ValueError):
@@ -128,7 +170,7 @@ def raw_event(text: str | bytes) -> dict[str, Any]:
     return value
 
 
-def parse_event(raw: dict[str, Any]) -> PolicyIssued | EndorsementIssued | PolicyCancelled:
+def parse_event(raw: dict[str, Any]) -> AnyPolicyEvent:
     event_id = raw.get("event_id") if isinstance(raw.get("event_id"), str) else None
     kind = raw.get("type")
     if kind not in EVENT_TYPES:

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from receivables.domain.billing import first_overdue_day
 from receivables.domain.clock import Clock
 from receivables.insurance.config import InsuranceRules
 from receivables.insurance.events import (
+    ClaimPaymentApproved,
+    ClaimPaymentCancelled,
     EndorsementIssued,
     EventRejectedError,
     PolicyCancelled,
@@ -35,6 +37,9 @@ from receivables.insurance.premium import (
     installment_bills,
     premium_components,
 )
+
+if TYPE_CHECKING:  # payables builds on this module's facts
+    from receivables.insurance.payables import ClaimPayables
 
 CHANNEL_KINDS = frozenset({PartyKind.AGENCY, PartyKind.BROKER, PartyKind.BANK})
 INSTALLMENT_KIND = "premium_installment"
@@ -162,11 +167,20 @@ class RulesSource(Protocol):
 
 
 class PolicyEventService:
-    def __init__(self, *, store: PolicyStore, rules: RulesSource, clock: Clock, changes: PolicyChanges) -> None:
+    def __init__(
+        self,
+        *,
+        store: PolicyStore,
+        rules: RulesSource,
+        clock: Clock,
+        changes: PolicyChanges,
+        claims: ClaimPayables | None = None,
+    ) -> None:
         self._store = store
         self._rules = rules
         self._clock = clock
         self._changes = changes
+        self._claims = claims
 
     def handle(
         self, raw: Mapping[str, Any], source: EventSource, *, attempt: int = 1, max_attempts: int = 1
@@ -184,6 +198,8 @@ class PolicyEventService:
         match event:
             case PolicyIssued():
                 outcome = self._issue(event, raw, content, source)
+            case ClaimPaymentApproved() | ClaimPaymentCancelled():
+                return self._claim(event, raw, content, source, attempt, max_attempts)
             case EndorsementIssued() | PolicyCancelled():
                 if not self._store.policy_exists(event.policy_id):
                     return self._unknown_policy(event.event_id, event.policy_id, event.type, attempt, max_attempts)
@@ -213,6 +229,50 @@ class PolicyEventService:
                     follow_ups=change.follow_ups,
                 )
         return outcome
+
+    def _claim(
+        self,
+        event: ClaimPaymentApproved | ClaimPaymentCancelled,
+        raw: dict[str, Any],
+        content: str,
+        source: EventSource,
+        attempt: int,
+        max_attempts: int,
+    ) -> EventOutcome:
+        """Claims' payables (insurance/payables.py). A payment for a policy not known yet, or a cancellation whose
+        payment has not arrived, waits like an endorsement that overtook its policy."""
+        from receivables.insurance.payables import claim_payable_id
+
+        claims = self._claims
+        if claims is None:
+            return EventOutcome("rejected", event.event_id, _named(event.event_id, "type: claims are not handled here"))
+        if isinstance(event, ClaimPaymentApproved):
+            facts = claims.policy_facts(event.policy_id)
+            if facts is None:
+                return self._unknown_policy(event.event_id, event.policy_id, event.type, attempt, max_attempts)
+            change = claims.approved(event, facts, content, raw, source.describe())
+        else:
+            claim = claims.payable(claim_payable_id(event.claim_id))
+            if claim is None:
+                if attempt < max_attempts:
+                    return EventOutcome("waiting", event.event_id, f"claim {event.claim_id} is not known yet")
+                return EventOutcome(
+                    "rejected",
+                    event.event_id,
+                    _named(event.event_id, f"claim_id: unknown claim {event.claim_id} after {max_attempts} attempts"),
+                )
+            change = claims.cancelled(event, claim, content, raw, source.describe())
+        if change.status == "duplicate":
+            stored = self._store.stored_event(event.event_id)
+            assert stored is not None
+            return self._again(stored, raw, content)
+        return EventOutcome(
+            change.status,
+            event.event_id,
+            _named(event.event_id, change.reason) if change.reason else "",
+            getattr(event, "policy_id", None),
+            follow_ups=change.follow_ups,
+        )
 
     def _again(self, stored: StoredEvent, raw: dict[str, Any], content: str) -> EventOutcome:
         if stored.content == content:

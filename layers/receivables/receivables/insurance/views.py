@@ -127,3 +127,24 @@ class StatementView(_View):
 class PartyStatement(_View):
     party_id: str
     statements: list[StatementView] = Field(description="One per current account (currency)")
+
+
+class PayableView(_View):
+    """What the insurer owes a party: ``<claim>-C`` / ``<claim>-W`` (claim, withholding), ``<item>-K`` (commission),
+    ``<policy>-R<n>`` (refund). ``end_to_end_id`` is what a bank's answers name it by."""
+
+    payable_id: str
+    party_id: str
+    account_id: str
+    kind: str  # claim | commission | refund | reinsurance | tax
+    amount: Money
+    open_amount: Money
+    currency: str
+    status: str  # open (waiting for approval) | approved | scheduled | sent | paid | rejected | cancelled
+    due_date: dt.date
+    end_to_end_id: str
+    policy_id: str | None = None
+    claim_id: str | None = None
+    created_by: str
+    approved_by: str | None = None
+    offsets: dict[str, Money] = Field(default_factory=dict, description="Installments it settled by offset (mahsup)")

@@ -130,3 +130,52 @@ def test_four_eyes_refuses_the_identity_that_last_changed_a_payable(stack, conte
     )
     status, body = approve(stack, context, "CLM-5-C", "arn:aws:iam::123456789012:user/operator.ali")
     assert status == 403 and "four eyes" in body["error"]["message"]
+
+
+def net(stack, context, party_id, body):
+    event = api_event(
+        "POST",
+        "/parties/{party_id}/netting",
+        f"/parties/{party_id}/netting",
+        caller=API_CALLER,
+        pathParameters={"party_id": party_id},
+        body=json.dumps(body),
+    )
+    response = stack.handler("insurance_api")(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_a_party_owed_and_owing_is_netted_oldest_first_each_side_posted(stack, context, insured):  # noqa: F811
+    # AG-1 owes POL-2's agency-billed installments (1050.00 each) and is owed two claim payments.
+    drop(
+        stack,
+        "policy-events/claims-4.jsonl",
+        jsonl(
+            claim("CE-6", "CLM-6", "AG-1", "300.00", due_date="2026-12-15"),
+            claim("CE-7", "CLM-7", "AG-1", "900.00", due_date="2026-12-10"),
+        ),
+    )
+    stack.drain(context)
+    status, body = net(stack, context, "AG-1", {"amount": "100.00"})
+    assert status == 200
+    assert body["netted"] == [
+        {
+            "account_id": "CARI-AG-1-TRY",
+            "currency": "TRY",
+            "amount": "100.00",
+            "lines": [{"item_id": "POL-2-T1", "payable_id": "CLM-7-C", "amount": "100.00"}],
+        }
+    ]
+    status, body = net(stack, context, "AG-1", {})
+    # What both sides allow: 1,100.00 more of the payables, against the oldest installment first.
+    assert [(line["item_id"], line["payable_id"], line["amount"]) for line in body["netted"][0]["lines"]] == [
+        ("POL-2-T1", "CLM-7-C", "800.00"),
+        ("POL-2-T1", "CLM-6-C", "150.00"),
+        ("POL-2-T2", "CLM-6-C", "150.00"),
+    ]
+    assert payable(stack, context, "CLM-6-C")[1]["status"] == "paid"
+    _, agency = api(stack, context, "/parties/{party_id}", "/parties/AG-1", {"party_id": "AG-1"})
+    assert [(a["receivable"], a["payable"], a["net"]) for a in agency["accounts"]] == [("900.00", "0.00", "900.00")]
+    assert net(stack, context, "AG-1", {})[1]["netted"] == []
+    assert net(stack, context, "NOPE", {})[0] == 404
+    assert LedgerVerifier(stack.dynamodb, stack.table).verify().verified

@@ -20,8 +20,9 @@ from botocore.config import Config
 from receivables import execution
 from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
-from receivables.adapters.creditors import S3CreditorSource
+from receivables.adapters.creditors import S3CreditorSource, S3PayingBankSource
 from receivables.adapters.direct_debit_table import CollectionTable
+from receivables.adapters.disbursement_table import PayoutTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import CycleReader, DunningTable
 from receivables.adapters.insurance_config import S3InsuranceRules
@@ -46,6 +47,13 @@ from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.model import CreditorBank
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
 from receivables.direct_debit.service import CollectionStatusReports, DirectDebitService
+from receivables.disbursement.service import EVENT_SOURCE as PAYOUT_SOURCE
+from receivables.disbursement.service import (
+    PayoutBookings,
+    PayoutService,
+    PayoutStatusReports,
+    StatusReportRouter,
+)
 from receivables.dunning.commands import DunningCommands
 from receivables.dunning.service import EVENT_SOURCE as DUNNING_SOURCE
 from receivables.dunning.service import DunningReview
@@ -54,7 +62,7 @@ from receivables.insurance.commissions import CommissionSettlement
 from receivables.insurance.follow_up import PolicyFollowUp
 from receivables.insurance.intake import EVENT_SOURCE as INSURANCE_SOURCE
 from receivables.insurance.intake import LedgerFollowUp, PolicyEventIntake
-from receivables.insurance.payables import ClaimPayables
+from receivables.insurance.payables import Payables
 from receivables.insurance.policy_changes import PolicyChanges
 from receivables.insurance.service import PolicyEventService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
@@ -74,6 +82,7 @@ from receivables.settings import (
     LoaderSettings,
     MessengerSettings,
     PaymentsApiSettings,
+    PayoutSettings,
     PlannerSettings,
     PolicyEventSettings,
     PolicySettlementSettings,
@@ -161,6 +170,8 @@ def chunk_loader_service() -> LoadingService:
 def bank_file_service() -> BankFileService:
     settings = BankFileSettings.from_environment()
     dynamodb = aws_client("dynamodb")
+    payouts = PayoutTable(dynamodb, settings.table_name, clock=_clock(settings))
+    payout_events = EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYOUT_SOURCE)
     return BankFileService(
         files=S3FileStore(aws_client("s3")),
         store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
@@ -168,11 +179,34 @@ def bank_file_service() -> BankFileService:
         profiles=S3ProfileSource(aws_client("s3"), settings.inbound_bucket),
         events=BatchingEventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYMENTS_SOURCE),
         clock=_clock(settings),
-        status_reports=CollectionStatusReports(
-            store=CollectionTable(dynamodb, settings.table_name),
-            events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),
+        status_reports=StatusReportRouter(
+            direct_debits=CollectionStatusReports(
+                store=CollectionTable(dynamodb, settings.table_name),
+                events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, DIRECT_DEBIT_SOURCE),
+            ),
+            payouts=PayoutStatusReports(store=payouts, events=payout_events),
         ),
+        outgoing=PayoutBookings(store=payouts, events=payout_events),
         lanes=settings.lanes,
+    )
+
+
+@per_function
+def payout_settings() -> PayoutSettings:
+    return PayoutSettings.from_environment()
+
+
+@per_function
+def payout_service() -> PayoutService:
+    settings = payout_settings()
+    clock = _clock(settings)
+    return PayoutService(
+        store=PayoutTable(aws_client("dynamodb"), settings.table_name, clock=clock),
+        banks=S3PayingBankSource(aws_client("s3"), settings.inbound_bucket),
+        files=S3FileStore(aws_client("s3")),
+        outbound_bucket=settings.outbound_bucket,
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, PAYOUT_SOURCE),
+        clock=clock,
     )
 
 
@@ -341,7 +375,7 @@ def policy_event_intake() -> PolicyEventIntake:
             changes=PolicyChanges(
                 store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
             ),
-            claims=ClaimPayables(
+            claims=Payables(
                 store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
             ),
         ),
@@ -416,12 +450,12 @@ def agency_statements() -> AgencyBill:
 
 
 @per_function
-def insurance_payables() -> ClaimPayables:
+def insurance_payables() -> Payables:
     """Approving payables through the API (four eyes)."""
     settings = insurance_api_settings()
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
-    return ClaimPayables(
+    return Payables(
         store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
         writes=PolicyTableWrites(clock),
         operations=AccountOperations(
@@ -473,6 +507,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "api": (ledger_reader, account_journal),
     "payments_api": (manual_payments_settings, manual_payments, bank_profile_store),
     "direct_debits": (direct_debit_settings, direct_debit_service, collection_table),
+    "pay_out": (payout_settings, payout_service),
     "plan_daily_run": (daily_run_settings, daily_run_planner),
     "dunning_worker": (dunning_review,),
     "dunning_api": (dunning_commands, dunning_table, cycle_reader),

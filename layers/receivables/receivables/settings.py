@@ -122,6 +122,12 @@ class DirectDebitSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)
 
 
+class PayoutSettings(TableSettings):
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/disbursement/<bank_id>.json
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # banks/<bank_id>/pain.001-<message id>.xml
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
 class PublisherSettings(_Settings):
     """The outbox relay (functions/publish_events): it only puts events on the bus."""
 
@@ -195,6 +201,7 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "api": TableSettings,
     "payments_api": PaymentsApiSettings,
     "direct_debits": DirectDebitSettings,
+    "pay_out": PayoutSettings,
     "plan_daily_run": DailyRunSettings,
     "dunning_worker": DunningSettings,
     "dunning_api": DunningCommandsSettings,

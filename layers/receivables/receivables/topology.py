@@ -371,6 +371,24 @@ TOPOLOGY = Topology(
             timeout_seconds=600,
         ),
         Function(
+            name="pay_out",
+            description="Each business day: one pain.001 per paying bank for the approved payables due (exactly once)",
+            triggers=(
+                ScheduleTrigger(
+                    name="payouts",
+                    cron="cron(0 6 * * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ, "outbound": Access.WRITE},
+                put_events=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=600,
+        ),
+        Function(
             name="plan_daily_run",
             description="Each business day: select only accounts whose next action is due, via the sparse index",
             triggers=(
@@ -402,6 +420,7 @@ TOPOLOGY = Topology(
                         "PaymentPartReturned",
                         "ClaimOffset",
                         "ClaimOffsetReversed",
+                        "PartyNetted",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
@@ -498,6 +517,7 @@ TOPOLOGY = Topology(
                         "PaymentPartReturned",
                         "ClaimOffset",
                         "ClaimOffsetReversed",
+                        "PartyNetted",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",
@@ -547,6 +567,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/payables"),
                         ApiRoute(method="GET", path="/payables/{payable_id}"),
                         ApiRoute(method="POST", path="/payables/{payable_id}/approve"),
+                        ApiRoute(method="POST", path="/parties/{party_id}/netting"),
                     )
                 ),
             ),

@@ -636,17 +636,17 @@ class PolicyTableWrites:
         writes.append({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}})
         return TableWrites(tuple(writes))
 
-    def payable_closed(self, payable: PayableFacts, status: str, cause: Cause) -> TableWrites:
+    def payable_settled(self, payable: PayableFacts, open_after: Decimal, status: str, cause: Cause) -> TableWrites:
         return TableWrites(
             (
                 {
                     "Update": {
                         "Key": payable_key(payable.payable_id),
-                        "UpdateExpression": "SET open_amount = :zero, #s = :s, gsi2pk = :g, changed_by = :by",
+                        "UpdateExpression": "SET open_amount = :open, #s = :s, gsi2pk = :g, changed_by = :by",
                         "ConditionExpression": "open_amount = :old AND #s = :was",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
-                            ":zero": _n(0),
+                            ":open": _n(open_after),
                             ":old": _n(payable.open_amount),
                             ":s": _s(status),
                             ":was": _s(payable.status),
@@ -665,11 +665,11 @@ class PolicyTableWrites:
                     "Update": {
                         "Key": payable_key(payable.payable_id),
                         "UpdateExpression": "SET #s = :approved, gsi2pk = :g, approved_by = :by, approved_at = :at",
-                        "ConditionExpression": "#s = :open",
+                        "ConditionExpression": "#s = :was",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
                             ":approved": _s("approved"),
-                            ":open": _s("open"),
+                            ":was": _s(payable.status),
                             ":g": _s(payables_partition("approved")),
                             ":by": _s(actor),
                             ":at": _s(entry.recorded_at.isoformat()),
@@ -1057,6 +1057,12 @@ class InsuranceTable:
         keys = [{"pk": r["pk"], "sk": r["sk"]} for r in paginated(self._client.query, request)]
         found = batch_get(self._client, self._table, keys) if keys else []
         return sorted(map(payable_facts, found), key=lambda p: (p.due_date, p.payable_id))
+
+    def current_accounts(self, owner_id: str) -> list[str]:
+        return self.accounts_of_owner(owner_id, party=True) or self.accounts_of_owner(owner_id, party=False)
+
+    def payables_on_account(self, account_id: str) -> list[PayableFacts]:
+        return sorted(map(payable_facts, self.account_payables(account_id)), key=lambda p: (p.due_date, p.payable_id))
 
     def payables_of_party(self, owner_id: str) -> list[PayableFacts] | None:
         """Every payable on the current accounts of a party (or a customer); None when it has no account."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from receivables import bootstrap
 from receivables.api.caller import current_actor
 from receivables.api.errors import INVALID, NOT_FOUND, InvalidInputError, UnknownIdError, answers
-from receivables.api.params import IdParam
+from receivables.api.params import Amount, IdParam
 from receivables.domain.dates import IsoDate
 from receivables.domain.ledger import Money
 from receivables.insurance.agency_bill import resolve_exception
@@ -255,3 +256,59 @@ def approve_payable(payable_id: IdParam) -> PayableView:
     if approved is None:
         raise UnknownIdError(f"payable {payable_id} not found")
     return payable_view(approved)
+
+
+class NettingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Amount | None = Field(default=None, description="At most this much (default: all both sides allow)")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Only this current account")
+
+
+class NettedLineView(BaseModel):
+    item_id: str
+    payable_id: str
+    amount: Money
+
+
+class NettedView(BaseModel):
+    account_id: str
+    currency: str
+    amount: Money
+    lines: list[NettedLineView]
+
+
+class NettingView(BaseModel):
+    party_id: str
+    netted: list[NettedView] = Field(description="Per current account: what was set against what, oldest first")
+
+
+@router.post(
+    "/parties/<party_id>/netting",
+    summary="Set a party's payables against its receivables (mahsup), oldest first on both sides, each side posted",
+    responses=answers("What was netted", acting=True),
+)
+def net_party(party_id: IdParam, body: NettingRequest) -> NettingView:
+    netted = bootstrap.insurance_payables().net(
+        party_id,
+        amount=body.amount,
+        currency=body.currency,
+        actor=current_actor(router),
+        route=f"POST /parties/{party_id}/netting",
+    )
+    if netted is None:
+        raise UnknownIdError(f"party {party_id} has no current account")
+    merged: dict[str, list[Any]] = {}
+    for part in netted:
+        merged.setdefault(part.account_id, [part.currency, []])[1].extend(part.lines)
+    return NettingView(
+        party_id=party_id,
+        netted=[
+            NettedView(
+                account_id=account_id,
+                currency=currency,
+                amount=sum((line.amount for line in lines), Decimal(0)),
+                lines=[NettedLineView(item_id=n.item_id, payable_id=n.payable_id, amount=n.amount) for n in lines],
+            )
+            for account_id, (currency, lines) in merged.items()
+        ],
+    )

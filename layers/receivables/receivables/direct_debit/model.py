@@ -280,29 +280,41 @@ def _explain(level: str, code: StatusCode, reasons: Sequence[object]) -> tuple[s
     return reason_code, f"{code.value} by the bank at {level} level" + (f": {detail}" if detail else "")
 
 
-def status_updates(report: PaymentStatusReport, message: CollectionMessage) -> list[StatusUpdate]:
-    """Each collection of ``message`` with the status the report gives it: a transaction's own status, else its
-    batch's, else the group's. A partially accepted group or batch says nothing about transactions it does not list.
-    """
-    by_id = {c.end_to_end_id: c for c in message.collections}
-    batch_of = payment_information_ids(message)
+def decided_statuses(
+    report: PaymentStatusReport, batch_of: Mapping[str, str]
+) -> dict[str, tuple[StatusCode, str | None, str]]:
+    """Per end-to-end id of ``batch_of`` (our transactions, each with the PmtInfId it was sent under): the status the
+    report gives it — its own, else its batch's, else the group's — with the reason code and the reason in words.
+    A partially accepted group or batch says nothing about transactions it does not list. Shared by direct debits
+    and payouts: pain.002 answers both the same way."""
     decided: dict[str, tuple[StatusCode, str | None, str]] = {}
     group = report.group_status
     if group in _STATUS:
         code, why = _explain("group", group, report.group_reasons)
-        decided = dict.fromkeys(by_id, (group, code, why))
+        decided = dict.fromkeys(batch_of, (group, code, why))
     for batch in report.batches:
         if batch.status in _STATUS:
             code, why = _explain(f"batch {batch.original_payment_information_id}", batch.status, batch.reasons)
-            for e2e in by_id:
-                if batch_of[e2e] == batch.original_payment_information_id:
+            for e2e, batch_id in batch_of.items():
+                if batch_id == batch.original_payment_information_id:
                     decided[e2e] = (batch.status, code, why)
         for tx in batch.transactions:
             if tx.status_inherited:
                 continue  # its batch's or group's status, already applied above with that level's words
-            if tx.original_end_to_end_id in by_id and tx.status in _STATUS:
+            if tx.original_end_to_end_id in batch_of and tx.status in _STATUS:
                 code, why = _explain("transaction", tx.status, tx.reasons)
                 decided[tx.original_end_to_end_id] = (tx.status, code, why)
+    return decided
+
+
+def collection_status(code: StatusCode) -> CollectionStatus:
+    return _STATUS[code]
+
+
+def status_updates(report: PaymentStatusReport, message: CollectionMessage) -> list[StatusUpdate]:
+    """Each collection of ``message`` with the status the report gives it (:func:`decided_statuses`)."""
+    by_id = {c.end_to_end_id: c for c in message.collections}
+    decided = decided_statuses(report, payment_information_ids(message))
     return [
         StatusUpdate(
             end_to_end_id=e2e,

@@ -43,6 +43,7 @@ class PostingKind(StrEnum):
     # What the insurer owes a party (commission, refund, claim): the payable's own record is its posting, negative
     # on the party's account; later postings on it are signed the same way (+ reduces what is owed).
     PAYABLE_POSTED = "payable_posted"
+    PAYABLE_PAID = "payable_paid"  # the bank debited our transfer: the payable is settled (+ its open amount)
     PAYABLE_ADJUSTED = "payable_adjusted"  # a payable cancelled (its installment reopened) or owed again
     PREMIUM_ADJUSTED = "premium_adjusted"  # an endorsement changes what an installment still owes
     REFUND_APPLIED = "refund_applied"  # premium given back pays another open item of the payer
@@ -51,6 +52,7 @@ class PostingKind(StrEnum):
     OFFSET = (
         "offset"  # a claim payable settles the payee's installment (mahsup): − on the installment, + on the payable
     )
+    NETTED = "netted"  # a party's payable set against its receivable (cari mahsup): − on the item, + on the payable
     WRITTEN_OFF = "written_off"  # a difference closed without money: an item's rest, or credit taken off a payment
 
 

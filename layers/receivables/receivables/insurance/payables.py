@@ -39,6 +39,10 @@ CENT = Decimal("0.01")
 EVENT_SOURCE = "receivables.insurance"
 # Statuses in which the money is still the insurer's to hold back; beyond them the bank has it (or paid it).
 CANCELLABLE = frozenset({"open", "approved", "rejected"})
+# Waiting for a person: above the threshold (open), or rejected by the bank (approved again to be paid again).
+APPROVABLE = frozenset({"open", "rejected"})
+# What the insurer still holds: a payable with the bank (scheduled, sent) is not netted.
+NETTABLE = frozenset({"open", "approved", "rejected"})
 
 
 def claim_payable_id(claim_id: str) -> str:
@@ -136,7 +140,7 @@ class PayableFacts:
 
 
 def check_approval(payable: PayableFacts, actor: str) -> None:
-    if payable.status != "open":
+    if payable.status not in APPROVABLE:
         by = f" by {payable.approved_by}" if payable.approved_by else ""
         raise PayableStateError(f"payable {payable.payable_id} is {payable.status}{by}, not waiting for approval")
     if actor in (payable.created_by, payable.changed_by):
@@ -158,6 +162,12 @@ class ClaimStore(Protocol):
     def parties_of_kind(self, kind: str) -> list[str]: ...
 
     def payable_facts(self, payable_id: str) -> PayableFacts | None: ...
+
+    def current_accounts(self, owner_id: str) -> list[str]:
+        """A party's (else a customer's) current accounts, one per currency."""
+        ...
+
+    def payables_on_account(self, account_id: str) -> list[PayableFacts]: ...
 
     def write_new(self, attachment: Attachment) -> None:
         """In a transaction of its own; :class:`ClaimRecordedError` when a record it creates exists already (the
@@ -197,8 +207,8 @@ class ClaimWrites(Protocol):
         it has none."""
         ...
 
-    def payable_closed(self, payable: PayableFacts, status: str, cause: Cause) -> Attachment:
-        """Its open amount to 0 and ``status``, only if nobody changed it since it was read."""
+    def payable_settled(self, payable: PayableFacts, open_after: Decimal, status: str, cause: Cause) -> Attachment:
+        """Its open amount to ``open_after`` and ``status``, only if nobody changed it since it was read."""
         ...
 
     def payable_approved(self, payable: PayableFacts, actor: str, entry: JournalEntry) -> Attachment: ...
@@ -214,7 +224,7 @@ class _Combined:
         return [item for part in self._parts for item in part.transaction_items(table)]
 
 
-class ClaimPayables:
+class Payables:
     def __init__(
         self,
         *,
@@ -436,7 +446,7 @@ class ClaimPayables:
                 cause=cause,
                 postings=(*postings_before, posting),
             )
-            return self._writes.payable_closed(payable, "cancelled", cause), entry
+            return self._writes.payable_settled(payable, ZERO, "cancelled", cause), entry
 
         record = self._writes.event_record(event.event_id, event.type, policy_id, content, raw, source, today)
         if not claim.offsets:
@@ -499,6 +509,93 @@ class ClaimPayables:
             return ChangeOutcome("duplicate", "the same event was already applied")
         return ChangeOutcome("applied")
 
+    # -- netting (mahsup) of a party's two sides -------------------------------------------------------------------
+    def net(
+        self, owner_id: str, *, amount: Decimal | None, currency: str | None, actor: str, route: str
+    ) -> list[Netted] | None:
+        """``POST /parties/{id}/netting``: on each current account of the party (or the one in ``currency``), its
+        open receivables against its payables not yet with the bank, oldest first, in one journal entry per account
+        (posting ``netted``: − on the item, + on the payable). None when the party has no current account."""
+        accounts = self._store.current_accounts(owner_id)
+        if not accounts:
+            return None
+        cause = Cause(kind="api", source=route, actor=actor)
+        done: list[Netted] = []
+        left = amount
+        for account_id in accounts:
+            if left is not None and left <= 0:
+                break
+            # A step nets what one transaction holds; a party with more lines takes more steps.
+            while (netted := self._net_account(owner_id, account_id, left, currency, cause)) is not None:
+                done.append(netted)
+                if left is not None:
+                    left -= netted.amount
+                    if left <= 0:
+                        break
+        return done
+
+    def _net_account(
+        self, owner_id: str, account_id: str, left: Decimal | None, currency: str | None, cause: Cause
+    ) -> Netted | None:
+        result: dict[str, Netted] = {}
+
+        def first(loaded: LoadedAccount, limit: int) -> Planned | None:
+            ledger = loaded.ledger
+            if currency is not None and ledger.currency != currency:
+                return None
+            payables = [  # read again on every attempt: a lost race is recomputed from what is stored
+                p
+                for p in self._store.payables_on_account(account_id)
+                if p.status in NETTABLE and p.open_amount > 0 and p.currency == ledger.currency
+            ]
+            open_items = [
+                DueInstallment(i.item_id, i.due_date, i.open_amount)
+                for i in ledger.items.values()
+                if i.open_amount > 0 and not i.held
+            ]
+            lines = plan_netting(open_items, payables, left)[: max(1, limit // 2)]
+            if not lines:
+                return None
+            postings: list[Posting] = []
+            taken: dict[str, Decimal] = {}
+            for line in lines:
+                ledger.items[line.item_id].open_amount -= line.amount
+                taken[line.payable_id] = taken.get(line.payable_id, ZERO) + line.amount
+                why = f"netted: {line.payable_id} owed to {owner_id} set against {line.item_id}"
+                postings += [
+                    Posting(
+                        kind=PostingKind.NETTED, side=Side.ITEM, amount=-line.amount, item_id=line.item_id, reason=why
+                    ),
+                    Posting(
+                        kind=PostingKind.NETTED, side=Side.ITEM, amount=line.amount, item_id=line.payable_id, reason=why
+                    ),
+                ]
+            by_id = {p.payable_id: p for p in payables}
+            attachments = tuple(
+                self._writes.payable_settled(
+                    by_id[pid],
+                    by_id[pid].open_amount - took,
+                    "paid" if by_id[pid].open_amount == took else by_id[pid].status,
+                    cause,
+                )
+                for pid, took in taken.items()
+            )
+            result["netted"] = Netted(account_id, ledger.currency, lines)
+            netted_event = Event(
+                "PartyNetted",
+                {
+                    "party_id": owner_id,
+                    "account_id": account_id,
+                    "amount": str(result["netted"].amount),
+                    "items": {line.item_id: str(line.amount) for line in lines},
+                },
+                EVENT_SOURCE,
+            )
+            return Planned("netting", cause, Step(postings), attachments=attachments, events=(netted_event,))
+
+        self._operations.run(account_id, first)
+        return result.get("netted")
+
     # -- approval ----------------------------------------------------------------------------------------------------
     def approve(self, payable_id: str, actor: str, route: str) -> PayableFacts | None:
         payable = self._store.payable_facts(payable_id)
@@ -520,6 +617,46 @@ class ClaimPayables:
         except ClaimRecordedError:
             raise PayableStateError(f"payable {payable_id} changed meanwhile; read it again") from None
         return self._store.payable_facts(payable_id)
+
+
+@dataclass(frozen=True, slots=True)
+class NettedLine:
+    item_id: str
+    payable_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Netted:
+    account_id: str
+    currency: str
+    lines: tuple[NettedLine, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+
+def plan_netting(
+    receivables: Sequence[DueInstallment], payables: Sequence[PayableFacts], amount: Decimal | None
+) -> tuple[NettedLine, ...]:
+    """What a party owes set against what it is owed, oldest first on both sides, up to ``amount`` (as much as both
+    sides allow without one)."""
+    items = [[i.item_id, i.open_amount] for i in sorted(receivables, key=lambda i: (i.due_date, i.item_id))]
+    owed = [[p.payable_id, p.open_amount] for p in sorted(payables, key=lambda p: (p.due_date, p.payable_id))]
+    left = amount
+    lines: list[NettedLine] = []
+    i = j = 0
+    while i < len(items) and j < len(owed) and (left is None or left > 0):
+        take = min(items[i][1], owed[j][1], *(() if left is None else (left,)))
+        lines.append(NettedLine(str(items[i][0]), str(owed[j][0]), Decimal(take)))
+        items[i][1] -= take
+        owed[j][1] -= take
+        if left is not None:
+            left -= take
+        i += items[i][1] == 0
+        j += owed[j][1] == 0
+    return tuple(lines)
 
 
 def _wholly_offset(payable: PayableFacts) -> bool:

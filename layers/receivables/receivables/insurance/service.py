@@ -39,7 +39,7 @@ from receivables.insurance.premium import (
 )
 
 if TYPE_CHECKING:  # payables builds on this module's facts
-    from receivables.insurance.payables import ClaimPayables
+    from receivables.insurance.payables import Payables
 
 CHANNEL_KINDS = frozenset({PartyKind.AGENCY, PartyKind.BROKER, PartyKind.BANK})
 INSTALLMENT_KIND = "premium_installment"
@@ -174,7 +174,7 @@ class PolicyEventService:
         rules: RulesSource,
         clock: Clock,
         changes: PolicyChanges,
-        claims: ClaimPayables | None = None,
+        claims: Payables | None = None,
     ) -> None:
         self._store = store
         self._rules = rules

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
@@ -107,6 +107,21 @@ class StatusReportSink(Protocol):
         ...
 
 
+class OutgoingSink(Protocol):
+    """Money going out, as the bank books it: our transfers (payouts) paid, returned, or debits that are none of
+    ours, kept for a person."""
+
+    def transfer_named(self, references: Sequence[str]) -> str | None:
+        """The first of ``references`` that is one of our transfers (its end-to-end id), else None."""
+        ...
+
+    def debit_booked(self, end_to_end_id: str, amount: Decimal, cause: Cause, booked_on: date) -> str: ...
+
+    def returned(self, end_to_end_id: str, reason: str, cause: Cause) -> str: ...
+
+    def unmatched_debit(self, payment_id: str, bank_id: str, transaction: BankTransaction, source: str) -> str: ...
+
+
 class BankFileService:
     def __init__(
         self,
@@ -118,8 +133,10 @@ class BankFileService:
         events: EventPublisher,
         clock: Clock,
         status_reports: StatusReportSink | None = None,
+        outgoing: OutgoingSink | None = None,
         lanes: int = LANES,
     ) -> None:
+        self._outgoing = outgoing
         self._lanes = lanes
         self._status_reports = status_reports
         self._files = files
@@ -244,7 +261,8 @@ class BankFileService:
         credits: list[int] = []
         later: list[int] = []
         for n, (transaction, _) in enumerate(entries):
-            if self._is_credit(transaction):
+            # A credit returning one of our payouts is not a customer's payment (looked up only for returns).
+            if self._is_credit(transaction) and not (transaction.return_reason and self._our_transfer(transaction)):
                 credits.append(n)
             else:
                 later.append(n)
@@ -315,11 +333,34 @@ class BankFileService:
             return "not_cash"  # pending and info entries are announcements; the booking comes later
         if not is_currency(transaction.currency):
             return f"rejected: unknown currency {transaction.currency!r} (not an ISO 4217 currency code)"
+        if self._outgoing is not None and (ours := self._our_transfer(transaction)):
+            cause = self._cause(key, transaction)
+            if transaction.direction is Direction.DEBIT and not transaction.reversal:
+                booked = transaction.booking_date or transaction.value_date or self._clock.today()
+                return self._outgoing.debit_booked(ours, transaction.amount, cause, booked)
+            # A credit returning our transfer, or the reversal of its debit: what it paid is owed again.
+            reason = f"{transaction.return_reason or 'no reason code'}, entry {transaction.position}"
+            return self._outgoing.returned(ours, reason, cause)
         if transaction.reversal or (transaction.direction is Direction.DEBIT and transaction.return_reason):
             return self._reverse(transaction, bank_id, key, payment_id)
         if transaction.direction is Direction.DEBIT:
-            return "outgoing"  # our own payments and charges: not receivables
+            # Our own payments and charges, not receivables: none of our transfers, so a person looks at it.
+            if self._outgoing is not None:
+                return self._outgoing.unmatched_debit(payment_id, bank_id, transaction, key)
+            return "outgoing"
         return self._receive(transaction, bank_id, key, payment_id)
+
+    def _our_transfer(self, transaction: BankTransaction) -> str | None:
+        """A debit, or a return of one, that names one of our payouts (end-to-end id, reference, remittance)."""
+        outgoing_like = transaction.direction is Direction.DEBIT or transaction.reversal or transaction.return_reason
+        if self._outgoing is None or not outgoing_like:
+            return None
+        references = [
+            transaction.end_to_end_id or "",
+            *transaction.structured_references,
+            *" ".join(transaction.remittance_lines).split(),
+        ]
+        return self._outgoing.transfer_named([r for r in references if r][:20])
 
     def _facts(
         self, transaction: BankTransaction, bank_id: str, key: str, payment_id: str, method: str, reason: str

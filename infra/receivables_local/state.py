@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from receivables.adapters.disbursement_table import transfer_view
 from receivables.adapters.dunning_table import DunningExport
 from receivables.adapters.dynamodb_batches import paginated
 from receivables.adapters.insurance_table import (
@@ -195,10 +196,12 @@ class InsuranceRows:
     commissions: list[dict[str, Any]] = field(default_factory=list)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     payables: list[dict[str, Any]] = field(default_factory=list)
+    transfers: list[dict[str, Any]] = field(default_factory=list)
 
     def sections(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "payables": sorted(self.payables, key=lambda p: p["payable_id"]),
+            "transfers": sorted(self.transfers, key=lambda t: t["end_to_end_id"]),
             "policies": sorted(self.policies, key=lambda p: p["policy_id"]),
             "parties": sorted(self.parties, key=lambda p: (p["party_id"], p["kind"])),
             "commissions": sorted(self.commissions, key=lambda c: (c["policy_id"], c["installment_no"], c["party_id"])),
@@ -279,6 +282,15 @@ def read_insurance(dynamodb: Any, table: str, as_of: date | None = None) -> Insu
                 "end_to_end_id": facts.payable_id,
             }
         )
+        if (transfer := transfer_view(record)) is not None:
+            rows.transfers.append(
+                {
+                    "end_to_end_id": transfer["end_to_end_id"],
+                    "bank_id": transfer["bank_id"],
+                    "amount": money(transfer["amount"]),
+                    "status": transfer["status"],
+                }
+            )
 
     def totals(party_id: str, kind: str, owner_kind: str) -> dict[str, Any]:
         accounts = owners.get((owner_kind, party_id), [])

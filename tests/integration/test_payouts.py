@@ -69,6 +69,13 @@ def camt054(entries: list[tuple[str, str, str, str]]) -> str:
 </Document>"""
 
 
+def transfer(stack, context, end_to_end_id):
+    status, body = api(
+        stack, context, "/transfers/{end_to_end_id}", f"/transfers/{end_to_end_id}", {"end_to_end_id": end_to_end_id}
+    )
+    return status, body
+
+
 @pytest.fixture
 def approved_claims(stack, context, insured):  # noqa: F811
     drop(stack, "parties/garages.csv", PARTIES)
@@ -111,6 +118,23 @@ def test_approved_payables_due_go_out_in_one_pain001_and_the_banks_answers_settl
     stack.drain(context)
     rejected = payable(stack, context, "CLM-2-C")[1]
     assert rejected["status"] == "rejected" and rejected["open_amount"] == "800.00"
+    status, sent = transfer(stack, context, "CLM-2-C")
+    assert status == 200 and "AC04" in sent.pop("reason")
+    assert sent == {
+        "end_to_end_id": "CLM-2-C",
+        "payable_id": "CLM-2-C",
+        "bank_id": "isbank",
+        "message_id": message_id,
+        "file": key,
+        "amount": "800.00",
+        "currency": "TRY",
+        "creditor_iban": "TR290006400000112345678901",
+        "status": "rejected",
+        "sent_on": "2026-11-30",
+        "paid_on": None,
+        "returned_on": None,
+    }
+    assert transfer(stack, context, "CLM-3-C")[0] == 404
     drop(
         stack,
         "banks/isbank/camt054-out.xml",
@@ -119,6 +143,7 @@ def test_approved_payables_due_go_out_in_one_pain001_and_the_banks_answers_settl
     stack.drain(context)
     paid = payable(stack, context, "CLM-1-C")[1]
     assert (paid["status"], paid["open_amount"]) == ("paid", "0.00")
+    assert transfer(stack, context, "CLM-1-C")[1]["status"] == "paid"
     _, garage = api(stack, context, "/parties/{party_id}", "/parties/GAR-1", {"party_id": "GAR-1"})
     assert [(a["payable"], a["net"]) for a in garage["accounts"]] == [("90000.00", "-90000.00")]
     # The same booking again pays nothing twice; a return reopens what the transfer paid.
@@ -127,6 +152,7 @@ def test_approved_payables_due_go_out_in_one_pain001_and_the_banks_answers_settl
     stack.drain(context)
     back = payable(stack, context, "CLM-1-C")[1]
     assert (back["status"], back["open_amount"]) == ("rejected", "1200.00")
+    assert transfer(stack, context, "CLM-1-C")[1]["status"] == "returned"
     # A person approves it again (after a corrected IBAN, say): the next run pays it.
     assert approve(stack, context, "CLM-1-C", API_CALLER)[0] == 200
     rerun = stack.handler("pay_out")({"business_date": "2026-12-01"}, context)

@@ -481,6 +481,13 @@ def insurance_api_settings() -> InsuranceApiSettings:
 
 
 @per_function
+def payout_reader() -> PayoutTable:
+    """``GET /transfers/{end_to_end_id}``: a payable's transfer as the bank last answered it."""
+    settings = insurance_api_settings()
+    return PayoutTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+
+
+@per_function
 def insurance_reader() -> InsuranceTable:
     settings = insurance_api_settings()
     return InsuranceTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
@@ -516,7 +523,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "verify_ledger": (ledger_verifier,),
     "load_policy_events": (policy_event_settings, policy_event_intake),
     "settle_policies": (policy_follow_up,),
-    "insurance_api": (insurance_reader, insurance_rules, account_journal, insurance_exceptions),
+    "insurance_api": (insurance_reader, payout_reader, insurance_rules, account_journal, insurance_exceptions),
     "agency_statements": (agency_statement_settings, agency_statements),
 }
 

@@ -568,6 +568,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/payables/{payable_id}"),
                         ApiRoute(method="POST", path="/payables/{payable_id}/approve"),
                         ApiRoute(method="POST", path="/parties/{party_id}/netting"),
+                        ApiRoute(method="GET", path="/transfers/{end_to_end_id}"),
                     )
                 ),
             ),

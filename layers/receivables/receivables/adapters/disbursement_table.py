@@ -68,6 +68,37 @@ def _message(record: AttributeMap) -> PayoutMessage:
     )
 
 
+def transfer_view(record: AttributeMap) -> dict[str, Any] | None:
+    """The latest transfer of a payable (``GET /transfers/{end_to_end_id}``, STATE.json ``transfers``): None for one
+    never sent. Its status is the transfer's, not the payable's: ``scheduled`` · ``sent`` · ``accepted`` (pain.002) ·
+    ``paid`` (the debit booked) · ``rejected`` (pain.002) · ``returned`` (the bank sent the money back)."""
+    if "message_id" not in record:
+        return None
+    payable_status = _text(record, "status") or ""
+    if payable_status in ("scheduled", "paid"):
+        status = payable_status
+    elif payable_status == "sent":
+        status = "accepted" if _text(record, "bank_status") == "accepted" else "sent"
+    else:  # the payable is open again (rejected, re-approved, netted or cancelled since): how its transfer ended
+        status = "returned" if "returned_on" in record else "rejected"
+    amount = record.get("sent_amount") or record.get("paid_amount") or record["open_amount"]
+    return {
+        "end_to_end_id": record["payable_id"]["S"],
+        "payable_id": record["payable_id"]["S"],
+        "bank_id": _text(record, "bank_id"),
+        "message_id": record["message_id"]["S"],
+        "file": _text(record, "file_key"),
+        "amount": Decimal(amount["N"]),
+        "currency": record["currency"]["S"],
+        "creditor_iban": _text(record, "sent_iban"),
+        "status": status,
+        "sent_on": _text(record, "sent_on"),
+        "paid_on": _text(record, "paid_on"),
+        "returned_on": _text(record, "returned_on"),
+        "reason": _text(record, "rejection_reason") if status in ("rejected", "returned") else None,
+    }
+
+
 class PayoutTable:
     def __init__(self, client: Any, table_name: str, *, clock: Any) -> None:
         self._client = client
@@ -164,7 +195,8 @@ class PayoutTable:
                 self._client.update_item(
                     TableName=self._table,
                     Key=payable_key(transfer.payable_id),
-                    UpdateExpression="SET #s = :scheduled, gsi2pk = :g, message_id = :m, sent_iban = :iban",
+                    UpdateExpression="SET #s = :scheduled, gsi2pk = :g, message_id = :m, sent_iban = :iban, "
+                    "bank_id = :bank, sent_amount = :amount REMOVE bank_status, returned_on",
                     ConditionExpression="(message_id = :m AND #s = :scheduled) OR (open_amount = :amount AND "
                     "(#s = :approved OR (#s = :rejected AND rejected_iban <> :iban)))",
                     ExpressionAttributeNames={"#s": "status"},
@@ -175,6 +207,7 @@ class PayoutTable:
                         ":g": _s(payables_partition("scheduled")),
                         ":m": _s(message.message_id),
                         ":iban": _s(transfer.creditor_iban),
+                        ":bank": _s(message.bank_id),
                         ":amount": _n(transfer.amount),
                     },
                 )
@@ -199,7 +232,7 @@ class PayoutTable:
                         ":g": _s(payables_partition("sent")),
                         ":m": _s(message.message_id),
                         ":f": _s(file_key),
-                        ":d": _s(self._clock.today().isoformat()),
+                        ":d": _s(max(message.run_date, self._clock.today()).isoformat()),
                     },
                 )
             except ClientError as error:  # answered by the bank already, or sent by a run that finished first
@@ -220,6 +253,10 @@ class PayoutTable:
             TableName=self._table, Key=message_key(run_date, message_id), ConsistentRead=True
         ).get("Item")
         return _message(record) if record else None
+
+    def transfer(self, end_to_end_id: str) -> dict[str, Any] | None:
+        record = self._payable(end_to_end_id)
+        return transfer_view(record) if record is not None else None
 
     # -- the bank's answers ------------------------------------------------------------------------------------------
     def transfer_states(self, end_to_end_ids: Sequence[str]) -> dict[str, str]:

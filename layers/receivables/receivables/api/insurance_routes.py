@@ -258,6 +258,34 @@ def approve_payable(payable_id: IdParam) -> PayableView:
     return payable_view(approved)
 
 
+class TransferView(BaseModel):
+    end_to_end_id: str
+    payable_id: str
+    bank_id: str | None = Field(description="The paying bank (config/disbursement/<bank_id>)")
+    message_id: str = Field(description="The pain.001 message it went out in")
+    file: str | None = Field(description="The pain.001 file in the outbound bucket")
+    amount: Money
+    currency: str
+    creditor_iban: str | None
+    status: Literal["scheduled", "sent", "accepted", "paid", "rejected", "returned"]
+    sent_on: IsoDate | None
+    paid_on: IsoDate | None = Field(description="The day the bank booked the debit")
+    returned_on: IsoDate | None
+    reason: str | None = Field(description="Why the bank rejected or returned it, in words")
+
+
+@router.get(
+    "/transfers/<end_to_end_id>",
+    summary="A payout transfer by its end-to-end id (the payable's id): where it went and what the bank answered",
+    responses=answers("The latest transfer of that payable", errors=NOT_FOUND),
+)
+def get_transfer(end_to_end_id: IdParam) -> TransferView:
+    found = bootstrap.payout_reader().transfer(end_to_end_id)
+    if found is None:
+        raise UnknownIdError(f"no transfer with end-to-end id {end_to_end_id} was sent")
+    return TransferView.model_validate(found)
+
+
 class NettingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: Amount | None = Field(default=None, description="At most this much (default: all both sides allow)")

@@ -1,5 +1,7 @@
 """EventBridge Scheduler (the 1st of each month) → here: each agency's statement of the month before, commission
-netted, as a PDF and a CSV in the outbound bucket and by e-mail (receivables.insurance.agency_bill)."""
+netted, as a PDF and a CSV in the outbound bucket and by e-mail (receivables.insurance.agency_bill); on the 1st of a
+quarter also each reinsurer's statement of the quarter before, then its settlement (receivables.insurance.reinsurance).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from receivables.adapters.clock import scheduled_business_date
 from receivables.observability import count, logger, metrics, tracer
 
 BILL = bootstrap.agency_statements()
+REINSURANCE = bootstrap.reinsurance_statements()
 SETTINGS = bootstrap.agency_statement_settings()
 
 
@@ -22,4 +25,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = BILL.issue_statements(day)
     logger.info("agency statements", extra={"business_date": day.isoformat(), "issued": run.issued})
     count("AgencyStatementsIssued", len(run.issued))
-    return {"business_date": day.isoformat(), "issued": run.issued, "files": run.files}
+    reinsurers = REINSURANCE.issue(day)
+    if reinsurers:
+        logger.info("reinsurance statements", extra={"business_date": day.isoformat(), "issued": reinsurers})
+        count("ReinsuranceStatementsIssued", len(reinsurers))
+    return {"business_date": day.isoformat(), "issued": run.issued, "files": run.files, "reinsurance": reinsurers}

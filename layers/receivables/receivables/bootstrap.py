@@ -41,7 +41,7 @@ from receivables.adapters.outbox import OutboxPublisher
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
-from receivables.adapters.statement_output import S3StatementOutput
+from receivables.adapters.statement_output import S3ReinsuranceStatementOutput, S3StatementOutput
 from receivables.adapters.verification import LedgerVerifier
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.model import CreditorBank
@@ -64,6 +64,7 @@ from receivables.insurance.intake import EVENT_SOURCE as INSURANCE_SOURCE
 from receivables.insurance.intake import LedgerFollowUp, PolicyEventIntake
 from receivables.insurance.payables import Payables
 from receivables.insurance.policy_changes import PolicyChanges
+from receivables.insurance.reinsurance import Reinsurance, ReinsuranceStatements
 from receivables.insurance.service import PolicyEventService
 from receivables.loading.service import EVENT_SOURCE, LoadingService
 from receivables.payments.manual import ManualPayments
@@ -378,6 +379,7 @@ def policy_event_intake() -> PolicyEventIntake:
             claims=Payables(
                 store=store, writes=PolicyTableWrites(clock), operations=operations, rules=rules, clock=clock
             ),
+            reinsurance=Reinsurance(store=store, writes=PolicyTableWrites(clock), rules=rules, clock=clock),
         ),
         files=S3FileStore(aws_client("s3")),
         retries=SqsRetryQueue(aws_client("sqs"), settings.policy_events_queue_url),
@@ -449,20 +451,47 @@ def agency_statements() -> AgencyBill:
     return _agency_bill(settings, settings.inbound_bucket, output)
 
 
-@per_function
-def insurance_payables() -> Payables:
-    """Approving payables through the API (four eyes)."""
-    settings = insurance_api_settings()
+def _payables(settings: Any) -> Payables:
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
     return Payables(
         store=InsuranceTable(dynamodb, settings.table_name, clock=clock),
         writes=PolicyTableWrites(clock),
-        operations=AccountOperations(
-            store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
-            clock=clock,
-            completion=payment_events,
+        operations=_account_operations(settings, clock),
+        rules=S3InsuranceRules(aws_client("s3"), settings.inbound_bucket),
+        clock=clock,
+    )
+
+
+def _account_operations(settings: Any, clock: Any) -> AccountOperations:
+    return AccountOperations(
+        store=PaymentsTable(
+            aws_client("dynamodb"), settings.table_name, policies=allocation_policies(settings.table_name)
         ),
+        clock=clock,
+        completion=payment_events,
+    )
+
+
+@per_function
+def insurance_payables() -> Payables:
+    """Approving payables through the API (four eyes), netting a party."""
+    return _payables(insurance_api_settings())
+
+
+@per_function
+def reinsurance_statements() -> ReinsuranceStatements:
+    """The quarter's hesap cetveli per reinsurer, then its settlement (run with the agency statements)."""
+    settings = agency_statement_settings()
+    clock = _clock(settings)
+    store = InsuranceTable(aws_client("dynamodb"), settings.table_name, clock=clock)
+    return ReinsuranceStatements(
+        store=store,
+        lines=store,
+        writes=PolicyTableWrites(clock),
+        operations=_account_operations(settings, clock),
+        netting=_payables(settings),
+        output=S3ReinsuranceStatementOutput(aws_client("s3"), settings.outbound_bucket, settings.company_name),
         rules=S3InsuranceRules(aws_client("s3"), settings.inbound_bucket),
         clock=clock,
     )
@@ -524,7 +553,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "load_policy_events": (policy_event_settings, policy_event_intake),
     "settle_policies": (policy_follow_up,),
     "insurance_api": (insurance_reader, payout_reader, insurance_rules, account_journal, insurance_exceptions),
-    "agency_statements": (agency_statement_settings, agency_statements),
+    "agency_statements": (agency_statement_settings, agency_statements, reinsurance_statements),
 }
 
 

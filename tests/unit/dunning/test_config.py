@@ -30,6 +30,7 @@ def test_the_shipped_default_is_the_documented_contract():
     assert STANDARD_STRATEGY.steps[0].fallback_channel is Channel.SMS
     assert [(s.name, s.rule, s.strategy) for s in DEFAULT_CONFIG.segments] == [
         ("vip", "vip == true", None),
+        ("reinsurance", 'account_type == "reinsurance"', None),
         ("agency", 'account_type == "agency"', "agency_account"),
         ("life_policies", 'has_policies and policy_branch == "life"', "policy_warning_life"),
         ("policies", "has_policies", "policy_warning"),

@@ -121,7 +121,8 @@ class PayoutTable:
             keys = [{"pk": r["pk"], "sk": r["sk"]} for r in paginated(self._client.query, request)]
             for record in batch_get(self._client, self._table, keys) if keys else []:
                 facts = payable_facts(record)
-                if facts.kind in NOT_PAID_OUT or facts.status != status:
+                settlement = "settlement" in record
+                if (facts.kind in NOT_PAID_OUT and not settlement) or facts.status != status:
                     continue
                 found.append(
                     PayoutCandidate(
@@ -135,6 +136,7 @@ class PayoutTable:
                         policy_id=facts.policy_id,
                         claim_id=facts.claim_id,
                         rejected_iban=_text(record, "rejected_iban") if status == "rejected" else None,
+                        settlement=settlement,
                     )
                 )
         return sorted(found, key=lambda c: (c.due_date, c.payable_id))

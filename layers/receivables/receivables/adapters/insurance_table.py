@@ -42,6 +42,7 @@ from receivables.adapters.keys import (
     policy_key,
 )
 from receivables.domain.journal import Cause, JournalEntry, Posting, PostingKind, Side
+from receivables.domain.ledger import ItemKind
 from receivables.insurance.agency_bill import Agency
 from receivables.insurance.changes import NewPolicyItem, PolicyItem
 from receivables.insurance.commissions import CommissionState
@@ -49,6 +50,8 @@ from receivables.insurance.parties import Billing, Party, PartyKind
 from receivables.insurance.payables import ClaimRecordedError, PayableFacts
 from receivables.insurance.policy_changes import CommissionPayable, PolicyFacts
 from receivables.insurance.premium import PREMIUM
+from receivables.insurance.reinsurance import NewPayable, NewReceivable
+from receivables.insurance.reinsurance import StatementLine as ReinsuranceLine
 from receivables.insurance.service import (
     INSTALLMENT_KIND,
     EventRecordedError,
@@ -117,7 +120,15 @@ def party_record(party: Party, source_file: str, line: int, now: datetime) -> At
 
 
 # -- policies --------------------------------------------------------------------------------------------------------
-def _account_upsert(table: str, account_id: str, owner_id: str, owner_is_party: bool, currency: str, today: date):
+def _account_upsert(
+    table: str,
+    account_id: str,
+    owner_id: str,
+    owner_is_party: bool,
+    currency: str,
+    today: date,
+    account_type: str | None = None,
+):
     owner_partition = party_partition(owner_id) if owner_is_party else customer_partition(owner_id)
     return {
         "Update": {
@@ -133,7 +144,7 @@ def _account_upsert(table: str, account_id: str, owner_id: str, owner_is_party: 
                 ":a": _s(account_id),
                 ":o": _s(owner_id),
                 ":c": _s(currency),
-                ":t": _s("agency" if owner_is_party else "policyholder"),
+                ":t": _s(account_type or ("agency" if owner_is_party else "policyholder")),
                 ":d": _s(today.isoformat()),
                 ":k": _s("party" if owner_is_party else "customer"),
                 ":g1": _s(owner_partition),
@@ -634,6 +645,71 @@ class PolicyTableWrites:
         if open_account:
             writes.append(_account_upsert("", account_id, party_id, not party_is_customer, currency, today))
         writes.append({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}})
+        return TableWrites(tuple(writes))
+
+    def reinsurance_records(
+        self,
+        *,
+        account_id: str,
+        reinsurer: str,
+        currency: str,
+        cause: Cause,
+        receivables: Sequence[NewReceivable],
+        payables: Sequence[NewPayable],
+        settlement: bool = False,
+    ) -> TableWrites:
+        today = self._clock.today()
+        writes: list[dict[str, Any]] = [
+            _account_upsert("", account_id, reinsurer, True, currency, today, account_type="reinsurance")
+        ]
+        for n, receivable in enumerate(receivables):
+            record = policy_item_record(
+                item_id=receivable.item_id,
+                kind=receivable.kind.value,
+                no=0,
+                account_id=account_id,
+                owner_id=reinsurer,
+                policy_id=receivable.policy_id or "",
+                insured_id="",
+                components={receivable.kind.value: receivable.amount},
+                due_date=receivable.due_date,
+                currency=currency,
+                on=today,
+                recorded_at=self._clock.now().isoformat(),
+                source=cause.describe(),
+                line=None,
+                description=receivable.description,
+                branch="",
+                order=n,
+            )
+            for name in ("policy_id", "insured_id", "branch", "installment_no"):
+                if name != "policy_id" or not receivable.policy_id:
+                    record.pop(name, None)
+            for name, value in (("claim_id", receivable.claim_id), ("period", receivable.period)):
+                if value:
+                    record[name] = _s(value)
+            writes.append({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}})
+        for payable in payables:
+            record = payable_record(
+                payable.payable_id,
+                kind="reinsurance",
+                account_id=account_id,
+                party_id=reinsurer,
+                amount=payable.amount,
+                currency=currency,
+                due_date=payable.due_date,
+                created_on=today,
+                recorded_at=self._clock.now().isoformat(),
+                cause=cause,
+                policy_id=payable.policy_id,
+                status=payable.status,
+                claim_id=payable.claim_id,
+            )
+            if payable.period:
+                record["period"] = _s(payable.period)
+            if settlement:
+                record["settlement"] = {"BOOL": True}
+            writes.append({"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}})
         return TableWrites(tuple(writes))
 
     def payable_settled(self, payable: PayableFacts, open_after: Decimal, status: str, cause: Cause) -> TableWrites:
@@ -1253,6 +1329,37 @@ class InsuranceTable:
             raise
 
     # -- reads ---------------------------------------------------------------------------------------------------------
+    def reinsurance_lines(self, account_id: str) -> list[ReinsuranceLine]:
+        """Every reinsurance receivable and payable of a reinsurer's account, signed (+ it owes us)."""
+        lines = [
+            ReinsuranceLine(
+                line_id=r["item_id"]["S"],
+                kind=r["kind"]["S"],
+                booked_on=date.fromisoformat(r["issue_date"]["S"]),
+                amount=Decimal(r["amount"]["N"]),
+                open_amount=Decimal(r["open_amount"]["N"]),
+                policy_id=_text(r, "policy_id"),
+                claim_id=_text(r, "claim_id"),
+                period=_text(r, "period"),
+            )
+            for r in self.account_items(account_id)
+            if _text(r, "kind") in (ItemKind.REINSURANCE_COMMISSION.value, ItemKind.CLAIM_RECOVERY.value)
+        ]
+        lines += [
+            ReinsuranceLine(
+                line_id=r["payable_id"]["S"],
+                kind="settlement" if "settlement" in r else "ceded_premium",
+                booked_on=date.fromisoformat(r["created_on"]["S"]),
+                amount=-Decimal(r["amount"]["N"]),
+                open_amount=-Decimal(r["open_amount"]["N"]),
+                policy_id=_text(r, "policy_id"),
+                period=_text(r, "period"),
+            )
+            for r in self.account_payables(account_id)
+            if r["kind"]["S"] == "reinsurance"
+        ]
+        return lines
+
     def account_payables(self, account_id: str) -> list[AttributeMap]:
         entries = self._by_account(account_partition(account_id), "PAYABLE#")
         ids = [r["pk"]["S"].removeprefix("PAYABLE#") for r in entries]

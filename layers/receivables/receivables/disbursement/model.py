@@ -85,6 +85,7 @@ class PayoutCandidate:
     policy_id: str | None = None
     claim_id: str | None = None
     rejected_iban: str | None = None  # a transfer the bank rejected: paid again once the payee's IBAN changes
+    settlement: bool = False  # a reinsurer's quarterly settlement: the one reinsurance payable that is paid out
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,13 @@ def message_id(run_date: date, bank_id: str, transfers: Sequence[Transfer]) -> s
 
 
 def remittance(candidate: PayoutCandidate) -> str:
-    what = {"claim": "Hasar odemesi", "tax": "Stopaj", "commission": "Komisyon", "refund": "Prim iadesi"}
+    what = {
+        "claim": "Hasar odemesi",
+        "tax": "Stopaj",
+        "commission": "Komisyon",
+        "refund": "Prim iadesi",
+        "reinsurance": "Reasurans hesap cetveli",
+    }
     label = what.get(candidate.kind, candidate.kind)
     about = candidate.claim_id or candidate.policy_id or ""
     return f"{label} {about} {candidate.payable_id}".replace("  ", " ").strip()
@@ -155,7 +162,9 @@ def plan_payouts(
     skipped: list[Skipped] = []
     by_currency: dict[str, list[Transfer]] = {}
     for candidate in sorted(candidates, key=lambda c: (c.due_date, c.payable_id)):
-        if candidate.kind in NOT_PAID_OUT or candidate.due_date > run_date or candidate.amount <= 0:
+        if (candidate.kind in NOT_PAID_OUT and not candidate.settlement) or candidate.due_date > run_date:
+            continue
+        if candidate.amount <= 0:
             continue
         payee = payees.get(candidate.party_id)
         if payee is None:

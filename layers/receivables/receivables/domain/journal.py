@@ -53,6 +53,9 @@ class PostingKind(StrEnum):
         "offset"  # a claim payable settles the payee's installment (mahsup): − on the installment, + on the payable
     )
     NETTED = "netted"  # a party's payable set against its receivable (cari mahsup): − on the item, + on the payable
+    # A reinsurer's payables gathered into one settlement payable paid by one transfer: + on each; the settlement
+    # payable's own record carries − their sum.
+    CONSOLIDATED = "consolidated"
     WRITTEN_OFF = "written_off"  # a difference closed without money: an item's rest, or credit taken off a payment
 
 

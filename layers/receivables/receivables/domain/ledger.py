@@ -33,6 +33,9 @@ class ItemKind(StrEnum):
     PREMIUM_INSTALLMENT = "premium_installment"  # one installment of an insurance policy's payment plan
     ENDORSEMENT = "endorsement"  # an endorsement's premium billed on its own
     CANCELLATION_BALANCE = "cancellation_balance"  # earned premium a cancelled policy's payments did not cover
+    COMMISSION_CLAWBACK = "commission_clawback"  # commission already paid out, owed back by the channel
+    REINSURANCE_COMMISSION = "reinsurance_commission"  # a reinsurer's commission on a cession, owed to us
+    CLAIM_RECOVERY = "claim_recovery"  # a reinsurer's share of a claim, owed to us
 
 
 def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:

@@ -345,6 +345,12 @@ DEFAULT_CONFIG = DunningConfig(
     segments=(
         Segment(name="vip", description="VIP customers are exempt from dunning.", rule="vip == true", strategy=None),
         Segment(
+            name="reinsurance",
+            description="Reinsurers' accounts are settled by their quarterly statement, never dunned.",
+            rule='account_type == "reinsurance"',
+            strategy=None,
+        ),
+        Segment(
             name="agency",
             description="Agencies' current accounts: never cancel the insured's policy for the agency's arrears.",
             rule='account_type == "agency"',

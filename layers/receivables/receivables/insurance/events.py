@@ -138,7 +138,77 @@ class ClaimPaymentCancelled(_AnyEvent):
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
-AnyPolicyEvent = PolicyIssued | EndorsementIssued | PolicyCancelled | ClaimPaymentApproved | ClaimPaymentCancelled
+# Reinsurance items are named after the event that made them (``<event_id>-RP`` and so on): ids stay ≤ 35.
+ReinsuranceEventId = Annotated[str, Field(pattern=_ID, max_length=32, description="At most 32 characters")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class ReinsuranceCession(_Event):
+    """Premium ceded to a reinsurer for a policy and period: we owe it ``ceded_premium`` (a payable ``<event_id>-RP``)
+    and it owes us ``reinsurance_commission`` (a receivable ``<event_id>-RK``), both on the reinsurer's current account
+    and settled by its quarterly statement, never paid one by one. Treaty or facultative: ``basis``, or a ``treaty``
+    id (a treaty cession), or ``facultative: true``."""
+
+    type: Literal["ReinsuranceCession"]
+    event_id: ReinsuranceEventId
+    reinsurer: Identifier
+    ceded_premium: Positive
+    reinsurance_commission: Premium = Decimal("0.00")
+    basis: Literal["treaty", "facultative"] | None = None
+    treaty: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    facultative: bool | None = None
+    period: Annotated[str, Field(min_length=1, max_length=32, description="e.g. 2026-Q4 or 2026-10")]
+    currency: Currency | None = Field(default=None, description="Default: the policy's currency")
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> ReinsuranceCession:
+        if self.currency is not None and self.currency not in CURRENCIES:
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 currency code")
+        if self.reinsurance_commission > self.ceded_premium:
+            raise ValueError("reinsurance_commission is larger than the ceded premium")
+        implied = {
+            "treaty" if self.treaty not in (None, "facultative") else None,
+            "facultative" if self.facultative or self.treaty == "facultative" else None,
+        } - {None}
+        if self.basis is not None:
+            implied.add(self.basis)
+        if len(implied) != 1:
+            raise ValueError(
+                "say whether the cession is under a treaty or facultative: basis, treaty (its id) or facultative: true"
+                + (" — not both" if len(implied) > 1 else "")
+            )
+        object.__setattr__(self, "basis", implied.pop())
+        return self
+
+
+class ClaimRecoveryDue(_AnyEvent):
+    """The reinsurer's share of a claim is due to us: a receivable ``<claim_id>-RR`` on the reinsurer's current account,
+    settled by its quarterly statement."""
+
+    type: Literal["ClaimRecoveryDue"]
+    claim_id: ClaimId
+    reinsurer: Identifier
+    amount: Positive
+    policy_id: PolicyId | None = None
+    currency: Currency | None = Field(default=None, description="Default: the claim payment's, else the policy's")
+    due_date: IsoDate | None = Field(default=None, description="Default: the end of the quarter")
+
+    @model_validator(mode="after")
+    def _known_currency(self) -> ClaimRecoveryDue:
+        if self.currency is not None and self.currency not in CURRENCIES:
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 currency code")
+        return self
+
+
+AnyPolicyEvent = (
+    PolicyIssued
+    | EndorsementIssued
+    | PolicyCancelled
+    | ClaimPaymentApproved
+    | ClaimPaymentCancelled
+    | ReinsuranceCession
+    | ClaimRecoveryDue
+)
 PolicyEvent = Annotated[AnyPolicyEvent, Field(discriminator="type")]
 EVENT_TYPES: dict[str, type[_AnyEvent]] = {
     "PolicyIssued": PolicyIssued,
@@ -146,6 +216,8 @@ EVENT_TYPES: dict[str, type[_AnyEvent]] = {
     "PolicyCancelled": PolicyCancelled,
     "ClaimPaymentApproved": ClaimPaymentApproved,
     "ClaimPaymentCancelled": ClaimPaymentCancelled,
+    "ReinsuranceCession": ReinsuranceCession,
+    "ClaimRecoveryDue": ClaimRecoveryDue,
 }
 _ADAPTER: TypeAdapter[AnyPolicyEvent] = TypeAdapter(PolicyEvent)
 

@@ -20,10 +20,12 @@ from receivables.insurance.config import InsuranceRules
 from receivables.insurance.events import (
     ClaimPaymentApproved,
     ClaimPaymentCancelled,
+    ClaimRecoveryDue,
     EndorsementIssued,
     EventRejectedError,
     PolicyCancelled,
     PolicyIssued,
+    ReinsuranceCession,
     canonical,
     changed_fields,
     parse_event,
@@ -40,6 +42,7 @@ from receivables.insurance.premium import (
 
 if TYPE_CHECKING:  # payables builds on this module's facts
     from receivables.insurance.payables import Payables
+    from receivables.insurance.reinsurance import Reinsurance
 
 CHANNEL_KINDS = frozenset({PartyKind.AGENCY, PartyKind.BROKER, PartyKind.BANK})
 INSTALLMENT_KIND = "premium_installment"
@@ -175,12 +178,14 @@ class PolicyEventService:
         clock: Clock,
         changes: PolicyChanges,
         claims: Payables | None = None,
+        reinsurance: Reinsurance | None = None,
     ) -> None:
         self._store = store
         self._rules = rules
         self._clock = clock
         self._changes = changes
         self._claims = claims
+        self._reinsurance = reinsurance
 
     def handle(
         self, raw: Mapping[str, Any], source: EventSource, *, attempt: int = 1, max_attempts: int = 1
@@ -200,6 +205,8 @@ class PolicyEventService:
                 outcome = self._issue(event, raw, content, source)
             case ClaimPaymentApproved() | ClaimPaymentCancelled():
                 return self._claim(event, raw, content, source, attempt, max_attempts)
+            case ReinsuranceCession() | ClaimRecoveryDue():
+                return self._reinsured(event, raw, content, source, attempt, max_attempts)
             case EndorsementIssued() | PolicyCancelled():
                 if not self._store.policy_exists(event.policy_id):
                     return self._unknown_policy(event.event_id, event.policy_id, event.type, attempt, max_attempts)
@@ -272,6 +279,51 @@ class PolicyEventService:
             _named(event.event_id, change.reason) if change.reason else "",
             getattr(event, "policy_id", None),
             follow_ups=change.follow_ups,
+        )
+
+    def _reinsured(
+        self,
+        event: ReinsuranceCession | ClaimRecoveryDue,
+        raw: dict[str, Any],
+        content: str,
+        source: EventSource,
+        attempt: int,
+        max_attempts: int,
+    ) -> EventOutcome:
+        """Reinsurers' accounts (insurance/reinsurance.py). A cession of a policy not known yet, or a recovery whose
+        currency nothing names yet (no claim payment, no policy), waits and retries."""
+        reinsurance = self._reinsurance
+        if reinsurance is None:
+            return EventOutcome(
+                "rejected", event.event_id, _named(event.event_id, "type: reinsurance is not handled here")
+            )
+        if isinstance(event, ReinsuranceCession):
+            change = reinsurance.ceded(event, content, raw, source.describe())
+            if change is None:
+                return self._unknown_policy(event.event_id, event.policy_id, event.type, attempt, max_attempts)
+        else:
+            change = reinsurance.recovery_due(event, content, raw, source.describe())
+            if change is None:
+                if attempt < max_attempts:
+                    return EventOutcome("waiting", event.event_id, f"claim {event.claim_id} is not known yet")
+                return EventOutcome(
+                    "rejected",
+                    event.event_id,
+                    _named(
+                        event.event_id,
+                        f"currency: claim {event.claim_id} is not known after {max_attempts} attempts; "
+                        "send the currency (or the policy_id)",
+                    ),
+                )
+        if change.status == "duplicate":
+            stored = self._store.stored_event(event.event_id)
+            assert stored is not None
+            return self._again(stored, raw, content)
+        return EventOutcome(
+            change.status,
+            event.event_id,
+            _named(event.event_id, change.reason) if change.reason else "",
+            event.policy_id,
         )
 
     def _again(self, stored: StoredEvent, raw: dict[str, Any], content: str) -> EventOutcome:

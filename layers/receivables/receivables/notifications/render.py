@@ -55,6 +55,8 @@ CATALOGUE: Final[Mapping[str, frozenset[Channel]]] = {
     "policy_notice": frozenset({Channel.LETTER, Channel.EMAIL}),
     # An agency's monthly statement: its installments net of commission, and the statement id to quote.
     "agency_statement": frozenset({Channel.LETTER, Channel.EMAIL}),
+    # A reinsurer's quarterly account statement (hesap cetveli): premiums, commissions, recoveries and the balance.
+    "reinsurance_statement": frozenset({Channel.LETTER}),
 }
 TEMPLATE_IDS: Final = frozenset(CATALOGUE)
 

@@ -68,6 +68,7 @@ chaos: setup
 
 layer: setup
 	$(PY) layers/build_layer.py
+	$(PY) layers/build_layer.py --analytics
 
 synth: setup
 	npx cdk synth --quiet

@@ -19,14 +19,14 @@ sys.path[:0] = [
     str(REPO_ROOT / "layers" / "receivables"),
 ]
 
-from build_layer import build_layer  # noqa: E402
+from build_layer import build_analytics_layer, build_layer  # noqa: E402
 from receivables_infra.application import build_app  # noqa: E402
 
 
 def main() -> None:
     # The CLI passes its output directory in CDK_OUTDIR; run standalone, write where the CLI would.
     outdir = None if "CDK_OUTDIR" in os.environ else str(REPO_ROOT / "cdk.out")
-    app, _ = build_app(layer_dir=build_layer(), outdir=outdir)
+    app, _ = build_app(layer_dir=build_layer(), analytics_layer_dir=build_analytics_layer(), outdir=outdir)
     app.synth()
 
 

@@ -63,6 +63,20 @@ def runtime_dependencies(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list
     return list(dependencies)
 
 
+ANALYTICS_DIR = REPO_ROOT / "build" / "layer-analytics"
+ANALYTICS_STAMP = REPO_ROOT / "build" / "layer-analytics.stamp"
+
+
+def analytics_dependencies(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """``[project.optional-dependencies].analytics``: what the analytics layer holds (pyarrow), nothing else."""
+    with pyproject.open("rb") as fh:
+        extras = tomllib.load(fh).get("project", {}).get("optional-dependencies", {})
+    dependencies = extras.get("analytics")
+    if not dependencies:
+        raise LayerBuildError(f"{pyproject} has no [project.optional-dependencies].analytics for the analytics layer")
+    return list(dependencies)
+
+
 def dependencies_fingerprint(dependencies: Sequence[str]) -> str:
     """Changes whenever the installed set would: the requirements or the platform they were resolved for."""
     payload = {
@@ -154,12 +168,34 @@ def build_layer(
     return layer_dir
 
 
+def build_analytics_layer(
+    *,
+    pyproject: Path = REPO_ROOT / "pyproject.toml",
+    layer_dir: Path = ANALYTICS_DIR,
+    stamp_file: Path = ANALYTICS_STAMP,
+    force: bool = False,
+    run: Runner = _run,
+) -> Path:
+    """The analytics layer (pyarrow alone, no ``receivables`` package): built like the shared one, its own stamp."""
+    dependencies = analytics_dependencies(pyproject)
+    fingerprint = dependencies_fingerprint(dependencies)
+    site = layer_dir / "python"
+    stamp_matches = stamp_file.is_file() and stamp_file.read_text().strip() == fingerprint
+    if force or not stamp_matches or not site.is_dir():
+        stamp_file.unlink(missing_ok=True)
+        _install_dependencies(dependencies, site, run)
+        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        stamp_file.write_text(fingerprint + "\n")
+    return layer_dir
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="reinstall the dependencies even if the stamp matches")
+    parser.add_argument("--analytics", action="store_true", help="build the analytics layer (pyarrow) instead")
     args = parser.parse_args(argv)
     try:
-        layer = build_layer(force=args.force)
+        layer = build_analytics_layer(force=args.force) if args.analytics else build_layer(force=args.force)
     except LayerBuildError as error:
         print(f"layer build failed: {error}", file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ def cdk_json_context() -> dict[str, Any]:
 def build_app(
     *,
     layer_dir: Path,
+    analytics_layer_dir: Path | None = None,
     outdir: str | None = None,
     topology: Topology = TOPOLOGY,
     functions_dir: Path = FUNCTIONS_DIR,
@@ -32,7 +33,14 @@ def build_app(
 ) -> tuple[App, ReceivablesStack]:
     """Compose the app. ``context`` adds to and overrides cdk.json's (under the CLI, the CLI's wins)."""
     app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
-    stack = ReceivablesStack(app, ids.STACK, layer_dir=layer_dir, topology=topology, functions_dir=functions_dir)
+    stack = ReceivablesStack(
+        app,
+        ids.STACK,
+        layer_dir=layer_dir,
+        analytics_layer_dir=analytics_layer_dir,
+        topology=topology,
+        functions_dir=functions_dir,
+    )
     Tags.of(app).add("service", topology.service)
     apply_checks(app)
     return app, stack

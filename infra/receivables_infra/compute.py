@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
@@ -42,9 +43,17 @@ def function_code_dir(functions_dir: Path, name: str) -> Path:
 
 
 class SharedLayer(Construct):
-    """The runtime dependencies plus the ``receivables`` package, built by ``layers/build_layer.py``."""
+    """The runtime dependencies plus the ``receivables`` package, built by ``layers/build_layer.py`` (or, with
+    ``description``, another layer that script builds: ``analytics``, pyarrow alone)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, layer_dir: Path) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layer_dir: Path,
+        description: str = "receivables package and its runtime dependencies",
+    ) -> None:
         super().__init__(scope, construct_id)
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"{layer_dir} has no python/ directory; run layers/build_layer.py first")
@@ -54,7 +63,7 @@ class SharedLayer(Construct):
             code=lambda_.Code.from_asset(str(layer_dir)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="receivables package and its runtime dependencies",
+            description=description,
             # Replaced versions are deleted: functions deployed with one keep working, Lambda keeps their
             # copy.
             removal_policy=RemovalPolicy.DESTROY,
@@ -78,7 +87,7 @@ class ReceivablesFunction(Construct):
         spec: Function,
         topology: Topology,
         code_dir: Path,
-        layer: lambda_.ILayerVersion,
+        layers: Sequence[lambda_.ILayerVersion],
         resources: GrantableResources,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -106,7 +115,7 @@ class ReceivablesFunction(Construct):
             handler=HANDLER,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            layers=[layer],
+            layers=list(layers),
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
             reserved_concurrent_executions=spec.reserved_concurrency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -30,6 +30,8 @@ class Monitoring(Construct):
         queues: Mapping[str, sqs.IQueue],
         rest_api: apigw.RestApi | None,
         ledger_checked: bool = False,
+        stream_consumers: Sequence[str] = (),
+        gl_exported: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         # Subscriptions (e-mail, chat, pager) are added per environment, outside the stack. Not KMS-encrypted:
@@ -52,6 +54,36 @@ class Monitoring(Construct):
                 f"{ids.pascal(name)}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
                 description=f"Function '{name}' raised errors",
+                action=action,
+            )
+
+        for name in sorted(stream_consumers):
+            # A stream consumer an hour behind: the outbox is not publishing, or the GL daybook would stage
+            # postings after their day's export (docs/general-ledger.md).
+            self._alarm(
+                f"{ids.pascal(name)}IteratorAge",
+                cloudwatch.Metric(
+                    namespace="AWS/Lambda",
+                    metric_name="IteratorAge",
+                    dimensions_map={"FunctionName": functions[name].function_name},
+                    period=PERIOD,
+                    statistic="Maximum",
+                ),
+                description=f"The table stream consumer '{name}' is more than an hour behind",
+                action=action,
+                threshold=3_600_000,
+            )
+        if gl_exported:
+            self._alarm(
+                "GlExportUnbalanced",
+                cloudwatch.Metric(
+                    namespace="Receivables",
+                    metric_name="GlExportsUnbalanced",
+                    dimensions_map={"service": service},
+                    period=Duration.days(1),
+                    statistic="Maximum",
+                ),
+                description="A general-ledger export whose debits and credits differ in some currency",
                 action=action,
             )
 
@@ -116,13 +148,14 @@ class Monitoring(Construct):
         *,
         description: str,
         action: cloudwatch.IAlarmAction,
+        threshold: float = 0,
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
             metric=metric,
             alarm_description=description,
-            threshold=0,
+            threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -11,6 +11,7 @@ from receivables.topology import TOPOLOGY, ApiTrigger, BusTrigger, StreamTrigger
 
 from . import ids
 from .api import Api
+from .catalog import GeneralLedgerCatalog
 from .compute import ReceivablesFunction, SharedLayer, function_code_dir
 from .grants import GrantableResources
 from .messaging import Messaging
@@ -39,6 +40,7 @@ class ReceivablesStack(Stack):
         layer_dir: Path,
         topology: Topology = TOPOLOGY,
         functions_dir: Path = FUNCTIONS_DIR,
+        analytics_layer_dir: Path | None = None,
         **stack_kwargs: Any,
     ) -> None:
         # Fail before creating anything if a function has no code: the message names the missing folder.
@@ -62,6 +64,14 @@ class ReceivablesStack(Stack):
         )
         self.messaging = Messaging(self, ids.MESSAGING, queues=topology.queues, trigger_dlqs=trigger_dlqs)
         layer = SharedLayer(self, ids.LAYER, layer_dir=layer_dir)
+        extra_layers: dict[str, Any] = {}
+        if any("analytics" in spec.layers for spec in topology.functions):
+            extra_layers["analytics"] = SharedLayer(
+                self,
+                ids.ANALYTICS_LAYER,
+                layer_dir=analytics_layer_dir or layer_dir,
+                description="pyarrow: Parquet for the general-ledger export (layers/build_layer.py --analytics)",
+            ).layer
         resources = GrantableResources(
             table_spec=topology.table,
             table=self.storage.table,
@@ -79,7 +89,7 @@ class ReceivablesStack(Stack):
                 spec=spec,
                 topology=topology,
                 code_dir=code_dirs[spec.name],
-                layer=layer.layer,
+                layers=[layer.layer, *(extra_layers[name] for name in spec.layers)],
                 resources=resources,
             )
             for spec in topology.functions
@@ -91,6 +101,11 @@ class ReceivablesStack(Stack):
             functions=self.functions,
             resources=resources,
         )
+
+        if any(spec.name == "gl_export" for spec in topology.functions) and "outbound" in self.storage.buckets:
+            self.gl_catalog = GeneralLedgerCatalog(
+                self, ids.GL_CATALOG, service=topology.service, outbound=self.storage.buckets["outbound"]
+            )
 
         routes = [
             (self.functions[spec.name].function, route)
@@ -107,6 +122,8 @@ class ReceivablesStack(Stack):
             functions={name: fn.function for name, fn in self.functions.items()},
             dead_letter_queues=self.messaging.dead_letter_queues,
             ledger_checked=any(f.name == "verify_ledger" for f in topology.functions),
+            stream_consumers=[f.name for f, _t in topology.triggers_of_kind(StreamTrigger)],
+            gl_exported=any(f.name == "gl_export" for f in topology.functions),
             queues=self.messaging.queues,
             rest_api=self.api.rest_api if self.api else None,
         )

@@ -195,9 +195,10 @@ class Triggers(Construct):
                     lambda_.FilterCriteria.filter(
                         {
                             "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                            "dynamodb": {"NewImage": {trigger.require_attribute: {"S": lambda_.FilterRule.exists()}}},
+                            "dynamodb": {"NewImage": {attribute: {"S": lambda_.FilterRule.exists()}}},
                         }
                     )
+                    for attribute in trigger.required_attributes
                 ],
             )
         )

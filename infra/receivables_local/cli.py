@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -196,6 +197,69 @@ def simulate_command(
         errors.print(f"[red]failure:[/] {problem}")
     if problems:
         errors.print("See .local/logs/functions.log. STATE.json was written anyway.")
+        raise typer.Exit(1)
+
+
+gl_app = typer.Typer(no_args_is_help=True, help="The general-ledger export (docs/general-ledger.md).")
+app.add_typer(gl_app, name="gl")
+
+
+@gl_app.command("show")
+def gl_show_command(
+    day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="The business date exported.")],
+    outbound: Annotated[
+        Path | None,
+        typer.Option(help="A copy of the outbound bucket (simulate writes one beside STATE.json); default: ./outbound"),
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option(help="Read the outbound bucket itself instead (e.g. the `local up` stack's).")
+    ] = None,
+    endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint for --bucket.")] = None,
+) -> None:
+    """Print the day's double-entry lines from gl/<date>/journal.parquet, with the totals per currency."""
+    from receivables.adapters.general_ledger import read_journal_parquet
+    from rich.table import Table
+
+    name = f"gl/{day.date().isoformat()}/journal.parquet"
+    if bucket:
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=endpoint_url) if endpoint_url else boto3.client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=name)["Body"].read()
+        except Exception as exc:
+            raise _fail(f"cannot read s3://{bucket}/{name}: {exc}") from None
+    else:
+        path = (outbound or Path("outbound")) / name
+        if not path.is_file():
+            raise _fail(f"{path} does not exist: no export for {day.date()} there (run simulate, or pass --bucket)")
+        body = path.read_bytes()
+    rows = read_journal_parquet(body)
+    table = Table("entry", "account", "name", "party", "debit", "credit", "currency", "posting", "on")
+    totals: dict[str, list[Decimal]] = {}
+    for row in rows:
+        table.add_row(
+            str(row["entry_id"])[-8:],
+            row["gl_account"],
+            row["gl_account_name"],
+            row["party"],
+            f"{row['debit']:.2f}",
+            f"{row['credit']:.2f}",
+            row["currency"],
+            row["posting_kind"],
+            row["target_id"],
+        )
+        total = totals.setdefault(row["currency"], [Decimal(0), Decimal(0)])
+        total[0] += row["debit"]
+        total[1] += row["credit"]
+    console.print(table)
+    for currency, (debit, credit) in sorted(totals.items()):
+        state = "balanced" if debit == credit else "NOT BALANCED"
+        console.print(
+            f"{currency}: {len([r for r in rows if r['currency'] == currency])} lines, debit {debit:.2f}, "
+            f"credit {credit:.2f} — {state}"
+        )
+    if any(debit != credit for debit, credit in totals.values()):
         raise typer.Exit(1)
 
 

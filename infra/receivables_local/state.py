@@ -120,6 +120,7 @@ def build_state(
     dunning: DunningRows | None = None,
     verified: bool = True,
     insurance: InsuranceRows | None = None,
+    gl: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -183,6 +184,7 @@ def build_state(
         ),
         **(dunning or DunningRows()).sections(),
         **(insurance or InsuranceRows()).sections(),
+        "gl": sorted(gl or [], key=lambda g: (g["date"], g["currency"])),
         "verified": verified,
     }
 
@@ -459,7 +461,26 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         read_dunning(clients("dynamodb"), table),
         verified=verified,
         insurance=read_insurance(clients("dynamodb"), table, as_of),
+        gl=read_gl(clients("dynamodb"), table),
     )
+
+
+def read_gl(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Each general-ledger export's control record, one row per currency (GL#<date>)."""
+    rows = []
+    for record in InsuranceExport(dynamodb, table).scan("GL#", "GL"):
+        control = json.loads(record["control"]["S"])
+        rows += [
+            {
+                "date": control["business_date"],
+                "lines": c["lines"],
+                "debit": money(c["debit"]),
+                "credit": money(c["credit"]),
+                "currency": c["currency"],
+            }
+            for c in control["currencies"]
+        ]
+    return rows
 
 
 def export_journal(dynamodb: Any, table: str) -> list[str]:

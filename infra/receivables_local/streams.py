@@ -24,7 +24,7 @@ log = logging.getLogger("receivables_local")
 def passes_filter(trigger: StreamTrigger, record: dict[str, Any]) -> bool:
     """The trigger's filter, as the event source mapping's FilterCriteria states it (infra/triggers.py)."""
     image = record.get("dynamodb", {}).get("NewImage", {})
-    return record.get("eventName") == "INSERT" and trigger.require_attribute in image
+    return record.get("eventName") == "INSERT" and any(name in image for name in trigger.required_attributes)
 
 
 @dataclass

@@ -257,7 +257,15 @@ def test_each_handler_sees_only_its_own_functions_environment(
     session.upload("invoices/a.csv", b"x")
     session.runtime.run_until_idle()
 
-    assert seen.keys() == {"plan_inbound_file", "direct_debits", "plan_daily_run", "send_deferred_sms", "verify_ledger"}
+    assert seen.keys() == {
+        "plan_inbound_file",
+        "direct_debits",
+        "pay_out",
+        "gl_export",
+        "plan_daily_run",
+        "send_deferred_sms",
+        "verify_ledger",
+    }
     planner = seen["plan_inbound_file"]
     assert planner[env_var("bucket", "inbound")] == session.inbound_bucket
     assert planner[env_var("queue", "file-chunks")] == session.resources.queues["file-chunks"].url

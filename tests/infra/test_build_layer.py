@@ -120,3 +120,26 @@ def test_a_failed_install_leaves_no_stamp(project: dict[str, Path]) -> None:
         build_layer_module.build_layer(**project, run=failing_pip)
     assert not project["stamp_file"].exists()
     assert not (project["layer_dir"] / "python").exists()
+
+
+def test_the_analytics_layer_holds_its_own_extra_and_no_package(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"\ndependencies = ["pydantic==2.14.3"]\n'
+        '[project.optional-dependencies]\nanalytics = ["pyarrow==26.0.1"]\n'
+    )
+    pip = FakePip()
+    layer_dir, stamp = tmp_path / "build" / "layer-analytics", tmp_path / "build" / "layer-analytics.stamp"
+
+    layer = build_layer_module.build_analytics_layer(
+        pyproject=pyproject, layer_dir=layer_dir, stamp_file=stamp, run=pip
+    )
+    build_layer_module.build_analytics_layer(pyproject=pyproject, layer_dir=layer_dir, stamp_file=stamp, run=pip)
+
+    assert layer == layer_dir and (layer / "python" / "pydantic").is_dir()  # what the fake pip installed
+    assert not (layer / "python" / "receivables").exists()
+    assert [c[-1] for c in pip.commands] == ["pyarrow==26.0.1"]  # once: the stamp matched the second time
+    assert build_layer_module.analytics_dependencies() == ["pyarrow==26.0.1"]
+    pyproject.write_text('[project]\nname = "x"\ndependencies = []\n')
+    with pytest.raises(build_layer_module.LayerBuildError, match="analytics"):
+        build_layer_module.build_analytics_layer(pyproject=pyproject, layer_dir=layer_dir, stamp_file=stamp, run=pip)

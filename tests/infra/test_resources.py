@@ -79,9 +79,14 @@ def test_function_configuration(template: dict[str, Any], name: str) -> None:
     assert function["MemorySize"] == spec.memory_mb
     assert function["Timeout"] == spec.timeout_seconds
     assert function.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
-    assert [ref(layer) for layer in function["Layers"]] == [
-        logical_id_of(template, next(iter(resources(template, "AWS::Lambda::LayerVersion").values())))
-    ]
+    layers = {
+        props(layer)["Description"]: logical_id
+        for logical_id, layer in resources(template, "AWS::Lambda::LayerVersion").items()
+    }
+    shared = layers["receivables package and its runtime dependencies"]
+    extra = [layers[d] for d in layers if spec.layers and d.startswith("pyarrow")]
+    # The shared layer, and only the layers the topology asks for (pyarrow: the GL export alone).
+    assert sorted(ref(layer) for layer in function["Layers"]) == sorted([shared, *extra])
     logging = function["LoggingConfig"]
     assert logging["LogFormat"] == "JSON"
     log_group = template["Resources"][ref(logging["LogGroup"])]
@@ -109,7 +114,7 @@ def test_function_environment_points_at_the_granted_resources(synthesis: Synthes
 
 
 def test_shared_layer_matches_the_runtime(assertions: Template) -> None:
-    assertions.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    assertions.resource_count_is("AWS::Lambda::LayerVersion", 2)  # shared, and analytics (pyarrow)
     assertions.has_resource_properties(
         "AWS::Lambda::LayerVersion",
         {"CompatibleRuntimes": ["python3.13"], "CompatibleArchitectures": ["x86_64"]},
@@ -299,7 +304,8 @@ def test_alarms_on_every_dead_letter_queue_and_function(template: dict[str, Any]
     }
     assert {ref(a["Dimensions"][0]["Value"]) for a in dlq_alarms} == dead_letter_queues
     for alarm in alarms:
-        assert alarm["Threshold"] == 0
+        # Anything at all is too much, except a stream consumer's iterator age (an hour behind).
+        assert alarm["Threshold"] == (3_600_000 if alarm["MetricName"] == "IteratorAge" else 0)
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["AlarmActions"], "an alarm nobody hears is no alarm"
 
@@ -328,24 +334,60 @@ def test_every_bus_rule_target_has_a_dead_letter_queue_and_a_retry_policy(templa
 def test_the_outbox_relay_reads_only_inserted_records_with_events_from_the_stream(template: dict[str, Any]) -> None:
     (table,) = [props(t) for t in resources(template, "AWS::DynamoDB::Table").values()]
     assert table["StreamSpecification"] == {"StreamViewType": TOPOLOGY.table.stream}
-    (mapping,) = [
+    mappings = [
         props(m)
         for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
         if "StartingPosition" in props(m)
     ]
-    ((_, trigger),) = TOPOLOGY.triggers_of_kind(StreamTrigger)
-    pattern = json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"])
-    assert pattern == {
-        "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {trigger.require_attribute: {"S": [{"exists": True}]}}},
-    }
-    assert mapping["BisectBatchOnFunctionError"] is True
-    assert mapping["MaximumRetryAttempts"] == trigger.retry_attempts
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert "Destination" in mapping["DestinationConfig"]["OnFailure"]
+    triggers = [trigger for _, trigger in TOPOLOGY.triggers_of_kind(StreamTrigger)]
+    assert len(mappings) == len(triggers)
+    expected = sorted(
+        json.dumps(
+            [
+                {"eventName": ["INSERT"], "dynamodb": {"NewImage": {attribute: {"S": [{"exists": True}]}}}}
+                for attribute in trigger.required_attributes
+            ],
+            sort_keys=True,
+        )
+        for trigger in triggers
+    )
+    patterns = sorted(
+        json.dumps([json.loads(f["Pattern"]) for f in m["FilterCriteria"]["Filters"]], sort_keys=True) for m in mappings
+    )
+    assert patterns == expected
+    for mapping in mappings:
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["MaximumRetryAttempts"] in {t.retry_attempts for t in triggers}
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert "Destination" in mapping["DestinationConfig"]["OnFailure"]
 
 
 def test_a_ledger_difference_raises_an_alarm(template: dict[str, Any]) -> None:
     alarms = [props(a) for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     (alarm,) = [a for a in alarms if a["MetricName"] == "LedgerDifferences"]
     assert alarm["Namespace"] == "Receivables" and alarm["Threshold"] == 0 and alarm["AlarmActions"]
+
+
+def test_the_gl_export_is_an_athena_table_over_its_parquet_copies(template: dict[str, Any]) -> None:
+    (table,) = [props(t) for t in resources(template, "AWS::Glue::Table").values()]
+    spec = table["TableInput"]
+    assert spec["Name"] == "journal"
+    assert spec["PartitionKeys"] == [{"Name": "business_date", "Type": "date"}]
+    assert spec["Parameters"]["projection.enabled"] == "true"
+    assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    columns = {c["Name"]: c["Type"] for c in spec["StorageDescriptor"]["Columns"]}
+    assert columns["debit"] == columns["credit"] == "decimal(18,2)"
+    # The writer's schema and the table's agree, column for column.
+    from receivables.accounting.gl import CSV_COLUMNS
+
+    assert ["business_date", *columns] == list(CSV_COLUMNS)
+    (database,) = [props(d) for d in resources(template, "AWS::Glue::Database").values()]
+    assert spec and database["DatabaseInput"]["Name"] == f"{TOPOLOGY.service}_gl"
+
+
+def test_stream_consumers_falling_behind_and_an_unbalanced_gl_day_raise_alarms(template: dict[str, Any]) -> None:
+    alarms = [props(a) for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    ages = [a for a in alarms if a["MetricName"] == "IteratorAge"]
+    assert len(ages) == len(TOPOLOGY.triggers_of_kind(StreamTrigger))
+    assert {a["Threshold"] for a in ages} == {3_600_000}
+    assert [a["MetricName"] for a in alarms if a["MetricName"] == "GlExportsUnbalanced"] == ["GlExportsUnbalanced"]

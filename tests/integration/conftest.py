@@ -55,6 +55,7 @@ class Stack:
     table: str
     bus_tap_url: str
     _stream: Any = None
+    _daybook_stream: Any = None
     refused: list[GrantRefusedError] = field(default_factory=list)
     _environments: dict[str, ExecutionEnvironment] = field(default_factory=dict)
 
@@ -108,12 +109,28 @@ class Stack:
             config = Config(account_id_endpoint_mode="disabled")
             streams = boto3.client("dynamodbstreams", region_name="eu-central-1", config=config)
             self._stream = StreamReader(streams, arn)
-        trigger = next(t for f in TOPOLOGY.functions for t in f.triggers if t.kind == "stream")
+        trigger = next(t for f in TOPOLOGY.functions if f.name == "publish_events" for t in f.triggers)
         records = [r for r in self._stream.read() if passes_filter(trigger, r)]
         if records:
             event = {"Records": [stream_record(r, self._stream.stream_arn, "eu-central-1") for r in records]}
             result = self.handler("publish_events")(event, context or FakeContext()) or {}
             assert not result.get("batchItemFailures"), result
+        return len(records)
+
+    def stage_postings(self, context: Any = None) -> int:
+        """What the gl-daybook stream mapping does: every posting record committed since the last call → gl_daybook."""
+        from receivables_local.streams import StreamReader, passes_filter, stream_record
+
+        if self._daybook_stream is None:
+            arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+            config = Config(account_id_endpoint_mode="disabled")
+            streams = boto3.client("dynamodbstreams", region_name="eu-central-1", config=config)
+            self._daybook_stream = StreamReader(streams, arn)
+        trigger = next(t for f in TOPOLOGY.functions if f.name == "gl_daybook" for t in f.triggers)
+        records = [r for r in self._daybook_stream.read() if passes_filter(trigger, r)]
+        if records:
+            event = {"Records": [stream_record(r, self._daybook_stream.stream_arn, "eu-central-1") for r in records]}
+            self.handler("gl_daybook")(event, context or FakeContext())
         return len(records)
 
     def bus_events(self) -> list[dict[str, Any]]:

@@ -5,11 +5,15 @@ transfer reopens its payable, and a debit none of ours explains waits on the deb
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from receivables.adapters.disbursement_table import PayoutTable
 from receivables.adapters.verification import LedgerVerifier
+from receivables.disbursement.service import UnmatchedDebit
 
 from tests.integration.conftest import API_CALLER
 from tests.integration.test_claims import approve, claim, payable
@@ -160,3 +164,38 @@ def test_approved_payables_due_go_out_in_one_pain001_and_the_banks_answers_settl
     events = [e["detail-type"] for e in stack.bus_events()]
     assert {"PayoutFileCreated", "PayoutRejected", "PayoutPaid", "PayoutReturned", "DebitUnmatched"} <= set(events)
     assert LedgerVerifier(stack.dynamodb, stack.table).verify().verified
+
+
+class _Clock:
+    def today(self):
+        return date(2026, 11, 30)
+
+    def now(self):
+        return datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+
+
+def test_a_message_finished_twice_and_a_debit_recorded_twice_change_nothing(stack, context, approved_claims):
+    run = stack.handler("pay_out")({"business_date": "2026-11-30"}, context)
+    table = PayoutTable(stack.dynamodb, stack.table, clock=_Clock())
+    message = table.message(run["files"][0]["message_id"])
+    assert message is not None
+    # A second run finishing the same message (after a crash between the file and marking it sent): its payables
+    # are already sent, so claiming takes none of them again and marking sent again is refused quietly.
+    assert table.claim(message).transfers == ()
+    table.mark_sent(message, run["files"][0]["file"])
+    assert payable(stack, context, "CLM-1-C")[1]["status"] == "sent"
+    debit = UnmatchedDebit(
+        payment_id="isbank-FEE-1",
+        bank_id="isbank",
+        source_file="banks/isbank/camt054.xml",
+        position="Ntry[2]",
+        amount=Decimal("35.00"),
+        currency="TRY",
+        booked_on=date(2026, 11, 30),
+        end_to_end_id=None,
+        bank_reference="FEE-1",
+        remittance="bank charges",
+    )
+    assert table.record_unmatched_debit(debit) is True
+    assert table.record_unmatched_debit(debit) is False
+    assert [d["payment_id"] for d in table.unmatched_debits()] == ["isbank-FEE-1"]

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 
 from receivables import execution
+from receivables.accounting.export import GeneralLedgerExport
 from receivables.adapters.bank_profiles import S3ProfileSource
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource, S3PayingBankSource
@@ -25,6 +26,7 @@ from receivables.adapters.direct_debit_table import CollectionTable
 from receivables.adapters.disbursement_table import PayoutTable
 from receivables.adapters.dunning_commands_table import DunningCommandsTable, TableSequence
 from receivables.adapters.dunning_table import CycleReader, DunningTable
+from receivables.adapters.general_ledger import S3ChartSource, S3Daybook, S3GlFiles, TableGlRecords, TableTargets
 from receivables.adapters.insurance_config import S3InsuranceRules
 from receivables.adapters.insurance_table import AgencyTableWrites, InsuranceTable, PolicyTableWrites
 from receivables.adapters.journal_table import AccountJournal
@@ -75,10 +77,12 @@ from receivables.settings import (
     AgencyStatementSettings,
     BankFileSettings,
     DailyRunSettings,
+    DaybookSettings,
     DeferredSmsSettings,
     DirectDebitSettings,
     DunningCommandsSettings,
     DunningSettings,
+    GlExportSettings,
     InsuranceApiSettings,
     LoaderSettings,
     MessengerSettings,
@@ -536,6 +540,42 @@ def reset() -> None:
 # What each function of the topology builds at cold start: every factory its handler and its routes call. A test
 # builds them for each function from only the environment CDK gives it (tests/infra/test_function_environments.py);
 # a function missing here fails tests/unit/test_function_settings.py.
+@per_function
+def gl_daybook_settings() -> DaybookSettings:
+    return DaybookSettings.from_environment()
+
+
+@per_function
+def gl_daybook() -> S3Daybook:
+    settings = gl_daybook_settings()
+    return S3Daybook(aws_client("s3"), settings.outbound_bucket, aws_client("dynamodb"), settings.table_name)
+
+
+@per_function
+def gl_export_settings() -> GlExportSettings:
+    return GlExportSettings.from_environment()
+
+
+@per_function
+def gl_export() -> GeneralLedgerExport:
+    settings = gl_export_settings()
+    s3, dynamodb = aws_client("s3"), aws_client("dynamodb")
+    return GeneralLedgerExport(
+        daybook=S3Daybook(s3, settings.outbound_bucket, dynamodb, settings.table_name),
+        targets=TableTargets(dynamodb, settings.table_name),
+        files=S3GlFiles(s3, settings.outbound_bucket),
+        records=TableGlRecords(dynamodb, settings.table_name),
+        charts=S3ChartSource(s3, settings.inbound_bucket),
+    )
+
+
+@per_function
+def gl_records() -> TableGlRecords:
+    """``GET /gl/{date}``: the export's control record."""
+    settings = insurance_api_settings()
+    return TableGlRecords(aws_client("dynamodb"), settings.table_name)
+
+
 COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "plan_inbound_file": (planner_service,),
     "load_file_chunk": (chunk_loader_service,),
@@ -544,6 +584,8 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "payments_api": (manual_payments_settings, manual_payments, bank_profile_store),
     "direct_debits": (direct_debit_settings, direct_debit_service, collection_table),
     "pay_out": (payout_settings, payout_service),
+    "gl_daybook": (gl_daybook_settings, gl_daybook),
+    "gl_export": (gl_export_settings, gl_export),
     "plan_daily_run": (daily_run_settings, daily_run_planner),
     "dunning_worker": (dunning_review,),
     "dunning_api": (dunning_commands, dunning_table, cycle_reader),
@@ -552,7 +594,14 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "verify_ledger": (ledger_verifier,),
     "load_policy_events": (policy_event_settings, policy_event_intake),
     "settle_policies": (policy_follow_up,),
-    "insurance_api": (insurance_reader, payout_reader, insurance_rules, account_journal, insurance_exceptions),
+    "insurance_api": (
+        insurance_reader,
+        payout_reader,
+        gl_records,
+        insurance_rules,
+        account_journal,
+        insurance_exceptions,
+    ),
     "agency_statements": (agency_statement_settings, agency_statements, reinsurance_statements),
 }
 

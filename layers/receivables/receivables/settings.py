@@ -128,6 +128,19 @@ class PayoutSettings(TableSettings):
     event_bus_name: str = Field(validation_alias=_BUS)
 
 
+class DaybookSettings(TableSettings):
+    """The general-ledger daybook (functions/gl_daybook): postings off the stream, staged in the outbound bucket."""
+
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # gl/_staging/<date>/<digest>.jsonl
+
+
+class GlExportSettings(TableSettings):
+    """The daily general-ledger export (functions/gl_export) and GET /gl/{date}."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/gl/chart-of-accounts.yaml|json
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # gl/<date>/journal.csv|.parquet|control.json
+
+
 class PublisherSettings(_Settings):
     """The outbox relay (functions/publish_events): it only puts events on the bus."""
 
@@ -202,6 +215,8 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "payments_api": PaymentsApiSettings,
     "direct_debits": DirectDebitSettings,
     "pay_out": PayoutSettings,
+    "gl_daybook": DaybookSettings,
+    "gl_export": GlExportSettings,
     "plan_daily_run": DailyRunSettings,
     "dunning_worker": DunningSettings,
     "dunning_api": DunningCommandsSettings,

@@ -128,12 +128,18 @@ class StreamTrigger(_Frozen):
     name: str
     table: str
     require_attribute: str
+    # Further attributes any one of which also lets a record through (filters are OR'ed).
+    or_attributes: tuple[str, ...] = ()
     batch_size: int = Field(default=100, ge=1, le=10_000)
     retry_attempts: int = Field(default=5, ge=0, le=10_000)
 
     @property
     def dead_letter_queue(self) -> str:
         return f"{self.name}-dlq"
+
+    @property
+    def required_attributes(self) -> tuple[str, ...]:
+        return (self.require_attribute, *self.or_attributes)
 
 
 Trigger = S3Trigger | SqsTrigger | ScheduleTrigger | ApiTrigger | BusTrigger | StreamTrigger
@@ -158,6 +164,9 @@ class Function(_Frozen):
     memory_mb: int = 512
     timeout_seconds: int = 60
     reserved_concurrency: int | None = None
+    # Layers beyond the shared one. ``analytics``: pyarrow, for the one function that writes Parquet; kept out of the
+    # shared layer so no other function carries its size (layers/build_layer.py).
+    layers: tuple[Literal["analytics"], ...] = ()
 
     @property
     def handler(self) -> str:
@@ -480,6 +489,37 @@ TOPOLOGY = Topology(
             timeout_seconds=60,
         ),
         Function(
+            name="gl_daybook",
+            description="Postings off the table's stream, staged by business date for the general-ledger export",
+            triggers=(
+                StreamTrigger(
+                    name="gl-daybook",
+                    table="ledger",
+                    require_attribute="postings",  # journal entries
+                    or_attributes=("journal_key",),  # items' and payables' own records
+                    batch_size=1000,
+                ),
+            ),
+            grants=Grants(table=Access.READ, buckets={"outbound": Access.WRITE}),
+            memory_mb=512,
+            timeout_seconds=120,
+        ),
+        Function(
+            name="gl_export",
+            description="Each day: the day before's postings as double-entry lines, gl/<date>/journal.csv and .parquet",
+            triggers=(
+                ScheduleTrigger(
+                    name="gl-export",
+                    cron="cron(0 2 * * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ, "outbound": Access.READ_WRITE}),
+            layers=("analytics",),
+            memory_mb=1024,
+            timeout_seconds=900,
+        ),
+        Function(
             name="verify_ledger",
             description="Each night: recompute every balance from the journal; a metric counts the differences",
             triggers=(ScheduleTrigger(name="verify-ledger", cron="cron(30 3 * * ? *)"),),
@@ -569,6 +609,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="POST", path="/payables/{payable_id}/approve"),
                         ApiRoute(method="POST", path="/parties/{party_id}/netting"),
                         ApiRoute(method="GET", path="/transfers/{end_to_end_id}"),
+                        ApiRoute(method="GET", path="/gl/{date}"),
                     )
                 ),
             ),

@@ -184,7 +184,7 @@ class PayoutTable:
             self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
             return message
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailed":
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
         stored = self.message(message.message_id)
         assert stored is not None
@@ -215,7 +215,7 @@ class PayoutTable:
                 )
                 claimed.append(transfer)
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailed":
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
         return message.model_copy(update={"transfers": tuple(claimed)})
 
@@ -238,7 +238,7 @@ class PayoutTable:
                     },
                 )
             except ClientError as error:  # answered by the bank already, or sent by a run that finished first
-                if error.response["Error"]["Code"] != "ConditionalCheckFailed":
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
         self._client.update_item(
             TableName=self._table,
@@ -283,7 +283,7 @@ class PayoutTable:
             self._client.update_item(TableName=self._table, Key=payable_key(payable_id), **request)
             return True
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailed":
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
 
@@ -342,7 +342,7 @@ class PayoutTable:
             currency=facts.currency,
             business_date=self._clock.today(),
             recorded_at=self._clock.now(),
-            operation=posting.kind.value,
+            operation="transfer_paid" if status == "paid" else "transfer_returned",
             cause=cause,
             postings=(posting,),
         )
@@ -472,7 +472,7 @@ class PayoutTable:
             self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
             return True
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailed":
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
 

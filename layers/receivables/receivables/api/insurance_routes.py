@@ -286,6 +286,39 @@ def get_transfer(end_to_end_id: IdParam) -> TransferView:
     return TransferView.model_validate(found)
 
 
+class GlCurrencyView(BaseModel):
+    currency: str
+    lines: int
+    debit: Money
+    credit: Money
+
+
+class GlView(BaseModel):
+    business_date: IsoDate
+    lines: int = Field(description="Double-entry lines written")
+    postings: int = Field(description="Journal postings they came from")
+    balanced: bool = Field(description="Σ debit = Σ credit in every currency")
+    currencies: list[GlCurrencyView]
+    unmapped: list[str] = Field(
+        description="Postings no rule of the chart of accounts mapped (on its unmapped account)"
+    )
+    late: int = Field(description="Postings of an earlier business date that arrived after its export")
+    files: list[str] = Field(description="gl/<date>/journal.csv, journal.parquet, control.json in the outbound bucket")
+
+
+@router.get(
+    "/gl/<date>",
+    summary="The general-ledger export of a business date: its control record (lines, Σ debit and credit per currency) "
+    "and its files",
+    responses=answers("The export's control record", errors=NOT_FOUND),
+)
+def get_gl_export(date: Annotated[IsoDate, Path(description="The business date (YYYY-MM-DD)")]) -> GlView:
+    found = bootstrap.gl_records().control(date)
+    if found is None:
+        raise UnknownIdError(f"no general-ledger export for {date.isoformat()} yet")
+    return GlView.model_validate(found)
+
+
 class NettingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: Amount | None = Field(default=None, description="At most this much (default: all both sides allow)")

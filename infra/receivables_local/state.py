@@ -121,6 +121,7 @@ def build_state(
     verified: bool = True,
     insurance: InsuranceRows | None = None,
     gl: list[dict[str, Any]] | None = None,
+    collections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -185,6 +186,7 @@ def build_state(
         **(dunning or DunningRows()).sections(),
         **(insurance or InsuranceRows()).sections(),
         "gl": sorted(gl or [], key=lambda g: (g["date"], g["currency"])),
+        "collections": sorted(collections or [], key=lambda c: (c["item_id"], c["attempt"])),
         "verified": verified,
     }
 
@@ -462,7 +464,25 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         verified=verified,
         insurance=read_insurance(clients("dynamodb"), table, as_of),
         gl=read_gl(clients("dynamodb"), table),
+        collections=read_collections(clients("dynamodb"), table),
     )
+
+
+def read_collections(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every card or bank-scheme collection attempt and how the bank answered it (CCREQ#<reference>)."""
+    from receivables.adapters.card_collection_table import request_view
+    from receivables.adapters.ledger_table import scan_entities
+
+    return [
+        {
+            "item_id": view["item_id"],
+            "bank_id": view["bank_id"],
+            "attempt": view["attempt"],
+            "status": view["status"],
+            "reason": view["reason"],
+        }
+        for view in map(request_view, scan_entities(dynamodb, table, "CCREQ#", "REQUEST"))
+    ]
 
 
 def read_gl(dynamodb: Any, table: str) -> list[dict[str, Any]]:

@@ -122,6 +122,7 @@ def test_partial_batch_failure_retries_only_failed_records_then_dead_letters_the
         "dunning-review-events-dlq": 0,
         "policy-settlement-events-dlq": 0,
         "outbox-dlq": 0,
+        "gl-daybook-dlq": 0,
     }
     assert _dlq_bodies(session, "file-chunks") == ["poison-1"]
     # Not a speed target: the queue's visibility timeout is minutes, so this only fails if retries waited for it.
@@ -261,6 +262,7 @@ def test_each_handler_sees_only_its_own_functions_environment(
         "plan_inbound_file",
         "direct_debits",
         "pay_out",
+        "collect_by_card",
         "gl_export",
         "plan_daily_run",
         "send_deferred_sms",

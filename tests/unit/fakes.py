@@ -55,6 +55,9 @@ class MemoryFiles:
     def write_text(self, bucket: str, key: str, text: str) -> None:
         self.objects[bucket, key] = text.encode()
 
+    def write_bytes(self, bucket: str, key: str, body: bytes, content_type: str = "text/plain") -> None:
+        self.objects[bucket, key] = body
+
     def write_lines(self, bucket: str, key: str, lines: Iterable[str]) -> None:
         self.objects[bucket, key] = "".join(lines).encode()
 

@@ -119,3 +119,77 @@ def test_customer_fingerprint_changes_with_content_only():
     b = validate_customer(dict(GOOD_CUSTOMER))
     c = validate_customer({**GOOD_CUSTOMER, "city": "Ankara"})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+# --- auto-pay instructions (talimat) ---------------------------------------------------------------------------------
+
+VISA_TEST_PAN = "4111111111111111"  # the well-known test number: 16 digits, Luhn-valid
+
+
+def test_a_card_instruction_names_its_bank_and_the_vaults_token():
+    customer = validate_customer(
+        {**GOOD_CUSTOMER, "autopay_method": "Card", "autopay_bank_id": "garanti", "autopay_token": "tok_8f2a9c01"}
+    )
+    assert not isinstance(customer, list)
+    assert (customer.autopay_method, customer.autopay_bank_id, customer.autopay_token) == (
+        "card",
+        "garanti",
+        "tok_8f2a9c01",
+    )
+    assert customer.attributes == {}
+
+
+@pytest.mark.parametrize(
+    "token", [VISA_TEST_PAN, "4111 1111 1111 1111", "4111-1111-1111-1111", "5500005555555559", "378282246310005"]
+)
+def test_a_card_number_is_refused_and_never_repeated(token):
+    errors = validate_customer(
+        {**GOOD_CUSTOMER, "autopay_method": "card", "autopay_bank_id": "garanti", "autopay_token": token}
+    )
+    assert errors == ["autopay_token: looks like a card number (PAN); send the card vault's token instead"]
+    assert all(token not in e and token.replace(" ", "") not in e for e in errors)
+
+
+def test_a_card_number_in_any_other_column_is_refused_without_its_value():
+    errors = validate_customer({**GOOD_CUSTOMER, "kart_no": VISA_TEST_PAN})
+    assert errors == ["kart_no: looks like a card number (PAN); we never keep card numbers"]
+
+
+def test_a_long_number_that_fails_luhn_is_an_ordinary_token():
+    customer = validate_customer(
+        {
+            **GOOD_CUSTOMER,
+            "autopay_method": "bank_scheme",
+            "autopay_bank_id": "akbank",
+            "autopay_token": "4111111111111112",
+        }
+    )
+    assert not isinstance(customer, list) and customer.autopay_token == "4111111111111112"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"autopay_method": "cash"}, "autopay_method: 'cash' is not one of card, direct_debit, bank_scheme"),
+        ({"autopay_method": "card", "autopay_token": "t1"}, "autopay_bank_id: missing (which bank collects by card)"),
+        (
+            {"autopay_method": "card", "autopay_bank_id": "garanti"},
+            "autopay_token: missing (the card instruction's token)",
+        ),
+        ({"autopay_bank_id": "garanti"}, "autopay_method: missing (card, direct_debit or bank_scheme)"),
+        ({"autopay_method": "direct_debit"}, "autopay_method: direct_debit needs the customer's mandate"),
+    ],
+)
+def test_an_incomplete_instruction_is_refused_naming_what_is_missing(fields, reason):
+    errors = validate_customer({**GOOD_CUSTOMER, **fields})
+    assert isinstance(errors, list) and any(e.startswith(reason) for e in errors), errors
+
+
+def test_logs_never_carry_a_card_number_or_a_token():
+    from receivables.privacy import mask_personal_data
+
+    line = f'{{"autopay_token": "tok_1", "message": "card {VISA_TEST_PAN} and 4111 1111 1111 1111 declined"}}'
+    masked = mask_personal_data(line)
+    assert VISA_TEST_PAN not in masked and "4111 1111" not in masked and "tok_1" not in masked
+    assert masked.count("<pan>") == 2
+    assert mask_personal_data("entry 20261124000123") == "entry 20261124000123"  # not Luhn-valid: kept

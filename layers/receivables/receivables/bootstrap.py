@@ -19,7 +19,8 @@ from botocore.config import Config
 
 from receivables import execution
 from receivables.accounting.export import GeneralLedgerExport
-from receivables.adapters.bank_profiles import S3ProfileSource
+from receivables.adapters.bank_profiles import S3CollectionProfiles, S3ProfileSource
+from receivables.adapters.card_collection_table import CardCollectionTable, card_payment_writer
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource, S3PayingBankSource
 from receivables.adapters.direct_debit_table import CollectionTable
@@ -45,6 +46,8 @@ from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.adapters.statement_output import S3ReinsuranceStatementOutput, S3StatementOutput
 from receivables.adapters.verification import LedgerVerifier
+from receivables.card_collection.service import EVENT_SOURCE as CARD_SOURCE
+from receivables.card_collection.service import CardCollections
 from receivables.collections.daily_run import DailyRunPlanner
 from receivables.direct_debit.model import CreditorBank
 from receivables.direct_debit.service import EVENT_SOURCE as DIRECT_DEBIT_SOURCE
@@ -76,6 +79,7 @@ from receivables.payments.service import BankFileService, CreditApplication, pay
 from receivables.settings import (
     AgencyStatementSettings,
     BankFileSettings,
+    CardCollectionSettings,
     DailyRunSettings,
     DaybookSettings,
     DeferredSmsSettings,
@@ -192,8 +196,42 @@ def bank_file_service() -> BankFileService:
             payouts=PayoutStatusReports(store=payouts, events=payout_events),
         ),
         outgoing=PayoutBookings(store=payouts, events=payout_events),
+        collections=_card_collections(settings, outbound_bucket=""),
         lanes=settings.lanes,
     )
+
+
+def _card_collections(settings: Any, *, outbound_bucket: str) -> CardCollections:
+    clock = _clock(settings)
+    dynamodb = aws_client("dynamodb")
+    payments = PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name))
+    return CardCollections(
+        store=CardCollectionTable(dynamodb, settings.table_name, clock=clock),
+        payments=card_payment_writer(dynamodb, settings.table_name, payments, clock),
+        profiles=S3CollectionProfiles(aws_client("s3"), settings.inbound_bucket),
+        files=S3FileStore(aws_client("s3")),
+        outbound_bucket=outbound_bucket,
+        events=EventBridgePublisher(aws_client("events"), settings.event_bus_name, CARD_SOURCE),
+        clock=clock,
+    )
+
+
+@per_function
+def card_collection_settings() -> CardCollectionSettings:
+    return CardCollectionSettings.from_environment()
+
+
+@per_function
+def card_collections() -> CardCollections:
+    """The daily card and bank-scheme collection run (functions/collect_by_card)."""
+    settings = card_collection_settings()
+    return _card_collections(settings, outbound_bucket=settings.outbound_bucket)
+
+
+@per_function
+def collection_profile_store() -> S3CollectionProfiles:
+    """``GET|PUT /collection-profiles/{bank_id}``."""
+    return S3CollectionProfiles(aws_client("s3"), manual_payments_settings().inbound_bucket)
 
 
 @per_function
@@ -581,9 +619,10 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "load_file_chunk": (chunk_loader_service,),
     "load_bank_file": (bank_file_service,),
     "api": (ledger_reader, account_journal),
-    "payments_api": (manual_payments_settings, manual_payments, bank_profile_store),
+    "payments_api": (manual_payments_settings, manual_payments, bank_profile_store, collection_profile_store),
     "direct_debits": (direct_debit_settings, direct_debit_service, collection_table),
     "pay_out": (payout_settings, payout_service),
+    "collect_by_card": (card_collection_settings, card_collections),
     "gl_daybook": (gl_daybook_settings, gl_daybook),
     "gl_export": (gl_export_settings, gl_export),
     "plan_daily_run": (daily_run_settings, daily_run_planner),

@@ -5,9 +5,10 @@ Two nets, because no single one catches everything:
 
 - by **field**: the value of a JSON field whose name says it is personal (``name``, ``email``, ``phone``, ``iban``,
   ``address``, ``tax_id``…) is replaced, whatever it holds — names and addresses have no shape a pattern knows;
-- by **shape**, anywhere in the line: e-mail addresses, phone numbers (E.164, and Turkish mobiles written 05xx…),
-  IBANs and Turkish TCKN/VKN numbers — the last two only when their checksum holds (python-stdnum), so an entry id
-  or a bank reference that merely looks like one stays readable.
+- by **shape**, anywhere in the line: card numbers (13–19 digits passing Luhn), e-mail addresses, phone numbers
+  (E.164, and Turkish mobiles written 05xx…), IBANs and Turkish TCKN/VKN numbers — the checksummed ones only when
+  their checksum holds (python-stdnum), so an entry id or a bank reference that merely looks like one stays
+  readable.
 
 What it writes instead says what was there (``<iban>``), so a log still reads.
 """
@@ -19,6 +20,8 @@ import re
 from stdnum import iban as _iban
 from stdnum.tr import tckimlik as _tckn
 from stdnum.tr import vkn as _vkn
+
+from receivables.domain.cards import PAN_SHAPE, is_pan
 
 MASK = "<personal>"
 
@@ -44,6 +47,9 @@ PERSONAL_FIELDS = (
     "national_id",
     "tckn",
     "vkn",
+    "autopay_token",
+    "card_token",
+    "pan",
 )
 
 _FIELD = re.compile(
@@ -65,9 +71,14 @@ def _tax_number_or_text(match: re.Match[str]) -> str:
     return "<tax-id>" if valid else digits
 
 
+def _pan_or_text(match: re.Match[str]) -> str:
+    return "<pan>" if is_pan(match.group(0)) else match.group(0)
+
+
 def mask_personal_data(line: str) -> str:
     """``line`` with every personal value it carries replaced (see the module's docstring)."""
     line = _FIELD.sub(lambda m: f'{m.group(1)}"{MASK}"', line)
+    line = PAN_SHAPE.sub(_pan_or_text, line)  # before the phone and tax-number nets take parts of a card number
     line = _EMAIL.sub("<email>", line)
     line = _IBAN.sub(_iban_or_text, line)
     line = _PHONE.sub("<phone>", line)

@@ -141,6 +141,14 @@ class GlExportSettings(TableSettings):
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # gl/<date>/journal.csv|.parquet|control.json
 
 
+class CardCollectionSettings(TableSettings):
+    """The daily card and bank-scheme collection run (functions/collect_by_card)."""
+
+    inbound_bucket: str = Field(validation_alias=_INBOUND)  # config/collections/<bank_id>.json|yaml
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # banks/<bank_id>/<the profile's file name>
+    event_bus_name: str = Field(validation_alias=_BUS)
+
+
 class PublisherSettings(_Settings):
     """The outbox relay (functions/publish_events): it only puts events on the bus."""
 
@@ -215,6 +223,7 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "payments_api": PaymentsApiSettings,
     "direct_debits": DirectDebitSettings,
     "pay_out": PayoutSettings,
+    "collect_by_card": CardCollectionSettings,
     "gl_daybook": DaybookSettings,
     "gl_export": GlExportSettings,
     "plan_daily_run": DailyRunSettings,

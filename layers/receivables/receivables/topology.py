@@ -348,6 +348,8 @@ TOPOLOGY = Topology(
                         ApiRoute(method="PUT", path="/allocation-policies/{account_type}"),
                         ApiRoute(method="GET", path="/bank-profiles/{bank_id}"),
                         ApiRoute(method="PUT", path="/bank-profiles/{bank_id}"),
+                        ApiRoute(method="GET", path="/collection-profiles/{bank_id}"),
+                        ApiRoute(method="PUT", path="/collection-profiles/{bank_id}"),
                     )
                 ),
             ),
@@ -386,6 +388,24 @@ TOPOLOGY = Topology(
                 ScheduleTrigger(
                     name="payouts",
                     cron="cron(0 6 * * ? *)",
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(
+                table=Access.READ_WRITE,
+                buckets={"inbound": Access.READ, "outbound": Access.WRITE},
+                put_events=True,
+            ),
+            memory_mb=1024,
+            timeout_seconds=600,
+        ),
+        Function(
+            name="collect_by_card",
+            description="Each business day: card-installment and bank-scheme collection requests per bank, as data",
+            triggers=(
+                ScheduleTrigger(
+                    name="card-collections",
+                    cron="cron(0 7 * * ? *)",
                     input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
                 ),
             ),

@@ -77,6 +77,9 @@ def test_the_dictionary_is_published_with_every_documented_field():
         "has_policies",
         "policy_branch",
         "notice_expired",
+        "autopay_method",
+        "has_mandate",
+        "collection_pending",
     }
     assert all(f.description for f in DEFAULT_DICTIONARY)
 

@@ -430,3 +430,20 @@ def test_the_explanation_names_the_config_version_and_the_reasons():
     assert decision.explanation.startswith("A1 on 2026-03-26 (config v1): overdue 150.00 TRY in 1 item(s)")
     assert "fired letter (day 20, letter, template formal_notice)" in decision.explanation
     assert decision.config_version == 1 and decision.state.config_version == 1
+
+
+def test_an_item_with_the_bank_for_collection_is_not_dunned_until_the_answer():
+    pending = account(item(collection_pending=True), autopay_method="card")
+    assert fired(run(pending, [day(n) for n in range(1, 12)])) == []
+    # The bank declined it (not pending any more): dunning takes it from there, the latest due step only.
+    declined = account(item(), autopay_method="card")
+    decision = decide(DEFAULT_CONFIG, declined, DunningState(), day(11))
+    assert [f.step for f in decision.fired] == ["sms"]
+
+
+def test_auto_pay_and_mandates_are_facts_segment_rules_can_use():
+    from receivables.dunning.engine import build_facts
+
+    acc = account(item(collection_pending=True), autopay_method="card", has_mandate=False)
+    facts = build_facts(acc, overdue_amount=Decimal(0), days_overdue=0, open_promise=False)
+    assert (facts["autopay_method"], facts["has_mandate"], facts["collection_pending"]) == ("card", False, True)

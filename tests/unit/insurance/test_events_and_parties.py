@@ -101,6 +101,8 @@ def test_a_json_schema_is_published_per_event_type():
         "PolicyCancelled",
         "ClaimPaymentApproved",
         "ClaimPaymentCancelled",
+        "ReinsuranceCession",
+        "ClaimRecoveryDue",
     }
     assert "payment_plan" in schemas["PolicyIssued"]["required"]
     assert schemas["ClaimPaymentApproved"]["properties"]["claim_id"]["maxLength"] == 33

@@ -125,7 +125,7 @@ class CollectionTable:
             self._client,
             self._table,
             (customer_key(c) for c in customer_ids),
-            projection="customer_id, #n, iban, mandate_id, mandate_date, mandate_bank_id",
+            projection="customer_id, #n, iban, mandate_id, mandate_date, mandate_bank_id, autopay_method",
             names={"#n": "name"},
         )
         return {
@@ -138,7 +138,8 @@ class CollectionTable:
                 bank_id=r.get("mandate_bank_id", {}).get("S"),
             )
             for r in records
-            if "mandate_id" in r and "iban" in r
+            # An auto-pay instruction by card or bank scheme takes precedence: that bank collects, not a pain.008.
+            if "mandate_id" in r and "iban" in r and r.get("autopay_method", {}).get("S") in (None, "direct_debit")
         }
 
     # -- messages ------------------------------------------------------------------------------------------------

@@ -55,7 +55,13 @@ from receivables.dunning.records import (
 from receivables.dunning.reports import CycleRow
 from receivables.dunning.service import AccountSnapshot, Outcome
 
-_ITEM_FIELDS = "item_id, due_date, amount, open_amount, #status, subscription_id, account_id, policy_id, branch"
+_ITEM_FIELDS = (
+    "item_id, due_date, amount, open_amount, #status, subscription_id, account_id, policy_id, branch, card_status, "
+    "collection_status"
+)
+# A collection with the bank and not answered: a card or bank-scheme request, a direct debit sent or accepted.
+_PENDING_CARD = frozenset({"requested"})
+_PENDING_DIRECT_DEBIT = frozenset({"sent", "accepted", "pending"})
 _CLOSED = "restructured"
 MAX_LATE_PAYMENTS_KEPT = 24
 
@@ -191,6 +197,8 @@ class DunningTable:
                     status=_text(record, "status") or "open",
                     policy_id=_text(record, "policy_id"),
                     branch=_text(record, "branch"),
+                    collection_pending=_text(record, "card_status") in _PENDING_CARD
+                    or _text(record, "collection_status") in _PENDING_DIRECT_DEBIT,
                 )
             )
         facts = AccountFacts(
@@ -206,6 +214,8 @@ class DunningTable:
                 email=_text(customer, "email"),
                 phone=_text(customer, "phone"),
                 opted_out=_opted_out(attributes),
+                autopay_method=_text(customer, "autopay_method"),
+                has_mandate="mandate_id" in customer,
             ),
             account_type=_text(account, "account_type") or "standard",
             currency=account["currency"]["S"],

@@ -31,6 +31,7 @@ from receivables.adapters.journal_table import entry_record
 from receivables.adapters.keys import (
     account_key,
     account_partition,
+    collection_partition,
     customer_key,
     customer_partition,
     item_key,
@@ -278,6 +279,9 @@ def installment_records(policy: NewPolicy, recorded_at: str) -> list[AttributeMa
             record = _with_commission(
                 record, installment.commission, status, policy.party_id, policy.commission_account_id or ""
             )
+        if policy.collected:  # the collection runs find it on its due date (docs/card-collections.md)
+            record["gsi2pk"] = _s(collection_partition(installment.due_date, installment.item_id))
+            record["gsi2sk"] = _s(f"ITEM#{installment.item_id}")
         records.append(record)
     return records
 
@@ -888,6 +892,10 @@ class InsuranceTable:
 
     def customer_exists(self, customer_id: str) -> bool:
         return self._get(customer_key(customer_id), projection="customer_id") is not None
+
+    def collects_from(self, customer_id: str) -> bool:
+        record = self._get(customer_key(customer_id), projection="mandate_id, autopay_method")
+        return record is not None and ("mandate_id" in record or "autopay_method" in record)
 
     # -- events and policies ---------------------------------------------------------------------------------------
     def stored_event(self, event_id: str) -> StoredEvent | None:

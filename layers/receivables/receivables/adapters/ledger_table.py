@@ -170,6 +170,9 @@ def customer_record(customer: Customer, source_file: str, line: int, now: dateti
         record["mandate_date"] = _s(customer.mandate_date.isoformat())
         if customer.mandate_bank_id:
             record["mandate_bank_id"] = _s(customer.mandate_bank_id)
+    for name in ("autopay_method", "autopay_bank_id", "autopay_token"):
+        if value := getattr(customer, name):
+            record[name] = _s(value)
     return record
 
 
@@ -209,9 +212,14 @@ class LedgerTable:
     # -- customers ----------------------------------------------------------------------------------------------
     def known_customers(self, customer_ids: Iterable[str]) -> dict[str, bool]:
         found = batch_get(
-            self._client, self._table, (customer_key(c) for c in customer_ids), projection="customer_id, mandate_id"
+            self._client,
+            self._table,
+            (customer_key(c) for c in customer_ids),
+            projection="customer_id, mandate_id, autopay_method",
         )
-        return {record["customer_id"]["S"]: "mandate_id" in record for record in found}
+        # True: someone collects this customer's items (a mandate, or an auto-pay instruction), so they are indexed
+        # by due date for the collection runs.
+        return {record["customer_id"]["S"]: "mandate_id" in record or "autopay_method" in record for record in found}
 
     def customer_fingerprints(self, customer_ids: Iterable[str]) -> dict[str, str]:
         found = batch_get(

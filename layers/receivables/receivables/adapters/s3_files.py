@@ -61,6 +61,10 @@ class S3FileStore:
             Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="text/csv; charset=utf-8"
         )
 
+    def write_bytes(self, bucket: str, key: str, body: bytes, content_type: str = "text/plain") -> None:
+        """A file in its own encoding (a bank's request file in windows-1254, say), written as given."""
+        self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
     def write_lines(self, bucket: str, key: str, lines: Iterable[str]) -> None:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
             for line in lines:

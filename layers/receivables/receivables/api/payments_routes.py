@@ -26,6 +26,7 @@ from receivables.api.errors import (
 )
 from receivables.api.journal_views import PostingView, posting_views
 from receivables.api.params import Amount, Identifier, IdParam
+from receivables.banking.collection_files import load_collection_profile
 from receivables.banking.profiles import ProfileError, load_profile
 from receivables.domain.dates import IsoDate
 from receivables.domain.journal import JournalEntry
@@ -350,4 +351,39 @@ def put_bank_profile(
             [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
         ) from exc
     bootstrap.bank_profile_store().save(parsed, changed_by=current_actor(router))
+    return parsed.model_dump(mode="json", exclude_defaults=True)
+
+
+@router.get(
+    "/collection-profiles/<bank_id>",
+    summary="A bank's card-installment or bank-scheme collection profile: request and response layouts, retries",
+    responses=answers("The profile"),
+)
+def get_collection_profile(bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]) -> dict[str, Any]:
+    try:
+        found = bootstrap.collection_profile_store().profiles_for(bank_id)
+    except ProfileError as exc:
+        raise ConflictError(f"the stored collection profile of {bank_id} does not validate: {exc}") from exc
+    if bank_id not in found:
+        raise UnknownIdError(f"no collection profile for {bank_id}")
+    return found[bank_id].model_dump(mode="json", exclude_defaults=True)
+
+
+@router.put(
+    "/collection-profiles/<bank_id>",
+    summary="Onboard or change a bank's collections: the profile is validated, then used by the next run and answer",
+    responses=answers("The profile as stored", errors=INVALID, acting=True),
+)
+def put_collection_profile(
+    bank_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], profile: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    try:
+        parsed = load_collection_profile(json.dumps(profile), bank_id=bank_id)
+    except ProfileError as exc:
+        raise InvalidInputError(
+            "invalid_profile",
+            f"the collection profile for {bank_id} is not valid",
+            [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
+        ) from exc
+    bootstrap.collection_profile_store().save(parsed, changed_by=current_actor(router))
     return parsed.model_dump(mode="json", exclude_defaults=True)

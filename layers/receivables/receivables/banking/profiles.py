@@ -83,6 +83,17 @@ _BANK_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # it names an S3 prefix (banks/<bank_i
 _NOT_PROVIDED = "NOTPROVIDED"
 
 
+def supported_encoding(value: str) -> str:
+    """The name profiles use for ``value``, if it is an encoding banks in our markets send; else a ValueError."""
+    try:
+        looked_up = codecs.lookup(value).name
+    except LookupError:
+        raise ValueError(f"{value!r} is not a known encoding") from None
+    if looked_up not in _ENCODINGS:
+        raise ValueError(f"{value!r} is not supported; use one of {', '.join(_ENCODINGS.values())}")
+    return _ENCODINGS[looked_up]
+
+
 class ProfileError(ValueError):
     """A bank profile that cannot be used: ``problems`` lists (field, reason) pairs, the field as a dotted path."""
 
@@ -184,13 +195,7 @@ class BankProfile(BaseModel):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        try:
-            looked_up = codecs.lookup(value).name
-        except LookupError:
-            raise ValueError(f"{value!r} is not a known encoding") from None
-        if looked_up not in _ENCODINGS:
-            raise ValueError(f"{value!r} is not supported; use one of {', '.join(_ENCODINGS.values())}")
-        return _ENCODINGS[looked_up]
+        return supported_encoding(value)
 
     @field_validator("columns", mode="before")
     @classmethod

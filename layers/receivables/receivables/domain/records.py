@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from receivables.domain.cards import contains_pan
 from receivables.domain.iban import is_iban_shaped, normalise_iban
 from receivables.domain.money import CURRENCIES, AmountError, is_currency, parse_positive_amount
 
@@ -27,7 +28,19 @@ class FileKind(StrEnum):
 
 
 CUSTOMER_FIELDS = ("customer_id", "name", "type", "city", "phone", "language")
-CUSTOMER_OPTIONAL_FIELDS = ("email", "iban", "vip", "risk_score", "mandate_id", "mandate_date", "mandate_bank_id")
+CUSTOMER_OPTIONAL_FIELDS = (
+    "email",
+    "iban",
+    "vip",
+    "risk_score",
+    "mandate_id",
+    "mandate_date",
+    "mandate_bank_id",
+    "autopay_method",
+    "autopay_bank_id",
+    "autopay_token",
+)
+AUTOPAY_METHODS = ("card", "direct_debit", "bank_scheme")
 INVOICE_FIELDS = ("invoice_id", "customer_id", "account_id", "issue_date", "due_date", "amount", "currency")
 INVOICE_OPTIONAL_FIELDS = ("subscription_id", "description")
 PARTY_FIELDS = ("party_id", "kind", "name", "tax_id")
@@ -91,6 +104,12 @@ class Customer:
     mandate_id: str | None = None
     mandate_date: date | None = None
     mandate_bank_id: str | None = None
+    # An auto-pay instruction (talimat): collected by ``autopay_bank_id`` under its collection profile
+    # (config/collections/<bank_id>) with ``autopay_token`` — the card vault's token or the bank scheme's subscriber
+    # number, never a card number. ``direct_debit`` collects by the mandate above.
+    autopay_method: str | None = None
+    autopay_bank_id: str | None = None
+    autopay_token: str | None = None
 
     def fingerprint(self) -> str:
         canonical = "\x1f".join(
@@ -109,6 +128,9 @@ class Customer:
                 self.mandate_id or "",
                 self.mandate_date.isoformat() if self.mandate_date else "",
                 self.mandate_bank_id or "",
+                self.autopay_method or "",
+                self.autopay_bank_id or "",
+                self.autopay_token or "",
             )
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
@@ -327,8 +349,13 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:  # noq
     mandate_bank_id = _optional(values, "mandate_bank_id")
     if mandate_bank_id is not None and not _IDENTIFIER.match(mandate_bank_id):
         errors.append(f"mandate_bank_id: {mandate_bank_id!r} is not a valid identifier")
+    autopay_method, autopay_bank_id, autopay_token = _autopay(values, mandate_id, errors)
     known = KNOWN_FIELDS[FileKind.CUSTOMERS]
     attributes = {k: str(v).strip() for k, v in values.items() if k not in known and k and v is not None}
+    pans = sorted(k for k, v in attributes.items() if contains_pan(v))
+    if pans:
+        # Never the value itself: the reason goes into a rejection report and the logs.
+        errors.append(f"{', '.join(pans)}: looks like a card number (PAN); we never keep card numbers")
     # Extra columns become attributes for segment rules; bounded so a customer always fits one DynamoDB item.
     if len(attributes) > MAX_ATTRIBUTES:
         errors.append(f"{len(attributes)} extra columns; at most {MAX_ATTRIBUTES} are kept as attributes")
@@ -354,4 +381,43 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:  # noq
         mandate_id=mandate_id,
         mandate_date=mandate_date,
         mandate_bank_id=mandate_bank_id,
+        autopay_method=autopay_method,
+        autopay_bank_id=autopay_bank_id,
+        autopay_token=autopay_token,
     )
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_.:/+=-]{1,128}\Z")
+
+
+def _autopay(
+    values: Mapping[str, str], mandate_id: str | None, errors: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    method = _optional(values, "autopay_method")
+    bank_id = _optional(values, "autopay_bank_id")
+    token = _optional(values, "autopay_token")
+    if token is not None and contains_pan(token):
+        # Never echo it: the reason goes into a rejection report, and a report is not a place for a card number.
+        errors.append("autopay_token: looks like a card number (PAN); send the card vault's token instead")
+        token = None
+    elif token is not None and not _TOKEN.match(token):
+        errors.append("autopay_token: not a token (at most 128 letters, digits and _ . : / + = -)")
+    if method is None:
+        if bank_id is not None or token is not None:
+            errors.append("autopay_method: missing (card, direct_debit or bank_scheme) for the auto-pay instruction")
+        return None, None, None
+    method = method.lower()
+    if method not in AUTOPAY_METHODS:
+        errors.append(f"autopay_method: {method!r} is not one of {', '.join(AUTOPAY_METHODS)}")
+        return None, None, None
+    if bank_id is not None and not _IDENTIFIER.match(bank_id):
+        errors.append(f"autopay_bank_id: {bank_id!r} is not a valid identifier")
+    if method == "direct_debit":
+        if mandate_id is None:
+            errors.append("autopay_method: direct_debit needs the customer's mandate (mandate_id, mandate_date, iban)")
+    else:
+        if bank_id is None:
+            errors.append(f"autopay_bank_id: missing (which bank collects by {method})")
+        if token is None and not any("autopay_token" in e for e in errors):
+            errors.append(f"autopay_token: missing (the {method} instruction's token)")
+    return method, bank_id, token

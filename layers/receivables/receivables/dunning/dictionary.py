@@ -64,6 +64,19 @@ DEFAULT_DICTIONARY: tuple[FieldDefinition, ...] = (
     _field("late_payments_12m", FieldType.INTEGER, "Items paid after their due date in the last 12 months."),
     _field("open_promise", FieldType.BOOLEAN, "true while a promise to pay is open on the account."),
     _field("broken_promises_12m", FieldType.INTEGER, "Promises to pay broken in the last 12 months."),
+    _field(
+        "autopay_method",
+        FieldType.STRING,
+        "The customer's auto-pay instruction (card, direct_debit or bank_scheme), or null without one.",
+        nullable=True,
+    ),
+    _field("has_mandate", FieldType.BOOLEAN, "true when the customer signed a direct-debit mandate."),
+    _field(
+        "collection_pending",
+        FieldType.BOOLEAN,
+        "true while a collection of one of the account's items is with the bank, unanswered (such items are not "
+        "overdue until the answer).",
+    ),
     _field("has_policies", FieldType.BOOLEAN, "true when the account holds insurance policy installments."),
     _field(
         "policy_branch",

@@ -63,6 +63,9 @@ class ItemFacts(BaseModel):
     status: str = "open"
     policy_id: str | None = None  # an insurance policy's installment (or other item of the policy)
     branch: str | None = None
+    # A collection asked of the bank and not answered yet (a card or bank-scheme request, a direct debit sent or
+    # accepted): the money may be on its way, so the item is not dunned until the answer.
+    collection_pending: bool = False
 
     def held_on(self, day: dt.date) -> bool:
         return self.held and hold_in_force(day, start=self.hold_start, until=self.hold_until)
@@ -72,7 +75,7 @@ class ItemFacts(BaseModel):
         return self.open_amount > 0 and self.status not in CLOSED_STATUSES
 
     def overdue_on(self, day: dt.date) -> bool:
-        return self.is_open and self.due_date < day and not self.held_on(day)
+        return self.is_open and self.due_date < day and not self.held_on(day) and not self.collection_pending
 
 
 class CustomerFacts(BaseModel):
@@ -89,6 +92,8 @@ class CustomerFacts(BaseModel):
     opted_out: frozenset[Channel] = frozenset()
     late_payments_12m: int = 0
     broken_promises_12m: int = 0
+    autopay_method: str | None = None  # card | direct_debit | bank_scheme: an auto-pay instruction (talimat)
+    has_mandate: bool = False  # a direct-debit mandate
 
 
 class AccountFacts(BaseModel):
@@ -299,6 +304,9 @@ def build_facts(
         "late_payments_12m": customer.late_payments_12m,
         "open_promise": open_promise,
         "broken_promises_12m": customer.broken_promises_12m,
+        "autopay_method": customer.autopay_method,
+        "has_mandate": customer.has_mandate,
+        "collection_pending": any(i.collection_pending and i.is_open for i in account.items),
         "has_policies": bool(policy_items),
         "policy_branch": branch_from[0].branch if branch_from else None,
         "notice_expired": bool(notice and today and notice.expired(today, open_now)),

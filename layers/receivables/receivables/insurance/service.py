@@ -135,6 +135,9 @@ class NewPolicy:
     event_id: str
     source: EventSource
     raw: dict[str, Any] = field(default_factory=dict)
+    # The payer collects by mandate or auto-pay instruction: its installments are indexed by due date for the
+    # collection runs (direct debit, card and bank-scheme collections).
+    collected: bool = False
 
     @property
     def gross_premium(self) -> Decimal:
@@ -149,6 +152,10 @@ class PolicyStore(Protocol):
     def stored_event(self, event_id: str) -> StoredEvent | None: ...
 
     def customer_exists(self, customer_id: str) -> bool: ...
+
+    def collects_from(self, customer_id: str) -> bool:
+        """The customer has a mandate or an auto-pay instruction."""
+        ...
 
     def party(self, party_id: str) -> PartyFacts | None: ...
 
@@ -441,6 +448,7 @@ class PolicyEventService:
             event_id=event.event_id,
             source=source,
             raw=raw,
+            collected=not payer_is_party and self._store.collects_from(payer),
         )
 
 

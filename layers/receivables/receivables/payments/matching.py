@@ -38,6 +38,7 @@ class MatchMethod(StrEnum):
     ACCOUNT_REFERENCE = "account_reference"
     IBAN = "iban"
     MANUAL = "manual"
+    COLLECTION = "collection"  # our own card or bank-scheme collection, approved in the bank's response file
     UNMATCHED = "unmatched"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from itertools import chain
-from typing import Protocol
+from typing import Any, Protocol
 
 from receivables.banking.pain002 import PaymentStatusReport, parse_pain002
 from receivables.banking.recognise import HEAD_BYTES, is_pain002, read_bank_stream
@@ -122,6 +122,14 @@ class OutgoingSink(Protocol):
     def unmatched_debit(self, payment_id: str, bank_id: str, transaction: BankTransaction, source: str) -> str: ...
 
 
+class CollectionResponseSink(Protocol):
+    """The card and bank-scheme collections' answers (card_collection/service.py)."""
+
+    def handles(self, bank_id: str, key: str) -> bool: ...
+
+    def apply_response(self, bank_id: str, key: str, data: bytes) -> Any: ...
+
+
 class BankFileService:
     def __init__(
         self,
@@ -134,9 +142,11 @@ class BankFileService:
         clock: Clock,
         status_reports: StatusReportSink | None = None,
         outgoing: OutgoingSink | None = None,
+        collections: CollectionResponseSink | None = None,
         lanes: int = LANES,
     ) -> None:
         self._outgoing = outgoing
+        self._collections = collections
         self._lanes = lanes
         self._status_reports = status_reports
         self._files = files
@@ -166,6 +176,8 @@ class BankFileService:
             return None
         if is_pain002(head[:HEAD_BYTES]):
             return self._load_status_report(obj, chain([head], blocks), bank_id, key)
+        if self._collections is not None and self._collections.handles(bank_id, key):
+            return self._load_collection_response(obj, b"".join(chain([head], blocks)), bank_id, key)
         try:
             # camt streams from S3 through the parser (large statements never sit whole in memory).
             parsed = read_bank_stream(head, blocks, bank_id=bank_id, profiles=self._profiles.profiles_for(bank_id))
@@ -214,6 +226,27 @@ class BankFileService:
                 "rejected": summary.rejected,
                 "report": report,
                 "balance_warnings": warnings,
+            },
+        )
+        return summary
+
+    def _load_collection_response(self, obj: StoredObject, data: bytes, bank_id: str, key: str) -> BankFileSummary:
+        """A card or bank-scheme collection response (card_collection/service.py): approvals become payments of
+        exactly the requested items, declines recorded attempts; lines that cannot be read go into its report."""
+        assert self._collections is not None
+        result = self._collections.apply_response(bank_id, key, data)
+        rows: list[tuple[int | None, str]] = [(line or None, why) for line, why in result.problems]
+        report = write_report(self._files, obj, etag_token(obj), rows) if rows else None
+        summary = BankFileSummary(posixpath.basename(key), bank_id, "collection_response", result.outcomes, len(rows))
+        self._events.publish(
+            "BankFileLoaded",
+            {
+                "file": key,
+                "bank_id": bank_id,
+                "format": summary.source_format,
+                "outcomes": summary.outcomes,
+                "rejected": summary.rejected,
+                "report": report,
             },
         )
         return summary

@@ -147,3 +147,17 @@ def test_the_shipped_chart_maps_every_posting_kind():
 
     mapped = {rule.kind for rule in CHART.counter}
     assert {k.value for k in PostingKind} <= mapped
+
+
+def test_one_sided_postings_take_their_other_side_from_revenue_and_expense():
+    lines, control = gl_lines(
+        [fact(1, "refund_applied", "-762.30"), fact(2, "commission_netted", "-26.99")], CHART, DAY
+    )
+
+    assert sides(lines) == [
+        ("120", "0.00", "762.30"),
+        ("600", "762.30", "0.00"),  # premium given back
+        ("120", "0.00", "26.99"),
+        ("630", "26.99", "0.00"),  # the agency's commission
+    ]
+    assert control.balanced

@@ -442,7 +442,12 @@ TOPOLOGY = Topology(
                 # Real-time paths: a payment, a reversal, credit applied, a hold, promise or plan re-plan at once.
                 BusTrigger(
                     rule="dunning-review",
-                    sources=("receivables.payments", "receivables.dunning", "receivables.insurance"),
+                    sources=(
+                        "receivables.payments",
+                        "receivables.dunning",
+                        "receivables.insurance",
+                        "receivables.collections",
+                    ),
                     detail_types=(
                         "PaymentReceived",
                         "PaymentReversed",
@@ -450,6 +455,8 @@ TOPOLOGY = Topology(
                         "ClaimOffset",
                         "ClaimOffsetReversed",
                         "PartyNetted",
+                        # A card or bank-scheme collection declined: the item is overdue again until its retry.
+                        "CollectionDeclined",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",

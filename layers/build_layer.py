@@ -143,6 +143,17 @@ def _copy_package(source: Path, site: Path) -> None:
     shutil.copytree(source, destination, ignore=_COPY_IGNORE)
 
 
+def _install_if_changed(dependencies: Sequence[str], site: Path, stamp_file: Path, *, force: bool, run: Runner) -> None:
+    """Install ``dependencies`` into ``site`` unless the stamp says exactly these are there already."""
+    fingerprint = dependencies_fingerprint(dependencies)
+    stamp_matches = stamp_file.is_file() and stamp_file.read_text().strip() == fingerprint
+    if force or not stamp_matches or not site.is_dir():
+        stamp_file.unlink(missing_ok=True)
+        _install_dependencies(dependencies, site, run)
+        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        stamp_file.write_text(fingerprint + "\n")
+
+
 def build_layer(
     *,
     pyproject: Path = REPO_ROOT / "pyproject.toml",
@@ -153,17 +164,8 @@ def build_layer(
     run: Runner = _run,
 ) -> Path:
     """Build (or refresh) the layer and return its asset directory, the one that contains ``python/``."""
-    dependencies = runtime_dependencies(pyproject)
-    fingerprint = dependencies_fingerprint(dependencies)
     site = layer_dir / "python"
-
-    stamp_matches = stamp_file.is_file() and stamp_file.read_text().strip() == fingerprint
-    if force or not stamp_matches or not site.is_dir():
-        stamp_file.unlink(missing_ok=True)
-        _install_dependencies(dependencies, site, run)
-        stamp_file.parent.mkdir(parents=True, exist_ok=True)
-        stamp_file.write_text(fingerprint + "\n")
-
+    _install_if_changed(runtime_dependencies(pyproject), site, stamp_file, force=force, run=run)
     _copy_package(package_source, site)
     return layer_dir
 
@@ -177,15 +179,7 @@ def build_analytics_layer(
     run: Runner = _run,
 ) -> Path:
     """The analytics layer (pyarrow alone, no ``receivables`` package): built like the shared one, its own stamp."""
-    dependencies = analytics_dependencies(pyproject)
-    fingerprint = dependencies_fingerprint(dependencies)
-    site = layer_dir / "python"
-    stamp_matches = stamp_file.is_file() and stamp_file.read_text().strip() == fingerprint
-    if force or not stamp_matches or not site.is_dir():
-        stamp_file.unlink(missing_ok=True)
-        _install_dependencies(dependencies, site, run)
-        stamp_file.parent.mkdir(parents=True, exist_ok=True)
-        stamp_file.write_text(fingerprint + "\n")
+    _install_if_changed(analytics_dependencies(pyproject), layer_dir / "python", stamp_file, force=force, run=run)
     return layer_dir
 
 

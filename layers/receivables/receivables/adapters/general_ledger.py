@@ -30,6 +30,7 @@ from receivables.accounting.gl import (
     GlControl,
     GlLine,
     PostingFact,
+    Target,
     csv_row,
     load_chart,
 )
@@ -77,50 +78,53 @@ def posting_facts(image: AttributeMap) -> list[PostingFact]:
             for n, p in enumerate(entry.postings)
         ]
     if pk.startswith("ITEM#") and "journal_key" in image:
-        entry = item_posting(image)
-        (posting,) = entry.postings
         return [
-            PostingFact(
-                line_id=f"{record_id}|0",
-                business_date=entry.business_date,
-                account_id=entry.account_id,
-                currency=entry.currency,
-                kind=posting.kind.value,
-                operation=entry.operation,
+            _own_posting(
+                image,
+                item_posting(image),
+                record_id,
                 target="item",
-                target_id=posting.target,
-                amount=posting.amount,
-                entry_id=entry.entry_id,
-                cause=entry.cause.describe(),
-                reason=_text(image, "description") or posting.reason,
+                reason=_text(image, "description"),
                 item_kind=_text(image, "kind") or "invoice",
                 components=_components(image),
                 party=_text(image, "customer_id"),
             )
         ]
     if pk.startswith("PAYABLE#") and "journal_key" in image:
-        entry = payable_posting(image)
-        (posting,) = entry.postings
         return [
-            PostingFact(
-                line_id=f"{record_id}|0",
-                business_date=entry.business_date,
-                account_id=entry.account_id,
-                currency=entry.currency,
-                kind=posting.kind.value,
-                operation=entry.operation,
+            _own_posting(
+                image,
+                payable_posting(image),
+                record_id,
                 target="payable",
-                target_id=posting.target,
-                amount=posting.amount,
-                entry_id=entry.entry_id,
-                cause=entry.cause.describe(),
-                reason=posting.reason,
                 payable_kind=image["kind"]["S"],
                 settlement="settlement" in image,
                 party=_text(image, "party_id"),
             )
         ]
     return []
+
+
+def _own_posting(
+    image: AttributeMap, entry: Any, record_id: str, *, target: Target, reason: str | None = None, **facts: Any
+) -> PostingFact:
+    """An item's or a payable's own record: the one posting it is."""
+    (posting,) = entry.postings
+    return PostingFact(
+        line_id=f"{record_id}|0",
+        business_date=entry.business_date,
+        account_id=entry.account_id,
+        currency=entry.currency,
+        kind=posting.kind.value,
+        operation=entry.operation,
+        target=target,
+        target_id=posting.target,
+        amount=posting.amount,
+        entry_id=entry.entry_id,
+        cause=entry.cause.describe(),
+        reason=reason or posting.reason,
+        **facts,
+    )
 
 
 class S3Daybook:

@@ -345,11 +345,7 @@ def put_bank_profile(
     try:
         parsed = load_profile(json.dumps(profile), bank_id=bank_id)
     except ProfileError as exc:
-        raise InvalidInputError(
-            "invalid_profile",
-            f"the profile for {bank_id} is not valid",
-            [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
-        ) from exc
+        raise _invalid_profile(exc, f"the profile for {bank_id} is not valid") from exc
     bootstrap.bank_profile_store().save(parsed, changed_by=current_actor(router))
     return parsed.model_dump(mode="json", exclude_defaults=True)
 
@@ -380,10 +376,15 @@ def put_collection_profile(
     try:
         parsed = load_collection_profile(json.dumps(profile), bank_id=bank_id)
     except ProfileError as exc:
-        raise InvalidInputError(
-            "invalid_profile",
-            f"the collection profile for {bank_id} is not valid",
-            [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
-        ) from exc
+        raise _invalid_profile(exc, f"the collection profile for {bank_id} is not valid") from exc
     bootstrap.collection_profile_store().save(parsed, changed_by=current_actor(router))
     return parsed.model_dump(mode="json", exclude_defaults=True)
+
+
+def _invalid_profile(exc: ProfileError, message: str) -> InvalidInputError:
+    """A 422 naming each field of the profile that is wrong."""
+    return InvalidInputError(
+        "invalid_profile",
+        message,
+        [{"location": [field] if field else [], "message": reason} for field, reason in exc.problems],
+    )

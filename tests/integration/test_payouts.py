@@ -199,3 +199,17 @@ def test_a_message_finished_twice_and_a_debit_recorded_twice_change_nothing(stac
     assert table.record_unmatched_debit(debit) is True
     assert table.record_unmatched_debit(debit) is False
     assert [d["payment_id"] for d in table.unmatched_debits()] == ["isbank-FEE-1"]
+
+
+def test_an_mt940_debit_quoting_our_transfer_pays_it(stack, context, approved_claims):
+    stack.handler("pay_out")({"business_date": "2026-11-30"}, context)
+    statement = (
+        ":20:ISB-MT-1\n:25:TR330006100519786457841326\n:28C:1/1\n:60F:C261130TRY5000,00\n"
+        ":61:2611301130D1200,00NTRFCLM-1-C//ISB-OUT-77\n:86:EFT CLM-1-C USTA OTO SERVIS\n"
+        ":62F:C261130TRY3800,00\n-\n"
+    )
+    drop(stack, "banks/isbank/mt940-20261130.sta", statement)
+    stack.drain(context)
+    paid = payable(stack, context, "CLM-1-C")[1]
+    assert (paid["status"], paid["open_amount"]) == ("paid", "0.00")
+    assert payable(stack, context, "CLM-2-C")[1]["status"] == "sent"  # not booked yet

@@ -1,6 +1,7 @@
 """One place for the Powertools logger, tracer and metrics every handler shares."""
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,9 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 logger = Logger(logger_formatter=MaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
+# An invocation that counted nothing (a run with no work, the local stack with metrics off) is normal here; Powertools
+# would warn on every such flush, and the warning landed inside the local console's progress display.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def count(name: str, value: float = 1) -> None:

@@ -70,6 +70,7 @@ def export_ledger(dynamodb: Any, table: str) -> tuple[list[dict[str, Any]], list
             "customer_id": a.customer_id,
             "currency": a.currency,
             "unapplied_credit": credit.get(a.account_id, Decimal(0)),
+            "account_type": a.account_type,
         }
         for a in export.accounts()
     ]
@@ -144,6 +145,7 @@ def build_state(
         {
             "account_id": str(account["account_id"]),
             "customer_id": str(account["customer_id"]),
+            "account_type": str(account.get("account_type") or "standard"),
             "currency": str(account["currency"]),
             # Balance = Σ open amounts − unapplied credit (issue 3); without payments the credit is 0.00.
             "balance": money(

@@ -56,6 +56,7 @@ EXPECTED_ACCOUNTS = [
     {
         "account_id": "A1",
         "customer_id": "C1",
+        "account_type": "standard",
         "currency": "TRY",
         "balance": "120.50",
         "unapplied_credit": "0.00",
@@ -64,6 +65,7 @@ EXPECTED_ACCOUNTS = [
     {
         "account_id": "A2",
         "customer_id": "C2",
+        "account_type": "standard",
         "currency": "EUR",
         "balance": "55.55",
         "unapplied_credit": "0.00",
@@ -191,6 +193,7 @@ def test_bank_files_in_a_scenario_become_payments_in_state(stack: EmbeddedStack,
         {
             "account_id": "A1",
             "customer_id": "C1",
+            "account_type": "standard",
             "currency": "TRY",
             "balance": "175.00",
             "unapplied_credit": "0.00",

@@ -118,7 +118,7 @@ def item_view(record: AttributeMap) -> ItemView:
             file=_text(record, "source_file") or record["source_file_id"]["S"], line=int(record["source_line"]["N"])
         )
     stored_status = _text(record, "status")
-    closed = stored_status in (ItemStatus.RESTRUCTURED.value, ItemStatus.CANCELLED.value)
+    closed = stored_status in (ItemStatus.RESTRUCTURED.value, ItemStatus.CANCELLED.value, ItemStatus.WRITTEN_OFF.value)
     return ItemView(
         item_id=record["item_id"]["S"],
         kind=ItemKind(_text(record, "kind") or ItemKind.INVOICE.value),
@@ -184,6 +184,7 @@ def _account_ref(record: AttributeMap) -> AccountRef:
         currency=record["currency"]["S"],
         next_action_on=date.fromisoformat(next_action) if next_action else None,
         unapplied_credit=Decimal(record.get("unapplied_credit", {}).get("N", "0")),
+        account_type=_text(record, "account_type") or "standard",
     )
 
 

@@ -23,6 +23,7 @@ class AccountRef:
     currency: str
     next_action_on: date | None = None
     unapplied_credit: Decimal = Decimal(0)  # money received and not yet taken by any item
+    account_type: str = "standard"  # drives the allocation policy; a fact for segment and collector rules
 
 
 @dataclass(frozen=True, slots=True)

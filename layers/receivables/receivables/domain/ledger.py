@@ -25,6 +25,7 @@ class ItemStatus(StrEnum):
     PAID = "paid"
     RESTRUCTURED = "restructured"  # moved into an installment plan: its open amount lives on in the installments
     CANCELLED = "cancelled"  # closed by a policy's cancellation: what it still owed is no longer owed
+    WRITTEN_OFF = "written_off"  # closed without money: what it still owed is written off, with its reason
 
 
 class ItemKind(StrEnum):

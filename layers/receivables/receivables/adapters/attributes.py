@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
+import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from receivables.adapters.dynamodb_batches import AttributeMap
 
@@ -52,3 +56,13 @@ def transact_write(client: Any, items: list[dict[str, Any]]) -> None:
             if attempt == _CONFLICT_ATTEMPTS - 1 or not cancelled_only_by_conflicts(error):
                 raise
             time.sleep(0.02 * 2**attempt)
+
+
+def packed(models: Sequence[BaseModel]) -> bytes:
+    """Many records in one binary attribute (a message's transfers or collections): compressed JSON, so thousands
+    stay far below DynamoDB's 400 KB item limit."""
+    return zlib.compress(json.dumps([m.model_dump(mode="json") for m in models], sort_keys=True).encode(), 6)
+
+
+def unpacked[M: BaseModel](blob: bytes, model: type[M]) -> tuple[M, ...]:
+    return tuple(model.model_validate(value) for value in json.loads(zlib.decompress(blob)))

@@ -8,8 +8,6 @@ index keys until they are collected, so a run reads only what falls due.
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -19,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
+from receivables.adapters.attributes import packed, unpacked
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, batch_put, paginated
 from receivables.adapters.keys import (
@@ -42,21 +41,12 @@ from receivables.direct_debit.model import (
 from receivables.domain.money import format_money
 
 
-def _pack(collections: Sequence[Collection]) -> bytes:
-    # A message's collections in one attribute: up to 2,000 of them stay far below the 400 KB item limit compressed.
-    return zlib.compress(json.dumps([c.model_dump(mode="json") for c in collections], sort_keys=True).encode(), 6)
-
-
-def _unpack(blob: bytes) -> tuple[Collection, ...]:
-    return tuple(Collection.model_validate(c) for c in json.loads(zlib.decompress(blob)))
-
-
 def _message(record: AttributeMap) -> CollectionMessage:
     return CollectionMessage(
         message_id=record["message_id"]["S"],
         bank_id=record["bank_id"]["S"],
         run_date=date.fromisoformat(record["run_date"]["S"]),
-        collections=_unpack(record["collections"]["B"]),
+        collections=unpacked(record["collections"]["B"], Collection),
         file_key=record.get("file_key", {}).get("S"),
     )
 
@@ -171,7 +161,7 @@ class CollectionTable:
             "state": _s("open"),
             "transactions": {"N": str(len(message.collections))},
             "total": {"N": format_money(message.total)},
-            "collections": {"B": _pack(message.collections)},
+            "collections": {"B": packed(message.collections)},
         }
         try:
             self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
@@ -238,7 +228,7 @@ class CollectionTable:
     def mark_written(self, message: CollectionMessage) -> None:
         values: dict[str, Any] = {
             ":written": _s("written"),
-            ":c": {"B": _pack(message.collections)},
+            ":c": {"B": packed(message.collections)},
             ":n": {"N": str(len(message.collections))},
             ":t": {"N": format_money(message.total)},
         }

@@ -8,8 +8,6 @@ or rejected with ``rejection_reason`` and the IBAN it was rejected for), kept in
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -17,9 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import packed, transact_write, unpacked
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
-from receivables.adapters.attributes import transact_write
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.insurance_table import payable_facts, payables_partition
 from receivables.adapters.journal_table import entry_record
@@ -50,20 +48,12 @@ def run_date_of(message_id: str) -> date | None:
         return None
 
 
-def _pack(transfers: Sequence[Transfer]) -> bytes:
-    return zlib.compress(json.dumps([t.model_dump(mode="json") for t in transfers], sort_keys=True).encode(), 6)
-
-
-def _unpack(blob: bytes) -> tuple[Transfer, ...]:
-    return tuple(Transfer.model_validate(t) for t in json.loads(zlib.decompress(blob)))
-
-
 def _message(record: AttributeMap) -> PayoutMessage:
     return PayoutMessage(
         message_id=record["message_id"]["S"],
         bank_id=record["bank_id"]["S"],
         run_date=date.fromisoformat(record["run_date"]["S"]),
-        transfers=_unpack(record["transfers"]["B"]),
+        transfers=unpacked(record["transfers"]["B"], Transfer),
         file_key=_text(record, "file_key"),
     )
 
@@ -176,7 +166,7 @@ class PayoutTable:
             "message_id": _s(message.message_id),
             "bank_id": _s(message.bank_id),
             "run_date": _s(message.run_date.isoformat()),
-            "transfers": {"B": _pack(message.transfers)},
+            "transfers": {"B": packed(message.transfers)},
             "total": _n(message.total),
             "written": {"BOOL": False},
         }

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from receivables.banking.pain002 import PaymentStatusReport, StatusCode
 from receivables.banking.pain008 import DirectDebitInstruction
 from receivables.banking.pain008 import payment_information_ids as pain008_payment_information_ids
+from receivables.domain.config_files import load_settings
 
 # Our end-to-end ids start with this, so a bank credit quoting one is recognised as a collection of ours without a
 # lookup for every other payment (payer matching looks these up by id).
@@ -357,22 +358,7 @@ class CreditorConfigError(ValueError):
 
 
 def load_creditor(text: bytes | str, *, bank_id: str) -> CreditorBank:
-    """A creditor bank's settings from JSON or YAML (YAML reads JSON too); the file's name must match its bank_id."""
-    import yaml  # PyYAML is a runtime dependency (bank profiles use it as well)
-    from pydantic import ValidationError
-
-    where = f"config/direct-debit/{bank_id}"
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CreditorConfigError(f"{where}: not valid JSON or YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise CreditorConfigError(f"{where}: expected an object of settings")
-    try:
-        creditor = CreditorBank.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CreditorConfigError(f"{where}: {problems}") from None
-    if creditor.bank_id != bank_id:
-        raise CreditorConfigError(f"{where}: bank_id is {creditor.bank_id!r} but the file is stored for {bank_id!r}")
-    return creditor
+    """A creditor bank's settings from JSON or YAML; the file's name must match its bank_id."""
+    return load_settings(
+        text, CreditorBank, where=f"config/direct-debit/{bank_id}", error=CreditorConfigError, bank_id=bank_id
+    )

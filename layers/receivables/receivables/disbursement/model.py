@@ -15,9 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
+
+from receivables.domain.config_files import load_settings
 
 NOT_PAID_OUT = frozenset({"reinsurance"})  # settled by the reinsurer's statement, never one by one
 MAX_TRANSFERS = 1000  # per message: its record stays far below DynamoDB's 400 KB item limit compressed
@@ -41,27 +43,18 @@ class PayingBank(BaseModel):
 
 
 def load_paying_bank(text: bytes | str, *, bank_id: str) -> PayingBank:
-    import yaml  # PyYAML is a runtime dependency (bank profiles use it as well)
-
-    where = f"config/disbursement/{bank_id}"
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PayoutConfigError(f"{where}: not valid JSON or YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise PayoutConfigError(f"{where}: expected an object of settings")
-    data.setdefault("bank_id", bank_id)
-    try:
-        bank = PayingBank.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise PayoutConfigError(f"{where}: {problems}") from None
-    if bank.bank_id != bank_id:
-        raise PayoutConfigError(f"{where}: bank_id {bank.bank_id!r} differs from the file's name")
+    bank = load_settings(
+        text,
+        PayingBank,
+        where=f"config/disbursement/{bank_id}",
+        error=PayoutConfigError,
+        bank_id=bank_id,
+        defaults={"bank_id": bank_id},
+    )
     try:
         IBAN(bank.iban)
     except SchwiftyException as exc:
-        raise PayoutConfigError(f"{where}: iban: {exc}") from None
+        raise PayoutConfigError(f"config/disbursement/{bank_id}: iban: {exc}") from None
     return bank
 
 

@@ -123,6 +123,7 @@ def build_state(
     insurance: InsuranceRows | None = None,
     gl: list[dict[str, Any]] | None = None,
     collections: list[dict[str, Any]] | None = None,
+    adjustments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     open_by_account: dict[str, Decimal] = defaultdict(Decimal)
     item_rows = []
@@ -189,6 +190,7 @@ def build_state(
         **(insurance or InsuranceRows()).sections(),
         "gl": sorted(gl or [], key=lambda g: (g["date"], g["currency"])),
         "collections": sorted(collections or [], key=lambda c: (c["item_id"], c["attempt"])),
+        "adjustments": sorted(adjustments or [], key=lambda a: a["adjustment_id"]),
         "verified": verified,
     }
 
@@ -467,7 +469,24 @@ def read_state(clients: Any, table: str, inbound_bucket: str, as_of: date, *, ve
         insurance=read_insurance(clients("dynamodb"), table, as_of),
         gl=read_gl(clients("dynamodb"), table),
         collections=read_collections(clients("dynamodb"), table),
+        adjustments=read_adjustments(clients("dynamodb"), table),
     )
+
+
+def read_adjustments(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every billing adjustment received and what became of it (ADJ#<adjustment_id>)."""
+    from receivables.adapters.adjustments_table import AdjustmentsTable
+
+    return [
+        {
+            "adjustment_id": a.adjustment_id,
+            "item_id": a.request.item_id,
+            "kind": a.request.kind.value,
+            "amount": None if a.request.amount is None else money(a.request.amount),
+            "status": a.status.value,
+        }
+        for a in AdjustmentsTable(dynamodb, table).all()
+    ]
 
 
 def read_collections(dynamodb: Any, table: str) -> list[dict[str, Any]]:

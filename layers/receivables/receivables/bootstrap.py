@@ -19,6 +19,7 @@ from botocore.config import Config
 
 from receivables import execution
 from receivables.accounting.export import GeneralLedgerExport
+from receivables.adapters.adjustments_table import AdjustmentsTable, S3AdjustmentRules
 from receivables.adapters.bank_profiles import S3CollectionProfiles, S3ProfileSource
 from receivables.adapters.card_collection_table import CardCollectionTable, card_payment_writer
 from receivables.adapters.clock import BusinessClock
@@ -46,6 +47,7 @@ from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.adapters.statement_output import S3ReinsuranceStatementOutput, S3StatementOutput
 from receivables.adapters.verification import LedgerVerifier
+from receivables.adjustments.service import Adjustments
 from receivables.card_collection.service import EVENT_SOURCE as CARD_SOURCE
 from receivables.card_collection.service import CardCollections
 from receivables.collections.daily_run import DailyRunPlanner
@@ -143,10 +145,27 @@ def _clock(settings: TableSettings) -> BusinessClock:
     return BusinessClock(settings.business_timezone, settings.business_date)
 
 
+def _adjustments(settings: Any, clock: Any) -> Adjustments:
+    return Adjustments(
+        store=AdjustmentsTable(aws_client("dynamodb"), settings.table_name),
+        operations=_account_operations(settings, clock),
+        rules=S3AdjustmentRules(aws_client("s3"), settings.inbound_bucket),
+        clock=clock,
+    )
+
+
+@per_function
+def adjustments() -> Adjustments:
+    """Billing adjustments through the API (payments_api)."""
+    settings = manual_payments_settings()
+    return _adjustments(settings, _clock(settings))
+
+
 def _loading_service(settings: LoaderSettings, chunk_queue_url: str | None) -> LoadingService:
     clock = _clock(settings)
     dynamodb = aws_client("dynamodb")
     return LoadingService(
+        adjustments=_adjustments(settings, clock),
         credit=CreditApplication(
             operations=AccountOperations(
                 store=PaymentsTable(dynamodb, settings.table_name, policies=allocation_policies(settings.table_name)),
@@ -619,7 +638,13 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "load_file_chunk": (chunk_loader_service,),
     "load_bank_file": (bank_file_service,),
     "api": (ledger_reader, account_journal),
-    "payments_api": (manual_payments_settings, manual_payments, bank_profile_store, collection_profile_store),
+    "payments_api": (
+        manual_payments_settings,
+        manual_payments,
+        bank_profile_store,
+        collection_profile_store,
+        adjustments,
+    ),
     "direct_debits": (direct_debit_settings, direct_debit_service, collection_table),
     "pay_out": (payout_settings, payout_service),
     "collect_by_card": (card_collection_settings, card_collections),

@@ -287,7 +287,11 @@ TOPOLOGY = Topology(
             name="plan_inbound_file",
             description="Recognise a dropped file, reject or quarantine it, or split it into chunks on SQS",
             triggers=(
-                S3Trigger(bucket="inbound", prefixes=("customers/", "invoices/", "parties/"), queue="inbound-files"),
+                S3Trigger(
+                    bucket="inbound",
+                    prefixes=("customers/", "invoices/", "parties/", "adjustments/"),
+                    queue="inbound-files",
+                ),
             ),
             grants=Grants(
                 table=Access.READ_WRITE,
@@ -334,7 +338,8 @@ TOPOLOGY = Topology(
         ),
         Function(
             name="payments_api",
-            description="REST API commands on payments: suspense, manual allocation, counter receipts, bounced cheques",
+            description="REST API commands on payments: suspense, manual allocation, counter receipts, bounced "
+            "cheques, billing adjustments",
             triggers=(
                 ApiTrigger(
                     routes=(
@@ -350,6 +355,10 @@ TOPOLOGY = Topology(
                         ApiRoute(method="PUT", path="/bank-profiles/{bank_id}"),
                         ApiRoute(method="GET", path="/collection-profiles/{bank_id}"),
                         ApiRoute(method="PUT", path="/collection-profiles/{bank_id}"),
+                        ApiRoute(method="POST", path="/adjustments"),
+                        ApiRoute(method="GET", path="/adjustments/{adjustment_id}"),
+                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/approve"),
+                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/decline"),
                     )
                 ),
             ),
@@ -447,6 +456,7 @@ TOPOLOGY = Topology(
                         "receivables.dunning",
                         "receivables.insurance",
                         "receivables.collections",
+                        "receivables.adjustments",
                     ),
                     detail_types=(
                         "PaymentReceived",
@@ -457,6 +467,8 @@ TOPOLOGY = Topology(
                         "PartyNetted",
                         # A card or bank-scheme collection declined: the item is overdue again until its retry.
                         "CollectionDeclined",
+                        # Billing corrected an item: credited, debited, written off, cancelled or moved.
+                        "AdjustmentApplied",
                         "CreditApplied",
                         "PaymentAllocatedManually",
                         "PaymentUnallocated",

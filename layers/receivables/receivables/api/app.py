@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from receivables.api import errors
+from receivables.api.adjustment_routes import router as adjustment_router
 from receivables.api.bodies import parse_json_body
 from receivables.api.direct_debit_routes import router as direct_debit_router
 from receivables.api.dunning_routes import router as dunning_router
@@ -36,7 +37,7 @@ def build(*routers: Router) -> APIGatewayRestResolver:
 
 
 app = build(ledger_router)
-payments_app = build(payments_router)
+payments_app = build(payments_router, adjustment_router)
 direct_debit_app = build(direct_debit_router)
 dunning_app = build(dunning_router)
 insurance_app = build(insurance_router)
@@ -45,7 +46,7 @@ insurance_app = build(insurance_router)
 def openapi_document() -> str:
     document = json.loads(
         build(
-            ledger_router, payments_router, direct_debit_router, dunning_router, insurance_router
+            ledger_router, payments_router, adjustment_router, direct_debit_router, dunning_router, insurance_router
         ).get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description="Receivables management platform")
     )
     # Every operation that can carry a body refuses one in another type (errors.refused_body, before routing).

@@ -57,6 +57,7 @@ class PostingKind(StrEnum):
     # payable's own record carries − their sum.
     CONSOLIDATED = "consolidated"
     WRITTEN_OFF = "written_off"  # a difference closed without money: an item's rest, or credit taken off a payment
+    CREDIT_NOTE = "credit_note"  # billing reduced what an item bills: − on the item, or on a credit beyond it
 
 
 class Side(StrEnum):

@@ -37,6 +37,7 @@ class ItemKind(StrEnum):
     COMMISSION_CLAWBACK = "commission_clawback"  # commission already paid out, owed back by the channel
     REINSURANCE_COMMISSION = "reinsurance_commission"  # a reinsurer's commission on a cession, owed to us
     CLAIM_RECOVERY = "claim_recovery"  # a reinsurer's share of a claim, owed to us
+    DEBIT_NOTE = "debit_note"  # billing's additional charge on an item, linked to it (receivables.adjustments)
 
 
 def item_status(amount: Decimal, open_amount: Decimal) -> ItemStatus:

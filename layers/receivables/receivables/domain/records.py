@@ -25,6 +25,7 @@ class FileKind(StrEnum):
     CUSTOMERS = "customers"
     INVOICES = "invoices"
     PARTIES = "parties"  # agencies, brokers, service providers… (receivables.insurance.parties)
+    ADJUSTMENTS = "adjustments"  # billing's corrections of loaded items (receivables.adjustments)
 
 
 CUSTOMER_FIELDS = ("customer_id", "name", "type", "city", "phone", "language")
@@ -45,16 +46,20 @@ INVOICE_FIELDS = ("invoice_id", "customer_id", "account_id", "issue_date", "due_
 INVOICE_OPTIONAL_FIELDS = ("subscription_id", "description")
 PARTY_FIELDS = ("party_id", "kind", "name", "tax_id")
 PARTY_OPTIONAL_FIELDS = ("iban", "city", "address", "email", "phone", "language", "commission_plan", "billing")
+ADJUSTMENT_FIELDS = ("adjustment_id", "item_id", "kind", "reason")
+ADJUSTMENT_OPTIONAL_FIELDS = ("amount", "new_due_date", "date")
 
 REQUIRED_FIELDS: dict[FileKind, tuple[str, ...]] = {
     FileKind.CUSTOMERS: CUSTOMER_FIELDS,
     FileKind.INVOICES: INVOICE_FIELDS,
     FileKind.PARTIES: PARTY_FIELDS,
+    FileKind.ADJUSTMENTS: ADJUSTMENT_FIELDS,
 }
 KNOWN_FIELDS: dict[FileKind, frozenset[str]] = {
     FileKind.CUSTOMERS: frozenset(CUSTOMER_FIELDS + CUSTOMER_OPTIONAL_FIELDS),
     FileKind.INVOICES: frozenset(INVOICE_FIELDS + INVOICE_OPTIONAL_FIELDS),
     FileKind.PARTIES: frozenset(PARTY_FIELDS + PARTY_OPTIONAL_FIELDS),
+    FileKind.ADJUSTMENTS: frozenset(ADJUSTMENT_FIELDS + ADJUSTMENT_OPTIONAL_FIELDS),
 }
 
 # Identifiers become parts of DynamoDB keys: keep them printable, bounded and free of our key separator.

@@ -14,8 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from receivables.adjustments.model import AdjustmentStatus, validate_adjustment
+from receivables.adjustments.service import AdjustmentConflictError, Adjustments, UnknownItemError
 from receivables.domain.billing import InvoiceBatchPlan, conflict_reason, plan_invoice_batch
 from receivables.domain.clock import Clock
+from receivables.domain.journal import Cause
 from receivables.domain.records import (
     INVOICE_COLUMNS,
     Customer,
@@ -107,7 +110,9 @@ class LoadingService:
         clock: Clock,
         rows_per_chunk: int,
         credit: CreditApplier | None = None,
+        adjustments: Adjustments | None = None,
     ) -> None:
+        self._adjustments = adjustments
         self._files = files
         self._registry = registry
         self._ledger = ledger
@@ -206,6 +211,8 @@ class LoadingService:
                 tally, rejections = self._load_customers(rows, name)
             elif message.kind is FileKind.PARTIES:
                 tally, rejections = self._load_parties(rows, name)
+            elif message.kind is FileKind.ADJUSTMENTS:
+                tally, rejections = self._load_adjustments(rows, message.key)
             else:
                 tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
         if rejections:
@@ -274,6 +281,35 @@ class LoadingService:
         self._ledger.save_parties(changed)
         skipped = len(latest) - len(changed)
         return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
+
+    def _load_adjustments(self, rows: Iterator, key: str) -> tuple[ChunkTally, list[tuple[int, str]]]:
+        """Each line one adjustment, applied in the file's order, exactly once by its id: a line sent before is
+        skipped; a refused one (a paid item cancelled…) is recorded with its reason and rejected in the report."""
+        assert self._adjustments is not None, "loading adjustments needs the adjustments service"
+        rejections: list[tuple[int, str]] = []
+        loaded = skipped = 0
+        for row in rows:
+            if row.problem is not None:
+                rejections.append((row.line, row.problem))
+                continue
+            request = validate_adjustment(row.values or {})
+            if isinstance(request, list):
+                rejections.append((row.line, "; ".join(request)))
+                continue
+            cause = Cause(kind="file", source=key, line=row.line)
+            try:
+                before = self._adjustments.recorded(request.adjustment_id)
+                adjustment = self._adjustments.submit(request, cause=cause, actor=key)
+            except (UnknownItemError, AdjustmentConflictError) as exc:
+                rejections.append((row.line, str(exc)))
+                continue
+            if adjustment.status is AdjustmentStatus.REFUSED:
+                rejections.append((row.line, f"adjustment {request.adjustment_id} refused: {adjustment.explanation}"))
+            elif before:
+                skipped += 1
+            else:
+                loaded += 1
+        return ChunkTally(loaded=loaded, skipped=skipped, rejected=len(rejections)), rejections
 
     def _load_invoices(
         self, rows: Iterator, header: tuple[str, ...], source_key: str, file_id: str

@@ -160,8 +160,10 @@ class AccountLedger:
         first: Iterable[str] = (),
         limit: int | None = None,
         reason: str = "received",
+        received_as: PostingKind = PostingKind.PAYMENT_RECEIVED,
     ) -> Step:
-        """A payment for this account: named items first, then the policy's order; the rest stays as credit."""
+        """A payment for this account: named items first, then the policy's order; the rest stays as credit.
+        ``received_as``: the kind of its own posting (a credit note's credit is received as ``credit_note``)."""
         if payment_id in self.payments:
             raise LedgerRuleError(f"payment {payment_id} is already on account {self.account_id}")
         if amount <= 0:
@@ -173,7 +175,7 @@ class AccountLedger:
         payment = PaymentState(payment_id, amount, currency, value_date, unapplied=amount)
         self.payments[payment_id] = payment
         return self._receive_step(
-            payment, [on_payment(PostingKind.PAYMENT_RECEIVED, payment_id, -amount, reason)], cause, tuple(first), limit
+            payment, [on_payment(received_as, payment_id, -amount, reason)], cause, tuple(first), limit
         )
 
     def assign(self, payment: PaymentState, reason: str) -> Posting:

@@ -89,7 +89,7 @@ class Drop:
 # Within a day, what others refer to first: configuration (bank profiles, levies), customers, parties, invoices, policy
 # events, then everything else (bank files), each in name order. Plain name order would put banks/ before customers/
 # and invoices/, so a payment would arrive before the invoice (or the policy installment) it pays.
-UPLOAD_ORDER = ("config/", "customers/", "parties/", "invoices/", "policy-events/")
+UPLOAD_ORDER = ("config/", "customers/", "parties/", "accounts/", "invoices/", "subscriptions/", "policy-events/")
 
 
 def _upload_order(drop: Drop) -> tuple[int, str]:

@@ -289,7 +289,7 @@ TOPOLOGY = Topology(
             triggers=(
                 S3Trigger(
                     bucket="inbound",
-                    prefixes=("customers/", "invoices/", "parties/", "adjustments/"),
+                    prefixes=("customers/", "accounts/", "subscriptions/", "invoices/", "parties/", "adjustments/"),
                     queue="inbound-files",
                 ),
             ),

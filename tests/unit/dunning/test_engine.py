@@ -447,3 +447,35 @@ def test_auto_pay_and_mandates_are_facts_segment_rules_can_use():
     acc = account(item(collection_pending=True), autopay_method="card", has_mandate=False)
     facts = build_facts(acc, overdue_amount=Decimal(0), days_overdue=0, open_promise=False)
     assert (facts["autopay_method"], facts["has_mandate"], facts["collection_pending"]) == ("card", False, True)
+
+
+# ------------------------------------------------------------------ letters and postal addresses
+
+
+def test_a_letter_goes_to_the_postal_address_and_is_skipped_without_one():
+    addressed = account(postal_address=("Moda Cad. 5", "34710 Kadıköy / İstanbul"), postal_address_known=True)
+    decision = decide(DEFAULT_CONFIG, addressed, DunningState(), day(25))
+    assert [(f.step, f.to) for f in decision.fired] == [("letter", "Moda Cad. 5, 34710 Kadıköy / İstanbul")]
+
+    nowhere = account(postal_address_known=True)
+    decision = decide(DEFAULT_CONFIG, nowhere, DunningState(), day(25))
+    assert decision.fired == ()
+    assert ("letter", "cannot reach the customer: customer has no postal address") in [
+        (s.step, s.reason) for s in decision.skipped
+    ]
+
+    # Master data that never carried addresses says nothing: the letter is printed as it always was.
+    decision = decide(DEFAULT_CONFIG, account(), DunningState(), day(25))
+    assert [f.step for f in decision.fired] == ["letter"]
+
+
+def test_a_letter_without_an_address_falls_back_as_the_strategy_says():
+    steps = [
+        s.model_copy(update={"fallback_channel": Channel.EMAIL}) if s.name == "letter" else s
+        for s in STANDARD_STRATEGY.steps
+    ]
+    strategy = STANDARD_STRATEGY.model_copy(update={"steps": tuple(steps)})
+    config = DEFAULT_CONFIG.model_copy(update={"strategies": (strategy, *DEFAULT_CONFIG.strategies[1:])})
+    acc = account(postal_address_known=True, email="ayse@example.com")
+    decision = decide(config, acc, DunningState(), day(25))
+    assert [(f.step, f.channel, f.fallback_used) for f in decision.fired] == [("letter", Channel.EMAIL, True)]

@@ -93,6 +93,22 @@ def _party_as_customer(record: AttributeMap) -> AttributeMap:
     return shaped
 
 
+def postal_address(account: AttributeMap, customer: AttributeMap) -> tuple[str, ...]:
+    """The letter's address lines: the account's billing address (CRM's accounts/ file) if it has one, else the
+    customer's; the street line, then postal code with district and city."""
+    street = _text(account, "billing_address")
+    if street:
+        place = " ".join(p for p in (_text(account, "billing_postal_code"), _text(account, "billing_city")) if p)
+        return tuple(line for line in (street, place) if line)
+    street = _text(customer, "address")
+    if not street:
+        return ()
+    district, city = _text(customer, "district"), _text(customer, "city")
+    where = " / ".join(p for p in (district, city) if p)
+    place = " ".join(p for p in (_text(customer, "postal_code"), where) if p)
+    return tuple(line for line in (street, place) if line)
+
+
 class DunningTable:
     def __init__(self, client: Any, table_name: str, *, workers: int = 8) -> None:
         self._client = client
@@ -216,6 +232,8 @@ class DunningTable:
                 opted_out=_opted_out(attributes),
                 autopay_method=_text(customer, "autopay_method"),
                 has_mandate="mandate_id" in customer,
+                postal_address=postal_address(account, customer),
+                postal_address_known="postal_address_known" in customer or "billing_address" in account,
             ),
             account_type=_text(account, "account_type") or "standard",
             currency=account["currency"]["S"],

@@ -28,6 +28,7 @@ from receivables.adapters.keys import (
     customer_partition,
     iban_partition,
     item_key,
+    key,
     next_action_partition,
     next_action_partitions,
     party_key,
@@ -46,7 +47,7 @@ from receivables.domain.ledger import (
     account_balance,
     item_status,
 )
-from receivables.domain.records import Customer, Invoice
+from receivables.domain.records import AccountMaster, Customer, Invoice, SubscriptionMaster
 from receivables.insurance.parties import Party
 
 
@@ -170,10 +171,56 @@ def customer_record(customer: Customer, source_file: str, line: int, now: dateti
         record["mandate_date"] = _s(customer.mandate_date.isoformat())
         if customer.mandate_bank_id:
             record["mandate_bank_id"] = _s(customer.mandate_bank_id)
-    for name in ("autopay_method", "autopay_bank_id", "autopay_token"):
+    for name in ("autopay_method", "autopay_bank_id", "autopay_token", "address", "postal_code", "district"):
         if value := getattr(customer, name):
             record[name] = _s(value)
+    if customer.national_id:
+        record["national_id"] = _s(customer.national_id)
+    if customer.postal_address_known:
+        record["postal_address_known"] = {"BOOL": True}
     return record
+
+
+def account_profile_key(account_id: str) -> AttributeMap:
+    """An account's master data from CRM, kept whether or not the account is open yet."""
+    return key(account_partition(account_id), "PROFILE")
+
+
+def account_master_attributes(master: AccountMaster) -> dict[str, str | None]:
+    """How master data sits on the account record (None: removed; the type defaults to standard)."""
+    return {
+        "account_type": master.account_type or "standard",
+        "account_name": master.name,
+        "billing_address": master.billing_address,
+        "billing_city": master.city,
+        "billing_postal_code": master.postal_code,
+        "account_status": master.status,
+    }
+
+
+def account_master_record(master: AccountMaster, source_file: str, line: int, now: str) -> AttributeMap:
+    record: AttributeMap = {
+        **account_profile_key(master.account_id),
+        "entity": _s("account_profile"),
+        "account_id": _s(master.account_id),
+        "customer_id": _s(master.customer_id),
+        "fingerprint": _s(master.fingerprint()),
+        "source_file": _s(source_file),
+        "source_line": {"N": str(line)},
+        "updated_at": _s(now),
+    }
+    for name in ("account_type", "name", "billing_address", "city", "postal_code", "status"):
+        if value := getattr(master, name):
+            record[name] = _s(value)
+    return record
+
+
+def account_master_from_record(record: AttributeMap) -> AccountMaster:
+    return AccountMaster(
+        account_id=record["account_id"]["S"],
+        customer_id=record["customer_id"]["S"],
+        **{n: _text(record, n) for n in ("account_type", "name", "billing_address", "city", "postal_code", "status")},
+    )
 
 
 def _account_ref(record: AttributeMap) -> AccountRef:
@@ -266,6 +313,10 @@ class LedgerTable:
             if "mandate_id" in record
             else None,
             account_ids=sorted(account_ids),
+            address=_text(record, "address"),
+            postal_code=_text(record, "postal_code"),
+            district=_text(record, "district"),
+            national_id=_text(record, "national_id"),
             source=SourceRef(file=record["source_file"]["S"], line=int(record["source_line"]["N"])),
             updated_at=datetime.fromisoformat(record["updated_at"]["S"]),
         )
@@ -312,14 +363,143 @@ class LedgerTable:
             }
         try:
             self._client.put_item(TableName=self._table, Item=record, ConditionExpression="attribute_not_exists(pk)")
-            return None
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
-        stored = self._client.get_item(TableName=self._table, Key=account_key(account.account_id), ConsistentRead=True)[
-            "Item"
+            stored = self._client.get_item(
+                TableName=self._table, Key=account_key(account.account_id), ConsistentRead=True
+            )["Item"]
+            return _account_ref(stored)
+        # Master data that arrived before the first invoice: read after the put, as its writer updates the account
+        # after its own put, so whichever comes second sees the other's record.
+        profile = self._client.get_item(
+            TableName=self._table, Key=account_profile_key(account.account_id), ConsistentRead=True
+        ).get("Item")
+        if profile is not None and profile["customer_id"]["S"] == account.customer_id:
+            self._apply_master(account_master_from_record(profile))
+        return None
+
+    # -- account and subscription master data ------------------------------------------------------------------
+    def save_account_master(self, master: AccountMaster, source_file: str, line: int) -> str | None:
+        """Record an account's master data (and put it on the account, when it is open); the reason it is
+        refused otherwise. An account never changes customer."""
+        customer = self._client.get_item(
+            TableName=self._table, Key=customer_key(master.customer_id), ProjectionExpression="pk"
+        ).get("Item")
+        if customer is None:
+            return f"customer_id: customer {master.customer_id} is not loaded (load the customers file first)"
+        for record_key in (account_key(master.account_id), account_profile_key(master.account_id)):
+            stored = self._client.get_item(
+                TableName=self._table, Key=record_key, ConsistentRead=True, ProjectionExpression="customer_id"
+            ).get("Item")
+            if stored is not None and stored["customer_id"]["S"] != master.customer_id:
+                return (
+                    f"account_id: account {master.account_id} belongs to customer {stored['customer_id']['S']}, "
+                    f"not {master.customer_id}"
+                )
+        self._client.put_item(
+            TableName=self._table,
+            Item=account_master_record(master, source_file, line, self._clock.now().isoformat()),
+        )
+        self._apply_master(master)
+        return None
+
+    def account_master_fingerprints(self, account_ids: Iterable[str]) -> dict[str, str]:
+        found = batch_get(
+            self._client, self._table, (account_profile_key(a) for a in account_ids), projection="pk, fingerprint"
+        )
+        return {r["pk"]["S"].removeprefix("ACCT#"): r["fingerprint"]["S"] for r in found}
+
+    def _apply_master(self, master: AccountMaster) -> None:
+        """The master data onto the open account record, where the payment and dunning paths read it."""
+        sets, removes, values = [], [], {":c": _s(master.customer_id)}
+        for name, value in account_master_attributes(master).items():
+            if value is None:
+                removes.append(name)
+            else:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = _s(value)
+        expression = "SET " + ", ".join(sets) if sets else ""
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=account_key(master.account_id),
+                UpdateExpression=expression.strip(),
+                ConditionExpression="attribute_exists(pk) AND customer_id = :c",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise  # not open yet: its first invoice opens it with this master data
+
+    def account_known(self, account_id: str) -> bool:
+        return any(
+            self._client.get_item(TableName=self._table, Key=record_key, ProjectionExpression="pk").get("Item")
+            for record_key in (account_key(account_id), account_profile_key(account_id))
+        )
+
+    def save_subscription(self, subscription: SubscriptionMaster, source_file: str, line: int) -> str | None:
+        """Record a subscription's master data under its account; the reason it is refused otherwise."""
+        pointer = self._client.get_item(
+            TableName=self._table, Key=subscription_pointer_key(subscription.subscription_id), ConsistentRead=True
+        ).get("Item")
+        if pointer is not None and pointer["account_id"]["S"] != subscription.account_id:
+            return (
+                f"subscription_id: subscription {subscription.subscription_id} bills to account "
+                f"{pointer['account_id']['S']}, not {subscription.account_id}"
+            )
+        if pointer is None and not self.account_known(subscription.account_id):
+            return f"account_id: account {subscription.account_id} is not known (load its account or invoices first)"
+        names = ("service", "msisdn", "meter", "line_id", "status")
+        values: dict[str, Any] = {
+            ":e": _s("subscription"),
+            ":a": _s(subscription.account_id),
+            ":s": _s(subscription.subscription_id),
+            ":f": _s(subscription.fingerprint()),
+            ":src": _s(f"{source_file}:{line}"),
+        }
+        sets = [
+            "entity = :e",
+            "account_id = :a",
+            "subscription_id = :s",
+            "fingerprint = :f",
+            "master_source = :src",
         ]
-        return _account_ref(stored)
+        removes = []
+        for name in names:  # "status" is a reserved word: every name goes through a placeholder
+            value = getattr(subscription, name)
+            if value is None:
+                removes.append(f"#{name}")
+            else:
+                sets.append(f"#{name} = :{name}")
+                values[f":{name}"] = _s(value)
+        self._client.update_item(
+            TableName=self._table,
+            Key=subscription_key(subscription.account_id, subscription.subscription_id),
+            UpdateExpression="SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+            ExpressionAttributeNames={f"#{name}": name for name in names},
+            ExpressionAttributeValues=values,
+        )
+        self._client.put_item(
+            TableName=self._table,
+            Item={**subscription_pointer_key(subscription.subscription_id), "account_id": _s(subscription.account_id)},
+        )
+        return None
+
+    def subscription_fingerprints(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found = batch_get(
+            self._client,
+            self._table,
+            (subscription_key(a, s) for a, s in pairs),
+            projection="account_id, subscription_id, fingerprint",
+        )
+        return {
+            (r["account_id"]["S"], r["subscription_id"]["S"]): r["fingerprint"]["S"]
+            for r in found
+            if "fingerprint" in r
+        }
 
     def get_account(self, account_id: str) -> AccountView | None:
         record = self._client.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True).get(
@@ -339,6 +519,12 @@ class LedgerTable:
         return AccountView(
             account_id=ref.account_id,
             customer_id=ref.customer_id,
+            account_type=ref.account_type,
+            name=_text(record, "account_name"),
+            billing_address=_text(record, "billing_address"),
+            city=_text(record, "billing_city"),
+            postal_code=_text(record, "billing_postal_code"),
+            status=_text(record, "account_status"),
             currency=ref.currency,
             balance=account_balance(items, ref.unapplied_credit),
             unapplied_credit=ref.unapplied_credit,

@@ -77,6 +77,10 @@ class CustomerView(BaseModel):
     risk_score: int | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     mandate: MandateView | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    district: str | None = None
+    national_id: str | None = None  # TCKN or VKN, checksum-validated
     account_ids: list[str] = Field(default_factory=list)
     source: SourceRef | None = None
     updated_at: datetime | None = None
@@ -106,6 +110,12 @@ class AccountView(BaseModel):
     account_id: str
     customer_id: str
     currency: str
+    account_type: str = "standard"  # drives the allocation policy; a fact for segment and collector rules
+    name: str | None = None  # master data from CRM's accounts/ files
+    billing_address: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    status: str | None = None
     balance: Money  # Σ open amounts − unapplied credit
     unapplied_credit: Money = Decimal(0)
     open_items: int

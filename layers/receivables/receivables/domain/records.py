@@ -26,6 +26,8 @@ class FileKind(StrEnum):
     INVOICES = "invoices"
     PARTIES = "parties"  # agencies, brokers, service providers… (receivables.insurance.parties)
     ADJUSTMENTS = "adjustments"  # billing's corrections of loaded items (receivables.adjustments)
+    ACCOUNTS = "accounts"  # CRM's account master data: type, name, billing address, status
+    SUBSCRIPTIONS = "subscriptions"  # CRM's subscriptions: service and line (MSISDN, meter, line id), status
 
 
 CUSTOMER_FIELDS = ("customer_id", "name", "type", "city", "phone", "language")
@@ -40,12 +42,22 @@ CUSTOMER_OPTIONAL_FIELDS = (
     "autopay_method",
     "autopay_bank_id",
     "autopay_token",
+    "address",
+    "postal_code",
+    "district",
+    "national_id",
 )
+# A row that carries any of these columns says what the customer's postal address is — empty means none.
+POSTAL_FIELDS = ("address", "postal_code", "district")
 AUTOPAY_METHODS = ("card", "direct_debit", "bank_scheme")
 INVOICE_FIELDS = ("invoice_id", "customer_id", "account_id", "issue_date", "due_date", "amount", "currency")
 INVOICE_OPTIONAL_FIELDS = ("subscription_id", "description")
 PARTY_FIELDS = ("party_id", "kind", "name", "tax_id")
 PARTY_OPTIONAL_FIELDS = ("iban", "city", "address", "email", "phone", "language", "commission_plan", "billing")
+ACCOUNT_FIELDS = ("account_id", "customer_id")
+ACCOUNT_OPTIONAL_FIELDS = ("account_type", "name", "billing_address", "city", "postal_code", "status")
+SUBSCRIPTION_FIELDS = ("subscription_id", "account_id")
+SUBSCRIPTION_OPTIONAL_FIELDS = ("service", "msisdn", "meter", "line_id", "status")
 ADJUSTMENT_FIELDS = ("adjustment_id", "item_id", "kind", "reason")
 ADJUSTMENT_OPTIONAL_FIELDS = ("amount", "new_due_date", "date")
 
@@ -54,12 +66,16 @@ REQUIRED_FIELDS: dict[FileKind, tuple[str, ...]] = {
     FileKind.INVOICES: INVOICE_FIELDS,
     FileKind.PARTIES: PARTY_FIELDS,
     FileKind.ADJUSTMENTS: ADJUSTMENT_FIELDS,
+    FileKind.ACCOUNTS: ACCOUNT_FIELDS,
+    FileKind.SUBSCRIPTIONS: SUBSCRIPTION_FIELDS,
 }
 KNOWN_FIELDS: dict[FileKind, frozenset[str]] = {
     FileKind.CUSTOMERS: frozenset(CUSTOMER_FIELDS + CUSTOMER_OPTIONAL_FIELDS),
     FileKind.INVOICES: frozenset(INVOICE_FIELDS + INVOICE_OPTIONAL_FIELDS),
     FileKind.PARTIES: frozenset(PARTY_FIELDS + PARTY_OPTIONAL_FIELDS),
     FileKind.ADJUSTMENTS: frozenset(ADJUSTMENT_FIELDS + ADJUSTMENT_OPTIONAL_FIELDS),
+    FileKind.ACCOUNTS: frozenset(ACCOUNT_FIELDS + ACCOUNT_OPTIONAL_FIELDS),
+    FileKind.SUBSCRIPTIONS: frozenset(SUBSCRIPTION_FIELDS + SUBSCRIPTION_OPTIONAL_FIELDS),
 }
 
 # Identifiers become parts of DynamoDB keys: keep them printable, bounded and free of our key separator.
@@ -115,6 +131,13 @@ class Customer:
     autopay_method: str | None = None
     autopay_bank_id: str | None = None
     autopay_token: str | None = None
+    # Where letters go (the account's billing address comes first, when its master data has one), and the
+    # customer's Turkish identity number: TCKN (11 digits, individuals) or VKN (10 digits, companies).
+    address: str | None = None
+    postal_code: str | None = None
+    district: str | None = None
+    national_id: str | None = None
+    postal_address_known: bool = False  # the row carried address columns: empty ones mean "no postal address"
 
     def fingerprint(self) -> str:
         canonical = "\x1f".join(
@@ -136,6 +159,12 @@ class Customer:
                 self.autopay_method or "",
                 self.autopay_bank_id or "",
                 self.autopay_token or "",
+                # Only rows that carry the newer fields extend it: a customer loaded before keeps its fingerprint.
+                *(
+                    (self.address or "", self.postal_code or "", self.district or "", self.national_id or "", "postal")
+                    if self.postal_address_known or self.national_id
+                    else ()
+                ),
             )
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
@@ -355,6 +384,10 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:  # noq
     if mandate_bank_id is not None and not _IDENTIFIER.match(mandate_bank_id):
         errors.append(f"mandate_bank_id: {mandate_bank_id!r} is not a valid identifier")
     autopay_method, autopay_bank_id, autopay_token = _autopay(values, mandate_id, errors)
+    address = _bounded_text(values, "address", errors)
+    postal_code = _postal_code(values, "postal_code", errors)
+    district = _bounded_text(values, "district", errors, limit=100)
+    national_id = national_id_of(_optional(values, "national_id"), errors)
     known = KNOWN_FIELDS[FileKind.CUSTOMERS]
     attributes = {k: str(v).strip() for k, v in values.items() if k not in known and k and v is not None}
     pans = sorted(k for k, v in attributes.items() if contains_pan(v))
@@ -389,6 +422,130 @@ def validate_customer(values: Mapping[str, str]) -> Customer | list[str]:  # noq
         autopay_method=autopay_method,
         autopay_bank_id=autopay_bank_id,
         autopay_token=autopay_token,
+        address=address,
+        postal_code=postal_code,
+        district=district,
+        national_id=national_id,
+        postal_address_known=any(name in values for name in POSTAL_FIELDS),
+    )
+
+
+_POSTAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{1,9}\Z")  # Turkey's are 5 digits; others differ
+_ACCOUNT_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")  # as the allocation policies name them
+_STATUS = re.compile(r"[a-z][a-z_]{0,31}\Z")
+_LINE = re.compile(r"\+?[0-9]{6,15}\Z")
+
+
+def _bounded_text(values: Mapping[str, str], name: str, errors: list[str], limit: int = _MAX_TEXT) -> str | None:
+    text = _optional(values, name)
+    if text is not None and len(text) > limit:
+        errors.append(f"{name}: longer than {limit} characters")
+    return text
+
+
+def _postal_code(values: Mapping[str, str], name: str, errors: list[str]) -> str | None:
+    code = _optional(values, name)
+    if code is not None and not _POSTAL_CODE.match(code):
+        errors.append(f"{name}: {code!r} is not a postal code (2 to 10 letters, digits, spaces or '-')")
+    return code
+
+
+def national_id_of(raw: str | None, errors: list[str]) -> str | None:
+    """A TCKN (T.C. kimlik no, 11 digits) or a VKN (vergi kimlik no, 10 digits), checked by python-stdnum's
+    checksums; the reason never repeats the number (it is personal data)."""
+    if raw is None:
+        return None
+    from stdnum.tr import tckimlik, vkn
+
+    compact = raw.replace(" ", "")
+    if len(compact) == 11 and tckimlik.is_valid(compact):
+        return compact
+    if len(compact) == 10 and vkn.is_valid(compact):
+        return compact
+    kind = {11: "TCKN", 10: "VKN"}.get(len(compact))
+    errors.append(
+        f"national_id: not a valid {kind} (its check digits do not match)"
+        if kind and compact.isdigit()
+        else "national_id: neither a TCKN (11 digits) nor a VKN (10 digits)"
+    )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMaster:
+    """An account's master data from CRM. An account opens on first sight from an invoice all the same; this is
+    what it takes on when it arrives (before or after)."""
+
+    account_id: str
+    customer_id: str
+    account_type: str | None = None
+    name: str | None = None
+    billing_address: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    status: str | None = None
+
+    def fingerprint(self) -> str:
+        canonical = "\x1f".join(str(getattr(self, name) or "") for name in self.__slots__)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionMaster:
+    subscription_id: str
+    account_id: str
+    service: str | None = None
+    msisdn: str | None = None
+    meter: str | None = None
+    line_id: str | None = None
+    status: str | None = None
+
+    def fingerprint(self) -> str:
+        canonical = "\x1f".join(str(getattr(self, name) or "") for name in self.__slots__)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _status(values: Mapping[str, str], errors: list[str]) -> str | None:
+    status = _optional(values, "status")
+    if status is not None:
+        status = status.lower()
+        if not _STATUS.match(status):
+            errors.append(f"status: {status!r} is not a status word (e.g. active, suspended, closed)")
+    return status
+
+
+def validate_account_master(values: Mapping[str, str]) -> AccountMaster | list[str]:
+    errors: list[str] = []
+    account_id = _identifier(values, "account_id", errors)
+    customer_id = _identifier(values, "customer_id", errors)
+    account_type = _optional(values, "account_type")
+    if account_type is not None and not _ACCOUNT_TYPE.match(account_type):
+        errors.append(f"account_type: {account_type!r} is not an account type (letters, digits, _ . -, ≤ 64)")
+    name = _bounded_text(values, "name", errors)
+    billing_address = _bounded_text(values, "billing_address", errors)
+    city = _bounded_text(values, "city", errors, limit=100)
+    postal_code = _postal_code(values, "postal_code", errors)
+    status = _status(values, errors)
+    if errors:
+        return errors
+    return AccountMaster(account_id, customer_id, account_type, name, billing_address, city, postal_code, status)
+
+
+def validate_subscription(values: Mapping[str, str]) -> SubscriptionMaster | list[str]:
+    errors: list[str] = []
+    subscription_id = _identifier(values, "subscription_id", errors)
+    account_id = _identifier(values, "account_id", errors)
+    service = _bounded_text(values, "service", errors, limit=100)
+    msisdn = _optional(values, "msisdn")
+    if msisdn is not None and not _LINE.match(msisdn.replace(" ", "")):
+        errors.append(f"msisdn: {msisdn!r} is not a phone number (6 to 15 digits, optional +)")
+    meter = _bounded_text(values, "meter", errors, limit=64)
+    line_id = _bounded_text(values, "line_id", errors, limit=64)
+    status = _status(values, errors)
+    if errors:
+        return errors
+    return SubscriptionMaster(
+        subscription_id, account_id, service, msisdn.replace(" ", "") if msisdn else None, meter, line_id, status
     )
 
 

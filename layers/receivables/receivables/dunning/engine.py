@@ -94,6 +94,10 @@ class CustomerFacts(BaseModel):
     broken_promises_12m: int = 0
     autopay_method: str | None = None  # card | direct_debit | bank_scheme: an auto-pay instruction (talimat)
     has_mandate: bool = False  # a direct-debit mandate
+    # Where letters go: the account's billing address, else the customer's (lines under the name). Known: the
+    # master data said what the address is (empty means none) — data loaded before addresses existed says nothing.
+    postal_address: tuple[str, ...] = ()
+    postal_address_known: bool = False
 
 
 class AccountFacts(BaseModel):
@@ -336,7 +340,12 @@ def _reach(channel: Channel, customer: CustomerFacts) -> tuple[str | None, str |
         return (customer.email, None) if customer.email else (None, "customer has no e-mail address")
     if channel in (Channel.SMS, Channel.IVR, Channel.CALL_TASK):
         return (customer.phone, None) if customer.phone else (None, "customer has no phone number")
-    return None, None  # a letter goes to the postal address on the customer record
+    if channel is Channel.LETTER:
+        if customer.postal_address:
+            return ", ".join(customer.postal_address), None
+        if customer.postal_address_known:
+            return None, "customer has no postal address"
+    return None, None  # master data that never carried addresses: the letter is printed for the mail room
 
 
 def _judge_promise(

@@ -364,6 +364,7 @@ class DunningReview:
             items=[NoticeItem(i.item_id, i.due_date, i.open_amount) for i in overdue],
             company_name=self._company,
             letter_date=today,
+            customer_address=snapshot.facts.customer.postal_address,
         )
 
     def _send(

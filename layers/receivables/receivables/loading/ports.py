@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from receivables.domain.billing import AccountRef, ExistingInvoice
-from receivables.domain.records import Customer, FileKind, Invoice
+from receivables.domain.records import AccountMaster, Customer, FileKind, Invoice, SubscriptionMaster
 from receivables.insurance.parties import Party
 
 
@@ -133,6 +133,17 @@ class Ledger(Protocol):
         ...
 
     def ensure_subscriptions(self, pairs: Iterable[tuple[str, str]]) -> None: ...
+
+    def account_master_fingerprints(self, account_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def save_account_master(self, master: AccountMaster, source_file: str, line: int) -> str | None:
+        """Record an account's master data; the reason it is refused (unknown customer, another customer's
+        account), else None."""
+        ...
+
+    def subscription_fingerprints(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
+
+    def save_subscription(self, subscription: SubscriptionMaster, source_file: str, line: int) -> str | None: ...
 
     def advance_next_action(self, earliest: Mapping[str, date]) -> None:
         """Set each account's next-action date to the given one where it is absent or later."""

@@ -21,12 +21,16 @@ from receivables.domain.clock import Clock
 from receivables.domain.journal import Cause
 from receivables.domain.records import (
     INVOICE_COLUMNS,
+    AccountMaster,
     Customer,
     FileKind,
     Invoice,
+    SubscriptionMaster,
     clean_invoice,
+    validate_account_master,
     validate_customer,
     validate_invoice,
+    validate_subscription,
 )
 from receivables.insurance.parties import Party, validate_party
 from receivables.loading.ports import (
@@ -213,6 +217,10 @@ class LoadingService:
                 tally, rejections = self._load_parties(rows, name)
             elif message.kind is FileKind.ADJUSTMENTS:
                 tally, rejections = self._load_adjustments(rows, message.key)
+            elif message.kind is FileKind.ACCOUNTS:
+                tally, rejections = self._load_master(rows, name, accounts=True)
+            elif message.kind is FileKind.SUBSCRIPTIONS:
+                tally, rejections = self._load_master(rows, name, accounts=False)
             else:
                 tally, rejections = self._load_invoices(rows, message.header, message.key, message.file_id)
         if rejections:
@@ -281,6 +289,49 @@ class LoadingService:
         self._ledger.save_parties(changed)
         skipped = len(latest) - len(changed)
         return ChunkTally(loaded=len(changed) + superseded, skipped=skipped, rejected=len(rejections)), rejections
+
+    def _load_master(
+        self, rows: Iterator, file_name: str, *, accounts: bool
+    ) -> tuple[ChunkTally, list[tuple[int, str]]]:
+        """Account or subscription master data by the customers' rules: a rejection per bad line, the last row of
+        an id wins, unchanged rows are skipped."""
+        rejections: list[tuple[int, str]] = []
+        # An account by its id; a subscription by its account and id, so a row moving it to another account is
+        # judged (and refused) on its own rather than superseding the row that placed it.
+        latest: dict[str | tuple[str, str], tuple[AccountMaster | SubscriptionMaster, int]] = {}
+        superseded = 0
+        for row in rows:
+            if row.problem is not None:
+                rejections.append((row.line, row.problem))
+                continue
+            result = validate_account_master(row.values or {}) if accounts else validate_subscription(row.values or {})
+            if isinstance(result, list):
+                rejections.append((row.line, "; ".join(result)))
+                continue
+            name = (
+                result.account_id if isinstance(result, AccountMaster) else (result.account_id, result.subscription_id)
+            )
+            superseded += name in latest
+            latest[name] = (result, row.line)
+        stored: dict[str | tuple[str, str], str] = {}
+        if accounts:
+            stored.update(self._ledger.account_master_fingerprints(n for n in latest if isinstance(n, str)))
+        else:
+            stored.update(self._ledger.subscription_fingerprints(n for n in latest if isinstance(n, tuple)))
+        loaded = skipped = 0
+        for name, (master, line) in latest.items():
+            if stored.get(name) == master.fingerprint():
+                skipped += 1
+                continue
+            if isinstance(master, AccountMaster):
+                refused = self._ledger.save_account_master(master, file_name, line)
+            else:
+                refused = self._ledger.save_subscription(master, file_name, line)
+            if refused:
+                rejections.append((line, refused))
+            else:
+                loaded += 1
+        return ChunkTally(loaded=loaded + superseded, skipped=skipped, rejected=len(rejections)), rejections
 
     def _load_adjustments(self, rows: Iterator, key: str) -> tuple[ChunkTally, list[tuple[int, str]]]:
         """Each line one adjustment, applied in the file's order, exactly once by its id: a line sent before is

@@ -554,3 +554,50 @@ def test_dates_and_numbers_are_taken_only_as_the_document_types_them(
     status, answer = api(method, resource, path, params, body, query=query)
     assert status == 422 and answer["error"]["code"] == "validation_error"
     assert answer["error"]["details"][0]["location"][: len(field)] == field
+
+
+def test_promoting_a_challenger_publishes_a_version_where_it_is_the_champion(api):
+    document = api("GET", "/dunning/config", "/dunning/config")[1]["config"]
+    document.pop("version")
+    gentle = {**document["strategies"][0], "id": "gentle", "steps": document["strategies"][0]["steps"][:2]}
+    document["strategies"].append(gentle)
+    standard = next(s for s in document["segments"] if s["name"] == "standard")
+    standard["challenger"] = {"strategy": "gentle", "percent": 30}
+    assert api("PUT", "/dunning/config", "/dunning/config", None, document, caller="ops.lead")[0] == 200
+
+    route = "/dunning/segments/{segment}/promote-challenger"
+    status, body = api(
+        "POST", route, "/dunning/segments/standard/promote-challenger", {"segment": "standard"}, {}, caller="sup.mert"
+    )
+    assert status == 200 and body["version"] == 3 and body["created_by"] == "sup.mert"
+    promoted = next(s for s in body["config"]["segments"] if s["name"] == "standard")
+    assert promoted["strategy"] == "gentle" and promoted["challenger"] is None
+    status, body = api("POST", route, "/dunning/segments/standard/promote-challenger", {"segment": "standard"}, {})
+    assert status == 409 and body["error"]["message"] == "segment standard has no challenger to promote"
+    status, body = api("POST", route, "/dunning/segments/nope/promote-challenger", {"segment": "nope"}, {})
+    assert status == 404 and body["error"]["message"] == "segment nope not found"
+
+
+def test_collection_performance_is_answered_as_json_or_csv(api, stack, context):
+    stack.handler("dunning_worker")({"detail": {"account_ids": ["A1", "A2"]}}, context)
+    status, body = api(
+        "GET", "/reports/collection-performance", "/reports/collection-performance", query={"since": "2026-01-01"}
+    )
+    assert status == 200 and body["tests"] == []
+    assert {(a["segment"], a["strategy"], a["arm"]) for a in body["arms"]} <= {
+        ("standard", "standard", "champion"),
+        ("vip", "exempt", "champion"),
+    }
+    assert body["arms"] and all(a["cycles"] >= 1 for a in body["arms"])
+    event = api_event(
+        "GET",
+        "/reports/collection-performance",
+        "/reports/collection-performance",
+        queryStringParameters={"since": "2026-01-01", "format": "csv"},
+        multiValueQueryStringParameters={"since": ["2026-01-01"], "format": ["csv"]},
+    )
+    with stack.running_as("dunning_api"):
+        response = api.app.resolve(event, context)
+    assert response["statusCode"] == 200 and response["multiValueHeaders"]["Content-Type"][0].startswith("text/csv")
+    header, *rows = response["body"].splitlines()
+    assert header.startswith("segment,strategy,arm,cycles,") and len(rows) == len(body["arms"])

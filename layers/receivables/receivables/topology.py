@@ -509,6 +509,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="POST", path="/tasks/{task_id}/outcome"),
                         ApiRoute(method="GET", path="/dunning/config"),
                         ApiRoute(method="PUT", path="/dunning/config"),
+                        ApiRoute(method="POST", path="/dunning/segments/{segment}/promote-challenger"),
                         ApiRoute(method="GET", path="/dunning/config/versions/{version}"),
                         ApiRoute(method="GET", path="/dunning/dictionary"),
                         ApiRoute(method="GET", path="/reports/dunning"),

@@ -363,12 +363,12 @@ def test_business_day_offsets_skip_republic_day_and_the_weekend():
 # ------------------------------------------------------------------ champion–challenger
 
 
-def challenged(percent=20, version=1):
+def challenged(percent=20, version=1, experiment=""):
     data = DEFAULT_CONFIG.model_dump(mode="json")
     gentle = {**data["strategies"][0], "id": "gentle", "steps": data["strategies"][0]["steps"][:3]}
     data["strategies"].append(gentle)
     standard = next(s for s in data["segments"] if s["name"] == "standard")
-    standard["challenger"] = {"strategy": "gentle", "percent": percent}
+    standard["challenger"] = {"strategy": "gentle", "percent": percent, "experiment": experiment}
     return DunningConfig.model_validate(data | {"version": version})
 
 
@@ -383,8 +383,22 @@ def test_the_challenger_share_matches_its_percent_and_is_stable():
     assert decide(config, account(account_id=challenger), DunningState(), day(1)).state.strategy == "gentle"
 
 
-def test_the_arm_never_flips_within_a_cycle_even_when_the_configuration_changes():
-    v1, v2 = challenged(percent=50, version=1), challenged(percent=50, version=2)
+def arms_of(config, ids):
+    return {i: decide(config, account(account_id=i), DunningState(), day(1)).state.arm for i in ids}
+
+
+def test_an_unrelated_publish_never_reshuffles_the_arms_a_wider_challenger_keeps_its_accounts():
+    ids = [f"ACC-{n:05d}" for n in range(300)]
+    v1, v7 = arms_of(challenged(percent=20, version=1), ids), arms_of(challenged(percent=20, version=7), ids)
+    assert v1 == v7  # the configuration's version is not part of the draw
+    wider = arms_of(challenged(percent=40, version=8), ids)
+    assert all(wider[i] == "challenger" for i in ids if v1[i] == "challenger")
+    # A new experiment on the segment draws the arms afresh.
+    assert arms_of(challenged(percent=20, version=9, experiment="2027-q1"), ids) != v1
+
+
+def test_the_arm_never_flips_within_a_cycle_even_when_the_experiment_is_redrawn():
+    v1, v2 = challenged(percent=50, version=1), challenged(percent=50, version=2, experiment="again")
     ids = [f"ACC-{n:05d}" for n in range(200)]
     flipping = next(
         i

@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.caller import current_actor
-from receivables.api.errors import INVALID, answers, error
+from receivables.api.errors import INVALID, JSON, answers, error
 from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, TaskIdParam
+from receivables.api.report_format import Format, csv_response
 from receivables.domain.dates import IsoDate
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
@@ -32,6 +33,7 @@ from receivables.dunning.commands import (
 )
 from receivables.dunning.config import DunningConfig, FieldDefinition
 from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
+from receivables.dunning.performance import PerformanceReport, performance_report
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskOutcome, TaskRecord
 from receivables.dunning.reports import StrategyReport, strategy_report
 
@@ -269,6 +271,15 @@ def put_config(
     return _config_view(_service().publish_config(document, by=_actor()))
 
 
+@router.post(
+    "/dunning/segments/<segment>/promote-challenger",
+    summary="Make a segment's challenger its champion (a new configuration version)",
+    responses=answers("The new version", acting=True),
+)
+def promote_challenger(segment: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]) -> ConfigView:
+    return _config_view(_service().promote_challenger(segment, by=_actor()))
+
+
 @router.get(
     "/dunning/config/versions/<version>",
     summary="One configuration version",
@@ -304,6 +315,23 @@ def get_account_dunning(
     if found is None:
         raise UnknownRecordError(f"account {account_id} not found")
     return found
+
+
+@router.get(
+    "/reports/collection-performance",
+    summary="Collection performance per segment, strategy and arm, each challenger tested against its champion",
+    responses=answers("The arms and the tests (format=csv: the arms, one row each)", errors=INVALID),
+)
+def collection_performance(
+    since: Annotated[IsoDate, Query(description="Cycles started on or after this date")],
+    format: Format = "json",
+) -> Response[PerformanceReport | str]:
+    config = bootstrap.dunning_table().current_config()
+    rows = bootstrap.cycle_reader().cycles([s.id for s in config.strategies], since)
+    report = performance_report(rows)
+    if format == "csv":
+        return csv_response(report.arms, f"collection-performance-{since}")
+    return Response(200, content_type=JSON, body=report)
 
 
 @router.get(

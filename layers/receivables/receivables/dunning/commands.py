@@ -552,6 +552,23 @@ class DunningCommands:
         self._store.save_config(new, replaces=stored.config.version if stored else None)
         return new
 
+    def promote_challenger(self, segment_name: str, *, by: str) -> StoredConfig:
+        """The segment's challenger becomes its champion: a new configuration version whose segment runs the
+        challenger's strategy for everyone, the experiment over. Cycles under way keep the strategy they started
+        with; new cycles take the new champion."""
+        config = self.current_config().config
+        segment = next((s for s in config.segments if s.name == segment_name), None)
+        if segment is None:
+            raise UnknownRecordError(f"segment {segment_name} not found")
+        if segment.challenger is None:
+            raise DunningConflictError(f"segment {segment_name} has no challenger to promote")
+        document = config.model_dump(mode="json")
+        for stored in document["segments"]:
+            if stored["name"] == segment_name:
+                stored["strategy"] = segment.challenger.strategy
+                stored["challenger"] = None
+        return self.publish_config(document, by=by)
+
 
 def _review(account_ids: Sequence[str], reason: str) -> list[Event]:
     """The review a command asks for, as an event written with the command's own change (the outbox): a function

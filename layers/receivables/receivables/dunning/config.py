@@ -129,6 +129,9 @@ class Challenger(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     strategy: Name | None
     percent: int = Field(ge=0, le=100)
+    # Names the experiment the arms are drawn for: accounts keep their arm across publishes of anything else;
+    # renaming it draws them afresh (a new test on the same segment).
+    experiment: str = Field(default="", max_length=64)
 
 
 class Segment(BaseModel):

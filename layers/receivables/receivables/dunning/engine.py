@@ -261,16 +261,18 @@ def step_key(account_id: str, cycle_number: int, step: str) -> str:
     return f"{account_id}#{cycle_number}#{step}"
 
 
-def challenger_bucket(account_id: str, segment: str, config_version: int) -> int:
-    """0–99, stable across processes and releases (sha256, not Python's salted ``hash``)."""
-    digest = hashlib.sha256(f"{account_id}\x1f{segment}\x1f{config_version}".encode()).digest()
+def challenger_bucket(account_id: str, segment: str, experiment: str = "") -> int:
+    """0–99, stable across processes, releases and configuration publishes (sha256, not Python's salted ``hash``):
+    an account stays in its arm while its segment's experiment lasts, whatever else the configuration changes.
+    Raising the challenger's percent keeps the accounts it had; a new ``experiment`` name draws the arms afresh."""
+    digest = hashlib.sha256(f"{account_id}\x1f{segment}\x1f{experiment}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 100
 
 
-def assign_arm(account_id: str, segment: Segment, config_version: int) -> Arm:
+def assign_arm(account_id: str, segment: Segment) -> Arm:
     if segment.challenger is None or segment.challenger.percent == 0:
         return "champion"
-    bucket = challenger_bucket(account_id, segment.name, config_version)
+    bucket = challenger_bucket(account_id, segment.name, segment.challenger.experiment)
     return "challenger" if bucket < segment.challenger.percent else "champion"
 
 
@@ -579,7 +581,7 @@ def _assign_strategy(
         notes.append("no segment matches: no strategy")
         return {"segment": None, "strategy": None, "arm": "champion"}
     keep = cycle.in_cycle and cycle.event is None and segment.name == state.segment
-    arm = state.arm if keep else assign_arm(account_id, segment, config.version)
+    arm = state.arm if keep else assign_arm(account_id, segment)
     if arm == "challenger" and segment.challenger is None:
         arm = "champion"  # the challenger was withdrawn mid-cycle
     challenger = segment.challenger if arm == "challenger" else None

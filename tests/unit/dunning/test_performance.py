@@ -41,6 +41,11 @@ def test_each_arm_reports_its_rates_and_the_challenger_is_tested_against_the_cha
     assert champion.amount_collected == Decimal("4000.00") and champion.collection_rate == Decimal("0.4000")
     assert champion.contacts == 200 and champion.contacts_per_1000_collected == Decimal("50.00")
     assert champion.promise_kept_rate == Decimal("0.4000") and champion.median_days_to_pay == Decimal("12")
+    assert (challenger.strategy, challenger.cycles_collected, challenger.collected_share) == (
+        "gentle",
+        55,
+        Decimal("0.5500"),
+    )
     (test,) = report.tests
     # As statsmodels' proportions_ztest([55, 40], [100, 100]) gives: z 2.1240, p 0.0337.
     assert (test.champion, test.challenger, test.difference) == ("standard", "gentle", Decimal("0.15"))

@@ -46,6 +46,7 @@ from receivables.adapters.payments_table import AllocationPolicyTable, PayerDire
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.adapters.statement_output import S3ReinsuranceStatementOutput, S3StatementOutput
+from receivables.adapters.story_table import AccountStoryTable
 from receivables.adapters.verification import LedgerVerifier
 from receivables.adjustments.service import Adjustments
 from receivables.card_collection.service import EVENT_SOURCE as CARD_SOURCE
@@ -100,6 +101,7 @@ from receivables.settings import (
     PublisherSettings,
     TableSettings,
 )
+from receivables.story.service import Stories
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=32)
 _CACHES: list[Any] = []
@@ -320,6 +322,13 @@ def manual_payments() -> ManualPayments:
 def ledger_reader() -> LedgerTable:
     settings = TableSettings.from_environment()
     return LedgerTable(aws_client("dynamodb"), settings.table_name, clock=_clock(settings))
+
+
+@per_function
+def stories() -> Stories:
+    """An account's timeline and a customer's summary (the read API)."""
+    settings = TableSettings.from_environment()
+    return Stories(store=AccountStoryTable(aws_client("dynamodb"), settings.table_name), clock=_clock(settings))
 
 
 @per_function
@@ -637,7 +646,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "plan_inbound_file": (planner_service,),
     "load_file_chunk": (chunk_loader_service,),
     "load_bank_file": (bank_file_service,),
-    "api": (ledger_reader, account_journal),
+    "api": (ledger_reader, account_journal, stories),
     "payments_api": (
         manual_payments_settings,
         manual_payments,

@@ -329,6 +329,8 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/accounts/{account_id}"),
                         ApiRoute(method="GET", path="/items/{item_id}"),
                         ApiRoute(method="GET", path="/accounts/{account_id}/journal"),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/timeline"),
+                        ApiRoute(method="GET", path="/customers/{customer_id}/summary"),
                     )
                 ),
             ),
@@ -513,6 +515,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/dunning/config/versions/{version}"),
                         ApiRoute(method="GET", path="/dunning/dictionary"),
                         ApiRoute(method="GET", path="/reports/dunning"),
+                        ApiRoute(method="GET", path="/reports/collection-performance"),
                     )
                 ),
             ),

@@ -14,6 +14,8 @@ from receivables.api.journal_views import JournalPageView, PostingView, entry_vi
 from receivables.api.params import API_VERSION, IDENTIFIER, IdParam
 from receivables.domain.dates import IsoDate
 from receivables.domain.ledger import AccountView, CustomerView, ItemView
+from receivables.story.summary import CustomerSummary
+from receivables.story.timeline import KINDS, TimelinePage, page
 
 router = Router()
 
@@ -39,6 +41,41 @@ def get_customer(customer_id: IdParam) -> CustomerView:
     if customer is None:
         raise UnknownIdError(f"customer {customer_id} not found")
     return customer
+
+
+@router.get(
+    "/customers/<customer_id>/summary",
+    summary="A customer on one screen: accounts, balances, overdue, stage, payment history, open promises",
+    responses=answers("The summary", errors=NOT_FOUND),
+)
+def get_customer_summary(customer_id: IdParam) -> CustomerSummary:
+    summary = bootstrap.stories().summary(customer_id)
+    if summary is None:
+        raise UnknownIdError(f"customer {customer_id} not found")
+    return summary
+
+
+@router.get(
+    "/accounts/<account_id>/timeline",
+    summary="The account's whole story in time order, with who did what (paginated, filter by kind and date)",
+    responses=answers("A page of the timeline", errors=NOT_FOUND),
+)
+def get_account_timeline(
+    account_id: IdParam,
+    kind: Annotated[
+        str | None, Query(pattern=r"^[a-z_]+(,[a-z_]+)*$", description=f"Comma-separated, of: {', '.join(KINDS)}")
+    ] = None,
+    since: Annotated[IsoDate | None, Query(description="Events on or after this business date")] = None,
+    until: Annotated[IsoDate | None, Query(description="Events on or before this business date")] = None,
+    cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_=-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> TimelinePage:
+    events = bootstrap.stories().timeline(account_id)
+    if events is None:
+        raise UnknownIdError(f"account {account_id} not found")
+    kinds = frozenset(kind.split(",")) if kind else None
+    shown, next_cursor = page(events, kinds=kinds, since=since, until=until, cursor=cursor, limit=limit)
+    return TimelinePage(account_id=account_id, events=shown, next_cursor=next_cursor)
 
 
 @router.get(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -38,20 +39,26 @@ class Api(Construct):
         *,
         routes: Sequence[tuple[lambda_.IFunction, ApiRoute]],
         service: str,
+        user_pool: cognito.IUserPool | None = None,
     ) -> None:
+        """IAM-authorised (systems, SigV4) or, with ``user_pool``, the same routes for people signed in to it: the
+        Cognito authorizer verifies their ID token and hands its claims to the function, which checks the route's
+        groups (receivables.api.roles)."""
         super().__init__(scope, construct_id)
+        name = f"{service}-people-api" if user_pool else f"{service}-api"
         access_logs = logs.LogGroup(
             self, ids.API_ACCESS_LOGS, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
         )
         self.rest_api = apigw.RestApi(
             self,
             ids.API_REST_API,
-            rest_api_name=f"{service}-api",
-            description=f"{service} REST API",
+            rest_api_name=name,
+            description=f"{service} REST API" + (" for people signed in to the user pool" if user_pool else ""),
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Execution logging (below) needs the account-level API Gateway → CloudWatch Logs role.
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            # One account-level logging role serves every API of the account: the IAM API's sets it up.
+            cloud_watch_role=user_pool is None,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if user_pool is None else None,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
                 tracing_enabled=True,
@@ -78,37 +85,49 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             ids.API_REQUEST_VALIDATOR, validate_request_parameters=True, validate_request_body=True
         )
+        authorizer = (
+            apigw.CognitoUserPoolsAuthorizer(self, ids.API_AUTHORIZER, cognito_user_pools=[user_pool])
+            if user_pool
+            else None
+        )
         integrations: dict[str, apigw.LambdaIntegration] = {}
         for function, route in routes:
             if function.node.path not in integrations:
                 # No console "test" permission: it would add a second Lambda permission for every method.
-                integrations[function.node.path] = apigw.LambdaIntegration(
-                    function, proxy=True, allow_test_invoke=False
+                integrations[function.node.path] = (
+                    apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+                    if user_pool is None
+                    # The people's API: one permission per function for the whole API, not one per method.
+                    else apigw.LambdaIntegration(function, proxy=True, scope_permission_to_method=False)
                 )
             integration = integrations[function.node.path]
             method = self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integration,
-                # Callers are back-office services and tools that sign requests with their IAM identity
-                # (SigV4).
-                authorization_type=apigw.AuthorizationType.IAM,
+                # Systems sign their requests with their IAM identity (SigV4); people present the user pool's ID
+                # token, which the authorizer verifies.
+                authorization_type=apigw.AuthorizationType.COGNITO if authorizer else apigw.AuthorizationType.IAM,
+                authorizer=authorizer,
                 request_validator=validator,
                 request_parameters={f"method.request.path.{name}": True for name in path_parameters(route.path)},
             )
-            acknowledge(
-                method,
-                "AwsSolutions-COG4",
-                "The method uses AWS_IAM authorization: callers are internal services and operators with IAM "
-                "identities; there is no end-user sign-in and so no Cognito user pool.",
-            )
+            if authorizer is None:
+                acknowledge(
+                    method,
+                    "AwsSolutions-COG4",
+                    "The method uses AWS_IAM authorization: its callers are systems with IAM identities; people "
+                    "call the same routes through the people API, behind the Cognito user pool authorizer.",
+                )
 
         acknowledge(
             self.rest_api.deployment_stage,
             "AwsSolutions-APIG3",
-            "No WAF web ACL: every method is IAM-authorised (unsigned requests are rejected before any "
-            "integration runs) and stage throttling caps request rates; a web ACL can be associated outside "
+            "No WAF web ACL: every method is IAM- or Cognito-authorised (unauthenticated requests are rejected "
+            "before any integration runs) and stage throttling caps request rates; a web ACL can be associated outside "
             "this stack.",
         )
+        if user_pool is not None:
+            return
         cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")
         acknowledge(
             cloud_watch_role,

@@ -18,6 +18,10 @@ GL_CATALOG = "GeneralLedgerCatalog"
 FUNCTIONS = "Functions"
 TRIGGERS = "Triggers"
 API = "Api"
+PEOPLE = "People"
+PEOPLE_API = "PeopleApi"
+PEOPLE_USER_POOL = "UserPool"
+PEOPLE_CLIENT = "ConsoleClient"
 MONITORING = "Monitoring"
 
 # Inside Storage.
@@ -35,6 +39,7 @@ FUNCTION_LOG_GROUP = "LogGroup"
 
 # Inside Api.
 API_REST_API = "RestApi"
+API_AUTHORIZER = "PeopleAuthorizer"
 API_ACCESS_LOGS = "AccessLogs"
 API_REQUEST_VALIDATOR = "RequestValidator"
 
@@ -45,6 +50,9 @@ DASHBOARD = "Dashboard"
 # Stack outputs.
 OUTPUT_TABLE_NAME = "TableName"
 OUTPUT_API_URL = "ApiUrl"
+OUTPUT_PEOPLE_API_URL = "PeopleApiUrl"
+OUTPUT_USER_POOL_ID = "UserPoolId"
+OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUTPUT_EVENT_BUS_NAME = "EventBusName"
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-from receivables.topology import TOPOLOGY, ApiTrigger, BusTrigger, StreamTrigger, Topology
+from receivables.topology import EVERYONE, TOPOLOGY, ApiTrigger, BusTrigger, StreamTrigger, Topology
 
 from . import ids
 from .api import Api
@@ -16,6 +16,7 @@ from .compute import ReceivablesFunction, SharedLayer, function_code_dir
 from .grants import GrantableResources
 from .messaging import Messaging
 from .monitoring import Monitoring
+from .people import People, PeopleApiStack
 from .storage import Storage
 from .triggers import Triggers
 
@@ -114,6 +115,18 @@ class ReceivablesStack(Stack):
         ]
         # A topology without API routes gets no API at all rather than an empty one.
         self.api = Api(self, ids.API, routes=routes, service=topology.service) if routes else None
+        # People sign in to the user pool and call the same routes through an API of their own (a REST API method
+        # has one kind of authorizer); the function checks the route's groups against the token's.
+        self.people = People(self, ids.PEOPLE, service=topology.service, groups=EVERYONE) if routes else None
+        # In a nested stack of its own: the API's resources and methods twice would pass CloudFormation's 500
+        # resources per stack.
+        self.people_api = (
+            PeopleApiStack(
+                self, ids.PEOPLE_API, routes=routes, service=topology.service, user_pool=self.people.user_pool
+            ).api
+            if self.people
+            else None
+        )
 
         self.monitoring = Monitoring(
             self,
@@ -137,3 +150,7 @@ class ReceivablesStack(Stack):
         CfnOutput(self, ids.OUTPUT_ALARM_TOPIC_ARN, value=self.monitoring.alarm_topic.topic_arn)
         if self.api is not None:
             CfnOutput(self, ids.OUTPUT_API_URL, value=self.api.url)
+        if self.people is not None and self.people_api is not None:
+            CfnOutput(self, ids.OUTPUT_PEOPLE_API_URL, value=self.people_api.url)
+            CfnOutput(self, ids.OUTPUT_USER_POOL_ID, value=self.people.user_pool.user_pool_id)
+            CfnOutput(self, ids.OUTPUT_USER_POOL_CLIENT_ID, value=self.people.client.user_pool_client_id)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from receivables_local.embedded import EmbeddedStack, StackError
 from receivables_local.http_api import ApiGateway, HttpApi
+from receivables_local.people import LocalUserPool
 from receivables_local.scenario import ScenarioError, simulate
 from receivables_local.serve import ServeLoop, business_today
 from receivables_local.session import LocalSession
@@ -27,6 +28,8 @@ app = typer.Typer(
 )
 local_app = typer.Typer(no_args_is_help=True, help="The embedded local stack.")
 app.add_typer(local_app, name="local")
+user_app = typer.Typer(no_args_is_help=True, help="People who sign in to the local stack (moto's Cognito).")
+local_app.add_typer(user_app, name="user")
 
 console = Console()
 errors = Console(stderr=True)
@@ -70,7 +73,10 @@ def up(
             stack.start()
         with LocalSession(stack, today, log_level=log_level) as session:
             try:
-                api = HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port)
+                api = HttpApi(
+                    ApiGateway(session.topology, session.runtime.invoker, LocalUserPool(session.stack.clients())),
+                    port=port,
+                )
             except OSError as exc:
                 raise _fail(f"cannot serve the API on 127.0.0.1:{port} ({exc.strerror}); try --port") from None
             with api:
@@ -85,6 +91,38 @@ def up(
     finally:
         stack.stop()
     console.print("stopped")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The person's user name (the actor their changes record).")],
+    group: Annotated[str, typer.Option(help="collector, supervisor, finance or admin.")],
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(help="moto server of the `local up` stack (default: AWS_ENDPOINT_URL, as `local up` prints)."),
+    ] = None,
+) -> None:
+    """Create (or find) the person in the group and print their ID token: send it as
+    `Authorization: Bearer <token>` to the local REST API, which checks it as API Gateway's Cognito authorizer does."""
+    import os
+
+    import boto3
+
+    from receivables_local.embedded import DUMMY_CREDENTIALS, REGION
+    from receivables_local.people import UnknownGroupError
+
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        raise _fail("no moto endpoint: pass --endpoint-url (the `AWS (moto server)` line of `local up`)")
+    session = boto3.session.Session(region_name=REGION, **DUMMY_CREDENTIALS)
+    pool = LocalUserPool(lambda service: session.client(service, endpoint_url=endpoint))
+    try:
+        token = pool.add_user(name, group)
+    except UnknownGroupError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # the stack is not running there
+        raise _fail(f"cannot reach the local user pool at {endpoint}: {exc}") from None
+    print(token)
 
 
 def _say(message: str) -> None:

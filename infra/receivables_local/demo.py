@@ -34,6 +34,7 @@ from rich.table import Table
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.http_api import ApiGateway, HttpApi
 from receivables_local.outcomes import file_outcomes
+from receivables_local.people import LocalUserPool
 from receivables_local.runtime import Invocation
 from receivables_local.sample_data import Portfolio, generate
 from receivables_local.serve import ServeLoop
@@ -245,7 +246,9 @@ def run_demo(
             stack.start() if own_stack else stack.reset()
         with (
             LocalSession(stack, business_date, prefix=DEMO_PREFIX) as session,
-            HttpApi(ApiGateway(session.topology, session.runtime.invoker), port=port) as api,
+            HttpApi(
+                ApiGateway(session.topology, session.runtime.invoker, LocalUserPool(session.stack.clients())), port=port
+            ) as api,
         ):
             elapsed = _load(session, portfolio, console)
             with console.status("A collection day: a bank statement, then the day's schedules (dunning run)…"):

@@ -28,6 +28,7 @@ from receivables.topology import ApiTrigger, Topology
 
 from receivables_local.embedded import ACCOUNT_ID
 from receivables_local.environment import RUNTIME_LOGGER
+from receivables_local.people import LocalUserPool
 from receivables_local.runtime import Invocation, Invoker
 
 log = logging.getLogger(RUNTIME_LOGGER)
@@ -79,6 +80,18 @@ class Request:
         named = next((v for k, v in self.headers if k.lower() == CALLER_HEADER), None)
         return (self.caller or named or LOCAL_CALLER).strip() or LOCAL_CALLER
 
+    def bearer_token(self) -> str | None:
+        value = next((v for k, v in self.headers if k.lower() == "authorization"), None)
+        if value is None:
+            return None
+        return value.removeprefix("Bearer ").strip() or None
+
+    def person(self) -> tuple[str, str] | None:
+        """``"<name>@<group>"`` (simulate's "as" for a person signed in to that group) as (name, group)."""
+        caller = self.caller or ""
+        name, at, group = caller.rpartition("@")
+        return (name, group) if at and name and group else None
+
 
 def iam_identity(request: Request, user_agent: str | None) -> dict[str, Any]:
     """``requestContext.identity`` as API Gateway fills it for a SigV4-signed call by the IAM user named."""
@@ -100,8 +113,14 @@ def _is_text(headers: list[tuple[str, str]]) -> bool:
     return not content_type or content_type.lower().startswith(_TEXT_TYPES)
 
 
-def proxy_event(request: Request, route: Route | None, path_parameters: dict[str, str] | None) -> dict[str, Any]:
-    """The API Gateway REST proxy integration event (payload format 1.0)."""
+def proxy_event(
+    request: Request,
+    route: Route | None,
+    path_parameters: dict[str, str] | None,
+    claims: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy integration event (payload format 1.0); ``claims``: a signed-in person's, as the
+    Cognito authorizer verified them (no IAM identity then), else the IAM caller's identity."""
     url = urlsplit(request.target)
     path = url.path or "/"  # as API Gateway (REST) sends it: still percent-encoded
     query = parse_qsl(url.query, keep_blank_values=True)
@@ -149,7 +168,10 @@ def proxy_event(request: Request, route: Route | None, path_parameters: dict[str
             "protocol": "HTTP/1.1",
             "domainName": "localhost",
             "domainPrefix": "localhost",
-            "identity": iam_identity(request, user_agent),
+            "identity": iam_identity(request, user_agent)
+            if claims is None
+            else {"sourceIp": request.source_ip, "userAgent": user_agent},
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
         },
         "body": body,
         "isBase64Encoded": encoded,
@@ -185,8 +207,9 @@ class ApiGateway:
     """Routes requests to API functions through the invoker; usable without HTTP (tests call
     :meth:`handle`)."""
 
-    def __init__(self, topology: Topology, invoker: Invoker) -> None:
+    def __init__(self, topology: Topology, invoker: Invoker, people: LocalUserPool | None = None) -> None:
         self.invoker = invoker
+        self.people = people
         self.routes = routes_of(topology)
         functions = sorted({r.function for r in self.routes})
         self._fallback = functions[0] if len(functions) == 1 else None
@@ -206,7 +229,16 @@ class ApiGateway:
         if function is None:
             # API Gateway's own answer for a path no resource matches.
             return _gateway_error(403, "Missing Authentication Token")
-        event = proxy_event(request, route, parameters)
+        claims = None
+        token = request.bearer_token()
+        person = request.person()
+        if self.people is not None and person is not None and token is None:
+            token = self.people.add_user(*person)  # simulate's "name@group": that person, signed in
+        if token is not None:
+            claims = self.people.verify(token) if self.people is not None else None
+            if claims is None:
+                return _gateway_error(401, "Unauthorized")  # what the Cognito authorizer answers
+        event = proxy_event(request, route, parameters, claims)
         started = time.perf_counter()
         try:
             result = self.invoker.invoke(function, event)

@@ -3,7 +3,8 @@
 A scenario is a directory of date folders ``YYYY-MM-DD/<key>``: each file's path under its date folder is its
 S3 key in the inbound bucket (``customers/a.csv``, ``invoices/b.jsonl``, ``banks/<bank_id>/c.txt``), except
 ``api/*.jsonl``: lines ``{"method", "path", "body", "as"}`` sent to the local REST API after the day's files; ``as``
-(optional) is the caller's identity, the IAM user the request context names (default: ``local``).
+(optional) is the caller: ``"<name>"`` an IAM identity (a system; default ``local``), ``"<name>@<group>"`` a person
+signed in to that Cognito group (moto's user pool issues the token; the route's groups decide, as deployed).
 
 Every day from the first folder's date to ``until`` (days without a folder included, since schedules still
 run): set the business date (a cold start follows), upload the day's files in order of their key, running
@@ -21,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from receivables.adapters.verification import LedgerVerifier
+from receivables.topology import EVERYONE
 
 from receivables_local.chaos import ChaosPlan
 from receivables_local.embedded import EmbeddedStack
 from receivables_local.handlers import HandlerRegistry
 from receivables_local.http_api import ApiGateway, Request
+from receivables_local.people import LocalUserPool
 from receivables_local.session import LocalSession
 from receivables_local.state import export_journal, export_outbound, read_state, write_state
 
@@ -74,6 +77,13 @@ def read_api_calls(path: Path) -> list[ApiCall]:
             raise ScenarioError(f"{path}:{number}: not an API call {{method, path, body, as}}: {exc}") from None
         if caller is not None and (not isinstance(caller, str) or not caller.strip() or "/" in caller):
             raise ScenarioError(f'{path}:{number}: "as" must name an identity, got {caller!r}')
+        if isinstance(caller, str) and "@" in caller:
+            name, _, group = caller.rpartition("@")
+            if not name or group not in EVERYONE:
+                raise ScenarioError(
+                    f'{path}:{number}: "as" {caller!r} names a person as "<name>@<group>", the group one of '
+                    f"{', '.join(EVERYONE)}"
+                )
         if not call.path.startswith("/"):
             raise ScenarioError(f"{path}:{number}: path {call.path!r} must start with '/'")
         calls.append(call)
@@ -175,7 +185,7 @@ def _run(
     chaos = ChaosPlan(chaos_seed) if chaos_seed is not None else None
     with LocalSession(stack, first, prefix=SIMULATION_PREFIX, registry=registry, chaos=chaos) as session:
         runtime = session.runtime
-        gateway = ApiGateway(session.topology, runtime.invoker)
+        gateway = ApiGateway(session.topology, runtime.invoker, LocalUserPool(session.stack.clients()))
         for day in _days(first, until):
             session.set_business_date(day)
             drops = days.get(day, [])

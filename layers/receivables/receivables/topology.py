@@ -91,9 +91,20 @@ class ScheduleTrigger(_Frozen):
     input: dict[str, str] = Field(default_factory=dict)
 
 
+# The people who sign in (Cognito user pool groups); systems sign with IAM and may call every route.
+PeopleGroup = Literal["collector", "supervisor", "finance", "admin"]
+EVERYONE: tuple[PeopleGroup, ...] = ("collector", "supervisor", "finance", "admin")
+WORKING: tuple[PeopleGroup, ...] = ("collector", "supervisor", "admin")  # working accounts: tasks, promises
+SUPERVISING: tuple[PeopleGroup, ...] = ("supervisor", "admin")  # holds, plans, reassignment
+FINANCE: tuple[PeopleGroup, ...] = ("finance", "admin")  # money: allocations, receipts, adjustments, approvals
+REPORTING: tuple[PeopleGroup, ...] = ("supervisor", "finance", "admin")  # reports and money views
+ADMIN: tuple[PeopleGroup, ...] = ("admin",)  # configuration
+
+
 class ApiRoute(_Frozen):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
+    groups: tuple[PeopleGroup, ...] = Field(min_length=1)  # which signed-in people may call it
 
 
 class ApiTrigger(_Frozen):
@@ -324,13 +335,13 @@ TOPOLOGY = Topology(
             triggers=(
                 ApiTrigger(
                     routes=(
-                        ApiRoute(method="GET", path="/health"),
-                        ApiRoute(method="GET", path="/customers/{customer_id}"),
-                        ApiRoute(method="GET", path="/accounts/{account_id}"),
-                        ApiRoute(method="GET", path="/items/{item_id}"),
-                        ApiRoute(method="GET", path="/accounts/{account_id}/journal"),
-                        ApiRoute(method="GET", path="/accounts/{account_id}/timeline"),
-                        ApiRoute(method="GET", path="/customers/{customer_id}/summary"),
+                        ApiRoute(method="GET", path="/health", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/customers/{customer_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/accounts/{account_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/items/{item_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/journal", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/timeline", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/customers/{customer_id}/summary", groups=EVERYONE),
                     )
                 ),
             ),
@@ -345,22 +356,22 @@ TOPOLOGY = Topology(
             triggers=(
                 ApiTrigger(
                     routes=(
-                        ApiRoute(method="GET", path="/payments/{payment_id}"),
-                        ApiRoute(method="GET", path="/suspense"),
-                        ApiRoute(method="POST", path="/payments/{payment_id}/allocations"),
-                        ApiRoute(method="DELETE", path="/payments/{payment_id}/allocations/{item_id}"),
-                        ApiRoute(method="POST", path="/receipts"),
-                        ApiRoute(method="POST", path="/receipts/{receipt_id}/tenders/{tender}/return"),
-                        ApiRoute(method="GET", path="/allocation-policies"),
-                        ApiRoute(method="PUT", path="/allocation-policies/{account_type}"),
-                        ApiRoute(method="GET", path="/bank-profiles/{bank_id}"),
-                        ApiRoute(method="PUT", path="/bank-profiles/{bank_id}"),
-                        ApiRoute(method="GET", path="/collection-profiles/{bank_id}"),
-                        ApiRoute(method="PUT", path="/collection-profiles/{bank_id}"),
-                        ApiRoute(method="POST", path="/adjustments"),
-                        ApiRoute(method="GET", path="/adjustments/{adjustment_id}"),
-                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/approve"),
-                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/decline"),
+                        ApiRoute(method="GET", path="/payments/{payment_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/suspense", groups=REPORTING),
+                        ApiRoute(method="POST", path="/payments/{payment_id}/allocations", groups=FINANCE),
+                        ApiRoute(method="DELETE", path="/payments/{payment_id}/allocations/{item_id}", groups=FINANCE),
+                        ApiRoute(method="POST", path="/receipts", groups=FINANCE),
+                        ApiRoute(method="POST", path="/receipts/{receipt_id}/tenders/{tender}/return", groups=FINANCE),
+                        ApiRoute(method="GET", path="/allocation-policies", groups=REPORTING),
+                        ApiRoute(method="PUT", path="/allocation-policies/{account_type}", groups=ADMIN),
+                        ApiRoute(method="GET", path="/bank-profiles/{bank_id}", groups=REPORTING),
+                        ApiRoute(method="PUT", path="/bank-profiles/{bank_id}", groups=ADMIN),
+                        ApiRoute(method="GET", path="/collection-profiles/{bank_id}", groups=REPORTING),
+                        ApiRoute(method="PUT", path="/collection-profiles/{bank_id}", groups=ADMIN),
+                        ApiRoute(method="POST", path="/adjustments", groups=FINANCE),
+                        ApiRoute(method="GET", path="/adjustments/{adjustment_id}", groups=EVERYONE),
+                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/approve", groups=FINANCE),
+                        ApiRoute(method="POST", path="/adjustments/{adjustment_id}/decline", groups=FINANCE),
                     )
                 ),
             ),
@@ -379,8 +390,8 @@ TOPOLOGY = Topology(
                 ),
                 ApiTrigger(
                     routes=(
-                        ApiRoute(method="POST", path="/direct-debits"),
-                        ApiRoute(method="GET", path="/direct-debits/{end_to_end_id}"),
+                        ApiRoute(method="POST", path="/direct-debits", groups=FINANCE),
+                        ApiRoute(method="GET", path="/direct-debits/{end_to_end_id}", groups=REPORTING),
                     )
                 ),
             ),
@@ -498,24 +509,24 @@ TOPOLOGY = Topology(
             triggers=(
                 ApiTrigger(
                     routes=(
-                        ApiRoute(method="POST", path="/holds"),
-                        ApiRoute(method="GET", path="/holds/{hold_id}"),
-                        ApiRoute(method="DELETE", path="/holds/{hold_id}"),
-                        ApiRoute(method="POST", path="/accounts/{account_id}/promises"),
-                        ApiRoute(method="GET", path="/promises/{promise_id}"),
-                        ApiRoute(method="POST", path="/accounts/{account_id}/plans"),
-                        ApiRoute(method="GET", path="/plans/{plan_id}"),
-                        ApiRoute(method="GET", path="/accounts/{account_id}/dunning"),
-                        ApiRoute(method="GET", path="/collectors/{group}/tasks"),
-                        ApiRoute(method="POST", path="/tasks/{task_id}/claim"),
-                        ApiRoute(method="POST", path="/tasks/{task_id}/outcome"),
-                        ApiRoute(method="GET", path="/dunning/config"),
-                        ApiRoute(method="PUT", path="/dunning/config"),
-                        ApiRoute(method="POST", path="/dunning/segments/{segment}/promote-challenger"),
-                        ApiRoute(method="GET", path="/dunning/config/versions/{version}"),
-                        ApiRoute(method="GET", path="/dunning/dictionary"),
-                        ApiRoute(method="GET", path="/reports/dunning"),
-                        ApiRoute(method="GET", path="/reports/collection-performance"),
+                        ApiRoute(method="POST", path="/holds", groups=SUPERVISING),
+                        ApiRoute(method="GET", path="/holds/{hold_id}", groups=EVERYONE),
+                        ApiRoute(method="DELETE", path="/holds/{hold_id}", groups=SUPERVISING),
+                        ApiRoute(method="POST", path="/accounts/{account_id}/promises", groups=WORKING),
+                        ApiRoute(method="GET", path="/promises/{promise_id}", groups=EVERYONE),
+                        ApiRoute(method="POST", path="/accounts/{account_id}/plans", groups=SUPERVISING),
+                        ApiRoute(method="GET", path="/plans/{plan_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/accounts/{account_id}/dunning", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/collectors/{group}/tasks", groups=WORKING),
+                        ApiRoute(method="POST", path="/tasks/{task_id}/claim", groups=WORKING),
+                        ApiRoute(method="POST", path="/tasks/{task_id}/outcome", groups=WORKING),
+                        ApiRoute(method="GET", path="/dunning/config", groups=EVERYONE),
+                        ApiRoute(method="PUT", path="/dunning/config", groups=ADMIN),
+                        ApiRoute(method="POST", path="/dunning/segments/{segment}/promote-challenger", groups=ADMIN),
+                        ApiRoute(method="GET", path="/dunning/config/versions/{version}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/dunning/dictionary", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/reports/dunning", groups=REPORTING),
+                        ApiRoute(method="GET", path="/reports/collection-performance", groups=REPORTING),
                     )
                 ),
             ),
@@ -637,22 +648,22 @@ TOPOLOGY = Topology(
             triggers=(
                 ApiTrigger(
                     routes=(
-                        ApiRoute(method="GET", path="/parties/{party_id}"),
-                        ApiRoute(method="GET", path="/parties/{party_id}/statement"),
-                        ApiRoute(method="GET", path="/policies/{policy_id}"),
-                        ApiRoute(method="GET", path="/customers/{customer_id}/policies"),
-                        ApiRoute(method="GET", path="/insurance/levies"),
-                        ApiRoute(method="PUT", path="/insurance/levies"),
-                        ApiRoute(method="GET", path="/insurance/commission-plans/{plan_id}"),
-                        ApiRoute(method="PUT", path="/insurance/commission-plans/{plan_id}"),
-                        ApiRoute(method="GET", path="/exceptions"),
-                        ApiRoute(method="POST", path="/exceptions/{exception_id}/resolve"),
-                        ApiRoute(method="GET", path="/payables"),
-                        ApiRoute(method="GET", path="/payables/{payable_id}"),
-                        ApiRoute(method="POST", path="/payables/{payable_id}/approve"),
-                        ApiRoute(method="POST", path="/parties/{party_id}/netting"),
-                        ApiRoute(method="GET", path="/transfers/{end_to_end_id}"),
-                        ApiRoute(method="GET", path="/gl/{date}"),
+                        ApiRoute(method="GET", path="/parties/{party_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/parties/{party_id}/statement", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/policies/{policy_id}", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/customers/{customer_id}/policies", groups=EVERYONE),
+                        ApiRoute(method="GET", path="/insurance/levies", groups=EVERYONE),
+                        ApiRoute(method="PUT", path="/insurance/levies", groups=ADMIN),
+                        ApiRoute(method="GET", path="/insurance/commission-plans/{plan_id}", groups=REPORTING),
+                        ApiRoute(method="PUT", path="/insurance/commission-plans/{plan_id}", groups=ADMIN),
+                        ApiRoute(method="GET", path="/exceptions", groups=REPORTING),
+                        ApiRoute(method="POST", path="/exceptions/{exception_id}/resolve", groups=FINANCE),
+                        ApiRoute(method="GET", path="/payables", groups=REPORTING),
+                        ApiRoute(method="GET", path="/payables/{payable_id}", groups=REPORTING),
+                        ApiRoute(method="POST", path="/payables/{payable_id}/approve", groups=FINANCE),
+                        ApiRoute(method="POST", path="/parties/{party_id}/netting", groups=FINANCE),
+                        ApiRoute(method="GET", path="/transfers/{end_to_end_id}", groups=REPORTING),
+                        ApiRoute(method="GET", path="/gl/{date}", groups=FINANCE),
                     )
                 ),
             ),

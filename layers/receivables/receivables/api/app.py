@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from receivables.api import errors
+from receivables.api import errors, roles
 from receivables.api.adjustment_routes import router as adjustment_router
 from receivables.api.bodies import parse_json_body
 from receivables.api.direct_debit_routes import router as direct_debit_router
@@ -72,7 +72,7 @@ def _proxy_result(response: Response) -> dict[str, Any]:
 def _serving(resolver: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.append_keys(path=event.get("path"))
-        refusal = errors.refused_body(event)
+        refusal = roles.refused(event) or errors.refused_body(event)
         if refusal is not None:
             return _proxy_result(refusal)
         return resolver.resolve(event, context)

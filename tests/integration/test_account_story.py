@@ -8,7 +8,9 @@ from tests.integration.conftest import api_event
 from tests.integration.test_bank_files import loaded
 
 
-def call(stack, context, function, method, resource, path, params=None, body=None, query=None, caller="ops.ayse"):
+def call(
+    stack, context, function, method, resource, path, params=None, body=None, query=None, caller="ops.ayse", raw=False
+):
     event = api_event(
         method,
         resource,
@@ -20,7 +22,7 @@ def call(stack, context, function, method, resource, path, params=None, body=Non
         body=json.dumps(body) if body is not None else None,
     )
     response = stack.handler(function)(event, context)
-    return response["statusCode"], json.loads(response["body"])
+    return response["statusCode"], response["body"] if raw else json.loads(response["body"])
 
 
 def test_the_timeline_tells_every_event_in_order_with_who_did_it_and_the_summary_adds_it_up(stack, context):

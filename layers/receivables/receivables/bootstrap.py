@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 import boto3
@@ -43,6 +44,7 @@ from receivables.adapters.messaging import (
 from receivables.adapters.messengers import AwsMessenger, S3LetterBox
 from receivables.adapters.outbox import OutboxPublisher
 from receivables.adapters.payments_table import AllocationPolicyTable, PayerDirectoryTable, PaymentsTable
+from receivables.adapters.report_sources import ReportSources
 from receivables.adapters.run_log import RunLogTable
 from receivables.adapters.s3_files import S3FileStore
 from receivables.adapters.statement_output import S3ReinsuranceStatementOutput, S3StatementOutput
@@ -99,6 +101,7 @@ from receivables.settings import (
     PolicyEventSettings,
     PolicySettlementSettings,
     PublisherSettings,
+    ReportSettings,
     TableSettings,
 )
 from receivables.story.service import Stories
@@ -329,6 +332,23 @@ def stories() -> Stories:
     """An account's timeline and a customer's summary (the read API)."""
     settings = TableSettings.from_environment()
     return Stories(store=AccountStoryTable(aws_client("dynamodb"), settings.table_name), clock=_clock(settings))
+
+
+def read_api_today() -> date:
+    """Today's business date in the read API (the reports' default "as of")."""
+    return _clock(ReportSettings.from_environment()).today()
+
+
+@per_function
+def report_sources() -> ReportSources:
+    settings = ReportSettings.from_environment()
+    return ReportSources(
+        dynamodb=aws_client("dynamodb"),
+        s3=aws_client("s3"),
+        table=settings.table_name,
+        outbound_bucket=settings.outbound_bucket,
+        clock=_clock(settings),
+    )
 
 
 @per_function
@@ -646,7 +666,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "plan_inbound_file": (planner_service,),
     "load_file_chunk": (chunk_loader_service,),
     "load_bank_file": (bank_file_service,),
-    "api": (ledger_reader, account_journal, stories),
+    "api": (ledger_reader, account_journal, stories, report_sources),
     "payments_api": (
         manual_payments_settings,
         manual_payments,

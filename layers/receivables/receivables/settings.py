@@ -134,6 +134,12 @@ class DaybookSettings(TableSettings):
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # gl/_staging/<date>/<digest>.jsonl
 
 
+class ReportSettings(TableSettings):
+    """The operational reports of the read API: the general-ledger daybook's staged postings (cash)."""
+
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)
+
+
 class GlExportSettings(TableSettings):
     """The daily general-ledger export (functions/gl_export) and GET /gl/{date}."""
 

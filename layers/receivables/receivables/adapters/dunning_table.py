@@ -586,7 +586,14 @@ class CycleReader:
         self._table = table_name
 
     def cycles(self, strategies: Iterable[str], since: dt.date) -> list[CycleRow]:
-        rows: list[CycleRow] = []
+        return [_cycle_row(r) for r in self._cycle_records(strategies, since)]
+
+    def cycle_records(self, strategies: Iterable[str], since: dt.date) -> list[CycleRecord]:
+        """The cycles with their stage changes (the stage distribution reads the last step of each)."""
+        return [_cycle_record(r) for r in self._cycle_records(strategies, since)]
+
+    def _cycle_records(self, strategies: Iterable[str], since: dt.date) -> list[AttributeMap]:
+        rows: list[AttributeMap] = []
         for strategy in sorted({*strategies, "exempt"}):
             for arm in ("champion", "challenger"):
                 keys = paginated(
@@ -601,8 +608,7 @@ class CycleReader:
                         },
                     },
                 )
-                found = batch_get(self._client, self._table, [{"pk": k["pk"], "sk": k["sk"]} for k in keys])
-                rows += [_cycle_row(r) for r in found]
+                rows += batch_get(self._client, self._table, [{"pk": k["pk"], "sk": k["sk"]} for k in keys])
         return rows
 
 

@@ -25,6 +25,7 @@ from receivables.api.insurance_routes import router as insurance_router
 from receivables.api.ledger_routes import router as ledger_router
 from receivables.api.params import API_TITLE, API_VERSION
 from receivables.api.payments_routes import router as payments_router
+from receivables.api.report_routes import router as report_router
 from receivables.observability import logger
 
 
@@ -36,7 +37,7 @@ def build(*routers: Router) -> APIGatewayRestResolver:
     return resolver
 
 
-app = build(ledger_router)
+app = build(ledger_router, report_router)
 payments_app = build(payments_router, adjustment_router)
 direct_debit_app = build(direct_debit_router)
 dunning_app = build(dunning_router)
@@ -46,7 +47,13 @@ insurance_app = build(insurance_router)
 def openapi_document() -> str:
     document = json.loads(
         build(
-            ledger_router, payments_router, adjustment_router, direct_debit_router, dunning_router, insurance_router
+            ledger_router,
+            report_router,
+            payments_router,
+            adjustment_router,
+            direct_debit_router,
+            dunning_router,
+            insurance_router,
         ).get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description="Receivables management platform")
     )
     # Every operation that can carry a body refuses one in another type (errors.refused_body, before routing).

@@ -1,0 +1,69 @@
+"""Operational reports of the read API, as JSON or CSV (``?format=csv``): the daily cash report, the dunning stage
+distribution and the suspense and exceptions aging — each from records the events keep current, no scan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from receivables import bootstrap
+from receivables.api.errors import INVALID, JSON, answers
+from receivables.api.report_format import Format, csv_response
+from receivables.domain.dates import IsoDate
+from receivables.reporting.operational import (
+    AgingLine,
+    CashLine,
+    StageLine,
+    cash_report,
+    stage_distribution,
+    waiting_aging,
+)
+
+router = Router()
+
+
+@router.get(
+    "/reports/cash",
+    summary="The day's cash: received (and into suspense), allocated, returned, reopened, unapplied, per currency",
+    responses=answers("One line per currency", errors=INVALID),
+)
+def get_cash(
+    date: Annotated[IsoDate, Query(description="The business date")],
+    format: Format = "json",
+) -> Response[list[CashLine] | str]:
+    lines = cash_report(date, bootstrap.report_sources().day_postings(date))
+    if format == "csv":
+        return csv_response(lines, f"cash-{date}")
+    return Response(200, content_type=JSON, body=lines)
+
+
+@router.get(
+    "/reports/stages",
+    summary="Accounts in a dunning cycle now, by segment, strategy, arm and stage",
+    responses=answers("One line per segment, strategy, arm and stage", errors=INVALID),
+)
+def get_stages(format: Format = "json") -> Response[list[StageLine] | str]:
+    lines = stage_distribution(bootstrap.report_sources().cycles())
+    if format == "csv":
+        return csv_response(lines, "stages")
+    return Response(200, content_type=JSON, body=lines)
+
+
+@router.get(
+    "/reports/suspense-aging",
+    summary="Payments in suspense and open insurance exceptions, by days waiting",
+    responses=answers("One line per kind, currency and bucket", errors=INVALID),
+)
+def get_suspense_aging(
+    date: Annotated[IsoDate | None, Query(description="As of (default: today)")] = None,
+    format: Format = "json",
+) -> Response[list[AgingLine] | str]:
+    sources = bootstrap.report_sources()
+    as_of = date or bootstrap.read_api_today()
+    lines = waiting_aging(as_of, sources.waiting())
+    if format == "csv":
+        return csv_response(lines, f"suspense-aging-{as_of}")
+    return Response(200, content_type=JSON, body=lines)

@@ -59,6 +59,14 @@ def openapi_document() -> str:
     # Every operation that can carry a body refuses one in another type (errors.refused_body, before routing).
     for operations in document["paths"].values():
         for method, operation in operations.items():
+            if any(p.get("name") == "format" and p.get("in") == "query" for p in operation.get("parameters", [])):
+                # A report answers ?format=csv as text/csv (receivables.api.report_format), JSON otherwise.
+                content = operation["responses"]["200"]["content"]
+                json_schema = content[errors.JSON]["schema"]
+                content[errors.JSON]["schema"] = next(
+                    (s for s in json_schema.get("anyOf", []) if s.get("type") != "string"), json_schema
+                )
+                content["text/csv"] = {"schema": {"type": "string", "description": "A header row, then one row each"}}
             if method.upper() in errors.BODY_METHODS:
                 operation["responses"]["415"] = {
                     "description": errors.UNSUPPORTED[415]["description"],

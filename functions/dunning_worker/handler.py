@@ -55,7 +55,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return process_partial_response(
             event=event, record_handler=review_message, processor=processor, context=context
         )
-    accounts = accounts_of(event.get("detail", {}))
+    detail = event.get("detail", {})
+    accounts = accounts_of(detail)
+    # A review caused by a payment logs with the payment's id, as its loading and its publishing did.
+    logger.set_correlation_id(detail.get("payment_id") or event.get("id"))
     if accounts:  # real time: today's business date, now
         _review(accounts, None, None)
     return {"reviewed": accounts}

@@ -34,6 +34,8 @@ def _chunk_of(record: object) -> dict[str, object]:
 @tracer.capture_method
 def load_chunk(record: ChunkRecord) -> None:
     message = record.body
+    # Every line of one file's fan-out (its planning and each chunk) carries the file's id.
+    logger.set_correlation_id(message.file_id)
     file = SERVICE.load_chunk(message)
     logger.info(
         "loaded chunk",

@@ -23,6 +23,8 @@ processor = LoggedBatchProcessor(
 def plan_notification(record: SQSRecord) -> None:
     for bucket, key in announced_objects(record.body):
         outcome = SERVICE.plan(bucket, key)
+        if outcome.file_id:  # the id every chunk of the file logs with (load_file_chunk)
+            logger.set_correlation_id(outcome.file_id)
         logger.info("planned inbound file", extra={"key": key, "status": outcome.status, "detail": outcome.detail})
         count(f"Files{outcome.status.capitalize()}", 1)
 

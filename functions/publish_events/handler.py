@@ -25,6 +25,11 @@ processor = LoggedBatchProcessor(
 def publish_record(record: DynamoDBRecord) -> None:
     image = record.raw_event.get("dynamodb", {}).get("NewImage", {})
     events = outbox_events(image)
+    # The events of a payment go out with the payment's id, the correlation id its loading and its review log.
+    payment = next(
+        (e.get("detail", {}).get("payment_id") for e in events if e.get("detail", {}).get("payment_id")), None
+    )
+    logger.set_correlation_id(payment or image.get("pk", {}).get("S"))
     try:
         published = PUBLISHER.publish(events)
     except Exception:

@@ -601,3 +601,22 @@ def test_collection_performance_is_answered_as_json_or_csv(api, stack, context):
     assert response["statusCode"] == 200 and response["multiValueHeaders"]["Content-Type"][0].startswith("text/csv")
     header, *rows = response["body"].splitlines()
     assert header.startswith("segment,strategy,arm,cycles,") and len(rows) == len(body["arms"])
+
+
+def test_a_dispute_outcome_holds_the_items_and_queues_a_task_for_the_supervisors(api):
+    put_task(api.stack, "A1", "C1", "150.00", 40)
+    api("POST", "/tasks/{task_id}/claim", "/tasks/A1%231%23call/claim", {"task_id": "A1#1#call"}, caller="agent.7")
+    status, body = api(
+        "POST",
+        "/tasks/{task_id}/outcome",
+        "/tasks/A1%231%23call/outcome",
+        {"task_id": "A1#1#call"},
+        {"outcome": "dispute", "note": "says INV-1 was never delivered", "items": ["INV-1"]},
+        caller="agent.7",
+    )
+    assert status == 200 and body["task"]["outcome"] == "dispute"
+    (hold,) = [h for h in api.holds_on("ACCT#A1", "ACCOUNT").values() if h["reason"] == "dispute"]
+    assert (hold["level"], hold["target_id"], hold["created_by"]) == ("item", "INV-1", "agent.7")
+    status, queue = api("GET", "/collectors/{group}/tasks", "/collectors/supervisors/tasks", {"group": "supervisors"})
+    assert status == 200 and [t["task_id"] for t in queue] == ["A1#1#call#dispute"]
+    assert "says INV-1 was never delivered" in queue[0]["explanation"]

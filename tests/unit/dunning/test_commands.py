@@ -167,12 +167,16 @@ class MemoryDunningStore:
         self.accounts[plan.account_id] = dataclasses.replace(account, plan=plan)
         self.committed(events)
 
-    def update_task(self, before, after, *, promise=None, events=()):
+    def update_task(self, before, after, *, promise=None, holds=(), new_tasks=(), events=()):
         if self.task_records.get(before.task_id) != before:
             raise DunningConflictError(f"task {before.task_id} changed meanwhile")
         if promise is not None:
             self._check_promise(promise)
             self._store_promise(promise)
+        for hold in holds:
+            self.create_hold(hold)
+        for task in new_tasks:
+            self.task_records[task.task_id] = task
         self.task_records[before.task_id] = after
         self.committed(events)
 
@@ -701,3 +705,24 @@ def test_two_editors_publishing_from_the_same_version_one_loses(commands, store)
 
 def test_default_ids_are_prefixed_and_random():
     assert random_id("PL").startswith("PL") and len(random_id("PL")) == 14 and random_id("PL") != random_id("PL")
+
+
+def test_a_dispute_holds_the_items_named_or_the_account_and_gives_the_supervisors_a_task(commands, store):
+    store.add_task(status="claimed", claimed_by="agent.7")
+    done, _ = commands.record_outcome(
+        "A1#1#call", "dispute", note="never received INV-1", items=["INV-1"], by="agent.7"
+    )
+    assert done.outcome == "dispute"
+    (hold,) = [h for h in store.holds.values() if h.reason == "dispute"]
+    assert (hold.level, hold.target_id, hold.account_id, hold.created_by) == ("item", "INV-1", "A1", "agent.7")
+    assert "raised on task A1#1#call" in hold.audit[0].what
+    review = store.task_records["A1#1#call#dispute"]
+    assert (review.group, review.status, review.step) == ("supervisors", "open", "dispute")
+    assert "never received INV-1" in (review.explanation or "")
+
+    store.add_task(status="claimed", claimed_by="agent.7")
+    commands.record_outcome("A1#1#call", "dispute", by="agent.7")  # none named: the account is held
+    assert any(h.level == "account" and h.target_id == "A1" and h.reason == "dispute" for h in store.holds.values())
+    store.add_task(status="claimed", claimed_by="agent.7")
+    with pytest.raises(DunningRequestError, match="items are named only with the dispute outcome"):
+        commands.record_outcome("A1#1#call", "paid", items=["INV-1"], by="agent.7")

@@ -400,6 +400,8 @@ class DunningCommandsTable:
         after: TaskRecord,
         *,
         promise: PromiseRecord | None = None,
+        holds: Sequence[HoldRecord] = (),
+        new_tasks: Sequence[TaskRecord] = (),
         events: Sequence[Event] = (),
     ) -> None:
         update = self._replace_doc(task_key(before.task_id), before, after)
@@ -416,6 +418,44 @@ class DunningCommandsTable:
         if promise is not None:
             writes += self._promise_writes(promise)
             failures += self._promise_failures(promise)
+        if holds:
+            # All on the task's account: one update of its holds map (a transaction touches an item once).
+            mirror = holds_mirror_key(holds[0])
+            self._ensure_holds_map(mirror)
+            names = {"#holds": "holds"} | {f"#h{n}": h.hold_id for n, h in enumerate(holds)}
+            values = {f":h{n}": _s(h.model_dump_json()) for n, h in enumerate(holds)}
+            writes += [{"Put": self._put_new(hold_key(h.hold_id), "hold", h)} for h in holds]
+            failures += [f"hold id {h.hold_id} is taken" for h in holds]
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": mirror,
+                        "UpdateExpression": "SET " + ", ".join(f"#holds.#h{n} = :h{n}" for n in range(len(holds))),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+            failures.append(UnknownRecordError(f"account {holds[0].account_id} not found"))
+        for task in new_tasks:
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **task_key(task.task_id),
+                            "entity": _s("task"),
+                            "doc": _s(task.model_dump_json()),
+                            "gsi2pk": _s(task_partition(task.group, "open")),
+                            "gsi2sk": _s(f"{task.priority}#{task.task_id}"),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+            failures.append(f"task {task.task_id} exists already")
         self._transact(writes, failures, events)
 
     # -- configuration --------------------------------------------------------------------------------------------

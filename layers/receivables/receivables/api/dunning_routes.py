@@ -193,6 +193,11 @@ class OutcomeRequest(BaseModel):
     outcome: TaskOutcome
     note: str | None = Field(default=None, min_length=1, max_length=500, pattern=SOME_TEXT)
     promise: PromiseTermsBody | None = Field(default=None, description="Required with the promise outcome")
+    items: list[Identifier] = Field(
+        default_factory=list,
+        max_length=50,
+        description="dispute only: the items disputed, each held with reason dispute (none named: the account)",
+    )
 
 
 class OutcomeView(BaseModel):
@@ -226,7 +231,9 @@ def claim_task(task_id: TaskIdParam) -> TaskRecord:
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
-    task, promise = _service().record_outcome(task_id, request.outcome, note=request.note, promise=terms, by=_actor())
+    task, promise = _service().record_outcome(
+        task_id, request.outcome, note=request.note, promise=terms, items=request.items, by=_actor()
+    )
     return OutcomeView(task=task, promise=promise)
 
 

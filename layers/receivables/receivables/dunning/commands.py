@@ -192,16 +192,22 @@ class DunningCommandStore(Protocol):
         after: TaskRecord,
         *,
         promise: PromiseRecord | None = None,
+        holds: Sequence[HoldRecord] = (),
+        new_tasks: Sequence[TaskRecord] = (),
         events: Sequence[Event] = (),
     ) -> None:
-        """Replace ``before`` (as read) by ``after``, with ``create_promise(promise)`` in the same transaction.
-        ``events`` (every write method's): written in the same transaction, published once it committed."""
+        """Replace ``before`` (as read) by ``after``, with ``create_promise(promise)``, the ``holds`` (all on the
+        task's account) and the ``new_tasks`` in the same transaction. ``events`` (every write method's): written in
+        the same transaction, published once it committed."""
         ...
 
     def save_config(self, stored: StoredConfig, *, replaces: int | None) -> None:
         """Store a new version and make it current, provided the current version is still ``replaces`` (None: no
         version was ever stored)."""
         ...
+
+
+SUPERVISOR_GROUP = "supervisors"  # the work queue of disputes and escalations (GET /collectors/supervisors/tasks)
 
 
 def random_id(prefix: str) -> str:
@@ -486,6 +492,7 @@ class DunningCommands:
         *,
         note: str | None = None,
         promise: PromiseTerms | None = None,
+        items: Sequence[str] = (),
         by: str,
     ) -> tuple[TaskRecord, PromiseRecord | None]:
         """Close a claimed task with what the call achieved; a ``promise`` outcome records the promise (the same
@@ -499,11 +506,14 @@ class DunningCommands:
             raise DunningRequestError("a promise outcome needs the promise: its amount and date", "promise")
         if outcome != "promise" and promise is not None:
             raise DunningRequestError(f"a promise is only given with the promise outcome, not {outcome}", "promise")
+        if items and outcome != "dispute":
+            raise DunningRequestError(f"items are named only with the dispute outcome, not {outcome}", "items")
         task = self.task(task_id)
         if task.status != "claimed":
             claim_first = ": claim it first" if task.status == "open" else ""
             raise DunningConflictError(f"task {task_id} is {task.status}{claim_first}" + _by(task))
         made = None if promise is None else self._new_promise(task.account_id, promise.amount, promise.date, by)
+        holds, review = self._dispute(task, items, note, by) if outcome == "dispute" else ((), ())
         done = task.model_copy(
             update={
                 "status": "done",
@@ -514,8 +524,52 @@ class DunningCommands:
             }
         )
         reason = f"task {task_id}: {outcome}" + (f" ({made.promise_id})" if made else "")
-        self._store.update_task(task, done, promise=made, events=_review([task.account_id], reason))
+        self._store.update_task(
+            task, done, promise=made, holds=holds, new_tasks=review, events=_review([task.account_id], reason)
+        )
         return done, made
+
+    def _dispute(
+        self, task: TaskRecord, items: Sequence[str], note: str | None, by: str
+    ) -> tuple[tuple[HoldRecord, ...], tuple[TaskRecord, ...]]:
+        """A dispute holds the items named (else the account) with reason ``dispute`` from today, and gives the
+        supervisors a task to settle it — written with the task's outcome, all or nothing."""
+        today, now = self._clock.today(), self._clock.now()
+        account = _found(self._store.account(task.account_id), f"account {task.account_id}")
+        targets: list[tuple[str, str]] = [("item", i) for i in dict.fromkeys(items)] or [("account", task.account_id)]
+        for level, target in targets:
+            if level == "item" and self._hold_target("item", target, None)[1] != task.account_id:
+                raise DunningRequestError(f"item {target} is not on account {task.account_id}", "items")
+        what = "held: dispute" + (f" ({note})" if note else "") + f" — raised on task {task.task_id}"
+        holds = tuple(
+            HoldRecord(
+                hold_id=self._new_id("HL"),
+                level=level,
+                target_id=target,
+                customer_id=account.customer_id,
+                account_id=task.account_id,
+                reason="dispute",
+                start=today,
+                created_by=by,
+                audit=(AuditEntry(at=now, by=by, what=what),),
+            )
+            for level, target in targets
+        )
+        review = TaskRecord(
+            task_id=f"{task.task_id}#dispute",
+            account_id=task.account_id,
+            customer_id=task.customer_id,
+            group=SUPERVISOR_GROUP,
+            priority=task.priority,
+            overdue_amount=task.overdue_amount,
+            days_overdue=task.days_overdue,
+            step="dispute",
+            created_on=today,
+            explanation=f"{by} recorded a dispute on task {task.task_id}"
+            + (f": {note}" if note else "")
+            + f"; held: {', '.join(t for _l, t in targets)}",
+        )
+        return holds, (review,)
 
     # -- configuration ----------------------------------------------------------------------------------------
     def current_config(self) -> StoredConfig:

@@ -10,6 +10,7 @@ from constructs import Construct
 from receivables.topology import EVERYONE, TOPOLOGY, ApiTrigger, BusTrigger, StreamTrigger, Topology
 
 from . import ids
+from .analytics import AnalyticsCatalog
 from .api import Api
 from .catalog import GeneralLedgerCatalog
 from .compute import ReceivablesFunction, SharedLayer, function_code_dir
@@ -106,6 +107,11 @@ class ReceivablesStack(Stack):
         if any(spec.name == "gl_export" for spec in topology.functions) and "outbound" in self.storage.buckets:
             self.gl_catalog = GeneralLedgerCatalog(
                 self, ids.GL_CATALOG, service=topology.service, outbound=self.storage.buckets["outbound"]
+            )
+
+        if any(spec.name == "bi_export" for spec in topology.functions) and "analytics" in self.storage.buckets:
+            self.analytics = AnalyticsCatalog(
+                self, ids.ANALYTICS_CATALOG, service=topology.service, bucket=self.storage.buckets["analytics"]
             )
 
         routes = [

@@ -214,6 +214,8 @@ def _run(
         )
         if out is not None:  # what the system sent (pain.008 files, letters) lands beside STATE.json
             export_outbound(session.clients("s3"), session.resources.buckets["outbound"], out.parent / "outbound")
+            if "analytics" in session.resources.buckets:  # the BI export, for `receivables report … --analytics`
+                export_outbound(session.clients("s3"), session.resources.buckets["analytics"], out.parent / "analytics")
         failures = [f"schedule {fn} on {d}: {error}" for fn, d, error in runtime.schedule_failures]
         failures += [f"bus target {fn} for {e.get('detail-type')}: {error}" for fn, e, error in runtime.bus.failures]
         failures += api_failures

@@ -369,9 +369,10 @@ def test_a_ledger_difference_raises_an_alarm(template: dict[str, Any]) -> None:
 
 
 def test_the_gl_export_is_an_athena_table_over_its_parquet_copies(template: dict[str, Any]) -> None:
-    (table,) = [props(t) for t in resources(template, "AWS::Glue::Table").values()]
+    (table,) = [
+        t for t in map(props, resources(template, "AWS::Glue::Table").values()) if t["TableInput"]["Name"] == "journal"
+    ]
     spec = table["TableInput"]
-    assert spec["Name"] == "journal"
     assert spec["PartitionKeys"] == [{"Name": "business_date", "Type": "date"}]
     assert spec["Parameters"]["projection.enabled"] == "true"
     assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
@@ -381,8 +382,8 @@ def test_the_gl_export_is_an_athena_table_over_its_parquet_copies(template: dict
     from receivables.accounting.gl import CSV_COLUMNS
 
     assert ["business_date", *columns] == list(CSV_COLUMNS)
-    (database,) = [props(d) for d in resources(template, "AWS::Glue::Database").values()]
-    assert spec and database["DatabaseInput"]["Name"] == f"{TOPOLOGY.service}_gl"
+    names = {props(d)["DatabaseInput"]["Name"] for d in resources(template, "AWS::Glue::Database").values()}
+    assert spec and names == {f"{TOPOLOGY.service}_gl", f"{TOPOLOGY.service}_bi"}
 
 
 def test_stream_consumers_falling_behind_and_an_unbalanced_gl_day_raise_alarms(template: dict[str, Any]) -> None:
@@ -391,3 +392,22 @@ def test_stream_consumers_falling_behind_and_an_unbalanced_gl_day_raise_alarms(t
     assert len(ages) == len(TOPOLOGY.triggers_of_kind(StreamTrigger))
     assert {a["Threshold"] for a in ages} == {3_600_000}
     assert [a["MetricName"] for a in alarms if a["MetricName"] == "GlExportsUnbalanced"] == ["GlExportsUnbalanced"]
+
+
+def test_the_bi_export_is_a_glue_table_per_exported_table_and_an_athena_workgroup(template: dict[str, Any]) -> None:
+    from receivables.reporting.bi import TABLES
+
+    tables = {
+        t["TableInput"]["Name"]: t["TableInput"]
+        for t in map(props, resources(template, "AWS::Glue::Table").values())
+        if t["DatabaseName"].endswith("_bi")
+    }
+    assert set(tables) == set(TABLES)
+    items = tables["items"]
+    assert items["PartitionKeys"] == [{"Name": "date", "Type": "date"}]
+    assert items["Parameters"]["projection.date.type"] == "date"
+    columns = {c["Name"]: c["Type"] for c in items["StorageDescriptor"]["Columns"]}
+    assert [c for c, _k in TABLES["items"]] == list(columns) and columns["open_amount"] == "decimal(18,2)"
+    (workgroup,) = [props(w) for w in resources(template, "AWS::Athena::WorkGroup").values()]
+    result = workgroup["WorkGroupConfiguration"]["ResultConfiguration"]
+    assert result["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}

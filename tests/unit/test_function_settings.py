@@ -100,4 +100,5 @@ def test_the_invoked_function_prepares_each_client_it_builds() -> None:
     with execution.running_as(hook):
         bootstrap.cold_start("api")
         bootstrap.ledger_reader()
-    assert prepared == [("dynamodb", "DynamoDB")]
+    # The read API's clients: the table, and the bucket of the general-ledger daybook (the cash report).
+    assert prepared == [("dynamodb", "DynamoDB"), ("s3", "S3")]

@@ -22,6 +22,7 @@ from receivables import execution
 from receivables.accounting.export import GeneralLedgerExport
 from receivables.adapters.adjustments_table import AdjustmentsTable, S3AdjustmentRules
 from receivables.adapters.bank_profiles import S3CollectionProfiles, S3ProfileSource
+from receivables.adapters.bi_export import BiExport
 from receivables.adapters.card_collection_table import CardCollectionTable, card_payment_writer
 from receivables.adapters.clock import BusinessClock
 from receivables.adapters.creditors import S3CreditorSource, S3PayingBankSource
@@ -84,6 +85,7 @@ from receivables.payments.service import BankFileService, CreditApplication, pay
 from receivables.settings import (
     AgencyStatementSettings,
     BankFileSettings,
+    BiExportSettings,
     CardCollectionSettings,
     DailyRunSettings,
     DaybookSettings,
@@ -638,6 +640,23 @@ def gl_daybook() -> S3Daybook:
 
 
 @per_function
+def bi_export_settings() -> BiExportSettings:
+    return BiExportSettings.from_environment()
+
+
+@per_function
+def bi_export() -> BiExport:
+    settings = bi_export_settings()
+    return BiExport(
+        dynamodb=aws_client("dynamodb"),
+        s3=aws_client("s3"),
+        table=settings.table_name,
+        outbound_bucket=settings.outbound_bucket,
+        analytics_bucket=settings.analytics_bucket,
+    )
+
+
+@per_function
 def gl_export_settings() -> GlExportSettings:
     return GlExportSettings.from_environment()
 
@@ -679,6 +698,7 @@ COMPOSITION_ROOTS: Mapping[str, tuple[Callable[[], object], ...]] = {
     "collect_by_card": (card_collection_settings, card_collections),
     "gl_daybook": (gl_daybook_settings, gl_daybook),
     "gl_export": (gl_export_settings, gl_export),
+    "bi_export": (bi_export_settings, bi_export),
     "plan_daily_run": (daily_run_settings, daily_run_planner),
     "dunning_worker": (dunning_review,),
     "dunning_api": (dunning_commands, dunning_table, cycle_reader),

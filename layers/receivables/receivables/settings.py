@@ -22,6 +22,7 @@ _TABLE = env_var("table", TOPOLOGY.table.name)
 _INBOUND = env_var("bucket", "inbound")
 _CHUNKS = env_var("queue", "file-chunks")
 _OUTBOUND = env_var("bucket", "outbound")
+_ANALYTICS = env_var("bucket", "analytics")
 _DUNNING_QUEUE = env_var("queue", "dunning-accounts")
 _BUS = env_var("bus", TOPOLOGY.event_bus)
 _POLICY_EVENTS = env_var("queue", "policy-events")
@@ -140,6 +141,13 @@ class ReportSettings(TableSettings):
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)
 
 
+class BiExportSettings(TableSettings):
+    """The daily BI export (functions/bi_export): the daybook's postings in, Parquet out."""
+
+    outbound_bucket: str = Field(validation_alias=_OUTBOUND)  # gl/_staging/<date>/: the day's postings
+    analytics_bucket: str = Field(validation_alias=_ANALYTICS)  # bi/<table>/date=<date>/part-0000.parquet
+
+
 class GlExportSettings(TableSettings):
     """The daily general-ledger export (functions/gl_export) and GET /gl/{date}."""
 
@@ -225,13 +233,14 @@ FUNCTION_SETTINGS: Mapping[str, type[_Settings]] = {
     "plan_inbound_file": PlannerSettings,
     "load_file_chunk": LoaderSettings,
     "load_bank_file": BankFileSettings,
-    "api": TableSettings,
+    "api": ReportSettings,
     "payments_api": PaymentsApiSettings,
     "direct_debits": DirectDebitSettings,
     "pay_out": PayoutSettings,
     "collect_by_card": CardCollectionSettings,
     "gl_daybook": DaybookSettings,
     "gl_export": GlExportSettings,
+    "bi_export": BiExportSettings,
     "plan_daily_run": DailyRunSettings,
     "dunning_worker": DunningSettings,
     "dunning_api": DunningCommandsSettings,

@@ -257,7 +257,12 @@ TOPOLOGY = Topology(
             purpose="Files from billing/CRM systems and banks; rejection reports and quarantine beside them",
             expire_prefixes={"tmp/": 7},
         ),
-        Bucket(name="outbound", purpose="Files we send: bank collections, print letters, BI exports"),
+        Bucket(name="outbound", purpose="Files we send: bank collections, print letters, general-ledger exports"),
+        Bucket(
+            name="analytics",
+            purpose="The BI export: Parquet by table and date for Glue, Athena and warehouses; Athena's results",
+            expire_prefixes={"athena-results/": 30},
+        ),
     ),
     queues=(
         Queue(
@@ -572,6 +577,22 @@ TOPOLOGY = Topology(
                 ),
             ),
             grants=Grants(table=Access.READ_WRITE, buckets={"inbound": Access.READ, "outbound": Access.READ_WRITE}),
+            layers=("analytics",),
+            memory_mb=1024,
+            timeout_seconds=900,
+        ),
+        Function(
+            name="bi_export",
+            description="Each day: what changed the day before (postings, items, accounts, payments, customers, "
+            "cycles, contacts, tasks) as Parquet by table and date, once",
+            triggers=(
+                ScheduleTrigger(
+                    name="bi-export",
+                    cron="cron(30 2 * * ? *)",  # after the general-ledger export closed the day's postings
+                    input={"scheduled_time": "<aws.scheduler.scheduled-time>"},
+                ),
+            ),
+            grants=Grants(table=Access.READ_WRITE, buckets={"outbound": Access.READ, "analytics": Access.READ_WRITE}),
             layers=("analytics",),
             memory_mb=1024,
             timeout_seconds=900,

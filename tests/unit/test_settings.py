@@ -30,7 +30,9 @@ def test_an_unknown_time_zone_is_refused():
 def test_each_function_gets_exactly_what_it_is_granted():
     env = function_environment(TOPOLOGY, TOPOLOGY.function("api"), lambda kind, name: f"{kind}:{name}")
     assert env_var("table", "ledger") in env
-    # The read API is granted the outbound bucket only (to read the daybook): no other bucket, queue or bus.
-    assert [key for key in env if key.startswith(("BUCKET_", "QUEUE_", "BUS_"))] == [env_var("bucket", "outbound")]
+    # The read API reads the daybook (outbound) and the BI export (analytics): no other bucket, no queue or bus.
+    assert sorted(key for key in env if key.startswith(("BUCKET_", "QUEUE_", "BUS_"))) == sorted(
+        [env_var("bucket", "outbound"), env_var("bucket", "analytics")]
+    )
     planner = function_environment(TOPOLOGY, TOPOLOGY.function("plan_inbound_file"), lambda k, n: f"{k}:{n}")
     assert planner[env_var("queue", "file-chunks")] == "queue:file-chunks"

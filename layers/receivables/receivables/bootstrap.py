@@ -349,6 +349,7 @@ def report_sources() -> ReportSources:
         s3=aws_client("s3"),
         table=settings.table_name,
         outbound_bucket=settings.outbound_bucket,
+        analytics_bucket=settings.analytics_bucket,
         clock=_clock(settings),
     )
 

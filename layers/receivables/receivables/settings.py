@@ -136,9 +136,11 @@ class DaybookSettings(TableSettings):
 
 
 class ReportSettings(TableSettings):
-    """The operational reports of the read API: the general-ledger daybook's staged postings (cash)."""
+    """The reports of the read API: the general-ledger daybook's staged postings (cash, today's activity) and the BI
+    export's open-item snapshots (aging)."""
 
     outbound_bucket: str = Field(validation_alias=_OUTBOUND)
+    analytics_bucket: str = Field(validation_alias=_ANALYTICS)
 
 
 class BiExportSettings(TableSettings):

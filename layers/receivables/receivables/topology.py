@@ -348,12 +348,14 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/accounts/{account_id}/timeline", groups=EVERYONE),
                         ApiRoute(method="GET", path="/customers/{customer_id}/summary", groups=EVERYONE),
                         ApiRoute(method="GET", path="/reports/cash", groups=REPORTING),
+                        ApiRoute(method="GET", path="/reports/aging", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/stages", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/suspense-aging", groups=REPORTING),
                     )
                 ),
             ),
-            grants=Grants(table=Access.READ, buckets={"outbound": Access.READ}),
+            grants=Grants(table=Access.READ, buckets={"outbound": Access.READ, "analytics": Access.READ}),
+            layers=("analytics",),  # pyarrow: the aging report reads the BI export's snapshot
             memory_mb=512,
             timeout_seconds=29,
         ),

@@ -30,7 +30,7 @@ from receivables.adapters.general_ledger import S3Daybook
 from receivables.adapters.keys import account_key, account_partition, customer_key, item_key, key, payment_key
 from receivables.dunning.engine import DunningState
 from receivables.dunning.records import ContactRecord, CycleRecord, TaskRecord
-from receivables.reporting.bi import TABLES, partition_key
+from receivables.reporting.bi import PREFIX, TABLES, partition_key, snapshot_key
 from receivables.reporting.operational import SUSPENSE_ACCOUNT, current_stage
 
 EARLIEST = dt.date(2000, 1, 1)
@@ -107,6 +107,7 @@ class BiExport:
             self._s3.put_object(Bucket=self._bucket, Key=object_key, Body=parquet(name, rows))
             control.rows[name] = len(rows)
             control.files.append(object_key)
+        control.files.append(self._write_snapshot(day, tables["items"]))
         control_key = f"bi/_control/date={day.isoformat()}/control.json"
         self._s3.put_object(Bucket=self._bucket, Key=control_key, Body=control.as_json().encode())
         try:
@@ -119,6 +120,76 @@ class BiExport:
             if not is_condition_failure(error):
                 raise  # another run recorded the day first: it wrote the same files
         return control
+
+    # -- open items as of a day: the aging report's rows ------------------------------------------------------------
+    def open_items(self, as_of: dt.date, today: dt.date) -> list[dict[str, Any]]:
+        """Every item open at the end of ``as_of`` (as exported), or — for today — open now: the last snapshot with
+        what today's postings touched read as it is now. Reads one snapshot and today's activity, not the history."""
+        if as_of < today:
+            rows = self._snapshot_rows(as_of)
+            if rows is None:
+                raise LookupError(f"no BI export for {as_of} yet (the export of a day runs the night after)")
+            return rows
+        rows = self._snapshot_rows(today)  # exported already (a re-run, a test): the newest base there is
+        if rows is None:
+            rows = self._snapshot_rows(today - dt.timedelta(days=1))
+        if rows is None:
+            rows = self._rebuilt(today + dt.timedelta(days=1))
+        facts = list({f.line_id: f for f in self._daybook.staged(today)}.values())
+        touched = sorted({f.target_id for f in facts if f.target == "item"})
+        if not touched:
+            return rows
+        current = self._items_now(touched)
+        merged = {r["item_id"]: r for r in rows} | {r["item_id"]: r for r in current}
+        return sorted((r for r in merged.values() if r["open_amount"] > 0), key=lambda r: r["item_id"])
+
+    def _items_now(self, item_ids: Sequence[str]) -> list[dict[str, Any]]:
+        items = self._get([item_key(i) for i in item_ids])
+        accounts = self._get([account_key(a) for a in sorted({r["account_id"]["S"] for r in items})])
+        customers = self._get([customer_key(c) for c in sorted({r["customer_id"]["S"] for r in accounts})])
+        by_account = {r["account_id"]["S"]: r for r in accounts}
+        by_customer = {r["customer_id"]["S"]: r for r in customers}
+        return [self._item(r, by_account, by_customer) for r in items]
+
+    def _write_snapshot(self, day: dt.date, changed: Sequence[dict[str, Any]]) -> str:
+        """The items open at the end of ``day``: the day before's snapshot with the day's changed items put in."""
+        previous = self._snapshot_rows(day - dt.timedelta(days=1))
+        if previous is None:
+            previous = self._rebuilt(day)
+        merged = {r["item_id"]: r for r in previous} | {r["item_id"]: r for r in changed}
+        rows = sorted((r for r in merged.values() if r["open_amount"] > 0), key=lambda r: r["item_id"])
+        object_key = snapshot_key(day)
+        self._s3.put_object(Bucket=self._bucket, Key=object_key, Body=parquet("items", rows))
+        return object_key
+
+    def _snapshot_rows(self, day: dt.date) -> list[dict[str, Any]] | None:
+        return self._read(snapshot_key(day))
+
+    def _read(self, object_key: str) -> list[dict[str, Any]] | None:
+        import pyarrow.parquet as pq
+
+        try:
+            body = self._s3.get_object(Bucket=self._bucket, Key=object_key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return list(pq.read_table(io.BytesIO(body)).to_pylist())
+
+    def _rebuilt(self, before: dt.date) -> list[dict[str, Any]]:
+        """No snapshot of the day before (the first export, or a day skipped): the newest row of each item from
+        every partition exported before ``before`` — once; the snapshots carry on from there."""
+        newest: dict[str, tuple[str, dict[str, Any]]] = {}
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=f"{PREFIX}/items/")
+        for page in pages:
+            for obj in page.get("Contents", []):
+                day = obj["Key"].split("date=", 1)[1].split("/", 1)[0]
+                if day >= before.isoformat():
+                    continue
+                for row in self._read(obj["Key"]) or []:
+                    if row["item_id"] not in newest or newest[row["item_id"]][0] < day:
+                        newest[row["item_id"]] = (day, row)
+        return [row for _day, row in newest.values()]
 
     # -- the day's rows ----------------------------------------------------------------------------------------
     def _tables(self, day: dt.date, facts: Sequence[PostingFact]) -> dict[str, list[dict[str, Any]]]:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from receivables.accounting.gl import PostingFact
+from receivables.adapters.bi_export import BiExport
 from receivables.adapters.dunning_table import CycleReader, DunningTable
 from receivables.adapters.general_ledger import S3Daybook
 from receivables.adapters.insurance_table import InsuranceTable
@@ -22,8 +23,14 @@ MAX_WAITING = 10_000  # a suspense list longer than this is an incident of its o
 
 
 class ReportSources:
-    def __init__(self, *, dynamodb: Any, s3: Any, table: str, outbound_bucket: str, clock: Clock) -> None:
+    def __init__(
+        self, *, dynamodb: Any, s3: Any, table: str, outbound_bucket: str, analytics_bucket: str, clock: Clock
+    ) -> None:
         self._daybook = S3Daybook(s3, outbound_bucket, dynamodb, table)
+        self._export = BiExport(
+            dynamodb=dynamodb, s3=s3, table=table, outbound_bucket=outbound_bucket, analytics_bucket=analytics_bucket
+        )
+        self._clock = clock
         self._cycles = CycleReader(dynamodb, table)
         self._dunning = DunningTable(dynamodb, table)
         self._payments = PaymentsTable(dynamodb, table, policies=DefaultPolicies())
@@ -31,6 +38,10 @@ class ReportSources:
 
     def day_postings(self, day: dt.date) -> Iterator[PostingFact]:
         return self._daybook.staged(day)
+
+    def open_items(self, as_of: dt.date) -> list[dict[str, Any]]:
+        """The open items as of a day: its BI snapshot; for today, yesterday's with today's activity read now."""
+        return self._export.open_items(as_of, self._clock.today())
 
     def cycles(self) -> list[CycleRecord]:
         strategies: Iterable[str] = [s.id for s in self._dunning.current_config().strategies]

@@ -3,16 +3,18 @@ distribution and the suspense and exceptions aging — each from records the eve
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from receivables import bootstrap
-from receivables.api.errors import INVALID, JSON, answers
+from receivables.api.errors import INVALID, JSON, NOT_FOUND, UnknownIdError, answers
 from receivables.api.report_format import Format, csv_response
 from receivables.domain.dates import IsoDate
+from receivables.reporting.aging import AgingLine as AgingReportLine
+from receivables.reporting.aging import aging
 from receivables.reporting.operational import (
     AgingLine,
     CashLine,
@@ -37,6 +39,29 @@ def get_cash(
     lines = cash_report(date, bootstrap.report_sources().day_postings(date))
     if format == "csv":
         return csv_response(lines, f"cash-{date}")
+    return Response(200, content_type=JSON, body=lines)
+
+
+@router.get(
+    "/reports/aging",
+    summary="Open amount and count by days past due and one dimension (segment, city, customer or account type…)",
+    responses=answers("One line per value, currency and bucket", errors=NOT_FOUND),
+)
+def get_aging(
+    date: Annotated[IsoDate | None, Query(description="As of (default: today, reflecting today's payments)")] = None,
+    by: Annotated[
+        Literal["segment", "city", "customer_type", "account_type", "branch"], Query(description="The dimension")
+    ] = "segment",
+    format: Format = "json",
+) -> Response[list[AgingReportLine] | str]:
+    as_of = date or bootstrap.read_api_today()
+    try:
+        rows = bootstrap.report_sources().open_items(as_of)
+    except LookupError as exc:
+        raise UnknownIdError(str(exc)) from exc
+    lines = aging(rows, as_of, by)
+    if format == "csv":
+        return csv_response(lines, f"aging-{as_of}-{by}")
     return Response(200, content_type=JSON, body=lines)
 
 

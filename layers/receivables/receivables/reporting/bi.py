@@ -135,3 +135,8 @@ AGING_DIMENSIONS = ("segment", "city", "customer_type", "account_type", "branch"
 
 def partition_key(table: str, day: str) -> str:
     return f"{PREFIX}/{table}/date={day}/part-0000.parquet"
+
+
+def snapshot_key(day: object) -> str:
+    """The items open at the end of a day, whole: what an aging report as of that day reads (one file)."""
+    return f"{PREFIX}/_snapshots/open_items/date={day}/part-0000.parquet"

@@ -48,6 +48,17 @@ def test_aging_from_the_snapshot_agrees_with_duckdb_over_the_export_and_today_re
     duck = {(r[0], r[1], r[2]): (r[3], f"{r[4]:.2f}") for r in rows}
     assert duck == api
 
+    status, dso = call(
+        stack, context, "api", "GET", "/reports/dso", "/reports/dso", query={"date": "2026-11-24", "days": "30"}
+    )
+    assert status == 200
+    try_dso = next(line for line in dso if line["currency"] == "TRY")
+    assert (try_dso["receivables"], try_dso["billed"], try_dso["dso"]) == ("200.00", "200.00", "30.0")
+    status, _ = call(
+        stack, context, "api", "GET", "/reports/roll-rates", "/reports/roll-rates", query={"month": "2026-11"}
+    )
+    assert status == 404  # nothing was exported for the month's start (2026-10-31)
+
     # A payment shows in today's aging at once: the snapshot with today's activity read as it is now.
     drop(stack, "banks/garanti/2026-11-20.xml", (FIXTURES / "garanti-camt053-2026-11-20.xml").read_bytes())
     stack.drain(context)

@@ -62,3 +62,34 @@ def test_open_items_are_summed_by_value_currency_and_bucket_in_bucket_order():
         ("İzmir", "TRY", "not_due", 1, Decimal("7.00")),
         ("İzmir", "TRY", "1-30", 2, Decimal("15.50")),
     ]
+
+
+def test_roll_rates_follow_each_item_from_its_bucket_at_the_start_to_the_end_or_paid():
+    from receivables.reporting.aging import roll_rates
+
+    start_day, end_day = dt.date(2026, 10, 31), dt.date(2026, 11, 30)
+
+    def row(item_id, due, amount):
+        return {"item_id": item_id, "open_amount": Decimal(amount), "due_date": due, "currency": "TRY"}
+
+    start = [row("A", dt.date(2026, 10, 20), "100.00"), row("B", dt.date(2026, 10, 25), "50.00"),
+             row("C", dt.date(2026, 11, 10), "30.00")]  # fmt: skip
+    end = [row("A", dt.date(2026, 10, 20), "100.00"), row("C", dt.date(2026, 11, 10), "30.00"),
+           row("N", dt.date(2026, 11, 20), "9.00")]  # fmt: skip
+    lines = roll_rates(start, start_day, end, end_day)
+    assert [(line.from_bucket, line.to_bucket, line.amount, line.rate) for line in lines] == [
+        ("not_due", "1-30", Decimal("30.00"), Decimal("1.0000")),
+        ("1-30", "paid", Decimal("50.00"), Decimal("0.3333")),  # B paid
+        ("1-30", "31-60", Decimal("100.00"), Decimal("0.6667")),  # A rolled
+    ]
+
+
+def test_dso_is_receivables_over_billing_times_the_days():
+    from receivables.reporting.aging import days_sales_outstanding
+
+    rows = [{"open_amount": Decimal("300.00"), "currency": "TRY"}, {"open_amount": Decimal("50.00"), "currency": "EUR"}]
+    lines = days_sales_outstanding(rows, {"TRY": Decimal("900.00")}, 90)
+    assert [(line.currency, line.receivables, line.billed, line.dso) for line in lines] == [
+        ("EUR", Decimal("50.00"), Decimal("0"), None),
+        ("TRY", Decimal("300.00"), Decimal("900.00"), Decimal("30.0")),
+    ]

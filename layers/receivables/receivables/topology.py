@@ -349,6 +349,8 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/customers/{customer_id}/summary", groups=EVERYONE),
                         ApiRoute(method="GET", path="/reports/cash", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/aging", groups=REPORTING),
+                        ApiRoute(method="GET", path="/reports/roll-rates", groups=REPORTING),
+                        ApiRoute(method="GET", path="/reports/dso", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/stages", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/suspense-aging", groups=REPORTING),
                     )

@@ -43,6 +43,18 @@ class ReportSources:
         """The open items as of a day: its BI snapshot; for today, yesterday's with today's activity read now."""
         return self._export.open_items(as_of, self._clock.today())
 
+    def billed(self, since: dt.date, until: dt.date) -> dict[str, Decimal]:
+        """What was billed (items' own postings, not a plan's installments) per currency, day by day from the
+        daybook."""
+        total: dict[str, Decimal] = {}
+        day = since
+        while day <= until:
+            for fact in {f.line_id: f for f in self._daybook.staged(day)}.values():
+                if fact.kind == "item_posted" and fact.target == "item" and fact.item_kind != "installment":
+                    total[fact.currency] = total.get(fact.currency, Decimal(0)) + fact.amount
+            day += dt.timedelta(days=1)
+        return total
+
     def cycles(self) -> list[CycleRecord]:
         strategies: Iterable[str] = [s.id for s in self._dunning.current_config().strategies]
         return self._cycles.cycle_records(strategies, EARLIEST)

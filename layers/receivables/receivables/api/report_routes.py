@@ -3,6 +3,7 @@ distribution and the suspense and exceptions aging — each from records the eve
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,7 +15,7 @@ from receivables.api.errors import INVALID, JSON, NOT_FOUND, UnknownIdError, ans
 from receivables.api.report_format import Format, csv_response
 from receivables.domain.dates import IsoDate
 from receivables.reporting.aging import AgingLine as AgingReportLine
-from receivables.reporting.aging import aging
+from receivables.reporting.aging import DsoLine, RollLine, aging, days_sales_outstanding, roll_rates
 from receivables.reporting.operational import (
     AgingLine,
     CashLine,
@@ -62,6 +63,51 @@ def get_aging(
     lines = aging(rows, as_of, by)
     if format == "csv":
         return csv_response(lines, f"aging-{as_of}-{by}")
+    return Response(200, content_type=JSON, body=lines)
+
+
+@router.get(
+    "/reports/roll-rates",
+    summary="Month over month: what each aging bucket held at the month's start and where it is at its end",
+    responses=answers("One line per currency and move", errors=NOT_FOUND),
+)
+def get_roll_rates(
+    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    format: Format = "json",
+) -> Response[list[RollLine] | str]:
+    first = dt.date.fromisoformat(f"{month}-01")
+    start = first - dt.timedelta(days=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    end = min(following - dt.timedelta(days=1), bootstrap.read_api_today())
+    sources = bootstrap.report_sources()
+    try:
+        lines = roll_rates(sources.open_items(start), start, sources.open_items(end), end)
+    except LookupError as exc:
+        raise UnknownIdError(str(exc)) from exc
+    if format == "csv":
+        return csv_response(lines, f"roll-rates-{month}")
+    return Response(200, content_type=JSON, body=lines)
+
+
+@router.get(
+    "/reports/dso",
+    summary="Days sales outstanding: receivables at the day's end over what the period billed, times its days",
+    responses=answers("One line per currency", errors=NOT_FOUND),
+)
+def get_dso(
+    date: Annotated[IsoDate | None, Query(description="The day (default: today)")] = None,
+    days: Annotated[int, Query(ge=1, le=365, description="The period's length")] = 90,
+    format: Format = "json",
+) -> Response[list[DsoLine] | str]:
+    as_of = date or bootstrap.read_api_today()
+    sources = bootstrap.report_sources()
+    try:
+        open_rows = sources.open_items(as_of)
+    except LookupError as exc:
+        raise UnknownIdError(str(exc)) from exc
+    lines = days_sales_outstanding(open_rows, sources.billed(as_of - dt.timedelta(days=days - 1), as_of), days)
+    if format == "csv":
+        return csv_response(lines, f"dso-{as_of}")
     return Response(200, content_type=JSON, body=lines)
 
 

@@ -72,7 +72,7 @@ def get_aging(
     responses=answers("One line per currency and move", errors=NOT_FOUND),
 )
 def get_roll_rates(
-    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     format: Format = "json",
 ) -> Response[list[RollLine] | str]:
     first = dt.date.fromisoformat(f"{month}-01")

@@ -320,3 +320,45 @@ def test_a_cycle_record_keeps_a_bounded_number_of_stage_changes_and_a_call_task_
     # and the collector task says why it was created
     [task] = stack.root("dunning_api", bootstrap.dunning_commands).tasks("retail")
     assert task.step == "call5" and "fired call5 (day 5, call_task, group retail)" in task.explanation
+
+
+def test_call_tasks_go_to_collectors_round_robin_under_capacity_and_stay_with_the_account(stack, context):
+    from receivables.dunning.config import DEFAULT_CONFIG
+
+    loaded(stack, context)
+    document = DEFAULT_CONFIG.model_dump(mode="json")
+    document["strategies"] = [
+        {"id": "standard", "steps": [{"name": "call", "offset_days": 1, "channel": "call_task"},
+                                     {"name": "call_again", "offset_days": 5, "channel": "call_task"}]}
+        if s["id"] == "standard" else s
+        for s in document["strategies"]
+    ]  # fmt: skip
+    for group in document["collector_groups"]:
+        group["collectors"] = [{"name": "ali", "capacity": 1}, {"name": "veli", "capacity": 5}]
+    commands = stack.root("dunning_api", bootstrap.dunning_commands)
+    commands.publish_config(document, by="test")
+
+    review(stack, date(2026, 11, 2), "A1", "A2")  # both due 11-01: each gets its day-1 call
+    tasks = {t.account_id: t for g in ("retail", "corporate") for t in commands.tasks(g)}
+    assert sorted(t.assigned_to for t in tasks.values()) == ["ali", "veli"]  # round-robin
+    ali_account = next(a for a, t in tasks.items() if t.assigned_to == "ali")
+
+    # The second call of the same cycle stays with the account's collector, over capacity or not.
+    review(stack, date(2026, 11, 6), "A1", "A2")
+    later = {
+        t.account_id: t for g in ("retail", "corporate") for t in commands.tasks(g, limit=50) if t.step == "call_again"
+    }
+    assert later[ali_account].assigned_to == "ali"
+
+    # A supervisor reassigns; a collector outside the group is refused.
+    moved = commands.reassign_task(later[ali_account].task_id, "veli", by="sup.mert")
+    assert moved.assigned_to == "veli" and moved.status == "open"
+    import pytest
+    from receivables.dunning.commands import DunningRequestError
+
+    with pytest.raises(DunningRequestError, match="not a collector of group"):
+        commands.reassign_task(later[ali_account].task_id, "stranger", by="sup.mert")
+    counts = stack.dynamodb.get_item(
+        TableName=stack.table, Key={"pk": {"S": "ASSIGN#" + moved.group}, "sk": {"S": "COUNTS"}}
+    )
+    assert counts["Item"]["open#veli"]["N"] >= "1"

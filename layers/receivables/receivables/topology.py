@@ -532,6 +532,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/collectors/{group}/tasks", groups=WORKING),
                         ApiRoute(method="POST", path="/tasks/{task_id}/claim", groups=WORKING),
                         ApiRoute(method="POST", path="/tasks/{task_id}/outcome", groups=WORKING),
+                        ApiRoute(method="POST", path="/tasks/{task_id}/reassign", groups=SUPERVISING),
                         ApiRoute(method="GET", path="/dunning/config", groups=EVERYONE),
                         ApiRoute(method="PUT", path="/dunning/config", groups=ADMIN),
                         ApiRoute(method="POST", path="/dunning/segments/{segment}/promote-challenger", groups=ADMIN),

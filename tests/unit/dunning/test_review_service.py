@@ -39,7 +39,7 @@ class MemoryDunningStore:
     def finish_contact(self, record: ContactRecord) -> None:
         self.contacts[(record.account_id, record.cycle, record.step)] = record
 
-    def create_task(self, task: TaskRecord) -> None:
+    def create_task(self, task: TaskRecord, collectors=(), cycle: int = 0) -> None:
         self.tasks.setdefault(task.task_id, task)
 
     def save(self, snapshot: AccountSnapshot, outcome: Outcome) -> bool:

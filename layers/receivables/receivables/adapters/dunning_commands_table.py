@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.attributes import transact_write
+from receivables.adapters.dunning_table import assigned_key, assignment_writes
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.journal_table import OUTBOX_DAYS, entry_record, entry_ref, outbox_record
 from receivables.adapters.keys import (
@@ -415,6 +416,31 @@ class DunningCommandsTable:
             update["UpdateExpression"] += " REMOVE gsi2pk, gsi2sk"
         writes: list[dict[str, Any]] = [{"Update": update}]
         failures: list[str | Exception] = [f"task {before.task_id} changed meanwhile; read it again"]
+        # A collector's count of open tasks: down when theirs is done or given to another, up for the one given it.
+        changes: dict[str, int] = {}
+        if before.assigned_to and (after.status == "done" or after.assigned_to != before.assigned_to):
+            changes[before.assigned_to] = changes.get(before.assigned_to, 0) - 1
+        if after.assigned_to and after.status != "done" and after.assigned_to != before.assigned_to:
+            changes[after.assigned_to] = changes.get(after.assigned_to, 0) + 1
+        counted = assignment_writes(self._table, after.group, changes)
+        writes += counted
+        failures += ["the collector counts changed meanwhile"] * len(counted)
+        if after.assigned_to and after.status != "done" and after.assigned_to != before.assigned_to:
+            cycle = after.task_id.split("#")[1] if after.task_id.count("#") >= 2 else ""
+            if cycle.isdigit():  # the account keeps its new collector for the rest of the cycle
+                writes.append(
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                **assigned_key(after.account_id, int(cycle)),
+                                "entity": _s("assignment"),
+                                "collector": _s(after.assigned_to),
+                            },
+                        }
+                    }
+                )
+                failures.append("the account's assignment changed meanwhile")
         if promise is not None:
             writes += self._promise_writes(promise)
             failures += self._promise_failures(promise)

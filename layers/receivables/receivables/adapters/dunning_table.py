@@ -16,10 +16,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from receivables.adapters.attributes import cancelled_only_by_conflicts, transact_write
 from receivables.adapters.attributes import is_condition_failure as _is_condition_failure
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
-from receivables.adapters.attributes import transact_write
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.keys import (
     account_key,
@@ -32,13 +32,15 @@ from receivables.adapters.keys import (
     deferred_partition,
     dunning_config_key,
     item_key,
+    key,
     next_action_partition,
     party_key,
     task_key,
     task_partition,
 )
 from receivables.adapters.ledger_table import account_item_entries
-from receivables.dunning.config import DEFAULT_CONFIG, Channel, DunningConfig
+from receivables.dunning.collectors import choose_collector
+from receivables.dunning.config import DEFAULT_CONFIG, Channel, Collector, DunningConfig
 from receivables.dunning.engine import AccountFacts, CustomerFacts, DunningState, Hold, ItemFacts
 from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
 from receivables.dunning.records import (
@@ -107,6 +109,46 @@ def postal_address(account: AttributeMap, customer: AttributeMap) -> tuple[str, 
     where = " / ".join(p for p in (district, city) if p)
     place = " ".join(p for p in (_text(customer, "postal_code"), where) if p)
     return tuple(line for line in (street, place) if line)
+
+
+def assignment_key(group: str) -> AttributeMap:
+    """A collector group's assignment state: each collector's open tasks (``open#<name>``), who got the last one."""
+    return key(f"ASSIGN#{group}", "COUNTS")
+
+
+def assigned_key(account_id: str, cycle: int) -> AttributeMap:
+    """Which collector an account's tasks of one cycle go to (sticky while the cycle lasts)."""
+    return key(account_partition(account_id), f"ASSIGNED#{cycle:06d}")
+
+
+def open_attribute(collector: str) -> str:
+    return f"open#{collector}"
+
+
+def assignment_writes(table: str, group: str, changes: dict[str, int]) -> list[dict[str, Any]]:
+    """One update of the group's counts of open tasks per collector (a transaction touches an item once); the
+    collector whose count goes up becomes the round-robin pointer."""
+    changes = {name: change for name, change in changes.items() if change}
+    if not changes:
+        return []
+    names = {f"#c{n}": open_attribute(name) for n, name in enumerate(changes)}
+    values: dict[str, Any] = {f":d{n}": {"N": str(change)} for n, change in enumerate(changes.values())}
+    expression = "ADD " + ", ".join(f"#c{n} :d{n}" for n in range(len(changes)))
+    gained = [name for name, change in changes.items() if change > 0]
+    if gained:
+        expression += " SET last_assigned = :who"
+        values[":who"] = _s(gained[-1])
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": assignment_key(group),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    ]
 
 
 class DunningTable:
@@ -314,22 +356,62 @@ class DunningTable:
                         found.append(contact)
         return found
 
-    def create_task(self, task: TaskRecord) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    **task_key(task.task_id),
-                    "entity": _s("task"),
-                    "doc": _s(task.model_dump_json()),
-                    "gsi2pk": _s(task_partition(task.group, "open")),
-                    "gsi2sk": _s(f"{task.priority}#{task.task_id}"),
-                },
-                ConditionExpression="attribute_not_exists(pk)",
+    def create_task(self, task: TaskRecord, collectors: Sequence[Collector] = (), cycle: int = 0) -> None:
+        """The task, once; given to one of the group's ``collectors`` (round-robin under capacity, the account's
+        collector of this cycle first), its count of open tasks and the account's pick written with it."""
+        if self._client.get_item(TableName=self._table, Key=task_key(task.task_id), ProjectionExpression="pk").get(
+            "Item"
+        ):
+            return  # created before (the step carried out again): nothing to assign twice
+        assigned = self._assignee(task, collectors, cycle) if collectors else None
+        if assigned is not None:
+            task = task.model_copy(update={"assigned_to": assigned})
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **task_key(task.task_id),
+                        "entity": _s("task"),
+                        "doc": _s(task.model_dump_json()),
+                        "gsi2pk": _s(task_partition(task.group, "open")),
+                        "gsi2sk": _s(f"{task.priority}#{task.task_id}"),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if assigned is not None:
+            writes += assignment_writes(self._table, task.group, {assigned: +1})
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **assigned_key(task.account_id, cycle),
+                            "entity": _s("assignment"),
+                            "collector": _s(assigned),
+                        },
+                    }
+                }
             )
+        try:
+            transact_write(self._client, writes)
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not (_is_condition_failure(error) or cancelled_only_by_conflicts(error)):
                 raise
+
+    def _assignee(self, task: TaskRecord, collectors: Sequence[Collector], cycle: int) -> str | None:
+        counts = self._client.get_item(TableName=self._table, Key=assignment_key(task.group), ConsistentRead=True).get(
+            "Item", {}
+        )
+        sticky = self._client.get_item(
+            TableName=self._table, Key=assigned_key(task.account_id, cycle), ConsistentRead=True
+        ).get("Item")
+        open_tasks = {c.name: int(counts.get(open_attribute(c.name), {}).get("N", "0")) for c in collectors}
+        return choose_collector(
+            collectors, open_tasks, _text(counts, "last_assigned"), sticky["collector"]["S"] if sticky else None
+        )
 
     def case_file(self, account_id: str) -> dict[str, Any]:
         contacts = [

@@ -214,8 +214,25 @@ def list_tasks(
     group: GroupParam,
     status: Annotated[Literal["open", "claimed"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    assigned_to: Annotated[
+        str | None, Query(max_length=128, pattern=r"^[^\s#]+$", description="Only the tasks given to this collector")
+    ] = None,
 ) -> list[TaskRecord]:
-    return _service().tasks(group, status, limit)
+    tasks = _service().tasks(group, status, limit)
+    return [t for t in tasks if t.assigned_to == assigned_to] if assigned_to else tasks
+
+
+class ReassignRequest(BaseModel):
+    to: str = Field(min_length=1, max_length=128, pattern=r"^[^\s#]+$", description="A collector of the task's group")
+
+
+@router.post(
+    "/tasks/<task_id>/reassign",
+    summary="Give a task to another collector of its group (supervisors)",
+    responses=answers("The reassigned task", acting=True),
+)
+def reassign_task(task_id: TaskIdParam, request: ReassignRequest) -> TaskRecord:
+    return _service().reassign_task(task_id, request.to, by=_actor())
 
 
 @router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task", acting=True))

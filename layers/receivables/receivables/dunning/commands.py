@@ -485,6 +485,23 @@ class DunningCommands:
         self._store.update_task(task, claimed)
         return claimed
 
+    def reassign_task(self, task_id: str, collector: str, *, by: str) -> TaskRecord:
+        """A supervisor gives an open or claimed task to another collector of its group (it is theirs to claim)."""
+        by = _who(by, "by")
+        collector = _who(collector, "to")
+        task = self.task(task_id)
+        if task.status == "done":
+            raise DunningConflictError(f"task {task_id} is done" + _by(task))
+        group = next((g for g in self.current_config().config.collector_groups if g.name == task.group), None)
+        members = [c.name for c in group.collectors] if group else []
+        if members and collector not in members:
+            raise DunningRequestError(
+                f"{collector} is not a collector of group {task.group} ({', '.join(members)})", "to"
+            )
+        moved = task.model_copy(update={"assigned_to": collector, "status": "open", "claimed_by": None})
+        self._store.update_task(task, moved, events=())
+        return moved
+
     def record_outcome(
         self,
         task_id: str,

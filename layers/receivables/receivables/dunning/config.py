@@ -143,11 +143,21 @@ class Segment(BaseModel):
     challenger: Challenger | None = None
 
 
+class Collector(BaseModel):
+    """A person of a collector group: the tasks of the group go to its collectors by round-robin, each up to its
+    ``capacity`` of open tasks; an account keeps its collector while its cycle lasts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[^\s#]+$")  # the person's user name (their actor)
+    capacity: int = Field(default=50, ge=1, le=10_000)
+
+
 class CollectorGroup(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Name
     description: str = ""
     rule: str
+    collectors: tuple[Collector, ...] = ()  # none: the group's tasks wait in its queue for whoever claims them
 
 
 class QuietHours(BaseModel):

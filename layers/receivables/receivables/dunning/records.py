@@ -162,6 +162,7 @@ class TaskRecord(_Record):
     created_on: dt.date
     status: Literal["open", "claimed", "done"] = "open"
     claimed_by: str | None = None
+    assigned_to: str | None = None  # the collector of the group it was given to (round-robin, sticky per cycle)
     outcome: TaskOutcome | None = None
     note: str | None = None
     closed_on: dt.date | None = None

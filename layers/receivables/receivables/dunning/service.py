@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from receivables.domain.clock import Clock
 from receivables.domain.money import ZERO
-from receivables.dunning.config import Action, Channel, DunningConfig
+from receivables.dunning.config import Action, Channel, Collector, DunningConfig
 from receivables.dunning.engine import (
     AccountFacts,
     Decision,
@@ -86,8 +86,9 @@ class DunningStore(Protocol):
 
     def finish_contact(self, record: ContactRecord) -> None: ...
 
-    def create_task(self, task: TaskRecord) -> None:
-        """Create the collector task unless it exists (its id is the step's idempotency key)."""
+    def create_task(self, task: TaskRecord, collectors: Sequence[Collector] = (), cycle: int = 0) -> None:
+        """Create the collector task unless it exists (its id is the step's idempotency key), given to one of the
+        group's ``collectors`` when it has some (round-robin under capacity, sticky per account and cycle)."""
         ...
 
     def save(self, snapshot: AccountSnapshot, outcome: Outcome) -> bool:
@@ -397,6 +398,7 @@ class DunningReview:
             self._letters.post_letter(key, pdf)
             return record.model_copy(update={"status": "sent", "detail": key})
         if channel is Channel.CALL_TASK:
+            group = next((g for g in config.collector_groups if g.name == fired.collector_group), None)
             self._store.create_task(
                 TaskRecord(
                     task_id=task_id_of(fired.idempotency_key),
@@ -409,7 +411,9 @@ class DunningReview:
                     step=fired.step,
                     created_on=today,
                     explanation=decision.explanation,
-                )
+                ),
+                group.collectors if group else (),
+                record.cycle,
             )
             return record.model_copy(update={"status": "sent", "detail": task_id_of(fired.idempotency_key)})
         # IVR: the platform calls the customer; we announce who and why.

@@ -12,9 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from receivables_local import dlq
 from receivables_local.embedded import EmbeddedStack, StackError
 from receivables_local.http_api import ApiGateway, HttpApi
 from receivables_local.people import LocalUserPool
+from receivables_local.reports import report_app
 from receivables_local.scenario import ScenarioError, simulate
 from receivables_local.serve import ServeLoop, business_today
 from receivables_local.session import LocalSession
@@ -30,6 +32,12 @@ local_app = typer.Typer(no_args_is_help=True, help="The embedded local stack.")
 app.add_typer(local_app, name="local")
 user_app = typer.Typer(no_args_is_help=True, help="People who sign in to the local stack (moto's Cognito).")
 local_app.add_typer(user_app, name="user")
+dlq_app = typer.Typer(
+    no_args_is_help=True,
+    help="Dead-letter queues, local or in AWS: what failed every retry, looked at and sent back (docs/operations.md).",
+)
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(report_app, name="report")
 
 console = Console()
 errors = Console(stderr=True)
@@ -330,6 +338,60 @@ def verify_command(
         f"entries: " + ("verified" if report.verified else f"{len(report.differences)} difference(s)")
     )
     if not report.verified:
+        raise typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list_command(
+    endpoint_url: dlq.EndpointUrl = None,
+    profile: dlq.Profile = None,
+    region: dlq.Region = None,
+    prefix: dlq.Prefix = None,
+) -> None:
+    """Every dead-letter queue of the topology: its messages, what failed them and how they go back."""
+    with dlq.reported_errors(errors):
+        desk = dlq.connect(endpoint_url, profile, region, prefix)
+        dlq.print_status(console, desk, desk.status())
+
+
+@dlq_app.command("show")
+def dlq_show_command(
+    name: dlq.DlqName,
+    max_messages: dlq.MaxMessages = 10,
+    endpoint_url: dlq.EndpointUrl = None,
+    profile: dlq.Profile = None,
+    region: dlq.Region = None,
+    prefix: dlq.Prefix = None,
+) -> None:
+    """Print a DLQ's messages (id, sent, receive count, body) and leave them where they are."""
+    with dlq.reported_errors(errors):
+        desk = dlq.connect(endpoint_url, profile, region, prefix)
+        queue = desk.dead_letter_queue(name)
+        dlq.print_letters(console, queue, desk.peek(queue, max_messages), dlq.BODY_LIMIT)
+
+
+@dlq_app.command("redrive")
+def dlq_redrive_command(
+    name: dlq.DlqName,
+    max_messages: dlq.MaxMessages = 100,
+    yes: dlq.Yes = False,
+    endpoint_url: dlq.EndpointUrl = None,
+    profile: dlq.Profile = None,
+    region: dlq.Region = None,
+    prefix: dlq.Prefix = None,
+) -> None:
+    """Send a DLQ's messages back where they go: to its queue, or onto the bus.
+
+    Each message is deleted from the DLQ only once it is there; exits 1 if one could not be moved."""
+    with dlq.reported_errors(errors):
+        desk = dlq.connect(endpoint_url, profile, region, prefix)
+        queue = desk.dead_letter_queue(name)
+        question = desk.redrive_question(queue, max_messages)
+        if not yes:
+            typer.confirm(question, abort=True)
+        report = desk.redrive(queue, max_messages)
+        dlq.print_report(console, queue, report)
+    if report.failed:
         raise typer.Exit(1)
 
 

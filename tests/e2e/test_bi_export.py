@@ -69,3 +69,40 @@ def test_the_parquet_export_reads_in_duckdb_with_the_totals_of_state(stack: Embe
     columns, rows = run("cash", analytics, as_of="2026-11-20")
     cash = dict(zip(columns, rows[0], strict=True))
     assert cash["received"] == Decimal("215.00") and cash["into_suspense"] == Decimal("40.00")
+
+
+def test_the_report_cli_runs_the_sql_over_an_export_and_says_when_there_is_none(tmp_path: Path) -> None:
+    from receivables.adapters.bi_export import parquet
+    from receivables_local.cli import app
+    from typer.testing import CliRunner
+
+    items = tmp_path / "analytics" / "bi" / "items" / "date=2026-11-20"
+    items.mkdir(parents=True)
+    row = {
+        "item_id": "I1",
+        "account_id": "A1",
+        "due_date": date(2026, 10, 1),
+        "open_amount": Decimal("12.34"),
+        "amount": Decimal("12.34"),
+        "currency": "TRY",
+        "city": "İzmir",
+    }
+    (items / "part-0000.parquet").write_bytes(parquet("items", [row]))
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "aging",
+            "--date",
+            "2026-11-21",
+            "--analytics",
+            str(tmp_path / "analytics"),
+            "--by",
+            "city",
+            "--csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["city,currency,bucket,items,open_amount", "İzmir,TRY,31-60,1,12.34"]
+    missing = CliRunner().invoke(app, ["report", "cash", "--date", "2026-11-21", "--analytics", str(tmp_path / "x")])
+    assert missing.exit_code == 1 and "no BI export under" in missing.output

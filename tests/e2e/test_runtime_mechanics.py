@@ -264,6 +264,7 @@ def test_each_handler_sees_only_its_own_functions_environment(
         "pay_out",
         "collect_by_card",
         "gl_export",
+        "bi_export",
         "plan_daily_run",
         "send_deferred_sms",
         "verify_ledger",

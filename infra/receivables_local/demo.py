@@ -12,6 +12,7 @@ import json
 import time
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -136,15 +137,22 @@ class CollectionDay:
     seconds: float
 
 
-def _collection_day(session: LocalSession, today: date) -> CollectionDay:
+def _collection_day(
+    session: LocalSession, today: date, progress: Callable[[str], None] = lambda _message: None
+) -> CollectionDay:
+    """A bank statement, then the day's schedules; ``progress`` is told each step as it starts (the demo's spinner
+    says which of the minutes-long steps is running, not one message for all of them)."""
     started = time.perf_counter()
     dynamodb, table = session.clients("dynamodb"), session.resources.table
     session.upload(
         f"banks/{DEMO_BANK}/{today.isoformat()}.xml", demo_statement(list(LedgerExport(dynamodb, table).items()), today)
     )
     session.runtime.run_until_idle()
-    session.runtime.fire_schedules(today)
-    session.runtime.run_until_idle()
+    progress(f"A collection day: statement loaded in {time.perf_counter() - started:.0f} s; the day's schedules…")
+    for function, trigger in session.runtime.schedules_of(today):
+        progress(f"A collection day: {trigger.name} ({function.name})… {time.perf_counter() - started:.0f} s")
+        session.runtime.fire_schedule(function, trigger, today)
+        session.runtime.run_until_idle()
     payments: dict[str, int] = defaultdict(int)
     for payment in LedgerExport(dynamodb, table).payments():
         payments[f"{payment['match']['method']} / {payment['status']}"] += 1
@@ -251,8 +259,8 @@ def run_demo(
             ) as api,
         ):
             elapsed = _load(session, portfolio, console)
-            with console.status("A collection day: a bank statement, then the day's schedules (dunning run)…"):
-                collection = _collection_day(session, business_date)
+            with console.status("A collection day: the bank statement…") as status:
+                collection = _collection_day(session, business_date, status.update)
             healthy = _summary(console, session, portfolio, api.url, business_date, elapsed, serve)
             console.print(_collection_table(collection))
             if insurance and not serve:

@@ -494,15 +494,18 @@ class Runtime:
                 pause = min(max(pause * 2, 0.01), 0.25)
                 time.sleep(pause)
 
+    def schedules_of(self, business_date: date) -> list[tuple[Function, ScheduleTrigger]]:
+        """The schedules that fire on ``business_date``, in the order of their time of day."""
+        schedules = sorted(self.topology.triggers_of_kind(ScheduleTrigger), key=lambda ft: time_of_day(ft[1].cron))
+        # e.g. the agency statements fire on the 1st of the month only
+        return [(function, trigger) for function, trigger in schedules if fires_on(trigger.cron, business_date)]
+
     def fire_schedules(self, business_date: date) -> None:
         """Invoke every ScheduleTrigger function for ``business_date`` (EventBridge Scheduler's job in
         AWS)."""
         # In the order of their time of day, each schedule's work done before the next fires (the 09:05 SMS sender
         # finds what the 09:00 run deferred), as on the day itself.
-        schedules = sorted(self.topology.triggers_of_kind(ScheduleTrigger), key=lambda ft: time_of_day(ft[1].cron))
-        for function, trigger in schedules:
-            if not fires_on(trigger.cron, business_date):
-                continue  # e.g. the agency statements, on the 1st of the month only
+        for function, trigger in self.schedules_of(business_date):
             self.fire_schedule(function, trigger, business_date)
             self.run_until_idle()
 

@@ -194,3 +194,22 @@ def test_the_demo_shows_the_insurance_portfolio_from_state() -> None:
     text = console.export_text()
     assert "reinstated (non_payment 2027-01-26)" in text and "BSMV 56.00, YSV 92.00" in text and "1/2" in text
     assert "cancel_policy POL-2" in text and "payment 328.50 (policy_reference)" in text and "1074.00" in text
+
+
+def test_the_collection_day_tells_its_progress_step_by_step(session: LocalSession) -> None:
+    from receivables_local.demo import _collection_day
+
+    session.upload(
+        "customers/c.csv", b"customer_id,name,type,city,phone,language\nC1,A,individual,X,+905321234567,tr\n"
+    )
+    session.upload(
+        "invoices/i.csv",
+        b"invoice_id,customer_id,account_id,issue_date,due_date,amount,currency\nI1,C1,A1,2026-10-01,2026-10-15,10.00,TRY\n",
+    )
+    session.runtime.run_until_idle()
+    told: list[str] = []
+    _collection_day(session, BUSINESS_DATE, told.append)
+    assert told[0].startswith("A collection day: statement loaded in")
+    names = [trigger.name for _function, trigger in session.runtime.schedules_of(BUSINESS_DATE)]
+    assert [message.split(": ", 1)[1].split(" (", 1)[0] for message in told[1:]] == names
+    assert "daily-run" in " ".join(names)

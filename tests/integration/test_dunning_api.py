@@ -381,7 +381,9 @@ def test_collectors_work_their_queue_by_priority_and_a_promise_outcome_creates_t
     assert promise["account_id"] == "A2" and promise["created_by"] == "agent.7" and promise["amount"] == "100.00"
     assert json.loads(api.record("ACCT#A2", "ACCOUNT")["promise"]["S"]) == promise
     stored = api.record("TASK#A2#1#call", "TASK")
-    assert "gsi2pk" not in stored and json.loads(stored["doc"]["S"]) == task
+    # Out of the work queues, into the group's closed tasks by the day it closed (the collectors report reads them).
+    assert stored["gsi2pk"]["S"] == "TASKS#retail#done" and stored["gsi2sk"]["S"].startswith("2026-11-24#")
+    assert json.loads(stored["doc"]["S"]) == task
     assert tasks(api, "claimed") == []
     assert api(*outcome, {"outcome": "paid"})[0] == 409  # done is done
     assert api.reviews()[-1] == {"account_ids": ["A2"], "reason": f"task A2#1#call: promise ({promise['promise_id']})"}
@@ -620,3 +622,24 @@ def test_a_dispute_outcome_holds_the_items_and_queues_a_task_for_the_supervisors
     status, queue = api("GET", "/collectors/{group}/tasks", "/collectors/supervisors/tasks", {"group": "supervisors"})
     assert status == 200 and [t["task_id"] for t in queue] == ["A1#1#call#dispute"]
     assert "says INV-1 was never delivered" in queue[0]["explanation"]
+
+
+def test_the_collectors_report_counts_each_collectors_tasks_outcomes_and_promises(api):
+    put_task(api.stack, "A1", "C1", "150.00", 40)
+    put_task(api.stack, "A2", "C2", "100.00", 35)
+    api("POST", "/tasks/{task_id}/claim", "/tasks/A1%231%23call/claim", {"task_id": "A1#1#call"}, caller="agent.7")
+    status, _ = api(
+        "POST",
+        "/tasks/{task_id}/outcome",
+        "/tasks/A1%231%23call/outcome",
+        {"task_id": "A1#1#call"},
+        {"outcome": "promise", "promise": {"amount": "50.00", "date": "2026-11-30"}},
+        caller="agent.7",
+    )
+    assert status == 200
+    status, body = api("GET", "/reports/collectors", "/reports/collectors", query={"since": "2026-11-01"})
+    assert status == 200
+    lines = {(line["group"], line["collector"]): line for line in body}
+    agent = lines[("retail", "agent.7")]
+    assert (agent["done"], agent["outcomes"], agent["promises_made"]) == (1, {"promise": 1}, 1)
+    assert lines[("retail", "(unassigned)")]["open"] == 1

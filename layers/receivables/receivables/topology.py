@@ -540,6 +540,7 @@ TOPOLOGY = Topology(
                         ApiRoute(method="GET", path="/dunning/dictionary", groups=EVERYONE),
                         ApiRoute(method="GET", path="/reports/dunning", groups=REPORTING),
                         ApiRoute(method="GET", path="/reports/collection-performance", groups=REPORTING),
+                        ApiRoute(method="GET", path="/reports/collectors", groups=REPORTING),
                     )
                 ),
             ),

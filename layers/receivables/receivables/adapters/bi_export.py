@@ -212,7 +212,7 @@ class BiExport:
             "payments": [self._payment(r) for r in payments],
             "cycles": [self._cycle(c) for c in cycles],
             "contacts": [self._contact(c) for c in contacts],
-            "tasks": [self._task(t) for t in self._open_tasks()],
+            "tasks": [self._task(t) for t in self._tasks_of(day)],
         }
 
     def _strategies(self) -> list[str]:
@@ -236,9 +236,12 @@ class BiExport:
             contacts += [c for r in records if (c := ContactRecord.model_validate_json(r["doc"]["S"])).date == day]
         return contacts
 
-    def _open_tasks(self) -> list[TaskRecord]:
+    def _tasks_of(self, day: dt.date) -> list[TaskRecord]:
+        """The tasks in hand at the export, and those closed on the day (they leave the work queues)."""
         groups = sorted({g.name for g in self._dunning.current_config().collector_groups} | {SUPERVISORS})
-        return [t for g in groups for status in ("open", "claimed") for t in self._tasks.tasks(g, status, 1000)]
+        in_hand = [t for g in groups for status in ("open", "claimed") for t in self._tasks.tasks(g, status, 1000)]
+        closed = [t for g in groups for t in self._tasks.done_tasks(g, day) if t.closed_on == day]
+        return in_hand + closed
 
     # -- row shapes ------------------------------------------------------------------------------------------------
     @staticmethod

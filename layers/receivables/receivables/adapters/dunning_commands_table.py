@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
 from receivables.adapters.attributes import transact_write
-from receivables.adapters.dunning_table import assigned_key, assignment_writes
+from receivables.adapters.dunning_table import _cycle_record, assigned_key, assignment_writes
 from receivables.adapters.dynamodb_batches import AttributeMap, batch_get, paginated
 from receivables.adapters.journal_table import OUTBOX_DAYS, entry_record, entry_ref, outbox_record
 from receivables.adapters.keys import (
@@ -29,6 +29,7 @@ from receivables.adapters.keys import (
     customer_holds_key,
     customer_key,
     customer_partition,
+    cycle_key,
     dunning_config_key,
     hold_key,
     item_key,
@@ -52,7 +53,7 @@ from receivables.dunning.commands import (
     UnknownRecordError,
 )
 from receivables.dunning.config import DunningConfig
-from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.records import CycleRecord, HoldRecord, PlanRecord, PromiseRecord, TaskRecord
 from receivables.payments.operations import new_entry_id
 
 
@@ -228,6 +229,34 @@ class DunningCommandsTable:
         }
         ordered = (found.get(k["pk"]["S"]) for k in keys)
         return [task for task in ordered if task is not None and task.status == status]
+
+    def done_tasks(self, group: str, since: dt.date) -> list[TaskRecord]:
+        """The group's tasks closed on or after ``since`` (the done partition, by the day each closed)."""
+        keys = [
+            {"pk": r["pk"], "sk": r["sk"]}
+            for r in paginated(
+                self._client.query,
+                {
+                    "TableName": self._table,
+                    "IndexName": "next_action",
+                    "KeyConditionExpression": "gsi2pk = :p AND gsi2sk >= :since",
+                    "ExpressionAttributeValues": {
+                        ":p": _s(task_partition(group, "done")),
+                        ":since": _s(since.isoformat()),
+                    },
+                },
+            )
+        ]
+        found = batch_get(self._client, self._table, keys) if keys else []
+        return sorted((TaskRecord.model_validate_json(r["doc"]["S"]) for r in found), key=lambda t: t.task_id)
+
+    def promise_records(self, promise_ids: Sequence[str]) -> list[PromiseRecord]:
+        found = batch_get(self._client, self._table, [promise_key(p) for p in promise_ids]) if promise_ids else []
+        return [PromiseRecord.model_validate_json(r["doc"]["S"]) for r in found]
+
+    def cycle_records(self, keys: Sequence[tuple[str, int]]) -> list[CycleRecord]:
+        found = batch_get(self._client, self._table, [cycle_key(a, c) for a, c in keys]) if keys else []
+        return [_cycle_record(r) for r in found]
 
     def current_config(self) -> StoredConfig | None:
         record = self._get(dunning_config_key(None))
@@ -412,8 +441,12 @@ class DunningCommandsTable:
                 ":gp": _s(task_partition(after.group, after.status)),
                 ":gs": _s(f"{after.priority}#{after.task_id}"),
             }
-        else:  # done: out of the work queues
-            update["UpdateExpression"] += " REMOVE gsi2pk, gsi2sk"
+        else:  # done: out of the work queues, into the group's done partition by the day it closed (reports)
+            update["UpdateExpression"] += ", gsi2pk = :gp, gsi2sk = :gs"
+            update["ExpressionAttributeValues"] |= {
+                ":gp": _s(task_partition(after.group, "done")),
+                ":gs": _s(f"{(after.closed_on or dt.date.min).isoformat()}#{after.task_id}"),
+            }
         writes: list[dict[str, Any]] = [{"Update": update}]
         failures: list[str | Exception] = [f"task {before.task_id} changed meanwhile; read it again"]
         # A collector's count of open tasks: down when theirs is done or given to another, up for the one given it.

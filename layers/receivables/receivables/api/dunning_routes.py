@@ -36,6 +36,7 @@ from receivables.dunning.history import MAX_CYCLES_SHOWN, AccountDunning
 from receivables.dunning.performance import PerformanceReport, performance_report
 from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskOutcome, TaskRecord
 from receivables.dunning.reports import StrategyReport, strategy_report
+from receivables.reporting.collectors import CollectorLine
 
 router = Router()
 
@@ -356,6 +357,21 @@ def collection_performance(
     if format == "csv":
         return csv_response(report.arms, f"collection-performance-{since}")
     return Response(200, content_type=JSON, body=report)
+
+
+@router.get(
+    "/reports/collectors",
+    summary="Per group and collector: tasks in hand and closed, outcomes, promises made and kept, collected after",
+    responses=answers("One line per group and collector", errors=INVALID),
+)
+def collectors_report(
+    since: Annotated[IsoDate, Query(description="Tasks closed on or after this date (open ones: all)")],
+    format: Format = "json",
+) -> Response[list[CollectorLine] | str]:
+    lines = _service().collectors_report(since)
+    if format == "csv":
+        return csv_response(lines, f"collectors-{since}")
+    return Response(200, content_type=JSON, body=lines)
 
 
 @router.get(

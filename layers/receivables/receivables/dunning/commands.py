@@ -28,6 +28,7 @@ from receivables.dunning.engine import CLOSED_STATUSES
 from receivables.dunning.plans import PlanError, split_installments
 from receivables.dunning.records import (
     AuditEntry,
+    CycleRecord,
     HoldLevel,
     HoldRecord,
     Installment,
@@ -37,6 +38,7 @@ from receivables.dunning.records import (
     TaskRecord,
 )
 from receivables.payments.operations import new_entry_id
+from receivables.reporting.collectors import CollectorLine, collectors_report, cycle_of
 
 REVIEW_REQUESTED = "DunningReviewRequested"
 EVENT_SOURCE = "receivables.dunning"
@@ -160,6 +162,14 @@ class DunningCommandStore(Protocol):
     def tasks(self, group: str, status: Literal["open", "claimed"], limit: int) -> list[TaskRecord]:
         """A group's tasks in ``status``, most urgent first."""
         ...
+
+    def done_tasks(self, group: str, since: dt.date) -> list[TaskRecord]:
+        """A group's tasks closed on or after ``since``."""
+        ...
+
+    def promise_records(self, promise_ids: Sequence[str]) -> list[PromiseRecord]: ...
+
+    def cycle_records(self, keys: Sequence[tuple[str, int]]) -> list[CycleRecord]: ...
 
     def current_config(self) -> StoredConfig | None:
         """The stored configuration in force; None when none was ever stored (the shipped default is in force)."""
@@ -538,6 +548,7 @@ class DunningCommands:
                 "note": note,
                 "closed_on": self._clock.today(),
                 "closed_by": by,
+                "promise_id": made.promise_id if made else None,
             }
         )
         reason = f"task {task_id}: {outcome}" + (f" ({made.promise_id})" if made else "")
@@ -587,6 +598,21 @@ class DunningCommands:
             + f"; held: {', '.join(t for _l, t in targets)}",
         )
         return holds, (review,)
+
+    def collectors_report(self, since: dt.date) -> list[CollectorLine]:
+        """Per group and collector: tasks in hand and closed since ``since``, outcomes, promises and their fate,
+        what the calls' cycles collected — from the work-queue index, no scan."""
+        config = self.current_config().config
+        groups = sorted({g.name for g in config.collector_groups} | {SUPERVISOR_GROUP})
+        tasks = [
+            *(t for g in groups for status in ("open", "claimed") for t in self._store.tasks(g, status, 1000)),
+            *(t for g in groups for t in self._store.done_tasks(g, since)),
+        ]
+        promise_ids = sorted({t.promise_id for t in tasks if t.promise_id})
+        promises = {p.promise_id: p for p in self._store.promise_records(promise_ids)}
+        cycle_keys = sorted({where for t in tasks if t.status == "done" and (where := cycle_of(t)) is not None})
+        cycles = {(c.account_id, c.cycle): c for c in self._store.cycle_records(cycle_keys)}
+        return collectors_report(tasks, promises, cycles)
 
     # -- configuration ----------------------------------------------------------------------------------------
     def current_config(self) -> StoredConfig:

@@ -164,6 +164,7 @@ class TaskRecord(_Record):
     claimed_by: str | None = None
     assigned_to: str | None = None  # the collector of the group it was given to (round-robin, sticky per cycle)
     outcome: TaskOutcome | None = None
+    promise_id: str | None = None  # the promise a promise outcome recorded (whether it was kept: the report)
     note: str | None = None
     closed_on: dt.date | None = None
     closed_by: str | None = None  # who recorded the outcome (the claimer, or whoever closed it for them)

@@ -643,3 +643,29 @@ def test_the_collectors_report_counts_each_collectors_tasks_outcomes_and_promise
     agent = lines[("retail", "agent.7")]
     assert (agent["done"], agent["outcomes"], agent["promises_made"]) == (1, {"promise": 1}, 1)
     assert lines[("retail", "(unassigned)")]["open"] == 1
+
+
+def test_a_collector_works_only_their_own_groups_tasks(api, stack, context):
+    from receivables.dunning.config import DEFAULT_CONFIG
+
+    document = DEFAULT_CONFIG.model_dump(mode="json")
+    for group in document["collector_groups"]:
+        if group["name"] == "retail":
+            group["collectors"] = [{"name": "ali", "capacity": 5}]
+    commands_on(stack).publish_config(document, by="test")
+    put_task(stack, "A1", "C1", "150.00", 40)
+
+    def as_person(name, groups, method, resource, path, params=None):
+        event = api_event(method, resource, path, caller=None, pathParameters=params)
+        event["requestContext"]["authorizer"] = {"claims": {"cognito:username": name, "cognito:groups": groups}}
+        with stack.running_as("dunning_api"):
+            response = api.app.resolve(event, context)
+        return response["statusCode"]
+
+    queue = ("GET", "/collectors/{group}/tasks", "/collectors/retail/tasks", {"group": "retail"})
+    assert as_person("veli", "collector", *queue) == 403
+    assert as_person("ali", "collector", *queue) == 200
+    assert as_person("mert", "supervisor", *queue) == 200
+    claim = ("POST", "/tasks/{task_id}/claim", "/tasks/A1%231%23call/claim", {"task_id": "A1#1#call"})
+    assert as_person("veli", "collector", *claim) == 403
+    assert as_person("ali", "collector", *claim) == 200

@@ -16,10 +16,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
 
 from receivables import bootstrap
-from receivables.api.caller import current_actor
+from receivables.api.caller import NoCallerIdentityError, current_actor
 from receivables.api.errors import INVALID, JSON, answers, error
 from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, TaskIdParam
 from receivables.api.report_format import Format, csv_response
+from receivables.api.roles import person_of
 from receivables.domain.dates import IsoDate
 from receivables.dunning.commands import (
     PROMISE_HORIZON_DAYS,
@@ -57,6 +58,18 @@ def _service() -> DunningCommands:
 def _actor() -> str:
     """Who is acting: the caller's identity from the request context (receivables.api.caller), never the body."""
     return current_actor(router)
+
+
+def _in_collector_group(group: str) -> None:
+    """A person signed in as a collector only (no supervisor or admin group) works their own collector group's
+    tasks, when the group names its collectors; systems, supervisors and admins see every group."""
+    person = person_of(router.current_event.raw_event)
+    if person is None or not person[1] or not person[1] <= {"collector"}:
+        return
+    config = _service().current_config().config
+    members = {c.name for g in config.collector_groups if g.name == group for c in g.collectors}
+    if members and person[0] not in members:
+        raise NoCallerIdentityError(f"{person[0]} is not a collector of group {group}: its tasks are not theirs")
 
 
 @router.exception_handler(UnknownRecordError)
@@ -219,6 +232,7 @@ def list_tasks(
         str | None, Query(max_length=128, pattern=r"^[^\s#]+$", description="Only the tasks given to this collector")
     ] = None,
 ) -> list[TaskRecord]:
+    _in_collector_group(group)
     tasks = _service().tasks(group, status, limit)
     return [t for t in tasks if t.assigned_to == assigned_to] if assigned_to else tasks
 
@@ -239,6 +253,7 @@ def reassign_task(task_id: TaskIdParam, request: ReassignRequest) -> TaskRecord:
 @router.post("/tasks/<task_id>/claim", summary="Claim an open task", responses=answers("The claimed task", acting=True))
 def claim_task(task_id: TaskIdParam) -> TaskRecord:
     """The caller claims the task: it is theirs until they record its outcome."""
+    _in_collector_group(_service().task(task_id).group)
     return _service().claim_task(task_id, _actor())
 
 
@@ -249,6 +264,7 @@ def claim_task(task_id: TaskIdParam) -> TaskRecord:
 )
 def record_outcome(task_id: TaskIdParam, request: OutcomeRequest) -> OutcomeView:
     terms = PromiseTerms(request.promise.amount, request.promise.date) if request.promise else None
+    _in_collector_group(_service().task(task_id).group)
     task, promise = _service().record_outcome(
         task_id, request.outcome, note=request.note, promise=terms, items=request.items, by=_actor()
     )

@@ -20,7 +20,7 @@ from receivables.api.dunning_routes import router
 from receivables.dunning.collectors import task_priority
 from receivables.dunning.commands import DunningCommands, DunningConflictError, StoredConfig, UnknownRecordError
 from receivables.dunning.config import DEFAULT_CONFIG
-from receivables.dunning.records import HoldRecord, TaskRecord
+from receivables.dunning.records import HoldRecord, TaskRecord, task_id_of
 
 from tests.integration.conftest import API_CALLER, api_event
 from tests.integration.test_loading_pipeline import drop
@@ -620,7 +620,7 @@ def test_a_dispute_outcome_holds_the_items_and_queues_a_task_for_the_supervisors
     (hold,) = [h for h in api.holds_on("ACCT#A1", "ACCOUNT").values() if h["reason"] == "dispute"]
     assert (hold["level"], hold["target_id"], hold["created_by"]) == ("item", "INV-1", "agent.7")
     status, queue = api("GET", "/collectors/{group}/tasks", "/collectors/supervisors/tasks", {"group": "supervisors"})
-    assert status == 200 and [t["task_id"] for t in queue] == ["A1#1#call#dispute"]
+    assert status == 200 and [t["task_id"] for t in queue] == [task_id_of("A1#1#call#dispute")]
     assert "says INV-1 was never delivered" in queue[0]["explanation"]
 
 

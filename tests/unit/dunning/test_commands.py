@@ -23,7 +23,7 @@ from receivables.dunning.commands import (
     random_id,
 )
 from receivables.dunning.config import DEFAULT_CONFIG, PlanSettings
-from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.records import HoldRecord, PlanRecord, PromiseRecord, TaskRecord, task_id_of
 
 from tests.unit.fakes import FixedClock, MemoryEvents
 
@@ -716,7 +716,7 @@ def test_a_dispute_holds_the_items_named_or_the_account_and_gives_the_supervisor
     (hold,) = [h for h in store.holds.values() if h.reason == "dispute"]
     assert (hold.level, hold.target_id, hold.account_id, hold.created_by) == ("item", "INV-1", "A1", "agent.7")
     assert "raised on task A1#1#call" in hold.audit[0].what
-    review = store.task_records["A1#1#call#dispute"]
+    review = store.task_records[task_id_of("A1#1#call#dispute")]
     assert (review.group, review.status, review.step) == ("supervisors", "open", "dispute")
     assert "never received INV-1" in (review.explanation or "")
 

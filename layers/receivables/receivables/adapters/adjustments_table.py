@@ -38,6 +38,10 @@ from receivables.payments.ports import ItemValue
 SORT_KEY = "ADJUSTMENT"
 
 
+def adjustments_partition(day: str) -> str:
+    return f"ADJUSTMENTS#{day}"
+
+
 def adjustment_key(adjustment_id: str) -> AttributeMap:
     return key(f"ADJ#{adjustment_id}", SORT_KEY)
 
@@ -58,6 +62,9 @@ def adjustment_record(adjustment: Adjustment) -> AttributeMap:
         "fingerprint": _s(adjustment.fingerprint),
         "gsi1pk": _s(account_partition(adjustment.account_id)),
         "gsi1sk": _s(f"ADJ#{adjustment.created_at}#{r.adjustment_id}"),
+        # By the day it came: the BI export finds the items adjusted without a posting (a due-date change).
+        "gsi2pk": _s(adjustments_partition(adjustment.created_at[:10])),
+        "gsi2sk": _s(r.adjustment_id),
     }
     optional = {
         "amount": None if r.amount is None else {"N": str(r.amount)},
@@ -200,6 +207,23 @@ class AdjustmentsTable:
         keys = [key(r["pk"]["S"], SORT_KEY) for r in records]  # the index holds keys only
         found = {r["pk"]["S"]: r for r in batch_get(self._client, self._table, keys)} if keys else {}
         return [adjustment_from_record(found[k["pk"]["S"]]) for k in keys if k["pk"]["S"] in found]
+
+    def of_day(self, day: date) -> list[Adjustment]:
+        """The adjustments that came on a business day (the next-action index's sparse day partition)."""
+        keys = [
+            {"pk": r["pk"], "sk": r["sk"]}
+            for r in paginated(
+                self._client.query,
+                {
+                    "TableName": self._table,
+                    "IndexName": "next_action",
+                    "KeyConditionExpression": "gsi2pk = :p",
+                    "ExpressionAttributeValues": {":p": _s(adjustments_partition(day.isoformat()))},
+                },
+            )
+        ]
+        found = batch_get(self._client, self._table, keys) if keys else []
+        return sorted(map(adjustment_from_record, found), key=lambda a: a.adjustment_id)
 
     def all(self) -> Iterator[Adjustment]:
         return map(adjustment_from_record, scan_entities(self._client, self._table, "ADJ#", SORT_KEY))

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from receivables.accounting.gl import PostingFact
+from receivables.adapters.adjustments_table import AdjustmentsTable
 from receivables.adapters.attributes import is_condition_failure
 from receivables.adapters.attributes import string as _s
 from receivables.adapters.attributes import text as _text
@@ -93,6 +94,7 @@ class BiExport:
         self._cycles = CycleReader(dynamodb, table)
         self._dunning = DunningTable(dynamodb, table)
         self._tasks = DunningCommandsTable(dynamodb, table)
+        self._adjustments = AdjustmentsTable(dynamodb, table)
 
     def export(self, day: dt.date) -> BiControl:
         stored = self._dynamodb.get_item(TableName=self._table, Key=bi_key(day), ConsistentRead=True).get("Item")
@@ -136,12 +138,16 @@ class BiExport:
         if rows is None:
             rows = self._rebuilt(today + dt.timedelta(days=1))
         facts = list({f.line_id: f for f in self._daybook.staged(today)}.values())
-        touched = sorted({f.target_id for f in facts if f.target == "item"})
+        touched = sorted({f.target_id for f in facts if f.target == "item"} | self._adjusted(today))
         if not touched:
             return rows
         current = self._items_now(touched)
         merged = {r["item_id"]: r for r in rows} | {r["item_id"]: r for r in current}
         return sorted((r for r in merged.values() if r["open_amount"] > 0), key=lambda r: r["item_id"])
+
+    def _adjusted(self, day: dt.date) -> set[str]:
+        """Items the day's adjustments changed: a due-date change posts nothing, yet moves the item."""
+        return {a.request.item_id for a in self._adjustments.of_day(day) if a.status.value == "applied"}
 
     def _items_now(self, item_ids: Sequence[str]) -> list[dict[str, Any]]:
         items = self._get([item_key(i) for i in item_ids])
@@ -193,7 +199,7 @@ class BiExport:
 
     # -- the day's rows ----------------------------------------------------------------------------------------
     def _tables(self, day: dt.date, facts: Sequence[PostingFact]) -> dict[str, list[dict[str, Any]]]:
-        item_ids = sorted({f.target_id for f in facts if f.target == "item"})
+        item_ids = sorted({f.target_id for f in facts if f.target == "item"} | self._adjusted(day))
         payment_ids = sorted({f.target_id for f in facts if f.target == "payment"})
         cycles = [c for c in self._cycles.cycle_records(self._strategies(), EARLIEST) if _changed_on(c, day)]
         account_ids = sorted(({f.account_id for f in facts} | {c.account_id for c in cycles}) - {SUSPENSE_ACCOUNT})

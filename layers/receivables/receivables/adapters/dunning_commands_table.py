@@ -458,22 +458,21 @@ class DunningCommandsTable:
         counted = assignment_writes(self._table, after.group, changes)
         writes += counted
         failures += ["the collector counts changed meanwhile"] * len(counted)
-        if after.assigned_to and after.status != "done" and after.assigned_to != before.assigned_to:
-            cycle = after.task_id.split("#")[1] if after.task_id.count("#") >= 2 else ""
-            if cycle.isdigit():  # the account keeps its new collector for the rest of the cycle
-                writes.append(
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {
-                                **assigned_key(after.account_id, int(cycle)),
-                                "entity": _s("assignment"),
-                                "collector": _s(after.assigned_to),
-                            },
-                        }
+        moved_to = after.assigned_to if after.status != "done" and after.assigned_to != before.assigned_to else None
+        if moved_to and after.cycle is not None:  # the account keeps its new collector for the rest of the cycle
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **assigned_key(after.account_id, after.cycle),
+                            "entity": _s("assignment"),
+                            "collector": _s(moved_to),
+                        },
                     }
-                )
-                failures.append("the account's assignment changed meanwhile")
+                }
+            )
+            failures.append("the account's assignment changed meanwhile")
         if promise is not None:
             writes += self._promise_writes(promise)
             failures += self._promise_failures(promise)

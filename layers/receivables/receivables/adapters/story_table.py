@@ -22,7 +22,7 @@ from receivables.adapters.keys import (
     task_key,
 )
 from receivables.adapters.ledger_table import account_item_entries, item_view
-from receivables.dunning.records import ContactRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.records import ContactRecord, PlanRecord, PromiseRecord, TaskRecord, task_id_of
 from receivables.story.timeline import AccountHead, AccountRecords
 
 
@@ -57,7 +57,9 @@ class AccountStoryTable:
             for r in account_item_entries(self._client, self._table, account_id)
         ]
         item_records = list(batch_get(self._client, self._table, item_keys)) if item_keys else []
-        task_ids = [f"{c.account_id}#{c.cycle}#{c.step}" for c in contacts if c.channel == "call_task"]
+        # A call task's id is in its contact's detail; a dispute's review task is named after it.
+        called = [c.detail for c in contacts if c.channel == "call_task" and c.detail]
+        task_ids = [*called, *(task_id_of(f"{t}#dispute") for t in called)]
         tasks = [
             TaskRecord.model_validate_json(r["doc"]["S"])
             for r in (batch_get(self._client, self._table, [task_key(t) for t in task_ids]) if task_ids else [])

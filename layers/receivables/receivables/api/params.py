@@ -32,7 +32,7 @@ IdParam = Annotated[
     BeforeValidator(_percent_decoded),
     Path(description="Identifier as sent by billing, percent-encoded in the path: '/' as %2F"),
 ]
-# Task ids are the step's idempotency key, account#cycle#step: '#' is sent as %23.
+# Task ids are 'T' and a digest of the step's idempotency key (account#cycle#step); any '#' is sent as %23.
 TaskIdParam = Annotated[
     str,
     Field(min_length=1, max_length=400),

@@ -36,6 +36,7 @@ from receivables.dunning.records import (
     PromiseRecord,
     TaskOutcome,
     TaskRecord,
+    task_id_of,
 )
 from receivables.payments.operations import new_entry_id
 from receivables.reporting.collectors import CollectorLine, collectors_report, cycle_of
@@ -584,7 +585,8 @@ class DunningCommands:
             for level, target in targets
         )
         review = TaskRecord(
-            task_id=f"{task.task_id}#dispute",
+            task_id=task_id_of(f"{task.task_id}#dispute"),
+            cycle=task.cycle,
             account_id=task.account_id,
             customer_id=task.customer_id,
             group=SUPERVISOR_GROUP,

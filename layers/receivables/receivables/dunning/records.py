@@ -21,6 +21,7 @@ Layout in the ledger table (docs/dynamodb.md):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -151,7 +152,7 @@ TaskOutcome = Literal["promise", "dispute", "no_answer", "wrong_number", "paid"]
 
 
 class TaskRecord(_Record):
-    task_id: str  # the step's idempotency key: account#cycle#step
+    task_id: str  # "T" + a digest of the step's idempotency key (account#cycle#step): safe in a URL path
     account_id: str
     customer_id: str
     group: str
@@ -165,6 +166,7 @@ class TaskRecord(_Record):
     assigned_to: str | None = None  # the collector of the group it was given to (round-robin, sticky per cycle)
     outcome: TaskOutcome | None = None
     promise_id: str | None = None  # the promise a promise outcome recorded (whether it was kept: the report)
+    cycle: int | None = None  # the account's dunning cycle the task belongs to
     note: str | None = None
     closed_on: dt.date | None = None
     closed_by: str | None = None  # who recorded the outcome (the claimer, or whoever closed it for them)
@@ -190,3 +192,8 @@ class ContactRecord(_Record):
     strategy: str | None = None
     arm: str | None = None
     explanation: ExplanationText | None = None  # why the step was taken (the decision's explanation)
+
+
+def task_id_of(idempotency_key: str) -> str:
+    """A collector task's id: its step's idempotency key, made safe for URL paths ('#' is not)."""
+    return "T" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20].upper()

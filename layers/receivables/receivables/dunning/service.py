@@ -12,7 +12,6 @@ contact record of the step carried out (and the collector task it created), the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +30,13 @@ from receivables.dunning.engine import (
     PromiseFacts,
     decide,
 )
-from receivables.dunning.records import ContactRecord, PlanRecord, PromiseRecord, TaskRecord
+from receivables.dunning.records import (
+    ContactRecord,
+    PlanRecord,
+    PromiseRecord,
+    TaskRecord,
+    task_id_of,
+)
 from receivables.loading.ports import EventPublisher, flush_events
 from receivables.notifications import NoticeItem, NotificationContext, render_email, render_letter_pdf, render_sms
 
@@ -123,11 +128,6 @@ class ReviewSummary:
             self.fired[name] = self.fired.get(name, 0) + count
         for name, count in other.actions.items():
             self.actions[name] = self.actions.get(name, 0) + count
-
-
-def task_id_of(idempotency_key: str) -> str:
-    """A collector task's id: its step's idempotency key, made safe for URL paths ('#' is not)."""
-    return "T" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20].upper()
 
 
 def promise_facts(promise: PromiseRecord, items: Iterable[Any]) -> PromiseFacts:
@@ -411,6 +411,7 @@ class DunningReview:
                     step=fired.step,
                     created_on=today,
                     explanation=decision.explanation,
+                    cycle=record.cycle,
                 ),
                 group.collectors if group else (),
                 record.cycle,

@@ -39,9 +39,8 @@ def _who(task: TaskRecord) -> str:
 
 
 def cycle_of(task: TaskRecord) -> tuple[str, int] | None:
-    """The account and cycle of a task (its id is ``account#cycle#step``)."""
-    parts = task.task_id.split("#")
-    return (parts[0], int(parts[1])) if len(parts) >= 3 and parts[1].isdigit() else None
+    """The account and dunning cycle of a task (None for a task recorded before tasks knew their cycle)."""
+    return (task.account_id, task.cycle) if task.cycle is not None else None
 
 
 @dataclass(slots=True)

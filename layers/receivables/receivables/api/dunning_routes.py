@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from receivables import bootstrap
 from receivables.api.caller import NoCallerIdentityError, current_actor
-from receivables.api.errors import INVALID, JSON, answers, error
+from receivables.api.errors import INVALID, answers, error
 from receivables.api.params import SOME_TEXT, Amount, Count, Identifier, IdParam, TaskIdParam
-from receivables.api.report_format import Format, csv_response
+from receivables.api.report_format import Format, report_response
 from receivables.api.roles import person_of
 from receivables.domain.dates import IsoDate
 from receivables.dunning.commands import (
@@ -370,9 +370,7 @@ def collection_performance(
     config = bootstrap.dunning_table().current_config()
     rows = bootstrap.cycle_reader().cycles([s.id for s in config.strategies], since)
     report = performance_report(rows)
-    if format == "csv":
-        return csv_response(report.arms, f"collection-performance-{since}")
-    return Response(200, content_type=JSON, body=report)
+    return report_response(report, format, f"collection-performance-{since}", rows=report.arms)
 
 
 @router.get(
@@ -385,9 +383,7 @@ def collectors_report(
     format: Format = "json",
 ) -> Response[list[CollectorLine] | str]:
     lines = _service().collectors_report(since)
-    if format == "csv":
-        return csv_response(lines, f"collectors-{since}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"collectors-{since}")
 
 
 @router.get(

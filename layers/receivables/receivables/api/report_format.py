@@ -17,6 +17,7 @@ from receivables.loading.reports import neutralise_cell
 
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
 CSV = "text/csv; charset=utf-8"
+JSON = "application/json"
 
 
 def csv_text(rows: Sequence[BaseModel]) -> str:
@@ -39,3 +40,11 @@ def csv_response[T](rows: Sequence[BaseModel], name: str) -> Response[T | str]:
         body=csv_text(rows),
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+def report_response[T](body: T, fmt: str, name: str, rows: Sequence[BaseModel] | None = None) -> Response[T | str]:
+    """A report as the caller asked: JSON (``body``, the report's model) or CSV (``rows``: its line items, one row
+    each; the body itself when it is the list of lines)."""
+    if fmt == "csv":
+        return csv_response(rows if rows is not None else body, name)  # type: ignore[arg-type]
+    return Response(200, content_type=JSON, body=body)

@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from receivables import bootstrap
-from receivables.api.errors import INVALID, JSON, NOT_FOUND, UnknownIdError, answers
-from receivables.api.report_format import Format, csv_response
+from receivables.api.errors import INVALID, NOT_FOUND, UnknownIdError, answers
+from receivables.api.report_format import Format, report_response
 from receivables.domain.dates import IsoDate
 from receivables.reporting.aging import AgingLine as AgingReportLine
 from receivables.reporting.aging import DsoLine, RollLine, aging, days_sales_outstanding, roll_rates
@@ -38,9 +38,7 @@ def get_cash(
     format: Format = "json",
 ) -> Response[list[CashLine] | str]:
     lines = cash_report(date, bootstrap.report_sources().day_postings(date))
-    if format == "csv":
-        return csv_response(lines, f"cash-{date}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"cash-{date}")
 
 
 @router.get(
@@ -61,9 +59,7 @@ def get_aging(
     except LookupError as exc:
         raise UnknownIdError(str(exc)) from exc
     lines = aging(rows, as_of, by)
-    if format == "csv":
-        return csv_response(lines, f"aging-{as_of}-{by}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"aging-{as_of}-{by}")
 
 
 @router.get(
@@ -84,9 +80,7 @@ def get_roll_rates(
         lines = roll_rates(sources.open_items(start), start, sources.open_items(end), end)
     except LookupError as exc:
         raise UnknownIdError(str(exc)) from exc
-    if format == "csv":
-        return csv_response(lines, f"roll-rates-{month}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"roll-rates-{month}")
 
 
 @router.get(
@@ -106,9 +100,7 @@ def get_dso(
     except LookupError as exc:
         raise UnknownIdError(str(exc)) from exc
     lines = days_sales_outstanding(open_rows, sources.billed(as_of - dt.timedelta(days=days - 1), as_of), days)
-    if format == "csv":
-        return csv_response(lines, f"dso-{as_of}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"dso-{as_of}")
 
 
 @router.get(
@@ -118,9 +110,7 @@ def get_dso(
 )
 def get_stages(format: Format = "json") -> Response[list[StageLine] | str]:
     lines = stage_distribution(bootstrap.report_sources().cycles())
-    if format == "csv":
-        return csv_response(lines, "stages")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, "stages")
 
 
 @router.get(
@@ -135,6 +125,4 @@ def get_suspense_aging(
     sources = bootstrap.report_sources()
     as_of = date or bootstrap.read_api_today()
     lines = waiting_aging(as_of, sources.waiting())
-    if format == "csv":
-        return csv_response(lines, f"suspense-aging-{as_of}")
-    return Response(200, content_type=JSON, body=lines)
+    return report_response(lines, format, f"suspense-aging-{as_of}")

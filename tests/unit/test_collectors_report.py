@@ -23,6 +23,7 @@ def task(task_id: str, status: str, **more) -> TaskRecord:
         step="call",
         created_on=DAY,
         status=status,
+        cycle=1,
         **more,
     )
 

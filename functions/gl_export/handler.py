@@ -4,12 +4,11 @@ again: the same date writes the same files. ``{"export_date": "YYYY-MM-DD"}`` ex
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receivables import bootstrap
-from receivables.adapters.clock import scheduled_business_date
+from receivables.adapters.clock import export_day
 from receivables.observability import count, logger, metrics, tracer
 
 EXPORT = bootstrap.gl_export()
@@ -20,10 +19,7 @@ SETTINGS = bootstrap.gl_export_settings()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if event.get("export_date"):
-        day = date.fromisoformat(event["export_date"])
-    else:
-        day = scheduled_business_date(event, SETTINGS.business_timezone, SETTINGS.business_date) - timedelta(days=1)
+    day = export_day(event, SETTINGS.business_timezone, SETTINGS.business_date)
     done = EXPORT.export(day)
     control = done.control
     result = {

@@ -12,6 +12,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from receivables.reporting.bi import PREFIX, TABLES
 
+from .catalog import parquet_table_input
+
 GLUE_TYPES = {"string": "string", "date": "date", "money": "decimal(18,2)", "int": "bigint", "bool": "boolean"}
 
 
@@ -35,31 +37,12 @@ class AnalyticsCatalog(Construct):
                 f"Table{name.title()}",
                 catalog_id=Aws.ACCOUNT_ID,
                 database_name=self.database_name,
-                table_input=glue.CfnTable.TableInputProperty(
+                table_input=parquet_table_input(
                     name=name,
                     description=f"The BI export's {name}: what changed each day (keep the last row of a key)",
-                    table_type="EXTERNAL_TABLE",
-                    parameters={
-                        "classification": "parquet",
-                        "EXTERNAL": "TRUE",
-                        "projection.enabled": "true",
-                        "projection.date.type": "date",
-                        "projection.date.format": "yyyy-MM-dd",
-                        "projection.date.range": "2020-01-01,NOW",
-                        "projection.date.interval": "1",
-                        "projection.date.interval.unit": "DAYS",
-                        "storage.location.template": f"{location}date=${{date}}/",
-                    },
-                    partition_keys=[glue.CfnTable.ColumnProperty(name="date", type="date")],
-                    storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                        location=location,
-                        input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                        output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                        serde_info=glue.CfnTable.SerdeInfoProperty(
-                            serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-                        ),
-                        columns=[glue.CfnTable.ColumnProperty(name=c, type=GLUE_TYPES[k]) for c, k in columns],
-                    ),
+                    location=location,
+                    partition="date",
+                    columns=tuple((c, GLUE_TYPES[k]) for c, k in columns),
                 ),
             )
             table.add_dependency(database)

@@ -31,6 +31,39 @@ GL_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def parquet_table_input(
+    *, name: str, description: str, location: str, partition: str, columns: tuple[tuple[str, str], ...]
+) -> glue.CfnTable.TableInputProperty:
+    """An external Parquet table over ``<location><partition>=<yyyy-MM-dd>/``, its date partitions projected (no
+    crawler, no ``MSCK REPAIR``): a new day is queryable the moment its file lands."""
+    return glue.CfnTable.TableInputProperty(
+        name=name,
+        description=description,
+        table_type="EXTERNAL_TABLE",
+        parameters={
+            "classification": "parquet",
+            "EXTERNAL": "TRUE",
+            "projection.enabled": "true",
+            f"projection.{partition}.type": "date",
+            f"projection.{partition}.format": "yyyy-MM-dd",
+            f"projection.{partition}.range": "2020-01-01,NOW",
+            f"projection.{partition}.interval": "1",
+            f"projection.{partition}.interval.unit": "DAYS",
+            "storage.location.template": f"{location}{partition}=${{{partition}}}/",
+        },
+        partition_keys=[glue.CfnTable.ColumnProperty(name=partition, type="date")],
+        storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+            location=location,
+            input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            serde_info=glue.CfnTable.SerdeInfoProperty(
+                serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+            ),
+            columns=[glue.CfnTable.ColumnProperty(name=column, type=kind) for column, kind in columns],
+        ),
+    )
+
+
 class GeneralLedgerCatalog(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, service: str, outbound: s3.IBucket) -> None:
         super().__init__(scope, construct_id)
@@ -49,31 +82,12 @@ class GeneralLedgerCatalog(Construct):
             "JournalTable",
             catalog_id=Aws.ACCOUNT_ID,
             database_name=database_name,
-            table_input=glue.CfnTable.TableInputProperty(
+            table_input=parquet_table_input(
                 name="journal",
                 description="Double-entry journal lines, one row per line, by business date",
-                table_type="EXTERNAL_TABLE",
-                parameters={
-                    "classification": "parquet",
-                    "EXTERNAL": "TRUE",
-                    "projection.enabled": "true",
-                    "projection.business_date.type": "date",
-                    "projection.business_date.format": "yyyy-MM-dd",
-                    "projection.business_date.range": "2020-01-01,NOW",
-                    "projection.business_date.interval": "1",
-                    "projection.business_date.interval.unit": "DAYS",
-                    "storage.location.template": f"{location}business_date=${{business_date}}/",
-                },
-                partition_keys=[glue.CfnTable.ColumnProperty(name="business_date", type="date")],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    location=location,
-                    input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                    output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-                    ),
-                    columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in GL_COLUMNS],
-                ),
+                location=location,
+                partition="business_date",
+                columns=GL_COLUMNS,
             ),
         )
         self.table.add_dependency(self.database)

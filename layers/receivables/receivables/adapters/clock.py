@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,3 +36,11 @@ def scheduled_business_date(event: dict[str, Any], timezone: str, fixed: date | 
     if scheduled and not scheduled.startswith("<"):
         return datetime.fromisoformat(scheduled.replace("Z", "+00:00")).astimezone(zone).date()
     return fixed or datetime.now(zone).date()
+
+
+def export_day(event: dict[str, Any], timezone: str, fixed: date | None = None) -> date:
+    """The day a daily export works on: ``export_date`` when asked for one, else the business day before the one
+    the schedule fired on."""
+    if event.get("export_date"):
+        return date.fromisoformat(event["export_date"])
+    return scheduled_business_date(event, timezone, fixed) - timedelta(days=1)
